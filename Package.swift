@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+//
+// livebuild: turns a declarative JSON profile into bootable live systems.
+//
+// Build side (this package, runs on the build host):
+//   Filesystem   plain-value model of a filesystem entry stream (no C, no I/O)
+//   Archive      libarchive wrappers: tar/cpio/raw readers and writers
+//   Squashfs     libsquashfs wrappers: the in-process squashfs writer
+//   Profile      the JSON profile: parsing with positions, validation, `extends`
+//   Qemu         QEMU command lines, KVM probe, VM runner
+//   LiveBuild    the build stages and the pipeline that chains them
+//   livebuild    the command line (thin)
+import PackageDescription
+
+let package = Package(
+    name: "livebuild",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "livebuild", targets: ["livebuild"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+    ],
+    targets: [
+        // C libraries, through pkg-config; the apt provider names the Debian package.
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSquashfs",
+            pkgConfig: "libsquashfs1",
+            providers: [.apt(["libsquashfs-dev"])]
+        ),
+
+        .target(name: "Filesystem"),
+        .target(name: "Archive", dependencies: ["CArchive", "Filesystem"]),
+        .target(name: "Squashfs", dependencies: ["CSquashfs", "Filesystem"]),
+        .target(name: "Profile"),
+        .target(name: "Qemu", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "LiveBuild", dependencies: [
+            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
+        .executableTarget(name: "livebuild", dependencies: [
+            "LiveBuild", "Profile", "Qemu",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Test tiers, each runnable alone with `swift test --filter <Target>`.
+        .testTarget(name: "UnitTests", dependencies: [
+            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
+        ], resources: [.copy("Golden")]),
+        .testTarget(name: "InteropTests", dependencies: [
+            "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile",
+        ]),
+        .testTarget(name: "VMTests", dependencies: [
+            "LiveBuild", "Profile", "Qemu",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

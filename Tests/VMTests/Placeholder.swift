@@ -1,0 +1,2 @@
+import Testing
+@Suite struct VMPlaceholder { @Test func nothingYet() {} }
