@@ -44,7 +44,7 @@ extension Builder {
                 gid: try resolve(file.group, users: users, isGroup: true, at: "files[\(index)].group")))
         }
         // The merged profile travels in the image, for the node runtime and `livebuild inspect`.
-        inline.append(InlineFilesSource.File(path: "etc/livebuild/profile.json", content: Array((profile.canonicalJSON + "\n").utf8), permissions: 0o644))
+        inline.append(InlineFilesSource.File(path: "etc/livebuild/profile.json", content: Array((profile.canonicalJSON() + "\n").utf8), permissions: 0o644))
         var layers = [Layer(name: "files", source: InlineFilesSource(files: inline, mtime: sourceDateEpoch), directories: .weak)]
         for (index, overlay) in profile.overlays.enumerated().reversed() {
             var isDirectory: ObjCBool = false

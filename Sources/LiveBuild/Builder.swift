@@ -98,8 +98,8 @@ public struct Builder {
         timings.start("iso")
         let isoName = "\(profile.name).iso"
         try IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
-            .write(live: work + "/live", staging: work + "/iso-root", to: work + "/" + isoName)
-        try? fileManager.removeItem(atPath: work + "/iso-root")
+            .write(live: work + "/live", staging: work + "/iso-root", to: work + "/" + isoName, workDirectory: work + "/scratch")
+        try? fileManager.removeItem(atPath: work + "/scratch")
         timings.finish("iso", detail: isoName)
 
         // manifest
@@ -128,14 +128,14 @@ public struct Builder {
     }
 
     /// SHA-256 of the merged profile's canonical JSON.
-    public var profileSHA256: String { FileDigest.sha256(Array(profile.canonicalJSON.utf8)) }
+    public var profileSHA256: String { FileDigest.sha256(Array(profile.canonicalJSON().utf8)) }
 
     /// The id the live init looks for on the medium: the profile name and the squashfs digest,
     /// so that a medium of another build is never taken for this one. Also the ISO volume label
-    /// (32 characters at most, `A-Z 0-9 _`).
+    /// (32 characters at most, `A-Z 0-9 _ -`).
     public static func mediumID(name: String, squashfsSHA256: String) -> String {
         let cleaned = String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(22))
-        return "\(cleaned)_\(squashfsSHA256.prefix(8).uppercased())"
+        return "\(cleaned)-\(squashfsSHA256.prefix(8).uppercased())"
     }
 
     func squashfsOptions() -> Squashfs.Options {

@@ -51,7 +51,7 @@ import Testing
 
     @Test func mediumIDIsAVolumeLabel() {
         let id = Builder.mediumID(name: "cluster-node.v2", squashfsSHA256: "0123456789abcdef")
-        #expect(id == "CLUSTER_NODE_V2_01234567")
+        #expect(id == "CLUSTER_NODE_V2-01234567")
         #expect(id.count <= 32)
     }
 

@@ -80,12 +80,10 @@ enum LiveInit {
         insmod "/lib/modules/$m" 2>/dev/null
     done
 
-    # Find the medium: a block device whose filesystem holds live/medium-id with our id.
+    # Find the medium: a block device whose filesystem holds the marker live/ID.medium.
     try_medium() {
         mount -o ro "$1" /run/live/medium 2>/dev/null || return 1
-        if [ "$(cat /run/live/medium/live/medium-id 2>/dev/null)" = "$LIVE_MEDIUM_ID" ]; then
-            return 0
-        fi
+        [ -e "/run/live/medium/live/$LIVE_MEDIUM_ID.medium" ] && return 0
         umount /run/live/medium
         return 1
     }
