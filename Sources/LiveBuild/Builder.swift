@@ -97,7 +97,7 @@ public struct Builder {
         // e. ISO
         timings.start("iso")
         let isoName = "\(profile.name).iso"
-        try IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
+        try await IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
             .write(live: work + "/live", staging: work + "/iso-root", to: work + "/" + isoName, workDirectory: work + "/scratch")
         try? fileManager.removeItem(atPath: work + "/scratch")
         timings.finish("iso", detail: isoName)
