@@ -13,11 +13,8 @@ extension Builder {
     func baseLayers(scratch: String) async throws -> Base {
         switch profile.base {
         case .debian(let debian):
-            let stage = BaseStage(cacheDirectory: cacheDirectory + "", logger: logger)
-            let request = BaseStage.Debian(
-                suite: debian.suite, mirror: debian.mirror, components: debian.components,
-                variant: debian.variant.rawValue, packages: debian.packages, required: Self.requiredPackages,
-                recommends: debian.recommends, architecture: debian.architecture.rawValue)
+            let stage = BaseStage(cacheDirectory: cacheDirectory, logger: logger)
+            let request = Self.baseRequest(for: debian)
             let result = try await stage.debian(request, sourceDateEpoch: sourceDateEpoch, refresh: refreshBase)
             onEvent(.note(result.fromCache ? "base: cached \(result.tarPath)" : "base: mmdebstrap wrote \(result.tarPath)"))
             return Base(layers: [Layer(name: "base", source: Archive.FileSource(path: result.tarPath), directories: .strong)],
@@ -32,6 +29,14 @@ extension Builder {
             let image = try OCIImage(path: oci.path, scratch: scratch + "/oci")
             return Base(layers: image.layers, description: "oci \(oci.path) (\(image.layerPaths.count) layers)")
         }
+    }
+
+    /// What mmdebstrap is asked for a profile's `base.debian`.
+    public static func baseRequest(for debian: Profile.Debian) -> BaseStage.Debian {
+        BaseStage.Debian(
+            suite: debian.suite, mirror: debian.mirror, components: debian.components,
+            variant: debian.variant.rawValue, packages: debian.packages, required: requiredPackages,
+            recommends: debian.recommends, architecture: debian.architecture.rawValue)
     }
 
     /// Inline files on top, then the overlays (the last listed uppermost).

@@ -42,6 +42,17 @@ public actor Fixtures {
         return Image(directory: output, manifest: manifest)
     }
 
+    /// The cached base tar of `profiles/NAME.json` (a Debian base), built by `image(NAME)`.
+    public func baseTar(_ name: String) async throws -> String {
+        _ = try await image(name)
+        let profile = try ProfileLoader.load(path: Repository.root + "/profiles/\(name).json")
+        guard case .debian(let debian) = profile.base else {
+            throw Tool.Failure(description: "profiles/\(name).json has no Debian base")
+        }
+        return BaseStage(cacheDirectory: Self.cacheDirectory, logger: Logger(label: "livebuild.tests"))
+            .cachedTarPath(Builder.baseRequest(for: debian))
+    }
+
     public static var cacheDirectory: String {
         ProcessInfo.processInfo.environment["LIVEBUILD_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
             ?? Repository.root + "/.build/livebuild-cache"

@@ -56,10 +56,15 @@ public struct BaseStage {
         public var fromCache: Bool
     }
 
+    /// Where the cached tar of `debian` lives (whether or not it exists yet).
+    public func cachedTarPath(_ debian: Debian) -> String {
+        "\(cacheDirectory)/base/\(debian.cacheKey).tar"
+    }
+
     /// Returns a cached base tar for `debian`, running mmdebstrap if there is none (or `refresh`).
     public func debian(_ debian: Debian, sourceDateEpoch: Int64, refresh: Bool = false) async throws -> Result {
         let directory = cacheDirectory + "/base"
-        let tar = "\(directory)/\(debian.cacheKey).tar"
+        let tar = cachedTarPath(debian)
         if !refresh, FileManager.default.fileExists(atPath: tar) {
             logger.info("base: reusing cached \(tar)")
             return Result(tarPath: tar, fromCache: true)
