@@ -16,4 +16,10 @@ public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvert
 
     /// `file:line:column`.
     public var description: String { "\(file):\(line):\(column)" }
+
+    /// `line:column` when `other` is in the same file, `file:line:column` otherwise: for pointing
+    /// at an earlier definition from an error message.
+    func description(from other: SourceLocation) -> String {
+        other.file == file ? "\(line):\(column)" : description
+    }
 }

@@ -134,3 +134,14 @@ import Testing
         #expect(profile.overlays.map(\.path) == ["/work/profiles/overlay", "/work/profiles/empty-overlay"])
     }
 }
+
+extension ProfileMergeTests {
+    @Test func permissionPathsThatDifferOnlyInSpellingCollideAcrossFiles() throws {
+        let (child, line, column) = try #require(ProfileFixtures.locate(
+            "{\"name\": \"c\", \"extends\": \"base.json\", \"permissions\": {‸\"/etc//shadow/\": {\"mode\": \"0600\"}}}"))
+        let error = try #require(throws: ProfileError.self) { try Self.merged(child) }
+        #expect(error.file == "profiles/x.json" && error.line == line && error.column == column)
+        #expect(error.jsonPath == "permissions[\"/etc//shadow/\"]")
+        #expect(error.message == "duplicate path \"/etc/shadow\"; first given at profiles/base.json:5:19")
+    }
+}
