@@ -8,6 +8,7 @@ public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvert
     /// 1-based column, in Unicode scalars.
     public var column: Int
 
+    /// A position in `file`.
     public init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
