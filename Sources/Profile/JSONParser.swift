@@ -97,6 +97,7 @@ struct JSONParser {
             case UInt8(ascii: "}"): advance(); return .object(members)
             case nil: throw error("unexpected end of input; expected ',' or '}'")
             case UInt8(ascii: "/"): throw error("comments are not allowed in JSON")
+            case UInt8(ascii: "\""): throw error("unexpected '\"'; expected ',' or '}' (is a comma missing before this key?)")
             default: throw error("unexpected \(describeCurrent()); expected ',' or '}'")
             }
         }
