@@ -56,7 +56,7 @@ struct JSONParser {
         case UInt8(ascii: "n"): try expectLiteral("null"); return JSONNode(value: .null, location: location)
         case UInt8(ascii: "/"): throw error("comments are not allowed in JSON")
         case UInt8(ascii: "'"): throw error("strings must use double quotes")
-        default: throw error("unexpected \(describeCurrent()); expected a value")
+        default: throw error("unexpected \(describeWord()); expected a value")
         }
     }
 
@@ -70,6 +70,7 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else {
+                if peek() == UInt8(ascii: "/") { throw error("comments are not allowed in JSON") }
                 if peek() == UInt8(ascii: "}") { throw error("trailing comma before '}' is not allowed") }
                 if peek() == nil { throw error("unexpected end of input; expected a key in double quotes or '}'") }
                 throw error("unexpected \(describeCurrent()); expected a key in double quotes")
@@ -95,6 +96,8 @@ struct JSONParser {
             case UInt8(ascii: ","): advance()
             case UInt8(ascii: "}"): advance(); return .object(members)
             case nil: throw error("unexpected end of input; expected ',' or '}'")
+            case UInt8(ascii: "/"): throw error("comments are not allowed in JSON")
+            case UInt8(ascii: "\""): throw error("unexpected '\"'; expected ',' or '}' (is a comma missing before this key?)")
             default: throw error("unexpected \(describeCurrent()); expected ',' or '}'")
             }
         }
@@ -119,6 +122,7 @@ struct JSONParser {
             case UInt8(ascii: ","): advance()
             case UInt8(ascii: "]"): advance(); return .array(items)
             case nil: throw error("unexpected end of input; expected ',' or ']'")
+            case UInt8(ascii: "/"): throw error("comments are not allowed in JSON")
             default: throw error("unexpected \(describeCurrent()); expected ',' or ']'")
             }
         }
@@ -199,7 +203,8 @@ struct JSONParser {
                 return scalar
             }
         default:
-            throw error("invalid escape \\\(describe(byte)) in a string; allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX", at: escapeLocationOffset)
+            let shown = (0x21...0x7E).contains(byte) ? "\\" + String(Character(Unicode.Scalar(byte))) : "\\ followed by \(describe(byte))"
+            throw error("invalid escape \(shown) in a string; allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX", at: escapeLocationOffset)
         }
     }
 

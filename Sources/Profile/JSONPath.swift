@@ -10,6 +10,7 @@ public struct JSONPath: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The steps from the document root.
     public var components: [Component]
 
+    /// A path made of `components`; the root when empty.
     public init(_ components: [Component] = []) {
         self.components = components
     }
@@ -32,6 +33,7 @@ public struct JSONPath: Sendable, Equatable, Hashable, CustomStringConvertible {
         components.compactMap { if case .key(let key) = $0 { key } else { nil } }
     }
 
+    /// The path as users write it, like `boot.entries[0].label`.
     public var description: String {
         var text = ""
         for component in components {

@@ -7,12 +7,14 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
     /// What is wrong, as one sentence.
     public var message: String
 
+    /// An error at `location`, found while reading the value at `path`.
     public init(location: SourceLocation, path: JSONPath, message: String) {
         self.location = location
         self.path = path
         self.message = message
     }
 
+    /// `file:line:column: path: message`.
     public var description: String {
         path.components.isEmpty ? "\(location): \(message)" : "\(location): \(path): \(message)"
     }

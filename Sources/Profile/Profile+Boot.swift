@@ -8,6 +8,7 @@ extension Profile {
         /// A serial console for the menu and the kernel, if any.
         public var serial: Serial?
 
+        /// A menu; the defaults are the ones a profile gets without a `boot` key.
         public init(timeout: Int = 5, entries: [BootEntry] = [BootEntry(label: "Live")], serial: Serial? = nil) {
             self.timeout = timeout
             self.entries = entries

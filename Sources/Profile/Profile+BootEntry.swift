@@ -6,6 +6,7 @@ extension Profile {
         /// Arguments appended to ``Kernel/cmdline`` for this entry.
         public var cmdline: [String]
 
+        /// An entry showing `label` that adds `cmdline` to the shared kernel arguments.
         public init(label: String, cmdline: [String] = []) {
             self.label = label
             self.cmdline = cmdline

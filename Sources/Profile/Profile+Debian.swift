@@ -21,6 +21,7 @@ extension Profile {
         /// The target architecture.
         public var architecture: Architecture
 
+        /// A Debian base; the defaults are the ones a profile gets for absent keys.
         public init(
             suite: String = Debian.defaultSuite,
             mirror: String = Debian.defaultMirror,

@@ -12,6 +12,7 @@ extension Profile {
         /// Owning group; root unless set.
         public var group: Identity?
 
+        /// A file at `path` (absolute, normalised) holding `content`.
         public init(path: String, content: String, mode: FileMode = .defaultFile, owner: Identity? = nil, group: Identity? = nil) {
             self.path = path
             self.content = content

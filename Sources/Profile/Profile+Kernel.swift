@@ -4,6 +4,7 @@ extension Profile {
         /// Arguments put before each boot entry's own arguments, one argument per element.
         public var cmdline: [String]
 
+        /// Kernel settings with the given shared arguments.
         public init(cmdline: [String] = []) {
             self.cmdline = cmdline
         }

@@ -6,6 +6,7 @@ extension Profile {
         /// Which image to take when the layout holds several (a tag or `name:tag`); `nil` means the only one.
         public var reference: String?
 
+        /// An OCI image at absolute `path`.
         public init(path: String, reference: String? = nil) {
             self.path = path
             self.reference = reference

@@ -4,6 +4,7 @@ extension Profile {
         /// Absolute path of the directory (checked to exist when the profile was loaded).
         public var path: String
 
+        /// An overlay directory at absolute `path`.
         public init(path: String) {
             self.path = path
         }

@@ -11,6 +11,7 @@ extension Profile {
         /// The owning group.
         public var group: Identity?
 
+        /// Settings for `path` (absolute, normalised); `nil` fields are left as they are.
         public init(path: String, mode: FileMode? = nil, owner: Identity? = nil, group: Identity? = nil) {
             self.path = path
             self.mode = mode

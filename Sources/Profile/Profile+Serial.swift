@@ -11,6 +11,7 @@ extension Profile {
         /// Baud rate, one of ``speeds``.
         public var speed: Int
 
+        /// `ttyS<port>` at `speed` baud; the defaults are the ones a profile gets for absent keys.
         public init(port: Int = 0, speed: Int = 115200) {
             self.port = port
             self.speed = speed

@@ -12,6 +12,7 @@ extension Profile {
         /// Data block size in bytes: a power of two in ``blockSizes``.
         public var blockSize: Int
 
+        /// Settings; the defaults are the ones a profile gets without a `squashfs` key.
         public init(compression: Compression = .zstd, level: Int? = nil, blockSize: Int = 131_072) {
             self.compression = compression
             self.level = level

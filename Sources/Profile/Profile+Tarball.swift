@@ -4,6 +4,7 @@ extension Profile {
         /// Absolute path of the archive.
         public var path: String
 
+        /// A tar archive at absolute `path`.
         public init(path: String) {
             self.path = path
         }

@@ -32,6 +32,8 @@ public struct Profile: Sendable, Equatable {
     /// profile it extends, and so on.
     public var sources: [String]
 
+    /// A profile built in code (tests, tools); the defaults are the ones a profile file gets for
+    /// absent keys. `sources` defaults to `[sourcePath]`.
     public init(
         name: String,
         description: String? = nil,

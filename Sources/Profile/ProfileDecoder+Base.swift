@@ -68,7 +68,9 @@ extension ProfileDecoder {
             for item in try value.mergeableArray() {
                 let package = try item.nonEmptyString("a package name")
                 let bytes = Array(package.utf8)
-                let startsWell = bytes.first.map { Self.isWordByte($0) && $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: ".") } == true
+                let startsWell = bytes.first.map {
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                } == true
                 guard startsWell, !package.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0 == "," || $0.value < 0x20 })
                 else {
                     throw item.error(

@@ -28,7 +28,7 @@ extension ProfileDecoder {
             if let first = byPath[path] {
                 throw ProfileError(
                     at: keyLocation, path: value.path,
-                    "duplicate path \"\(path)\"; first given at \(first.location.line):\(first.location.column)")
+                    "duplicate path \"\(path)\"; first given at \(first.location.description(from: keyLocation))")
             }
             let fields = try value.object(allowing: Self.permissionKeys)
             guard !fields.members.isEmpty else {
@@ -54,9 +54,8 @@ extension ProfileDecoder {
             if let problem = ImagePath.problem(with: written, allowRoot: false) { throw pathReader.error(problem) }
             let path = ImagePath.normalize(written)
             if let first = seen[path] {
-                let location = first.node.location
-                throw pathReader.error(
-                    "duplicate path \"\(path)\"; first given at \(first.path) (\(location.line):\(location.column))")
+                let location = first.node.location.description(from: pathReader.node.location)
+                throw pathReader.error("duplicate path \"\(path)\"; first given at \(first.path) (\(location))")
             }
             seen[path] = pathReader
             let content = try fields.required("content").string()

@@ -14,6 +14,7 @@ public struct ProfileError: Error, Sendable, Equatable, CustomStringConvertible 
     /// What is wrong and what was expected.
     public var message: String
 
+    /// An error in `file`, at `line`:`column` and `jsonPath` when known.
     public init(file: String, jsonPath: String = "", line: Int? = nil, column: Int? = nil, message: String) {
         self.file = file
         self.jsonPath = jsonPath
@@ -32,6 +33,7 @@ public struct ProfileError: Error, Sendable, Equatable, CustomStringConvertible 
         self.init(at: syntax.location, path: syntax.path, syntax.message)
     }
 
+    /// `file:line:column: path: message`, leaving out the parts that are unknown.
     public var description: String {
         var text = file
         if let line {

@@ -24,17 +24,6 @@ public enum ProfileLoader {
         return profile
     }
 
-    /// Parses `text` as a profile file named `file` without following `extends` (which must be
-    /// absent); for tools and tests that hold a profile in memory.
-    static func parse(_ text: String, file: String, fileSystem: any ProfileFileSystem) throws(ProfileError) -> Profile {
-        let tree: JSONNode
-        do { tree = try JSONParser.parse(text, file: file) } catch { throw ProfileError(error) }
-        var profile = try ProfileDecoder(mode: .complete, fileSystem: fileSystem).decode(tree)
-        profile.sourcePath = HostPath.absolute(file, currentDirectory: fileSystem.currentDirectory)
-        profile.sources = [profile.sourcePath]
-        return profile
-    }
-
     /// One file in an `extends` chain.
     struct ChainLink {
         var display: String
@@ -69,9 +58,13 @@ public enum ProfileLoader {
         }
         let tree: JSONNode
         do { tree = try JSONParser.parse(bytes, file: display) } catch { throw ProfileError(error) }
-        _ = try ProfileDecoder(mode: .fragment, fileSystem: fileSystem).decode(tree)
-
-        guard let extends = tree.member("extends") else { return tree }
+        let extends = tree.member("extends")
+        if extends != nil || reference != nil {
+            // One file of a chain: report its own mistakes in it before merging hides them.
+            // (A lone profile is checked once, completely, by the caller.)
+            _ = try ProfileDecoder(mode: .fragment, fileSystem: fileSystem).decode(tree)
+        }
+        guard let extends else { return tree }
         let reader = NodeReader(node: extends.value, path: JSONPath.root.appending("extends"))
         let written = try reader.nonEmptyString("a path to a profile")
         let parentDisplay = HostPath.resolve(written, relativeTo: HostPath.directory(of: display))

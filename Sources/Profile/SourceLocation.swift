@@ -8,6 +8,7 @@ public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvert
     /// 1-based column, in Unicode scalars.
     public var column: Int
 
+    /// A position in `file`.
     public init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
@@ -16,4 +17,10 @@ public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvert
 
     /// `file:line:column`.
     public var description: String { "\(file):\(line):\(column)" }
+
+    /// `line:column` when `other` is in the same file, `file:line:column` otherwise: for pointing
+    /// at an earlier definition from an error message.
+    func description(from other: SourceLocation) -> String {
+        other.file == file ? "\(line):\(column)" : description
+    }
 }
