@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import LiveBuild
+@testable import LiveBuild
 
 /// Builds ISOs from a tiny staging tree and reads them back with xorriso.
 @Suite struct IsoInteropTests {
@@ -93,7 +93,7 @@ import LiveBuild
             try await Self.writer().write(stagingDirectory: staging, to: iso, workDirectory: scratch.path + "/work-\(run)")
             let data = try Data(contentsOf: URL(fileURLWithPath: iso))
             images.append(data)
-            if run == 1 { try await Task.sleep(for: .milliseconds(1100)) }  // let the wall clock move on
+            if run == 1 { try await Task.sleep(for: .milliseconds(2100)) }  // past FAT's 2 s date resolution
         }
         #expect(images[0].count == images[1].count)
         #expect(images[0] == images[1], "two builds from the same inputs differ")
@@ -106,5 +106,23 @@ import LiveBuild
         await #expect(throws: IsoWriter.Error.self) {
             try await Self.writer().write(stagingDirectory: staging, to: scratch.path + "/x.iso", workDirectory: scratch.path + "/work")
         }
+    }
+
+    @Test func datesAndGUIDsComeFromTheInputs() async throws {
+        let scratch = try Scratch()
+        let staging = try Self.makeStaging(in: scratch)
+        let iso = scratch.path + "/live.iso"
+        let writer = try Self.writer()
+        try await writer.write(stagingDirectory: staging, to: iso, workDirectory: scratch.path + "/work")
+        let pvd = try await ToolRunner().run("xorriso", ["-indev", iso, "-pvd_info"]).standardOutput
+        #expect(pvd.contains("Creation Time: 2023111422132000"), "\(pvd)")
+        #expect(pvd.contains("Modif. Time  : 2023111422132000"), "\(pvd)")
+        #expect(IsoWriter.isoDate(epoch: Self.epoch) == "2023111422132000")
+
+        var other = writer
+        other.mediumID = try MediumID("LIVEBUILD-OTHER")
+        #expect(writer.gptDiskGUID() != other.gptDiskGUID())
+        #expect(writer.gptDiskGUID().count == 36)
+        #expect(writer.gptDiskGUID().split(separator: "-")[2].hasPrefix("4"))
     }
 }

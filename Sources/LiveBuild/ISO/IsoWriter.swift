@@ -92,7 +92,8 @@ public struct IsoWriter: Sendable {
 
     /// `xorriso -as mkisofs` arguments: BIOS El Torito (isolinux) + EFI El Torito (the ESP
     /// image), isohybrid MBR, and a GPT listing the ESP (`-isohybrid-gpt-basdat`). The trees in
-    /// `roots` are merged at the ISO root.
+    /// `roots` are merged at the ISO root. Dates are pinned explicitly (as SOURCE_DATE_EPOCH
+    /// would) and the GPT disk GUID comes from the medium id, so media of different ids differ.
     public func xorrisoArguments(output: String, roots: [String]) -> [String] {
         [
             "-as", "mkisofs",
@@ -105,6 +106,9 @@ public struct IsoWriter: Sendable {
             "-appid", "livebuild",
             "-publisher", "livebuild",
             "-preparer", "livebuild",
+            "--modification-date=\(Self.isoDate(epoch: sourceDateEpoch))",
+            "--set_all_file_dates", "set_to_mtime",
+            "--gpt_disk_guid", gptDiskGUID(),
             "-isohybrid-mbr", bootloaders.isohybridMBR,
             "-eltorito-boot", IsoLayout.isolinuxBinary,
             "-eltorito-catalog", IsoLayout.bootCatalog,
