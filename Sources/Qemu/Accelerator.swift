@@ -62,7 +62,7 @@ extension Qemu {
                 return .tcg
             }
             let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("livebuild-kvm-probe-\(getpid())")
+                .appendingPathComponent("livebuild-kvm-probe-\(UUID().uuidString)")
             try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let debugLog = directory.appendingPathComponent("seabios.log").path

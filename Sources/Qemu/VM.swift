@@ -39,6 +39,9 @@ extension Qemu {
             self.machine = machine
             self.consoleLog = consoleLog
             self.logger = logger
+            guard let executable = Self.locate(qemu) else {
+                throw .launchFailed("\(qemu) not found on PATH")
+            }
 
             // Unix socket paths are limited to 107 bytes: keep the run directory short.
             var template = Array("/tmp/livebuild-vm-XXXXXX".utf8CString)
@@ -73,8 +76,8 @@ extension Qemu {
             commandLine = [qemu] + machine.arguments(session: session)
 
             process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = commandLine
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = Array(commandLine.dropFirst())
             if !interactive {
                 process.standardInput = FileHandle.nullDevice
                 process.standardOutput = FileHandle.nullDevice
@@ -150,6 +153,12 @@ extension Qemu {
             if process.isRunning { Foundation.kill(process.processIdentifier, SIGTERM) }
             if (try? await waitForExit(timeout: timeout / 3)) ?? nil != nil { return }
             kill()
+        }
+
+        static func locate(_ program: String) -> String? {
+            if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            return path.split(separator: ":").lazy.map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
         }
 
         /// Kills QEMU at once (SIGKILL) and reaps it.

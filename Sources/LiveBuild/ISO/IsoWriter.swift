@@ -176,19 +176,4 @@ public struct IsoWriter: Sendable {
             throw .io("cannot create \(parent)", underlying: "\(error)")
         }
     }
-
-    /// Sets `path` and, for a directory, everything under it to `sourceDateEpoch`, since
-    /// xorriso records source mtimes (SOURCE_DATE_EPOCH makes it set all ISO dates to them).
-    func fixDates(under path: String) throws(IsoWriter.Error) {
-        let fileManager = FileManager.default
-        let date = Date(timeIntervalSince1970: TimeInterval(sourceDateEpoch))
-        let paths = ((fileManager.subpaths(atPath: path) ?? []).map { path + "/" + $0 }) + [path]
-        for item in paths {
-            do {
-                try fileManager.setAttributes([.modificationDate: date], ofItemAtPath: item)
-            } catch {
-                throw .io("cannot set the date of \(item)", underlying: "\(error)")
-            }
-        }
-    }
 }
