@@ -12,7 +12,7 @@ extension BenchCommand {
                 same cache after one file in an extra overlay is edited. With --live-build, Debian's \
                 live-build is set up alike (suite, mirror, packages, variant, squashfs compressor, \
                 iso-hybrid with syslinux and GRUB EFI) and does the same: cold `lb build`, one file \
-                edited in config/includes.chroot, `lb clean`, `lb build`. Needs root and the mirror; \
+                edited in config/includes.chroot, `lb clean`, `lb config`, `lb build`. Needs root and the mirror; \
                 works under $TMPDIR (default /var/tmp) and removes what it made. Takes minutes.
                 """
         )

@@ -153,9 +153,17 @@ public struct LiveBuildComparison: Sendable {
     }
 
     /// Plain `lb clean`: removes the chroot and binary trees and keeps `cache/` (the packages and
-    /// the bootstrap stage), as a user rebuilding after an edit does.
+    /// the bootstrap stage), as a user rebuilding after an edit does. It also removes every stage
+    /// file, `config`'s included, so ``reconfigure(log:)`` must run before the next build.
     public func clean(log: String) async throws {
         try await lb(["clean"], log: log)
+    }
+
+    /// `lb config` without options: re-reads the existing `config/` tree unchanged and marks the
+    /// config stage done again, which `lb build` requires after `lb clean` (an `auto/config`
+    /// script does the same on its own).
+    public func reconfigure(log: String) async throws {
+        try await lb(["config"], log: log)
     }
 
     /// `lb clean --purge` in `directory` if lb was configured there: unmounts whatever a failed
