@@ -94,8 +94,12 @@ public struct Builder {
         }
         timings.finish("initramfs", detail: "kernel \(kernelVersion), \(initramfs.modules.load.count) modules")
 
-        // e. ISO
+        // e. ISO (the ISO records file times: give the live files the build's epoch)
         timings.start("iso")
+        for name in ["vmlinuz", "initrd.img", "filesystem.squashfs"] {
+            try fileManager.setAttributes([.modificationDate: Date(timeIntervalSince1970: TimeInterval(sourceDateEpoch))],
+                                          ofItemAtPath: work + "/live/" + name)
+        }
         let isoName = "\(profile.name).iso"
         try await IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
             .write(live: work + "/live", staging: work + "/iso-root", to: work + "/" + isoName, workDirectory: work + "/scratch")

@@ -48,7 +48,7 @@ struct BenchCommand: AsyncParsableCommand {
                 for _ in 0..<max(1, runs) {
                     let report = try await benchmark.run()
                     if let current = best {
-                        best = .init(ours: report.ours.seconds < current.ours.seconds ? report.ours : current.ours,
+                        best = SquashfsBenchmark.Report(ours: report.ours.seconds < current.ours.seconds ? report.ours : current.ours,
                                      tar2sqfs: report.tar2sqfs.seconds < current.tar2sqfs.seconds ? report.tar2sqfs : current.tar2sqfs)
                     } else {
                         best = report

@@ -18,7 +18,7 @@ struct ValidateCommand: AsyncParsableCommand {
         do {
             let loaded = try ProfileLoader.load(path: profile)
             if print {
-                FileHandle.standardOutput.write(Data((loaded.canonicalJSON + "\n").utf8))
+                FileHandle.standardOutput.write(Data((loaded.canonicalJSON() + "\n").utf8))
             } else {
                 FileHandle.standardOutput.write(Data("\(profile): ok (\(loaded.name), base \(loaded.base.kind), \(loaded.sources.count) file(s))\n".utf8))
             }

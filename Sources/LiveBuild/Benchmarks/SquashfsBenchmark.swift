@@ -32,6 +32,12 @@ public struct SquashfsBenchmark: Sendable {
     public struct Report: Sendable, Codable {
         public var ours: Figures
         public var tar2sqfs: Figures
+
+        public init(ours: Figures, tar2sqfs: Figures) {
+            self.ours = ours
+            self.tar2sqfs = tar2sqfs
+        }
+
         public var timeRatio: Double { ours.seconds / tar2sqfs.seconds }
         public var sizeRatio: Double { Double(ours.bytes) / Double(tar2sqfs.bytes) }
     }
