@@ -78,6 +78,9 @@ extension BenchCommand {
             let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
             var text = "build benchmark: \(report.profile), suite \(report.suite), \(report.date)\n"
             text += "machine: \(report.machine)\n"
+            if !report.loadAverage.isEmpty {
+                text += "load average (1 min) at start and end: \(report.loadAverage.map { fixed($0, places: 2) }.joined(separator: ", "))\n"
+            }
             text += "packages: \(report.packages.joined(separator: " "))\n\n"
             for cells in rows {
                 var line = cells[0].padding(toLength: widths[0], withPad: " ", startingAt: 0)

@@ -62,6 +62,9 @@ public struct BuildBenchmark: Sendable {
         /// When the run started, ISO 8601 UTC.
         public var date: String
         public var machine: String
+        /// The 1-minute load average when the run started and when it ended: the figures are
+        /// only as steady as the machine was quiet.
+        public var loadAverage: [Double]
         public var profile: String
         public var suite: String
         /// The packages asked for on top of the variant (livebuild's list; lb gets the same less
@@ -99,6 +102,7 @@ public struct BuildBenchmark: Sendable {
 
     func measure() async throws -> Report {
         let date = Self.timestamp(Date())
+        let loadAtStart = Self.loadAverage()
         let original = try ProfileLoader.load(path: profilePath)
         guard case .debian(let originalDebian) = original.base else {
             throw LiveBuildError(code: .profile, message: "base: the build benchmark needs a Debian base (base.debian), not \(original.base.kind)")
@@ -143,7 +147,8 @@ public struct BuildBenchmark: Sendable {
             ]
         }
         return Report(
-            date: date, machine: Self.machineDescription(liveBuildVersion: theirs?.version), profile: original.sourcePath,
+            date: date, machine: Self.machineDescription(liveBuildVersion: theirs?.version),
+            loadAverage: [loadAtStart, Self.loadAverage()].compactMap { $0 }, profile: original.sourcePath,
             suite: suite, packages: debian.packages + Builder.requiredPackages.filter { !debian.packages.contains($0) },
             livebuild: ours, liveBuild: theirs,
             coldRatio: theirs.map { ours.cold.seconds / $0.cold.seconds },
@@ -276,6 +281,12 @@ public struct BuildBenchmark: Sendable {
         parts.append("kernel \(kernel)")
         if let liveBuildVersion { parts.append("live-build \(liveBuildVersion)") }
         return parts.joined(separator: ", ")
+    }
+
+    /// The 1-minute load average from /proc/loadavg.
+    static func loadAverage() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
     }
 
     static func timestamp(_ date: Date) -> String {
