@@ -180,35 +180,29 @@ public struct LiveBuildComparison: Sendable {
     }
 
     /// lb's own stages (bootstrap, chroot, installer, binary, source) and their durations, from
-    /// the `[YYYY-MM-DD HH:MM:SS] lb chroot_apt install` lines of a build log: a stage runs from
-    /// its first line to the first line of the next, the last one to the log's last timestamp.
-    /// Whole seconds.
+    /// the timestamped lines of a build log. `lb build` runs each stage as `lb STAGE`, whose
+    /// scripts log `lb STAGE_PART ...` (and borrow `chroot_*` helpers for mounts in every stage):
+    /// a stage runs from its `lb STAGE` line to the next stage's, the last one to the log's last
+    /// timestamp. Whole seconds.
     public static func stages(log: String) -> [Manifest.Stage] {
+        let names: Set<Substring> = ["bootstrap", "chroot", "installer", "binary", "source"]
         var marks: [(stage: String, time: Int)] = []
+        var last: Int?
         for line in log.split(separator: "\n") where line.hasPrefix("[") {
             guard let close = line.firstIndex(of: "]"), let time = secondsOfDay(line[line.index(after: line.startIndex)..<close]) else { continue }
             let rest = line[line.index(after: close)...].split(separator: " ")
             guard rest.count >= 2, rest[0] == "lb" else { continue }
-            let stage = String(rest[1].prefix { $0 != "_" })
-            marks.append((stage, time))
-        }
-        var stages: [Manifest.Stage] = []
-        var index = 0
-        while index < marks.count {
-            let stage = marks[index].stage, start = marks[index].time
-            var next = index
-            while next < marks.count, marks[next].stage == stage { next += 1 }
-            let end = next < marks.count ? marks[next].time : marks[marks.count - 1].time
-            var seconds = end - start
-            if seconds < 0 { seconds += 86_400 }  // past midnight
-            if let last = stages.last, last.name == stage {
-                stages[stages.count - 1].seconds += Double(seconds)
-            } else {
-                stages.append(Manifest.Stage(name: stage, seconds: Double(seconds), detail: "from lb's log"))
+            last = time
+            if rest.count == 2, names.contains(rest[1]), marks.last?.stage != String(rest[1]) {
+                marks.append((String(rest[1]), time))
             }
-            index = next
         }
-        return stages
+        return marks.indices.map { index in
+            let end = index + 1 < marks.count ? marks[index + 1].time : (last ?? marks[index].time)
+            var seconds = end - marks[index].time
+            if seconds < 0 { seconds += 86_400 }  // past midnight
+            return Manifest.Stage(name: marks[index].stage, seconds: Double(seconds), detail: "from lb's log")
+        }
     }
 
     /// `2026-11-24 16:26:20` → seconds since midnight.
