@@ -30,6 +30,8 @@ import Testing
         #expect(value("--binary-images") == "iso-hybrid")
         #expect(value("--bootloaders") == "syslinux grub-efi")
         #expect(value("--apt-recommends") == "false")
+        #expect(value("--apt-indices") == "false")
+        #expect(value("--apt-source-archives") == "false")
         #expect(value("--security") == "false")
         #expect(value("--updates") == "false")
         #expect(value("--debian-installer") == "none")

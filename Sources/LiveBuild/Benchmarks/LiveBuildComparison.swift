@@ -12,7 +12,7 @@ import SystemPackage
 /// benchmark: the same suite, mirror, archive areas, bootstrap variant, package list and squashfs
 /// compressor, an `iso-hybrid` image booting with syslinux (BIOS) and GRUB (EFI), and none of the
 /// extras livebuild does not add either (installer, memtest, firmware, security/updates/backports
-/// archives, apt indices). live-build still adds what it cannot do without: live-boot and
+/// archives, apt indices, deb-src lines). live-build still adds what it cannot do without: live-boot and
 /// live-config in the image, an initramfs-tools initramfs, and the boot tools it installs into the
 /// chroot for the binary stage.
 ///
@@ -90,6 +90,7 @@ public struct LiveBuildComparison: Sendable {
             "--bootloaders", "syslinux grub-efi",
             "--apt-recommends", settings.recommends ? "true" : "false",
             "--apt-indices", "false",
+            "--apt-source-archives", "false",
             "--debian-installer", "none",
             "--memtest", "none",
             "--firmware-binary", "false", "--firmware-chroot", "false",
