@@ -36,6 +36,12 @@ extension Qemu.Machine {
                 "-serial", "chardev:console",
                 "-mon", "chardev=console,mode=readline",
             ]
+        } else if let socket = session.consoleSocket {
+            args += [
+                "-chardev", "socket,id=console,path=\(Self.escape(socket)),server=on,wait=off,logfile=\(log),logappend=off",
+                "-serial", "chardev:console",
+                "-monitor", "none",
+            ]
         } else {
             args += [
                 "-chardev", "file,id=console,path=\(log)",
