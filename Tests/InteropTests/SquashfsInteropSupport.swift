@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Filesystem
-@testable import Squashfs
+import Squashfs
 
 /// Runs the reference tools the squashfs interop tests read our images back with.
 /// A missing tool is a test failure, never a skip.

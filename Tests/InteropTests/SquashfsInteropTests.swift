@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Filesystem
-@testable import Squashfs
+import Squashfs
 
 /// Writes images with `Squashfs.Writer` and reads them back with squashfs-tools-ng
 /// (`sqfs2tar`, `rdsquashfs`), squashfs-tools (`unsquashfs`) and Python's tarfile.
