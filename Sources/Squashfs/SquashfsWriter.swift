@@ -76,13 +76,19 @@ extension Squashfs {
             }
             self.file = file
 
+            // libsquashfs has every compressor but LZO; that one comes from `LzoCompressor`.
+            func create(_ config: sqfs_compressor_config_t, _ out: inout UnsafeMutablePointer<sqfs_compressor_t>?) -> Int32 {
+                if options.compression == .lzo { return LzoCompressor.create(config, &out) }
+                var config = config
+                return sqfs_compressor_create(&config, &out)
+            }
             var compressor: UnsafeMutablePointer<sqfs_compressor_t>?
-            try check(sqfs_compressor_create(&config, &compressor),
+            try check(create(config, &compressor),
                       "creating the \(options.compression.rawValue) compressor for \(path)")
             self.compressor = compressor
             config.flags |= UInt16(SQFS_COMP_FLAG_UNCOMPRESS.rawValue)
             var decompressor: UnsafeMutablePointer<sqfs_compressor_t>?
-            try check(sqfs_compressor_create(&config, &decompressor),
+            try check(create(config, &decompressor),
                       "creating the \(options.compression.rawValue) decompressor for \(path)")
             self.decompressor = decompressor
             let cmp = try created(compressor, "creating the compressor for \(path)")
