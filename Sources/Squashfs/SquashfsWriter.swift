@@ -141,6 +141,9 @@ extension Squashfs {
 
         /// Adds one entry. Regular file contents are read and compressed right away; the first
         /// entry for a path wins and later ones are dropped without reading their contents.
+        /// A `.hardlink` shares its target's inode (owner, mode, times, xattrs are the target's);
+        /// the target may arrive later, and a link that cannot be resolved fails `finish()`.
+        /// After any error the writer refuses further calls.
         public func add(_ entry: FileEntry, contents: ContentsProducer) throws {
             switch state {
             case .open: break

@@ -210,6 +210,26 @@ import Filesystem
         #expect(throws: Squashfs.Error.self) { _ = try writer.finish() }
     }
 
+    @Test func unwritablePathNamesTheCause() {
+        #expect(throws: Squashfs.Error.cannotOpen(path: "/nonexistent-dir/x.sqfs", errno: ENOENT,
+                                                   message: "No such file or directory")) {
+            try Squashfs.Writer(path: "/nonexistent-dir/x.sqfs", options: Squashfs.Options(threads: 1))
+        }
+    }
+
+    @Test func oneCallWriteFromASource() throws {
+        struct Source: EntrySource {
+            func write(to sink: EntrySink) throws {
+                try sink.add(FileEntry(path: "a/b", kind: .regular, permissions: 0o644, size: 2), bytes: [1, 2])
+                try sink.add(FileEntry(path: "a", kind: .directory, permissions: 0o700))
+            }
+        }
+        let path = Self.scratchPath("source.sqfs")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let summary = try Squashfs.Writer.write(Source(), to: path, options: Squashfs.Options(threads: 1))
+        #expect(summary.inodeCount == 3 && summary.inputBytes == 2 && summary.ignoredEntries == 0)
+    }
+
     @Test func abandonedWriterReleasesEverything() throws {
         let path = Self.scratchPath("abandoned.sqfs")
         defer { try? FileManager.default.removeItem(atPath: path) }
