@@ -120,3 +120,23 @@ func squashfsNoise(count: Int, seed: UInt64) -> [UInt8] {
         return UInt8(truncatingIfNeeded: state >> 33)
     }
 }
+
+/// A squashfs image mounted read-only through the kernel's own driver (needs root and loop
+/// devices); unmounted when released.
+final class SquashfsMount {
+    /// Whether this machine can mount squashfs images at all.
+    static let available: Bool = {
+        let filesystems = (try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? ""
+        return geteuid() == 0 && filesystems.contains("squashfs")
+    }()
+
+    let path: String
+
+    init(image: String, at path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try SquashfsTool.run("mount", ["-t", "squashfs", "-o", "loop,ro", image, path])
+        self.path = path
+    }
+
+    deinit { _ = try? SquashfsTool.run("umount", [path]) }
+}
