@@ -230,13 +230,27 @@ import Filesystem
         #expect(summary.inodeCount == 3 && summary.inputBytes == 2 && summary.ignoredEntries == 0)
     }
 
+    /// Writers dropped without `finish()`, or after an error, close their file and join their
+    /// worker threads (counted in /proc/self).
     @Test func abandonedWriterReleasesEverything() throws {
         let path = Self.scratchPath("abandoned.sqfs")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        for _ in 0..<20 {
-            let writer = try Squashfs.Writer(path: path, options: Squashfs.Options(threads: 2))
+        func count(_ directory: String) -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: directory).count) ?? -1
+        }
+        let descriptors = count("/proc/self/fd"), threads = count("/proc/self/task")
+        for round in 0..<40 {
+            let writer = try Squashfs.Writer(path: path, options: Squashfs.Options(
+                compression: round % 2 == 0 ? .zstd : .lzo, threads: 2))
             try writer.add(FileEntry(path: "f", kind: .regular, permissions: 0o644, size: 200_000),
                            bytes: [UInt8](repeating: 7, count: 200_000))
+            if round % 3 == 0 {
+                _ = try? writer.add(FileEntry(path: "g", kind: .regular, permissions: 0o644, size: 9), bytes: [1])
+            }
         }
+        // A leak would add one descriptor and two threads per round; the slack absorbs tests
+        // running in parallel in the same process.
+        #expect(count("/proc/self/fd") - descriptors < 20)
+        #expect(count("/proc/self/task") - threads < 30)
     }
 }
