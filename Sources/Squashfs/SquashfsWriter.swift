@@ -98,9 +98,7 @@ extension Squashfs {
                 options.compression.id), "initialising the superblock of \(path)")
             try check(sqfs_super_write(&superblock, file), "writing the superblock of \(path)")
             guard let writeOptions = cmp.pointee.write_options else {
-                throw Error.library(code: SQFS_ERROR_INTERNAL.rawValue,
-                                    codeName: Error.codeName(SQFS_ERROR_INTERNAL.rawValue),
-                                    operation: "writing compressor options: compressor has no writer")
+                throw failure(SQFS_ERROR_INTERNAL, "writing compressor options: the compressor has no writer")
             }
             if try check(writeOptions(cmp, file), "writing the compressor options of \(path)") > 0 {
                 superblock.flags |= UInt16(SQFS_FLAG_COMPRESSOR_OPTIONS.rawValue)
