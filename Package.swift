@@ -62,15 +62,22 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Shared by the test tiers: the image fixtures (each profile built once per run) and a
+        // runner for reference tools.
+        .target(name: "TestSupport", dependencies: [
+            "LiveBuild", "Profile",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
+
         // Test tiers, each runnable alone with `swift test --filter <Target>`.
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile",
+            "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",
         ]),
         .testTarget(name: "VMTests", dependencies: [
-            "LiveBuild", "Profile", "Qemu",
+            "LiveBuild", "Profile", "Qemu", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

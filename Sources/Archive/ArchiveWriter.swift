@@ -72,6 +72,7 @@ extension Archive {
             archive_entry_set_uid(header, Int64(entry.uid))
             archive_entry_set_gid(header, Int64(entry.gid))
             archive_entry_set_mtime(header, time_t(entry.mtime), 0)
+            archive_entry_set_size(header, 0)
             archive_entry_set_ino64(header, nextInode)
             archive_entry_set_nlink(header, entry.kind == .directory ? 2 : 1)
             nextInode += 1

@@ -1,1 +1,10 @@
-public enum Qemu {}
+/// Booting images in QEMU: the machine description and its command line (`Qemu.Machine`),
+/// accelerator detection (`Qemu.Accelerator`), UEFI firmware files (`Qemu.OVMF`) and a runner
+/// that keeps the serial console log and speaks QMP (`Qemu.VM`).
+///
+/// Only `qemu-system-x86_64` is supported. Machines never get a network device unless a caller
+/// adds one explicitly through `Machine.extraArguments`.
+public enum Qemu {
+    /// The emulator binary, looked up on `PATH`.
+    public static let systemBinary = "qemu-system-x86_64"
+}

@@ -1,0 +1,54 @@
+# livebuild: `make iso` builds the default profile's image, `make check` runs every test tier.
+# Both install what they need on Debian first (apt-get; sudo when not root).
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT ?= swift
+PROFILE ?= profiles/cluster.json
+
+# Debian packages livebuild needs to build images (libraries, mmdebstrap, bootloaders, xorriso)
+# and to test them (QEMU with its firmware, reference readers for squashfs, cpio and ISO).
+BUILD_DEPS := libarchive-dev libsquashfs-dev pkg-config mmdebstrap debian-archive-keyring \
+	xorriso isolinux syslinux-common grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools \
+	zstd xz-utils ca-certificates
+TEST_DEPS := qemu-system-x86 qemu-utils ovmf ipxe-qemu squashfs-tools-ng squashfs-tools \
+	libarchive-tools cpio iproute2 busybox-static
+
+.PHONY: all build release iso check unit interop vm deps build-deps test-deps bench clean
+
+all: build
+
+deps: build-deps test-deps
+
+build-deps:
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.1 or newer is needed: install a swift.org toolchain (or Debian's swiftlang) and put swift on PATH" >&2; exit 1; }
+	@dpkg -s $(BUILD_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(BUILD_DEPS); }
+
+test-deps: build-deps
+	@dpkg -s $(TEST_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(TEST_DEPS); }
+
+build: build-deps
+	$(SWIFT) build
+
+release: build-deps
+	$(SWIFT) build -c release
+
+# Build the default profile's image into out/NAME (needs root for mmdebstrap's root mode).
+iso: release
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE)
+
+# The whole test suite: unit, interop and VM tiers (VM tests boot QEMU under TCG or KVM).
+check: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+unit: build-deps
+	$(SWIFT) test --filter UnitTests
+
+interop: deps
+	$(SWIFT) test --filter InteropTests
+
+vm: deps
+	$(SWIFT) test --filter VMTests
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,135 @@
+import Crypto
+import Foundation
+import Logging
+import Subprocess
+
+/// Stage a: the base root filesystem as a tar stream. For Debian bases, mmdebstrap writes a tar
+/// that is cached under a hash of its inputs, so a second build with the same base reuses it.
+public struct BaseStage {
+    /// What mmdebstrap is asked for. `packages` keep their profile order so an unknown package
+    /// can be named by its JSON path.
+    public struct Debian: Sendable, Equatable {
+        public var suite: String
+        public var mirror: String
+        public var components: [String]
+        public var variant: String
+        public var packages: [String]
+        /// Packages livebuild adds for a live system (kernel, static busybox, systemd as init).
+        public var required: [String]
+        public var recommends: Bool
+        public var architecture: String
+
+        public init(suite: String, mirror: String, components: [String], variant: String, packages: [String],
+                    required: [String], recommends: Bool, architecture: String) {
+            self.suite = suite
+            self.mirror = mirror
+            self.components = components
+            self.variant = variant
+            self.packages = packages
+            self.required = required
+            self.recommends = recommends
+            self.architecture = architecture
+        }
+
+        /// The cache key: a digest of everything that changes mmdebstrap's output.
+        public var cacheKey: String {
+            let description = [
+                "livebuild-base-v1", "suite=\(suite)", "mirror=\(mirror)",
+                "components=\(components.joined(separator: ","))", "variant=\(variant)",
+                "packages=\(Set(packages + required).sorted().joined(separator: ","))",
+                "recommends=\(recommends)", "architecture=\(architecture)",
+            ].joined(separator: "\n")
+            return SHA256.hash(data: Array(description.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+        }
+    }
+
+    public var cacheDirectory: String
+    public var logger: Logger
+
+    public init(cacheDirectory: String, logger: Logger) {
+        self.cacheDirectory = cacheDirectory
+        self.logger = logger
+    }
+
+    public struct Result: Sendable {
+        public var tarPath: String
+        public var fromCache: Bool
+    }
+
+    /// Where the cached tar of `debian` lives (whether or not it exists yet).
+    public func cachedTarPath(_ debian: Debian) -> String {
+        "\(cacheDirectory)/base/\(debian.cacheKey).tar"
+    }
+
+    /// Returns a cached base tar for `debian`, running mmdebstrap if there is none (or `refresh`).
+    public func debian(_ debian: Debian, sourceDateEpoch: Int64, refresh: Bool = false) async throws -> Result {
+        let directory = cacheDirectory + "/base"
+        let tar = cachedTarPath(debian)
+        if !refresh, FileManager.default.fileExists(atPath: tar) {
+            logger.info("base: reusing cached \(tar)")
+            return Result(tarPath: tar, fromCache: true)
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let partial = "\(tar).partial-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: partial) }
+        var arguments = [
+            "--variant=\(debian.variant)",
+            "--architectures=\(debian.architecture)",
+            "--components=\(debian.components.joined(separator: ","))",
+            "--format=tar",
+        ]
+        let packages = debian.required + debian.packages
+        if !packages.isEmpty { arguments.append("--include=\(packages.joined(separator: ","))") }
+        if debian.recommends { arguments.append("--aptopt=APT::Install-Recommends \"true\"") }
+        arguments += [debian.suite, partial, debian.mirror]
+        logger.info("base: mmdebstrap \(arguments.joined(separator: " "))")
+
+        let stderr: String
+        let succeeded: Bool
+        do {
+            let result = try await run(
+                .name("mmdebstrap"), arguments: Arguments(arguments),
+                environment: .inherit.updating(["SOURCE_DATE_EPOCH": String(sourceDateEpoch)]),
+                output: .discarded, error: .string(limit: 4 << 20))
+            stderr = result.standardError
+            succeeded = result.terminationStatus.isSuccess
+        } catch {
+            throw LiveBuildError(code: .tool, message: "cannot run mmdebstrap; install it with `apt-get install mmdebstrap`", underlying: error)
+        }
+        guard succeeded else {
+            if let package = Self.unknownPackage(in: stderr) {
+                let index = debian.packages.firstIndex(of: package)
+                let path = index.map { "base.debian.packages[\($0)]" } ?? "base.debian (a package livebuild adds)"
+                throw LiveBuildError(
+                    code: .packages,
+                    message: "\(path): the mirror \(debian.mirror) has no package '\(package)' in \(debian.suite) (\(debian.components.joined(separator: ","))); check its name with `apt-cache search`, or the suite and components")
+            }
+            let tail = stderr.split(separator: "\n").suffix(15).joined(separator: "\n")
+            throw LiveBuildError(code: .tool, message: "mmdebstrap failed for suite \(debian.suite) from \(debian.mirror):\n\(tail)")
+        }
+        try FileManager.default.moveItem(atPath: partial, toPath: tar)
+        return Result(tarPath: tar, fromCache: false)
+    }
+
+    /// The package apt could not find, from mmdebstrap's error output.
+    static func unknownPackage(in stderr: String) -> String? {
+        for line in stderr.split(separator: "\n") {
+            for marker in ["Unable to locate package ", "Package '", "has no installation candidate"] where line.contains(marker) {
+                if marker == "Unable to locate package ", let range = line.range(of: marker) {
+                    return String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+                }
+                if marker == "Package '", let start = line.range(of: "Package '"),
+                   let end = line[start.upperBound...].firstIndex(of: "'") {
+                    return String(line[start.upperBound..<end])
+                }
+            }
+        }
+        return nil
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import Profile
+
+/// Stage e: the hybrid ISO. Stages the live files (hard links, no copies) and hands them to
+/// `IsoWriter` with the boot menu rendered from the profile.
+struct IsoStage {
+    var profile: Profile
+    var mediumID: String
+    var sourceDateEpoch: Int64
+    var logger: Logger
+
+    /// The boot menu: one entry per `boot.entries`, each with `kernel.cmdline` plus its own.
+    func bootMenu() throws -> BootMenu {
+        let entries = profile.boot.entries.map { entry in
+            BootMenu.Entry(label: entry.label, kernelCommandLine: (profile.kernel.cmdline + entry.cmdline).joined(separator: " "))
+        }
+        let serial = profile.boot.serial.map { BootMenu.SerialConsole(unit: $0.port, speed: $0.speed) } ?? BootMenu.SerialConsole()
+        do {
+            return try BootMenu(title: profile.description ?? profile.name, timeoutSeconds: profile.boot.timeout,
+                                entries: entries, serial: serial)
+        } catch {
+            throw LiveBuildError(code: .profile, message: "boot: \(error)", underlying: error)
+        }
+    }
+
+    func write(live: String, staging: String, to iso: String, workDirectory: String) async throws {
+        let fileManager = FileManager.default
+        try? fileManager.removeItem(atPath: staging)
+        try fileManager.createDirectory(atPath: staging + "/live", withIntermediateDirectories: true)
+        for name in ["vmlinuz", "initrd.img", "filesystem.squashfs"] {
+            try fileManager.linkItem(atPath: live + "/" + name, toPath: staging + "/live/" + name)
+        }
+        defer { try? fileManager.removeItem(atPath: staging) }
+        do {
+            let writer = IsoWriter(mediumID: try MediumID(mediumID), bootMenu: try bootMenu(),
+                                   sourceDateEpoch: sourceDateEpoch, logger: logger)
+            try await writer.write(stagingDirectory: staging, to: iso, workDirectory: workDirectory)
+        } catch let error as LiveBuildError {
+            throw error
+        } catch {
+            throw LiveBuildError(code: .tool, message: "writing the ISO failed: \(error)", underlying: error)
+        }
+    }
+}

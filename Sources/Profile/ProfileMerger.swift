@@ -1,0 +1,76 @@
+/// Merges a profile over the profile it `extends`, on the positioned trees, so every value keeps
+/// the file and position it came from.
+///
+/// Rules (documented in `Docs/profile.md`):
+/// - objects merge key by key, recursively; on anything else the child wins;
+/// - arrays replace, except the lists in ``appendingLists``, where the child's items follow the
+///   parent's, unless the child writes `{"replace": [...]}`;
+/// - in `files`, a child entry replaces the parent's entry with the same path;
+/// - `base` merges only when both name the same kind; a child naming another kind replaces it;
+/// - `name`, `description`, `extends` and `$schema` describe one file and are never inherited.
+enum ProfileMerger {
+    /// Lists that `extends` appends to, as key paths.
+    static let appendingLists: [[String]] = [["base", "debian", "packages"], ["overlays"], ["files"], ["kernel", "cmdline"]]
+
+    /// Top-level keys a child does not inherit.
+    static let notInherited: Set<String> = ["name", "description", "extends", "$schema"]
+
+    /// `child` over `parent`; both are top-level profile objects.
+    static func merge(parent: JSONNode, child: JSONNode) -> JSONNode {
+        var inherited = parent
+        if case .object(let members) = parent.value {
+            inherited.value = .object(members.filter { !notInherited.contains($0.key) })
+        }
+        return merge(inherited, child, keys: [])
+    }
+
+    private static func merge(_ parent: JSONNode, _ child: JSONNode, keys: [String]) -> JSONNode {
+        if appendingLists.contains(keys) { return mergeList(parent, child, keys: keys) }
+        guard case .object(let parentMembers) = parent.value, case .object(let childMembers) = child.value else {
+            return child
+        }
+        if keys == ["base"], Set(parentMembers.map(\.key)) != Set(childMembers.map(\.key)), !childMembers.isEmpty {
+            return child
+        }
+        var members = parentMembers
+        for member in childMembers {
+            if let index = members.firstIndex(where: { $0.key == member.key }) {
+                members[index] = JSONMember(
+                    key: member.key, keyLocation: member.keyLocation,
+                    value: merge(members[index].value, member.value, keys: keys + [member.key]))
+            } else {
+                members.append(member)
+            }
+        }
+        return JSONNode(value: .object(members), location: child.location)
+    }
+
+    private static func mergeList(_ parent: JSONNode, _ child: JSONNode, keys: [String]) -> JSONNode {
+        guard case .array(let childItems) = child.value, let parentItems = items(of: parent) else {
+            return child  // `{"replace": [...]}`, or a type error the decoder reports
+        }
+        var kept = parentItems
+        if keys == ["files"] {
+            let childPaths = Set(childItems.compactMap(filePath))
+            kept.removeAll { filePath($0).map(childPaths.contains) == true }
+        }
+        return JSONNode(value: .array(kept + childItems), location: child.location)
+    }
+
+    /// The items of a list written either way.
+    private static func items(of node: JSONNode) -> [JSONNode]? {
+        switch node.value {
+        case .array(let items): return items
+        case .object:
+            if case .array(let items)? = node.member("replace")?.value.value { return items }
+            return nil
+        default: return nil
+        }
+    }
+
+    /// The normalised `path` of a `files` entry.
+    private static func filePath(_ node: JSONNode) -> String? {
+        guard case .string(let path)? = node.member("path")?.value.value else { return nil }
+        return ImagePath.normalize(path)
+    }
+}

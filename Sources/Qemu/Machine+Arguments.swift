@@ -1,0 +1,79 @@
+import Foundation
+
+extension Qemu.Machine {
+    /// The `qemu-system-x86_64` arguments (without the program name) for this machine.
+    ///
+    /// Pure: depends only on `self` and `session`. No network device is created (`-nic none`).
+    public func arguments(session: Qemu.Session) -> [String] {
+        var args: [String] = [
+            "-no-user-config",
+            "-machine", "q35,accel=\(accelerator.rawValue)",
+            "-cpu", accelerator.cpuModel,
+            "-m", String(memoryMiB),
+            "-smp", String(cpus),
+            "-display", "none",
+            "-nic", "none",
+            "-parallel", "none",
+        ]
+        if exitOnReboot { args.append("-no-reboot") }
+
+        switch firmware {
+        case .bios:
+            break
+        case .uefi(let ovmf):
+            args += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(Self.escape(ovmf.code))"]
+            if let vars = session.uefiVars {
+                args += ["-drive", "if=pflash,format=raw,unit=1,file=\(Self.escape(vars))"]
+            } else {
+                args += ["-drive", "if=pflash,format=raw,unit=1,snapshot=on,file=\(Self.escape(ovmf.varsTemplate))"]
+            }
+        }
+
+        let log = Self.escape(session.consoleLog)
+        if session.consoleOnTerminal {
+            args += [
+                "-chardev", "stdio,id=console,mux=on,signal=off,logfile=\(log),logappend=off",
+                "-serial", "chardev:console",
+                "-mon", "chardev=console,mode=readline",
+            ]
+        } else {
+            args += [
+                "-chardev", "file,id=console,path=\(log)",
+                "-serial", "chardev:console",
+                "-monitor", "none",
+            ]
+        }
+        if let qmp = session.qmpSocket {
+            args += ["-qmp", "unix:\(Self.escape(qmp)),server=on,wait=off"]
+        }
+
+        if media.contains(where: { $0.attachment == .usbStick }) {
+            args += ["-device", "qemu-xhci,id=xhci"]
+        }
+        for (index, medium) in media.enumerated() {
+            args += medium.arguments(bootIndex: index)
+        }
+        return args + extraArguments
+    }
+
+    /// QEMU option values separate key=value pairs with commas; a literal comma is doubled.
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: ",", with: ",,")
+    }
+}
+
+extension Qemu.Medium {
+    func arguments(bootIndex: Int) -> [String] {
+        let drive = "\(id)-drive"
+        var driveOptions = "if=none,id=\(drive),format=raw,file=\(Qemu.Machine.escape(path))"
+        if attachment == .cdrom { driveOptions += ",media=cdrom" }
+        if readOnly { driveOptions += ",readonly=on" }
+        let device: String
+        switch attachment {
+        case .cdrom: device = "ide-cd,id=\(id),drive=\(drive)"
+        case .usbStick: device = "usb-storage,id=\(id),drive=\(drive),bus=xhci.0,removable=on"
+        case .virtioDisk: device = "virtio-blk-pci,id=\(id),drive=\(drive)"
+        }
+        return ["-drive", driveOptions, "-device", "\(device),bootindex=\(bootIndex)"]
+    }
+}

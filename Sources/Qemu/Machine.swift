@@ -1,0 +1,41 @@
+extension Qemu {
+    /// A virtual x86-64 machine: hardware, firmware and attached media.
+    ///
+    /// A plain value: `arguments(session:)` turns it into a QEMU command line without touching
+    /// the filesystem, so every boot mode is unit-testable.
+    public struct Machine: Sendable, Hashable {
+        /// Guest memory in MiB.
+        public var memoryMiB: Int
+        /// Number of virtual CPUs.
+        public var cpus: Int
+        /// BIOS (SeaBIOS) or UEFI (OVMF).
+        public var firmware: Firmware
+        /// Attached media; the first one gets `bootindex=0` and is booted first.
+        public var media: [Medium]
+        /// KVM or TCG; see `Accelerator.probe()` for picking one.
+        public var accelerator: Accelerator
+        /// When true (the default) a guest reboot makes QEMU exit (`-no-reboot`), so a kernel
+        /// panic with `panic=-1` ends the run instead of looping.
+        public var exitOnReboot: Bool
+        /// Arguments appended verbatim after everything else (devices, `-netdev`, ...).
+        public var extraArguments: [String]
+
+        public init(
+            memoryMiB: Int = 1024,
+            cpus: Int = 1,
+            firmware: Firmware = .bios,
+            media: [Medium] = [],
+            accelerator: Accelerator = .tcg,
+            exitOnReboot: Bool = true,
+            extraArguments: [String] = []
+        ) {
+            self.memoryMiB = memoryMiB
+            self.cpus = cpus
+            self.firmware = firmware
+            self.media = media
+            self.accelerator = accelerator
+            self.exitOnReboot = exitOnReboot
+            self.extraArguments = extraArguments
+        }
+    }
+}

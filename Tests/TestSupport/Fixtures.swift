@@ -1,0 +1,69 @@
+import Foundation
+import LiveBuild
+import Logging
+import Profile
+
+/// Images built from the repository's profiles, once per test process and shared by every test
+/// that needs one (interop and VM tiers). Builds go to `.build/fixtures/NAME` with a fixed
+/// SOURCE_DATE_EPOCH; the base cache is `$LIVEBUILD_CACHE` or `.build/livebuild-cache`.
+public actor Fixtures {
+    public static let shared = Fixtures()
+
+    /// The epoch every fixture is built with.
+    public static let sourceDateEpoch: Int64 = 1_700_000_000
+
+    public struct Image: Sendable {
+        public var directory: String
+        public var manifest: Manifest
+        public var iso: String { directory + "/" + manifest.profile.name + ".iso" }
+        public var squashfs: String { directory + "/live/filesystem.squashfs" }
+        public var initramfs: String { directory + "/live/initrd.img" }
+        public var kernel: String { directory + "/live/vmlinuz" }
+    }
+
+    private var builds: [String: Task<Image, any Error>] = [:]
+
+    /// The image of `profiles/NAME.json`, building it on first use.
+    public func image(_ name: String) async throws -> Image {
+        if let task = builds[name] { return try await task.value }
+        let task = Task { try await Self.build(name, into: Repository.root + "/.build/fixtures/\(name)") }
+        builds[name] = task
+        return try await task.value
+    }
+
+    /// Builds `profiles/NAME.json` into `output` (used by the fixture and by tests that need a
+    /// second, independent build).
+    public static func build(_ name: String, into output: String) async throws -> Image {
+        let profile = try ProfileLoader.load(path: Repository.root + "/profiles/\(name).json")
+        let builder = Builder(
+            profile: profile, output: output, cacheDirectory: cacheDirectory,
+            sourceDateEpoch: sourceDateEpoch, logger: Logger(label: "livebuild.tests"))
+        let manifest = try await builder.build()
+        return Image(directory: output, manifest: manifest)
+    }
+
+    /// The cached base tar of `profiles/NAME.json` (a Debian base), built by `image(NAME)`.
+    public func baseTar(_ name: String) async throws -> String {
+        _ = try await image(name)
+        let profile = try ProfileLoader.load(path: Repository.root + "/profiles/\(name).json")
+        guard case .debian(let debian) = profile.base else {
+            throw Tool.Failure(description: "profiles/\(name).json has no Debian base")
+        }
+        return BaseStage(cacheDirectory: Self.cacheDirectory, logger: Logger(label: "livebuild.tests"))
+            .cachedTarPath(Builder.baseRequest(for: debian))
+    }
+
+    public static var cacheDirectory: String {
+        ProcessInfo.processInfo.environment["LIVEBUILD_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? Repository.root + "/.build/livebuild-cache"
+    }
+}
+
+/// Paths in the repository.
+public enum Repository {
+    /// The repository root (this file is Tests/TestSupport/Fixtures.swift).
+    public static let root: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }()
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import LiveBuild
+
+/// Golden-file tests for the boot menu renderers. Re-record with LIVEBUILD_RECORD_GOLDEN=1.
+@Suite struct BootMenuTests {
+    static let single = try! BootMenu(
+        title: "Livebuild live system",
+        timeoutSeconds: 5,
+        entries: [.init(label: "Live system", kernelCommandLine: "boot=live console=tty0 console=ttyS0,115200 quiet")])
+
+    static let several = try! BootMenu(
+        title: "Rescue 'n' recovery",
+        timeoutSeconds: 0,
+        entries: [
+            .init(label: "Live system (to RAM)", kernelCommandLine: "boot=live toram console=ttyS0,115200"),
+            .init(label: "Live system, it's safe mode", kernelCommandLine: #"boot=live nomodeset init=/bin/sh $x "a;b" console=ttyS0,115200"#),
+            .init(label: "No arguments", kernelCommandLine: ""),
+        ],
+        serial: .init(unit: 1, speed: 9600))
+
+    static let cases: [(String, BootMenu)] = [("single", single), ("several", several)]
+
+    @Test(arguments: cases)
+    func isolinux(name: String, menu: BootMenu) throws {
+        try Golden.check(menu.isolinuxConfig(), against: "isolinux-\(name).cfg")
+    }
+
+    @Test(arguments: cases)
+    func grub(name: String, menu: BootMenu) throws {
+        try Golden.check(menu.grubConfig(), against: "grub-\(name).cfg")
+    }
+
+    @Test func bothMenusUseTheSerialConsoleAndTheScreen() {
+        let isolinux = Self.single.isolinuxConfig()
+        #expect(isolinux.hasPrefix("SERIAL 0 115200\n"))
+        #expect(isolinux.contains("UI menu.c32"))
+        #expect(isolinux.contains("TIMEOUT 50"))
+        let grub = Self.single.grubConfig()
+        #expect(grub.contains("serial --unit=0 --speed=115200"))
+        #expect(grub.contains("terminal_input serial console"))
+        #expect(grub.contains("terminal_output serial console"))
+        #expect(grub.contains("set timeout=5"))
+        #expect(grub.contains("set default=0"))
+    }
+
+    @Test func zeroTimeoutBootsAtOnceInIsolinux() {
+        // TIMEOUT 0 would make isolinux wait forever.
+        #expect(Self.several.isolinuxConfig().contains("TIMEOUT 1\n"))
+    }
+
+    @Test func grubEscapesItsSyntax() {
+        #expect(BootMenu.grubEscapedWords(#"a=$x b="c;d""#) == #"a=\$x b=\"c\;d\""#)
+        #expect(BootMenu.grubQuoted("it's") == #"'it'\''s'"#)
+    }
+
+    @Test func rejectsInvalidMenus() {
+        #expect(throws: BootMenu.Error.noEntries) { try BootMenu(title: "t", timeoutSeconds: 1, entries: []) }
+        #expect(throws: BootMenu.Error.negativeTimeout(-1)) {
+            try BootMenu(title: "t", timeoutSeconds: -1, entries: [.init(label: "a", kernelCommandLine: "")])
+        }
+        #expect(throws: BootMenu.Error.self) {
+            try BootMenu(title: "t", timeoutSeconds: 1, entries: [.init(label: "a\nMENU HIDDEN", kernelCommandLine: "")])
+        }
+    }
+
+    @Test func mediumIDs() throws {
+        #expect(try MediumID("livebuild-1a2b3c4d").value == "LIVEBUILD-1A2B3C4D")
+        #expect(throws: IsoWriter.Error.self) { try MediumID("") }
+        #expect(throws: IsoWriter.Error.self) { try MediumID("has space") }
+        #expect(throws: IsoWriter.Error.self) { try MediumID(String(repeating: "A", count: 33)) }
+        #expect(IsoLayout.marker(for: try MediumID("x-1")) == "live/X-1.medium")
+    }
+}
+
+/// Compares text with a file under Tests/UnitTests/Golden; rewrites the file instead when
+/// LIVEBUILD_RECORD_GOLDEN=1.
+enum Golden {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    static func check(_ actual: String, against name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let url = directory.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["LIVEBUILD_RECORD_GOLDEN"] == "1" {
+            try Data(actual.utf8).write(to: url)
+            return
+        }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            Issue.record("golden file \(url.path) is missing; record it with LIVEBUILD_RECORD_GOLDEN=1", sourceLocation: sourceLocation)
+            return
+        }
+        let expected = String(decoding: data, as: UTF8.self)
+        #expect(actual == expected, "differs from \(url.path); re-record with LIVEBUILD_RECORD_GOLDEN=1 if intended", sourceLocation: sourceLocation)
+    }
+}
