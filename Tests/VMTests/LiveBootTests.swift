@@ -63,8 +63,7 @@ import TestSupport
         // still has to find the medium on the CD and copy the squashfs from it.
         let machine = Qemu.Machine(
             memoryMiB: 1536, cpus: 2, media: [.cdrom(image.iso)], accelerator: Qemu.Accelerator.probe(),
-            extraArguments: ["-kernel", image.kernel, "-initrd", image.initramfs,
-                             "-append", "console=ttyS0,115200 toram"])
+            directKernel: .init(kernel: image.kernel, initramfs: image.initramfs, commandLine: "console=ttyS0,115200 toram"))
         let log = Self.logPath("toram")
         let vm = try Qemu.VM(machine: machine, consoleLog: log)
         defer { Self.finish(vm, log: log) }
