@@ -36,10 +36,16 @@ let package = Package(
             pkgConfig: "libsquashfs1",
             providers: [.apt(["libsquashfs-dev"])]
         ),
+        // LZO for squashfs: libsquashfs (LGPL) leaves it out, so Squashfs supplies it on liblzo2 (GPL).
+        .systemLibrary(
+            name: "CLzo",
+            pkgConfig: "lzo2",
+            providers: [.apt(["liblzo2-dev"])]
+        ),
 
         .target(name: "Filesystem"),
         .target(name: "Archive", dependencies: ["CArchive", "Filesystem"]),
-        .target(name: "Squashfs", dependencies: ["CSquashfs", "Filesystem"]),
+        .target(name: "Squashfs", dependencies: ["CSquashfs", "CLzo", "Filesystem"]),
         .target(name: "Profile"),
         .target(name: "Qemu", dependencies: [
             .product(name: "Logging", package: "swift-log"),

@@ -119,7 +119,8 @@ extension Archive {
             var value: UnsafeRawPointer?
             var size = 0
             while archive_entry_xattr_next(entry, &name, &value, &size) == Status.ok {
-                guard let name else { continue }
+                // pax archives may carry one attribute twice (SCHILY.xattr and LIBARCHIVE.xattr).
+                guard let name, !xattrs.contains(where: { $0.name == String(cString: name) }) else { continue }
                 let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
                 xattrs.append(Xattr(name: String(cString: name), value: bytes))
             }

@@ -13,6 +13,8 @@ extension Qemu {
         case qmp(operation: String, message: String)
         /// QMP answered a command with an error object.
         case qmpCommandFailed(command: String, errorClass: String, description: String)
+        /// Typing on the serial console failed (not connected, or the VM is interactive).
+        case console(String)
 
         public var description: String {
             switch self {
@@ -27,6 +29,8 @@ extension Qemu {
                 return "QEMU exited (status \(status)) before \"\(pattern)\" appeared on the serial console (\(log)); last lines:\n\(tail)\(qemuErrors)"
             case .qmp(let operation, let message):
                 return "QMP \(operation) failed: \(message)"
+            case .console(let message):
+                return "serial console input: \(message)"
             case .qmpCommandFailed(let command, let errorClass, let description):
                 return "QMP command '\(command)' failed: \(errorClass): \(description)"
             }

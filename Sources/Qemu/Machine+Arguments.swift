@@ -36,6 +36,12 @@ extension Qemu.Machine {
                 "-serial", "chardev:console",
                 "-mon", "chardev=console,mode=readline",
             ]
+        } else if let socket = session.consoleSocket {
+            args += [
+                "-chardev", "socket,id=console,path=\(Self.escape(socket)),server=on,wait=off,logfile=\(log),logappend=off",
+                "-serial", "chardev:console",
+                "-monitor", "none",
+            ]
         } else {
             args += [
                 "-chardev", "file,id=console,path=\(log)",
@@ -50,8 +56,13 @@ extension Qemu.Machine {
         if media.contains(where: { $0.attachment == .usbStick }) {
             args += ["-device", "qemu-xhci,id=xhci"]
         }
+        if let direct = directKernel {
+            args += ["-kernel", direct.kernel, "-initrd", direct.initramfs, "-append", direct.commandLine]
+        }
+        // A directly booted kernel takes boot index 0 itself.
+        let firstIndex = directKernel == nil ? 0 : 1
         for (index, medium) in media.enumerated() {
-            args += medium.arguments(bootIndex: index)
+            args += medium.arguments(bootIndex: firstIndex + index)
         }
         return args + extraArguments
     }

@@ -19,6 +19,9 @@ extension Qemu {
         public var exitOnReboot: Bool
         /// Arguments appended verbatim after everything else (devices, `-netdev`, ...).
         public var extraArguments: [String]
+        /// Boot this kernel and initramfs directly (QEMU's `-kernel`), skipping firmware boot
+        /// loaders; media are still attached, after it in boot order.
+        public var directKernel: DirectKernel?
 
         public init(
             memoryMiB: Int = 1024,
@@ -27,8 +30,10 @@ extension Qemu {
             media: [Medium] = [],
             accelerator: Accelerator = .tcg,
             exitOnReboot: Bool = true,
-            extraArguments: [String] = []
+            extraArguments: [String] = [],
+            directKernel: DirectKernel? = nil
         ) {
+            self.directKernel = directKernel
             self.memoryMiB = memoryMiB
             self.cpus = cpus
             self.firmware = firmware
@@ -36,6 +41,19 @@ extension Qemu {
             self.accelerator = accelerator
             self.exitOnReboot = exitOnReboot
             self.extraArguments = extraArguments
+        }
+    }
+
+    /// A kernel booted directly by QEMU, with its initramfs and command line.
+    public struct DirectKernel: Sendable, Hashable {
+        public var kernel: String
+        public var initramfs: String
+        public var commandLine: String
+
+        public init(kernel: String, initramfs: String, commandLine: String) {
+            self.kernel = kernel
+            self.initramfs = initramfs
+            self.commandLine = commandLine
         }
     }
 }

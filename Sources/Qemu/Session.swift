@@ -11,12 +11,17 @@ extension Qemu {
         /// Writable private copy of the OVMF variable store. When nil, the template is used with
         /// `snapshot=on`, so the guest's writes are discarded and the template stays untouched.
         public var uefiVars: String?
+        /// A Unix socket on which the serial console also accepts input (non-interactive VMs).
+        /// The log gets everything the guest prints whether or not anyone is connected.
+        public var consoleSocket: String?
 
-        public init(consoleLog: String, consoleOnTerminal: Bool = false, qmpSocket: String? = nil, uefiVars: String? = nil) {
+        public init(consoleLog: String, consoleOnTerminal: Bool = false, qmpSocket: String? = nil, uefiVars: String? = nil,
+                    consoleSocket: String? = nil) {
             self.consoleLog = consoleLog
             self.consoleOnTerminal = consoleOnTerminal
             self.qmpSocket = qmpSocket
             self.uefiVars = uefiVars
+            self.consoleSocket = consoleSocket
         }
     }
 }

@@ -16,6 +16,9 @@ extension Qemu {
         public let consoleLog: String
         /// Private directory holding the QMP socket, the UEFI vars copy and QEMU's stderr.
         public let runDirectory: String
+        /// The serial console's input socket (nil for interactive VMs); see `VM+Console.swift`.
+        let consoleSocketPath: String?
+        let consoleInput = ConsoleInput()
         /// The full command line QEMU was started with (program first).
         public let commandLine: [String]
 
@@ -72,7 +75,9 @@ extension Qemu {
             _ = fileManager.createFile(atPath: consoleLog, contents: nil)
             _ = fileManager.createFile(atPath: stderrPath, contents: nil)
 
-            let session = Session(consoleLog: consoleLog, consoleOnTerminal: interactive, qmpSocket: qmpPath, uefiVars: uefiVars)
+            consoleSocketPath = interactive ? nil : runDirectory + "/console.sock"
+            let session = Session(consoleLog: consoleLog, consoleOnTerminal: interactive, qmpSocket: qmpPath, uefiVars: uefiVars,
+                                  consoleSocket: consoleSocketPath)
             commandLine = [qemu] + machine.arguments(session: session)
 
             process = Process()
@@ -93,6 +98,7 @@ extension Qemu {
         }
 
         deinit {
+            consoleInput.close()
             kill()
             qmpClient.disconnect()
             try? FileManager.default.removeItem(atPath: runDirectory)

@@ -24,7 +24,7 @@ extension Squashfs {
             case .zstd: return UInt32(SQFS_ZSTD_MIN_LEVEL)...UInt32(SQFS_ZSTD_MAX_LEVEL)
             case .xz: return UInt32(SQFS_XZ_MIN_LEVEL)...UInt32(SQFS_XZ_MAX_LEVEL)
             case .gzip: return UInt32(SQFS_GZIP_MIN_LEVEL)...UInt32(SQFS_GZIP_MAX_LEVEL)
-            case .lzo: return UInt32(SQFS_LZO_MIN_LEVEL)...UInt32(SQFS_LZO_MAX_LEVEL)
+            case .lzo: return 1...UInt32(SQFS_LZO_MAX_LEVEL)  // LZO1X-999 levels
             case .lz4: return nil
             }
         }

@@ -95,13 +95,16 @@ extension Squashfs {
         throw Error.library(code: status, codeName: Error.codeName(status), operation: operation())
     }
 
+    /// A libsquashfs error code raised on this side: a library object that broke its contract
+    /// (a missing function pointer, an inode that was never produced).
+    static func failure(_ code: SQFS_ERROR, _ operation: String) -> Error {
+        Error.library(code: code.rawValue, codeName: Error.codeName(code.rawValue), operation: operation)
+    }
+
     /// Unwraps a pointer returned by a libsquashfs constructor; those return NULL only when they
     /// could not allocate memory (or were given bad flags, which this module never does).
     static func created<T>(_ pointer: T?, _ operation: @autoclosure () -> String) throws(Error) -> T {
-        guard let pointer else {
-            let code = SQFS_ERROR_ALLOC.rawValue
-            throw Error.library(code: code, codeName: Error.codeName(code), operation: operation())
-        }
+        guard let pointer else { throw failure(SQFS_ERROR_ALLOC, operation()) }
         return pointer
     }
 }

@@ -40,9 +40,7 @@ extension Squashfs {
                 inode.pointee.data.ipc.nlink = node.linkCount
             case .regular, .directory, .hardlink:
                 free(raw)
-                let code = SQFS_ERROR_INTERNAL.rawValue
-                throw .library(code: code, codeName: Error.codeName(code),
-                               operation: "building a special inode for \(node.name), a \(node.kind)")
+                throw failure(SQFS_ERROR_INTERNAL, "building a special inode for \(node.name), a \(node.kind)")
             }
             return inode
         }

@@ -27,5 +27,26 @@ extension Squashfs {
         /// Extended attributes dropped because squashfs cannot store their namespace
         /// (only `user.`, `trusted.` and `security.` exist on squashfs).
         public var skippedXattrs: Int
+
+        public init(
+            inodeCount: Int = 0, bytesUsed: UInt64 = 0, fileSize: UInt64 = 0, inputBytes: UInt64 = 0,
+            blocksWritten: UInt64 = 0, fragmentBlocks: UInt64 = 0, duplicateBlocks: UInt64 = 0,
+            sparseBlocks: UInt64 = 0, fragments: UInt64 = 0, duplicateFragments: UInt64 = 0,
+            idCount: Int = 0, ignoredEntries: Int = 0, skippedXattrs: Int = 0
+        ) {
+            self.inodeCount = inodeCount
+            self.bytesUsed = bytesUsed
+            self.fileSize = fileSize
+            self.inputBytes = inputBytes
+            self.blocksWritten = blocksWritten
+            self.fragmentBlocks = fragmentBlocks
+            self.duplicateBlocks = duplicateBlocks
+            self.sparseBlocks = sparseBlocks
+            self.fragments = fragments
+            self.duplicateFragments = duplicateFragments
+            self.idCount = idCount
+            self.ignoredEntries = ignoredEntries
+            self.skippedXattrs = skippedXattrs
+        }
     }
 }

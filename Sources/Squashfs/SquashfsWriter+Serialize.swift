@@ -89,9 +89,7 @@ extension Squashfs.Writer {
             inode = try directoryInode(of: node, directoryWriter: directoryWriter)
         case .regular:
             guard let fileInode = node.cell?.inode else {
-                throw .library(code: SQFS_ERROR_INTERNAL.rawValue,
-                               codeName: Squashfs.Error.codeName(SQFS_ERROR_INTERNAL.rawValue),
-                               operation: "finding the data of \(node.name): no inode was produced")
+                throw Squashfs.failure(SQFS_ERROR_INTERNAL, "finding the data of \(node.name): no inode was produced")
             }
             inode = fileInode
             ownsInode = false  // the cell frees it
@@ -148,9 +146,7 @@ extension Squashfs.Writer {
 
     private func fileSize(_ file: UnsafeMutablePointer<sqfs_file_t>) throws(Squashfs.Error) -> UInt64 {
         guard let getSize = file.pointee.get_size else {
-            throw .library(code: SQFS_ERROR_INTERNAL.rawValue,
-                           codeName: Squashfs.Error.codeName(SQFS_ERROR_INTERNAL.rawValue),
-                           operation: "asking the size of \(path)")
+            throw Squashfs.failure(SQFS_ERROR_INTERNAL, "asking the size of \(path)")
         }
         return getSize(file)
     }
@@ -162,7 +158,7 @@ extension Squashfs.Writer {
         guard remainder != 0 else { return size }
         let zeros = [UInt8](repeating: 0, count: Int(unit - remainder))
         guard let writeAt = file.pointee.write_at else {
-            throw .notWritable("the image file of \(path) cannot be written")
+            throw Squashfs.failure(SQFS_ERROR_INTERNAL, "padding \(path): the file object cannot write")
         }
         let status = zeros.withUnsafeBytes { buffer in
             writeAt(file, size, buffer.baseAddress, buffer.count)

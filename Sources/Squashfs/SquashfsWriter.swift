@@ -76,13 +76,19 @@ extension Squashfs {
             }
             self.file = file
 
+            // libsquashfs has every compressor but LZO; that one comes from `LzoCompressor`.
+            func create(_ config: sqfs_compressor_config_t, _ out: inout UnsafeMutablePointer<sqfs_compressor_t>?) -> Int32 {
+                if options.compression == .lzo { return LzoCompressor.create(config, &out) }
+                var config = config
+                return sqfs_compressor_create(&config, &out)
+            }
             var compressor: UnsafeMutablePointer<sqfs_compressor_t>?
-            try check(sqfs_compressor_create(&config, &compressor),
+            try check(create(config, &compressor),
                       "creating the \(options.compression.rawValue) compressor for \(path)")
             self.compressor = compressor
             config.flags |= UInt16(SQFS_COMP_FLAG_UNCOMPRESS.rawValue)
             var decompressor: UnsafeMutablePointer<sqfs_compressor_t>?
-            try check(sqfs_compressor_create(&config, &decompressor),
+            try check(create(config, &decompressor),
                       "creating the \(options.compression.rawValue) decompressor for \(path)")
             self.decompressor = decompressor
             let cmp = try created(compressor, "creating the compressor for \(path)")
@@ -92,9 +98,7 @@ extension Squashfs {
                 options.compression.id), "initialising the superblock of \(path)")
             try check(sqfs_super_write(&superblock, file), "writing the superblock of \(path)")
             guard let writeOptions = cmp.pointee.write_options else {
-                throw Error.library(code: SQFS_ERROR_INTERNAL.rawValue,
-                                    codeName: Error.codeName(SQFS_ERROR_INTERNAL.rawValue),
-                                    operation: "writing compressor options: compressor has no writer")
+                throw failure(SQFS_ERROR_INTERNAL, "writing compressor options: the compressor has no writer")
             }
             if try check(writeOptions(cmp, file), "writing the compressor options of \(path)") > 0 {
                 superblock.flags |= UInt16(SQFS_FLAG_COMPRESSOR_OPTIONS.rawValue)
@@ -135,6 +139,9 @@ extension Squashfs {
 
         /// Adds one entry. Regular file contents are read and compressed right away; the first
         /// entry for a path wins and later ones are dropped without reading their contents.
+        /// A `.hardlink` shares its target's inode (owner, mode, times, xattrs are the target's);
+        /// the target may arrive later, and a link that cannot be resolved fails `finish()`.
+        /// After any error the writer refuses further calls.
         public func add(_ entry: FileEntry, contents: ContentsProducer) throws {
             switch state {
             case .open: break

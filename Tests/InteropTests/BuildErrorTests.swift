@@ -37,13 +37,14 @@ import TestSupport
         let output = directory + "/out"
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try Data("previous\n".utf8).write(to: URL(fileURLWithPath: output + "/manifest.json"))
-        let profilePath = directory + "/missing-tarball.json"
-        try Data(#"{"name": "t", "base": {"tarball": {"path": "nope.tar"}}}"#.utf8).write(to: URL(fileURLWithPath: profilePath))
+        let profilePath = directory + "/bad-tarball.json"
+        try Data("this is not an archive\n".utf8).write(to: URL(fileURLWithPath: directory + "/rootfs.tar"))
+        try Data(#"{"name": "t", "base": {"tarball": {"path": "rootfs.tar"}}}"#.utf8).write(to: URL(fileURLWithPath: profilePath))
         let profile = try ProfileLoader.load(path: profilePath)
         let builder = Builder(profile: profile, output: output, cacheDirectory: directory + "/cache",
                               sourceDateEpoch: 1_700_000_000, logger: Logger(label: "test"))
         let error = await #expect(throws: LiveBuildError.self) { try await builder.build() }
-        #expect(error?.message.contains("base.tarball.path") == true)
+        #expect(error?.message.contains("base.tarball") == true && error?.message.contains("rootfs.tar") == true, "\(String(describing: error))")
         #expect(try String(contentsOfFile: output + "/manifest.json", encoding: .utf8) == "previous\n")
     }
 }

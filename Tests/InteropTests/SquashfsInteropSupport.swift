@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Filesystem
-@testable import Squashfs
+import Squashfs
 
 /// Runs the reference tools the squashfs interop tests read our images back with.
 /// A missing tool is a test failure, never a skip.
@@ -119,4 +119,24 @@ func squashfsNoise(count: Int, seed: UInt64) -> [UInt8] {
         state = state &* 6364136223846793005 &+ 1442695040888963407
         return UInt8(truncatingIfNeeded: state >> 33)
     }
+}
+
+/// A squashfs image mounted read-only through the kernel's own driver (needs root and loop
+/// devices); unmounted when released.
+final class SquashfsMount {
+    /// Whether this machine can mount squashfs images at all.
+    static let available: Bool = {
+        let filesystems = (try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? ""
+        return geteuid() == 0 && filesystems.contains("squashfs")
+    }()
+
+    let path: String
+
+    init(image: String, at path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try SquashfsTool.run("mount", ["-t", "squashfs", "-o", "loop,ro", image, path])
+        self.path = path
+    }
+
+    deinit { _ = try? SquashfsTool.run("umount", [path]) }
 }

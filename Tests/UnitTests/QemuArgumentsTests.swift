@@ -41,6 +41,21 @@ import Testing
         #expect(machine.arguments(session: Self.session) == expected, "\(name)")
     }
 
+    @Test func directKernelTakesBootIndexZeroAndMediaFollow() {
+        let machine = Qemu.Machine(
+            memoryMiB: 512, cpus: 1, media: [.cdrom("/img/live.iso")], accelerator: .tcg,
+            directKernel: .init(kernel: "/k/vmlinuz", initramfs: "/k/initrd.img", commandLine: "console=ttyS0 toram"))
+        let args = machine.arguments(session: Self.session)
+        #expect(args.contains("-kernel") && args.contains("/k/vmlinuz") && args.contains("console=ttyS0 toram"))
+        #expect(args.contains("ide-cd,id=cd0,drive=cd0-drive,bootindex=1"))
+    }
+
+    @Test func consoleSocketAcceptsInputAndStillLogs() {
+        let session = Qemu.Session(consoleLog: "/logs/console.log", consoleSocket: "/run/console.sock")
+        let args = Qemu.Machine(accelerator: .tcg).arguments(session: session)
+        #expect(args.contains("socket,id=console,path=/run/console.sock,server=on,wait=off,logfile=/logs/console.log,logappend=off"))
+    }
+
     @Test func kvmUsesTheHostCPU() {
         let args = Qemu.Machine(accelerator: .kvm).arguments(session: Self.session)
         #expect(args.contains("q35,accel=kvm"))

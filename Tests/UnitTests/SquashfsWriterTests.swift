@@ -210,13 +210,47 @@ import Filesystem
         #expect(throws: Squashfs.Error.self) { _ = try writer.finish() }
     }
 
+    @Test func unwritablePathNamesTheCause() {
+        #expect(throws: Squashfs.Error.cannotOpen(path: "/nonexistent-dir/x.sqfs", errno: ENOENT,
+                                                   message: "No such file or directory")) {
+            try Squashfs.Writer(path: "/nonexistent-dir/x.sqfs", options: Squashfs.Options(threads: 1))
+        }
+    }
+
+    @Test func oneCallWriteFromASource() throws {
+        struct Source: EntrySource {
+            func write(to sink: EntrySink) throws {
+                try sink.add(FileEntry(path: "a/b", kind: .regular, permissions: 0o644, size: 2), bytes: [1, 2])
+                try sink.add(FileEntry(path: "a", kind: .directory, permissions: 0o700))
+            }
+        }
+        let path = Self.scratchPath("source.sqfs")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let summary = try Squashfs.Writer.write(Source(), to: path, options: Squashfs.Options(threads: 1))
+        #expect(summary.inodeCount == 3 && summary.inputBytes == 2 && summary.ignoredEntries == 0)
+    }
+
+    /// Writers dropped without `finish()`, or after an error, close their file and join their
+    /// worker threads (counted in /proc/self).
     @Test func abandonedWriterReleasesEverything() throws {
         let path = Self.scratchPath("abandoned.sqfs")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        for _ in 0..<20 {
-            let writer = try Squashfs.Writer(path: path, options: Squashfs.Options(threads: 2))
+        func count(_ directory: String) -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: directory).count) ?? -1
+        }
+        let descriptors = count("/proc/self/fd"), threads = count("/proc/self/task")
+        for round in 0..<40 {
+            let writer = try Squashfs.Writer(path: path, options: Squashfs.Options(
+                compression: round % 2 == 0 ? .zstd : .lzo, threads: 2))
             try writer.add(FileEntry(path: "f", kind: .regular, permissions: 0o644, size: 200_000),
                            bytes: [UInt8](repeating: 7, count: 200_000))
+            if round % 3 == 0 {
+                _ = try? writer.add(FileEntry(path: "g", kind: .regular, permissions: 0o644, size: 9), bytes: [1])
+            }
         }
+        // A leak would add one descriptor and two threads per round; the slack absorbs tests
+        // running in parallel in the same process.
+        #expect(count("/proc/self/fd") - descriptors < 20)
+        #expect(count("/proc/self/task") - threads < 30)
     }
 }

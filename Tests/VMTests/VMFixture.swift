@@ -1,5 +1,6 @@
 import Foundation
 import LiveBuild
+import TestSupport
 import Testing
 
 /// Inputs shared by the VM tests: the real Debian trixie kernel and static busybox from the
@@ -7,9 +8,12 @@ import Testing
 actor VMFixture {
     static let shared = VMFixture()
 
-    /// Source of the kernel (`./boot/vmlinuz-*`) and the static busybox (`./usr/bin/busybox`).
-    static var baseTar: String {
-        ProcessInfo.processInfo.environment["LIVEBUILD_TEST_BASE_TAR"] ?? "/work/wt/trixie-base.tar"
+    /// Source of the kernel (`./boot/vmlinuz-*`) and the static busybox (`./usr/bin/busybox`):
+    /// the cached Debian base of the default profile (built by the shared fixture), or
+    /// `LIVEBUILD_TEST_BASE_TAR`.
+    static func baseTar() async throws -> String {
+        if let explicit = ProcessInfo.processInfo.environment["LIVEBUILD_TEST_BASE_TAR"] { return explicit }
+        return try await Fixtures.shared.baseTar("cluster")
     }
 
     /// The package root, found from this file's path.
@@ -42,7 +46,7 @@ actor VMFixture {
     }
 
     private static func buildISO() async throws -> String {
-        let tar = baseTar
+        let tar = try await baseTar()
         guard FileManager.default.fileExists(atPath: tar) else {
             throw FixtureError("base tar \(tar) is missing: set LIVEBUILD_TEST_BASE_TAR to a Debian trixie tar holding ./boot/vmlinuz-* and ./usr/bin/busybox")
         }

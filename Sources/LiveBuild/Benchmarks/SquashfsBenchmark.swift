@@ -62,7 +62,7 @@ public struct SquashfsBenchmark: Sendable {
                                               output: .discarded, error: .string(limit: 1 << 16))
         let theirsSeconds = Self.seconds(since: start)
         guard result.terminationStatus.isSuccess else {
-            throw LiveBuildError(code: .tool, message: "tar2sqfs failed: \(result.standardError ?? "")")
+            throw LiveBuildError(code: .tool, message: "tar2sqfs failed: \(result.standardError)")
         }
         var children = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &children)

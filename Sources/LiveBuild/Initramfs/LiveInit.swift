@@ -97,6 +97,7 @@ enum LiveInit {
         else
             for path in /sys/class/block/*; do
                 dev="/dev/${path##*/}"
+                case "${path##*/}" in loop*|ram*|zram*) continue ;; esac
                 [ -b "$dev" ] || continue
                 try_medium "$dev" && { FOUND="$dev"; break; }
             done
@@ -107,6 +108,15 @@ enum LiveInit {
     done
     [ -n "$FOUND" ] || rescue "no live medium with id $LIVE_MEDIUM_ID found after ${WAIT}s (devices: $(ls /sys/class/block | tr '\n' ' ')); is the CD or USB stick attached? live.media=/dev/XXX names it"
     say "live medium found on $FOUND"
+
+    # Keep the medium and every device above it (USB port, hub, controller) out of runtime
+    # suspend: the root filesystem lives there, and some hosts (QEMU's xHCI among them) do
+    # not resume a suspended stick in time.
+    p=$(readlink -f "/sys/class/block/${FOUND##*/}")
+    while [ -n "$p" ] && [ "$p" != "/sys" ]; do
+        [ -w "$p/power/control" ] && echo on > "$p/power/control" 2>/dev/null
+        p="${p%/*}"
+    done
 
     SQUASHFS="/run/live/medium/$LIVE_SQUASHFS"
     [ -f "$SQUASHFS" ] || rescue "$LIVE_SQUASHFS is missing on $FOUND"

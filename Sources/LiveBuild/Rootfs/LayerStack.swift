@@ -1,3 +1,4 @@
+import Archive
 import Filesystem
 
 /// Streams layers, topmost first, into one sink so that the sink sees what an overlay mount of
@@ -20,7 +21,13 @@ public struct LayerStack {
         let filter = LayerFilter(downstream: sink, permissions: permissions)
         for (index, layer) in layers.enumerated() {
             filter.begin(layer: index, name: layer.name, directories: layer.directories, whiteouts: layer.whiteouts)
-            try layer.source.write(to: filter)
+            do {
+                try layer.source.write(to: filter)
+            } catch let error as LiveBuildError {
+                throw error
+            } catch let error as Archive.Error {
+                throw LiveBuildError(code: .input, message: "\(layer.name): \(error)", underlying: error)
+            }
         }
         try filter.finish()
         return filter.statistics

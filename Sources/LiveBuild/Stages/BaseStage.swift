@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Logging
-import Subprocess
 
 /// Stage a: the base root filesystem as a tar stream. For Debian bases, mmdebstrap writes a tar
 /// that is cached under a hash of its inputs, so a second build with the same base reuses it.
@@ -84,28 +83,21 @@ public struct BaseStage {
         arguments += [debian.suite, partial, debian.mirror]
         logger.info("base: mmdebstrap \(arguments.joined(separator: " "))")
 
-        let stderr: String
-        let succeeded: Bool
         do {
-            let result = try await run(
-                .name("mmdebstrap"), arguments: Arguments(arguments),
-                environment: .inherit.updating(["SOURCE_DATE_EPOCH": String(sourceDateEpoch)]),
-                output: .discarded, error: .string(limit: 4 << 20))
-            stderr = result.standardError
-            succeeded = result.terminationStatus.isSuccess
+            try await ToolRunner(logger: logger).withSourceDateEpoch(sourceDateEpoch).run("mmdebstrap", arguments)
         } catch {
-            throw LiveBuildError(code: .tool, message: "cannot run mmdebstrap; install it with `apt-get install mmdebstrap`", underlying: error)
-        }
-        guard succeeded else {
-            if let package = Self.unknownPackage(in: stderr) {
+            if error.reason.hasPrefix("not found") || error.reason.hasPrefix("could not run") {
+                throw LiveBuildError(code: .tool, message: "cannot run mmdebstrap; install it with `apt-get install mmdebstrap`", underlying: error)
+            }
+            if let package = Self.unknownPackage(in: error.standardError) {
                 let index = debian.packages.firstIndex(of: package)
                 let path = index.map { "base.debian.packages[\($0)]" } ?? "base.debian (a package livebuild adds)"
                 throw LiveBuildError(
                     code: .packages,
                     message: "\(path): the mirror \(debian.mirror) has no package '\(package)' in \(debian.suite) (\(debian.components.joined(separator: ","))); check its name with `apt-cache search`, or the suite and components")
             }
-            let tail = stderr.split(separator: "\n").suffix(15).joined(separator: "\n")
-            throw LiveBuildError(code: .tool, message: "mmdebstrap failed for suite \(debian.suite) from \(debian.mirror):\n\(tail)")
+            let tail = error.standardError.split(separator: "\n").suffix(15).joined(separator: "\n")
+            throw LiveBuildError(code: .tool, message: "mmdebstrap failed (\(error.reason)) for suite \(debian.suite) from \(debian.mirror):\n\(tail)")
         }
         try FileManager.default.moveItem(atPath: partial, toPath: tar)
         return Result(tarPath: tar, fromCache: false)
