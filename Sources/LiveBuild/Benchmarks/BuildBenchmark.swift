@@ -107,6 +107,9 @@ public struct BuildBenchmark: Sendable {
         guard case .debian(let originalDebian) = original.base else {
             throw LiveBuildError(code: .profile, message: "base: the build benchmark needs a Debian base (base.debian), not \(original.base.kind)")
         }
+        if liveBuild {
+            _ = try await LiveBuildComparison.version()  // fail now, not after livebuild's builds
+        }
         let suite = suite ?? originalDebian.suite
         var notes: [String] = []
         if suite != originalDebian.suite {

@@ -116,12 +116,21 @@ public struct LiveBuildComparison: Sendable {
         }
     }
 
+    /// lb's version (`20230502`); throws when lb is missing or this process is not root, so a
+    /// caller can check before spending minutes on anything else.
+    public static func version() async throws -> String {
+        guard geteuid() == 0 else {
+            throw LiveBuildError(code: .tool, message: "live-build needs root: run the benchmark as root, or without --live-build")
+        }
+        return try await capture(["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Runs `lb config` in a new ``directory`` and writes the package list and the edited file
     /// (generation 0). Returns lb's version.
     public func configure() async throws -> String {
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let version = try await capture(["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let version = try await Self.version()
         try await lb(Self.configArguments(settings), log: "config.log")
         let list = settings.packages.joined(separator: "\n") + "\n"
         try Data(list.utf8).write(to: URL(fileURLWithPath: directory + "/config/package-lists/livebuild.list.chroot"))
@@ -256,7 +265,7 @@ public struct LiveBuildComparison: Sendable {
     }
 
     /// Runs `lb ARGUMENTS` and returns its standard output.
-    func capture(_ arguments: [String]) async throws -> String {
+    static func capture(_ arguments: [String]) async throws -> String {
         do {
             let result = try await Subprocess.run(.name("lb"), arguments: Arguments(arguments),
                                                   output: .string(limit: 1 << 16), error: .discarded)
