@@ -128,14 +128,17 @@ public struct BuildBenchmark: Sendable {
         // livebuild: cold with an empty cache, then the edit and a rebuild with the same cache.
         let cache = scratch + "/livebuild/cache", output = scratch + "/livebuild/out"
         onProgress("livebuild: cold build of \(original.name) (\(suite)), empty cache \(cache)")
-        let cold = try await buildWithLiveBuild(profile: profile, cache: cache, output: output, manifestCopy: "livebuild-cold-manifest.json")
+        let (cold, coldSquashfs) = try await buildWithBuilder(profile: profile, cache: cache, output: output, manifestCopy: "livebuild-cold-manifest.json")
         if let base = cold.stages.first(where: { $0.name == "base" }), base.detail.contains("cached") {
             notes.append("livebuild cold: the base came from a cache (\(base.detail))")
         }
         try writeEditedFile(generation: 1)
         onProgress("livebuild: rebuild after editing \(overlayDirectory)/\(Self.editedFile)")
         let rebuiltProfile = try ProfileLoader.load(path: profilePath)
-        let rebuild = try await buildWithLiveBuild(profile: rebuiltProfile, cache: cache, output: output, manifestCopy: "livebuild-rebuild-manifest.json")
+        let (rebuild, rebuiltSquashfs) = try await buildWithBuilder(profile: rebuiltProfile, cache: cache, output: output, manifestCopy: "livebuild-rebuild-manifest.json")
+        if coldSquashfs == rebuiltSquashfs {
+            notes.append("livebuild rebuild: the squashfs is the same as the cold build's, so the edit did not reach the image")
+        }
         if let base = rebuild.stages.first(where: { $0.name == "base" }), !base.detail.contains("cache") {
             notes.append("livebuild rebuild: the base did not come from the cache (\(base.detail))")
         }
@@ -159,7 +162,8 @@ public struct BuildBenchmark: Sendable {
             notes: notes)
     }
 
-    func buildWithLiveBuild(profile: Profile, cache: String, output: String, manifestCopy: String) async throws -> Figures {
+    /// One `Builder.build()`: its figures and the squashfs digest (to tell that an edit got in).
+    func buildWithBuilder(profile: Profile, cache: String, output: String, manifestCopy: String) async throws -> (Figures, String?) {
         let builder = Builder(profile: profile, output: output, cacheDirectory: cache, sourceDateEpoch: sourceDateEpoch,
                               logger: logger)
         let start = ContinuousClock.now
@@ -168,7 +172,8 @@ public struct BuildBenchmark: Sendable {
         try? FileManager.default.copyItem(atPath: output + "/manifest.json", toPath: scratch + "/" + manifestCopy)
         let iso = manifest.artefacts.first { $0.path.hasSuffix(".iso") }
         onProgress("livebuild: \(Self.rounded(seconds)) s, ISO \(iso?.size ?? 0) bytes")
-        return Figures(seconds: seconds, isoBytes: iso?.size ?? 0, stages: manifest.stages)
+        let squashfs = manifest.artefacts.first { $0.path.hasSuffix(".squashfs") }?.sha256
+        return (Figures(seconds: seconds, isoBytes: iso?.size ?? 0, stages: manifest.stages), squashfs)
     }
 
     func measureLiveBuild(debian: Profile.Debian, squashfs: Profile.SquashfsSettings, notes: inout [String]) async throws -> Side {
