@@ -47,6 +47,8 @@ import Testing
         let image = try OCIImage(path: root, scratch: root + "/scratch")
         #expect(image.layerPaths == [root + "/blobs/sha256/aaaa", root + "/blobs/sha256/bbbb"])
         try check(image)
+        let error = #expect(throws: LiveBuildError.self) { try OCIImage(path: root, reference: "nosuch", scratch: root + "/s") }
+        #expect(error?.message.contains("no image named 'nosuch'") == true)
     }
 
     @Test func dockerSaveArchive() throws {
@@ -62,7 +64,7 @@ import Testing
             try outer.add(FileEntry(path: name, kind: .regular, permissions: 0o644, size: UInt64(bytes.count)), bytes: bytes)
         }
         try outer.finish()
-        let image = try OCIImage(path: root + "/saved.tar", scratch: root + "/scratch")
+        let image = try OCIImage(path: root + "/saved.tar", reference: "x:1", scratch: root + "/scratch")
         #expect(image.layerPaths.count == 2)
         try check(image)
     }
