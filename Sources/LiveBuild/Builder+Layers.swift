@@ -26,7 +26,7 @@ extension Builder {
             return Base(layers: [Layer(name: "base.tarball", source: Archive.FileSource(path: tarball.path), directories: .strong)],
                         description: "tarball \(tarball.path)")
         case .oci(let oci):
-            let image = try OCIImage(path: oci.path, scratch: scratch + "/oci")
+            let image = try OCIImage(path: oci.path, reference: oci.reference, scratch: scratch + "/oci")
             return Base(layers: image.layers, description: "oci \(oci.path) (\(image.layerPaths.count) layers)")
         }
     }

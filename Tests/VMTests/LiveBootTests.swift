@@ -83,4 +83,20 @@ import TestSupport
         let bytes = work.output.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.first ?? 0
         #expect(bytes > 1_000_000, "read \(bytes) bytes of /usr/share after the eject")
     }
+
+    @Test func missingMediumStopsWithAMessageAndARescueShell() async throws {
+        let image = try await Fixtures.shared.image("cluster")
+        // No medium attached: the init must say what it looked for and open a shell.
+        let machine = Qemu.Machine(
+            memoryMiB: 1024, cpus: 1, accelerator: Qemu.Accelerator.probe(),
+            directKernel: .init(kernel: image.kernel, initramfs: image.initramfs, commandLine: "console=ttyS0,115200 live.wait=3"))
+        let log = Self.logPath("no-medium")
+        let vm = try Qemu.VM(machine: machine, consoleLog: log)
+        defer { Self.finish(vm, log: log) }
+        let error = try await vm.waitFor(pattern: "livebuild-init: ERROR:", timeout: Self.loginDeadline)
+        #expect(error.line.contains("no live medium with id \(image.manifest.mediumID)"), "\(error.line)")
+        try await vm.waitFor(pattern: "dropping to a rescue shell", timeout: .seconds(60))
+        let answer = try await vm.shell("echo RESCUE-$((6 * 7))", timeout: .seconds(60))
+        #expect(answer.output.contains("RESCUE-42"))
+    }
 }

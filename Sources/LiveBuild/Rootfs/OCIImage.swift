@@ -10,15 +10,18 @@ public struct OCIImage {
 
     /// Opens `path`; a `docker save` archive has its layer blobs copied into `scratch` first
     /// (the blobs only: the tree itself is never unpacked).
-    public init(path: String, scratch: String) throws {
+    /// `reference` picks an image in a layout holding several (its `org.opencontainers.image.ref.name`
+    /// annotation, or a `RepoTags` entry of a `docker save` archive); without it the first
+    /// linux/amd64 image is taken.
+    public init(path: String, reference: String? = nil, scratch: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw LiveBuildError(code: .input, message: "base.oci.path: \(path) does not exist; give an OCI image layout directory or a `docker save` archive")
         }
         if isDirectory.boolValue {
-            layerPaths = try Self.layoutLayers(root: path)
+            layerPaths = try Self.layoutLayers(root: path, reference: reference)
         } else {
-            layerPaths = try Self.archiveLayers(path: path, scratch: scratch)
+            layerPaths = try Self.archiveLayers(path: path, reference: reference, scratch: scratch)
         }
     }
 
@@ -41,13 +44,18 @@ public struct OCIImage {
         return "\(root)/blobs/\(parts[0])/\(parts[1])"
     }
 
-    static func layoutLayers(root: String) throws -> [String] {
+    /// Whether `name` (`debian:trixie`, `trixie`, `docker.io/library/debian:trixie`) is `reference`.
+    static func matches(_ name: String, _ reference: String) -> Bool {
+        name == reference || name.hasSuffix(":" + reference) || name.hasSuffix("/" + reference)
+    }
+
+    static func layoutLayers(root: String, reference: String?) throws -> [String] {
         guard let indexData = FileManager.default.contents(atPath: root + "/index.json") else {
             throw LiveBuildError(code: .input, message: "base.oci.path: \(root) has no index.json; is it an OCI image layout?")
         }
         var document = try json(indexData, "\(root)/index.json")
         // Follow indexes down to one image manifest, preferring linux/amd64.
-        for _ in 0..<4 {
+        for level in 0..<4 {
             guard let object = document as? [String: Any] else { break }
             if let layers = object["layers"] as? [[String: Any]] {
                 return try layers.map { layer in
@@ -58,10 +66,21 @@ public struct OCIImage {
                 }
             }
             guard let manifests = object["manifests"] as? [[String: Any]], !manifests.isEmpty else { break }
-            let chosen = manifests.first { manifest in
+            var candidates = manifests
+            // The reference names an image in the top index; deeper indexes list its platforms.
+            if let reference, level == 0 {
+                candidates = manifests.filter { manifest in
+                    let name = (manifest["annotations"] as? [String: Any])?["org.opencontainers.image.ref.name"] as? String
+                    return name.map { matches($0, reference) } ?? false
+                }
+            }
+            guard !candidates.isEmpty else {
+                throw LiveBuildError(code: .input, message: "base.oci.reference: \(root) has no image named '\(reference ?? "")'")
+            }
+            let chosen = candidates.first { manifest in
                 let platform = manifest["platform"] as? [String: Any]
                 return platform == nil || (platform?["architecture"] as? String == "amd64" && platform?["os"] as? String == "linux")
-            } ?? manifests[0]
+            } ?? candidates[0]
             guard let digest = chosen["digest"] as? String,
                   let data = FileManager.default.contents(atPath: try blobPath(root: root, digest: digest)) else {
                 throw LiveBuildError(code: .input, message: "\(root): a manifest blob named in the index is missing")
@@ -71,7 +90,7 @@ public struct OCIImage {
         throw LiveBuildError(code: .input, message: "\(root): no image manifest with layers found")
     }
 
-    static func archiveLayers(path: String, scratch: String) throws -> [String] {
+    static func archiveLayers(path: String, reference: String?, scratch: String) throws -> [String] {
         // First pass: the manifest (docker save lists its layers in manifest.json).
         let reader = try Archive.Reader(path: path)
         var manifest: [UInt8]?
@@ -80,7 +99,8 @@ public struct OCIImage {
         }
         guard let manifest,
               let list = try json(Data(manifest), "\(path): manifest.json") as? [[String: Any]],
-              let layers = list.first?["Layers"] as? [String] else {
+              let image = reference.map({ reference in list.first { (($0["RepoTags"] as? [String]) ?? []).contains { matches($0, reference) } } }) ?? list.first,
+              let layers = image["Layers"] as? [String] else {
             throw LiveBuildError(code: .input, message: "base.oci.path: \(path) has no manifest.json with Layers; is it a `docker save` archive?")
         }
         // Second pass: copy the layer blobs out, in manifest order.
