@@ -22,8 +22,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Compressor (zstd, xz, gzip, lz4, lzo).")
         var compression = "zstd"
 
-        @Option(help: "Compression level.")
-        var level: UInt32? = 15
+        @Option(help: "Compression level (default: the compressor's own, 15 for zstd, as tar2sqfs).")
+        var level: UInt32?
 
         @Option(help: "Block size in bytes.")
         var blockSize = 131_072

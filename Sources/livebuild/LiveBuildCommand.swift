@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct LiveBuildCommand: AsyncParsableCommand {
@@ -9,4 +10,23 @@ struct LiveBuildCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [MakeCommand.self, ValidateCommand.self, RunCommand.self, BenchCommand.self]
     )
+
+    /// Exit statuses: 0 success, 1 failure, 2 usage error (argument-parser's own default for
+    /// usage errors is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
