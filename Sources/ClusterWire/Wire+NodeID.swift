@@ -1,0 +1,22 @@
+extension Wire {
+    /// A node's identity in the cluster: 64 random bits chosen when the agent first starts.
+    public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+        /// The identifier's bits, as sent on the wire.
+        public var rawValue: UInt64
+
+        /// Wraps raw identifier bits.
+        public init(_ rawValue: UInt64) {
+            self.rawValue = rawValue
+        }
+
+        public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
+            lhs.rawValue < rhs.rawValue
+        }
+
+        /// Sixteen lowercase hex digits, zero-padded.
+        public var description: String {
+            let hex = String(rawValue, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
+    }
+}

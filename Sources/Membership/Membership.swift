@@ -1,0 +1,3 @@
+import ClusterWire
+/// Membership namespace.
+public enum Membership {}
