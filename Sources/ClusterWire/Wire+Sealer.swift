@@ -39,10 +39,16 @@ extension Wire {
 
         /// Seals `message` with the given 12-byte nonce (tests inject nonces; never reuse one).
         public mutating func seal(_ message: Message, nonce: [UInt8]) throws -> [UInt8] {
+            try seal(plaintext: message.encoded(), nonce: nonce)
+        }
+
+        /// Seals raw plaintext; internal so tests can produce authentic but undecodable datagrams.
+        mutating func seal(plaintext: [UInt8], nonce: [UInt8]) throws -> [UInt8] {
             let header = Envelope(sender: sender, sequence: nextSequence, nonce: nonce).encoded()
             nextSequence &+= 1
             let box = try ChaChaPoly.seal(
-                message.encoded(), using: SymmetricKey(data: keyBytes), nonce: ChaChaPoly.Nonce(data: nonce), authenticating: header
+                plaintext, using: SymmetricKey(data: keyBytes), nonce: ChaChaPoly.Nonce(data: nonce),
+                authenticating: header
             )
             return header + Array(box.ciphertext) + Array(box.tag)
         }

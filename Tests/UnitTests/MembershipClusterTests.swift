@@ -34,18 +34,18 @@ import Testing
         #expect(took <= Self.joinTarget)
     }
 
-    @Test(arguments: [5, 20])
-    func stoppedNodeIsSuspectedThenDeclaredDead(size: Int) throws {
+    @Test(arguments: [(5, 2), (5, 0), (20, 10), (20, 0), (20, 19), (20, 7)])
+    func stoppedNodeIsSuspectedThenDeclaredDead(size: Int, victimIndex: Int) throws {
         let sim = MembershipSimulator()
         _ = try #require(sim.startCluster(size))
         sim.run(for: .seconds(3))
-        let victim = MembershipSimulator.id(size / 2)
-        sim.stop(size / 2)
+        let victim = MembershipSimulator.id(victimIndex)
+        sim.stop(victimIndex)
         let stoppedAt = sim.now
-        let took = try #require(sim.run(upTo: .seconds(10)) { $0.everyoneSees(size / 2, as: .dead) })
+        let took = try #require(sim.run(upTo: .seconds(10)) { $0.everyoneSees(victimIndex, as: .dead) })
         let changes = sim.changes.filter { $0.member.id == victim && $0.at >= stoppedAt }
         let firstSuspect = try #require(changes.first { $0.member.status == .suspect }).at - stoppedAt
-        print("[sim] \(size) nodes, one stops: first suspicion after \(firstSuspect), dead everywhere after \(took)")
+        print("[sim] \(size) nodes, node \(victimIndex) stops: first suspicion after \(firstSuspect), dead everywhere after \(took)")
         #expect(took <= Self.detectionTarget)
         for observer in sim.nodes.keys {
             let seen = changes.filter { $0.observer == observer }.map(\.member.status)
@@ -115,12 +115,13 @@ import Testing
         let sim = MembershipSimulator()
         _ = try #require(sim.startCluster(20))
         let start = sim.now
-        sim.lossRate = 0.05
+        sim.lossRate = 0.10
         sim.run(for: .seconds(20))
         let deaths = sim.changes.filter { $0.at >= start && $0.member.status == .dead }
         let suspicions = sim.changes.filter { $0.at >= start && $0.member.status == .suspect }
-        print("[sim] 20 nodes, 5% loss, 20 s: \(suspicions.count) suspicions, \(deaths.count) deaths, \(sim.datagrams) datagrams")
+        print("[sim] 20 nodes, \(Int(sim.lossRate * 100))% loss, 20 s: \(suspicions.count) suspicions, \(deaths.count) deaths, \(sim.datagrams) datagrams")
         #expect(deaths.isEmpty)
+        #expect(!suspicions.isEmpty, "the loss should exercise suspicion and refutation")
         sim.lossRate = 0
         #expect(sim.run(upTo: .seconds(5)) { $0.converged() } != nil)
     }

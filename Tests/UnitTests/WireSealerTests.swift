@@ -121,6 +121,13 @@ import Testing
         #expect(opener.open(try b.seal(Self.message)).message != nil)
     }
 
+    @Test func authenticUndecodablePlaintextIsMalformed() throws {
+        var (sealer, opener) = try pair()
+        let nonce = Array(repeating: UInt8(7), count: 12)
+        let opened = opener.open(try sealer.seal(plaintext: [Wire.version, 99], nonce: nonce))
+        #expect(opened == .rejected(.malformed, detail: .unknownType(99)))
+    }
+
     @Test func keysMustBe32Bytes() {
         #expect(throws: Wire.Keys.KeyError.wrongLength(16)) { try Wire.Keys(clusterKey: Array(repeating: 0, count: 16)) }
     }
