@@ -1,5 +1,9 @@
 extension Wire {
-    /// A node's identity in the cluster: 64 random bits chosen when the agent first starts.
+    /// A node's identity in the cluster: 64 bits, random per boot or derived from the machine.
+    ///
+    /// Per-boot random ids make every reboot a new member (the old id is declared dead and
+    /// forgotten); stable ids keep a node's identity across reboots, and then the agent must
+    /// start its ``Wire/Sealer`` sequence above what peers remember (see there).
     public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
         /// The identifier's bits, as sent on the wire.
         public var rawValue: UInt64

@@ -73,7 +73,9 @@ extension Membership {
             switch event {
             case .tick:
                 return tick(now: now)
-            case .received(let message, _, let source):
+            case .received(let message, let sender, let source):
+                // Our own datagrams come back when joining through a broadcast address.
+                guard sender != me else { return [] }
                 return receive(message, from: source, now: now)
             case .localLoadChanged(let newLoad):
                 load = newLoad

@@ -55,6 +55,12 @@ import Testing
         #expect(Set(replied) == [Self.me, Wire.NodeID(2), Wire.NodeID(3), Wire.NodeID(4)])
     }
 
+    @Test func ownBroadcastJoinIsIgnored() {
+        var state = node()
+        let out = state.handle(.received(.join(state.selfUpdate), from: Self.me, address: state.address), now: .zero)
+        #expect(out.isEmpty)
+    }
+
     @Test func staleUpdatesAreIgnored() {
         var state = node()
         _ = state.handle(.received(.gossip(updates: [Self.update(3, 5, .alive)]), from: Wire.NodeID(3), address: Self.peer), now: .zero)
