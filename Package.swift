@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "Archive", dependencies: ["CArchive", "Filesystem"]),
         .target(name: "Squashfs", dependencies: ["CSquashfs", "CLzo", "Filesystem"]),
         .target(name: "Profile"),
+        .target(name: "ClusterWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Membership", dependencies: ["ClusterWire"]),
         .target(name: "Qemu", dependencies: [
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,6 +74,7 @@ let package = Package(
         // Test tiers, each runnable alone with `swift test --filter <Target>`.
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
+            "ClusterWire", "Membership",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",

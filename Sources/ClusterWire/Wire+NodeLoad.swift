@@ -1,0 +1,33 @@
+extension Wire {
+    /// A node's capacity and current load, carried with every member update so balancers on
+    /// other nodes can place jobs.
+    ///
+    /// Integers only (fixed-point load), so the encoding has no floating-point format to agree on.
+    public struct NodeLoad: Hashable, Sendable {
+        /// Online CPUs.
+        public var cpus: UInt16
+        /// Nominal CPU speed in MHz.
+        public var cpuMHz: UInt32
+        /// One-minute load average times 1000 (1.5 is 1500).
+        public var loadMilli: UInt32
+        /// Available memory in KiB (`MemAvailable`).
+        public var freeMemoryKiB: UInt64
+        /// Jobs the node's agent is running.
+        public var runningJobs: UInt32
+        /// The agent's version string, e.g. `0.3.1`.
+        public var agentVersion: String
+
+        /// Creates a load record; every field defaults to zero/empty for nodes not yet measured.
+        public init(
+            cpus: UInt16 = 0, cpuMHz: UInt32 = 0, loadMilli: UInt32 = 0,
+            freeMemoryKiB: UInt64 = 0, runningJobs: UInt32 = 0, agentVersion: String = ""
+        ) {
+            self.cpus = cpus
+            self.cpuMHz = cpuMHz
+            self.loadMilli = loadMilli
+            self.freeMemoryKiB = freeMemoryKiB
+            self.runningJobs = runningJobs
+            self.agentVersion = agentVersion
+        }
+    }
+}

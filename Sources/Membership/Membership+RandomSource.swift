@@ -1,0 +1,20 @@
+extension Membership {
+    /// A small seeded generator (SplitMix64) so a node's choices are reproducible in tests and
+    /// independent across nodes given different seeds. Not for cryptography.
+    public struct RandomSource: RandomNumberGenerator, Sendable {
+        private var state: UInt64
+
+        /// Creates a generator; the agent seeds it from the system generator, tests from a constant.
+        public init(seed: UInt64) {
+            self.state = seed
+        }
+
+        public mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import ClusterWire
+
+extension Membership.State {
+    /// Handles one received message: applies its updates, then answers probes and relays.
+    mutating func receive(
+        _ message: Wire.Message, from source: Wire.Address, now: Membership.Instant
+    ) -> [Membership.Action] {
+        let incarnationBefore = incarnation
+        var actions: [Membership.Action] = []
+        for update in message.updates {
+            actions += apply(update, now: now)
+        }
+        // We just refuted a suspicion (or a stale death): tell the sender directly as well, so a
+        // node that believes us dead, and hence never probes us, learns it at once.
+        if incarnation != incarnationBefore {
+            actions.append(.send(.gossip(updates: [selfUpdate]), to: source))
+        }
+
+        switch message {
+        case .ping(let number, _):
+            actions.append(.send(.ack(probe: number, updates: piggyback()), to: source))
+        case .pingReq(let originProbe, _, let targetAddress, _):
+            let number = takeProbeNumber()
+            relays[number] = Membership.Relay(
+                origin: source, originProbe: originProbe, expires: now + configuration.protocolPeriod
+            )
+            actions.append(.send(.ping(probe: number, updates: piggyback()), to: targetAddress))
+        case .ack(let number, _):
+            if let relay = relays.removeValue(forKey: number) {
+                actions.append(.send(.ack(probe: relay.originProbe, updates: piggyback()), to: relay.origin))
+            } else if var current = probe, current.number == number {
+                current.acked = true
+                probe = current
+            }
+        case .gossip:
+            break
+        case .join:
+            // Answer with the full view, dead members included, so a restarted node learns the
+            // incarnation it must exceed.
+            var all = [selfUpdate] + view.map(\.update)
+            while !all.isEmpty {
+                let chunk = Array(all.prefix(Self.joinReplyChunk))
+                all.removeFirst(chunk.count)
+                actions.append(.send(.gossip(updates: chunk), to: source))
+            }
+        }
+        return actions
+    }
+
+    /// Updates per datagram in a join reply (≈ 50 bytes each, under a 1400-byte MTU).
+    static let joinReplyChunk = 24
+
+    /// Applies one update under SWIM's precedence rules; queues it for gossip if it was news.
+    mutating func apply(_ update: Wire.MemberUpdate, now: Membership.Instant) -> [Membership.Action] {
+        if update.node == me {
+            // Anyone saying we are suspect or dead, or quoting an incarnation above ours (we
+            // restarted), is refuted with a higher incarnation.
+            if (update.status != .alive && update.incarnation >= incarnation) || update.incarnation > incarnation {
+                incarnation = update.incarnation + 1
+                queue(selfUpdate)
+            }
+            return []
+        }
+        if let existing = members[update.node], !update.overrides(existing.update) {
+            return []
+        }
+        let known = members[update.node] != nil
+        let member = Membership.Member(update: update, since: now)
+        members[update.node] = member
+        switch update.status {
+        case .suspect:
+            if suspicionStarted[update.node] == nil { suspicionStarted[update.node] = now }
+        case .alive, .dead:
+            suspicionStarted[update.node] = nil
+        }
+        queue(update)
+        // A node first heard of as already dead is remembered but not reported.
+        if !known && update.status == .dead { return [] }
+        return [.memberChanged(member)]
+    }
+
+    /// Queues an update for piggybacking, replacing any older one about the same node.
+    mutating func queue(_ update: Wire.MemberUpdate) {
+        broadcasts[update.node] = Membership.Broadcast(update: update)
+    }
+
+    /// Takes the least-sent queued updates for one outgoing datagram, dropping each update once
+    /// it was sent ``Membership/Configuration/retransmitLimit(memberCount:)`` times.
+    mutating func piggyback() -> [Wire.MemberUpdate] {
+        let limit = configuration.retransmitLimit(memberCount: clusterSize)
+        let chosen = broadcasts.values
+            .sorted { ($0.transmits, $0.update.node) < ($1.transmits, $1.update.node) }
+            .prefix(configuration.maxPiggyback)
+        var updates: [Wire.MemberUpdate] = []
+        for var broadcast in chosen {
+            updates.append(broadcast.update)
+            broadcast.transmits += 1
+            broadcasts[broadcast.update.node] = broadcast.transmits >= limit ? nil : broadcast
+        }
+        return updates
+    }
+}

@@ -1,0 +1,95 @@
+import ClusterWire
+@testable import Membership
+import Testing
+
+/// Single-node behaviour: answers, relays, precedence and parameter scaling.
+@Suite struct MembershipStateTests {
+    static let me = Wire.NodeID(1)
+    static let peer = Wire.Address(host: "10.0.0.2", port: 7946)
+
+    static func update(_ node: UInt64, _ incarnation: UInt64, _ status: Wire.MemberStatus) -> Wire.MemberUpdate {
+        Wire.MemberUpdate(node: Wire.NodeID(node), incarnation: incarnation, status: status,
+                          address: Wire.Address(host: "10.0.0.\(node)", port: 7946), load: Wire.NodeLoad())
+    }
+
+    func node() -> Membership.State {
+        Membership.State(me: Self.me, address: Wire.Address(host: "10.0.0.1", port: 7946), seed: 1)
+    }
+
+    @Test func pingIsAnsweredWithAckOfTheSameProbe() {
+        var state = node()
+        let actions = state.handle(.received(.ping(probe: 77, updates: []), from: Wire.NodeID(2), address: Self.peer), now: .zero)
+        let acks = actions.compactMap { action -> UInt32? in
+            if case .send(.ack(let probe, _), let to) = action, to == Self.peer { return probe }
+            return nil
+        }
+        #expect(acks == [77])
+    }
+
+    @Test func pingReqIsRelayedAndTheAckForwarded() throws {
+        var state = node()
+        let target = Wire.Address(host: "10.0.0.3", port: 7946)
+        let out = state.handle(.received(.pingReq(probe: 5, target: Wire.NodeID(3), address: target, updates: []),
+                                         from: Wire.NodeID(2), address: Self.peer), now: .zero)
+        let relayedProbe = try #require(out.compactMap { action -> UInt32? in
+            if case .send(.ping(let probe, _), let to) = action, to == target { return probe }
+            return nil
+        }.first)
+        let back = state.handle(.received(.ack(probe: relayedProbe, updates: []), from: Wire.NodeID(3), address: target),
+                                now: .zero + .milliseconds(2))
+        #expect(back.contains { action in
+            if case .send(.ack(5, _), Self.peer) = action { return true }
+            return false
+        })
+    }
+
+    @Test func joinIsAnsweredWithTheFullView() {
+        var state = node()
+        _ = state.handle(.received(.gossip(updates: [Self.update(3, 0, .alive), Self.update(4, 2, .dead)]),
+                                   from: Wire.NodeID(3), address: Self.peer), now: .zero)
+        let out = state.handle(.received(.join(Self.update(2, 0, .alive)), from: Wire.NodeID(2), address: Self.peer), now: .zero)
+        let replied = out.flatMap { action -> [Wire.NodeID] in
+            if case .send(.gossip(let updates), Self.peer) = action { return updates.map(\.node) }
+            return []
+        }
+        #expect(Set(replied) == [Self.me, Wire.NodeID(2), Wire.NodeID(3), Wire.NodeID(4)])
+    }
+
+    @Test func ownBroadcastJoinIsIgnored() {
+        var state = node()
+        let out = state.handle(.received(.join(state.selfUpdate), from: Self.me, address: state.address), now: .zero)
+        #expect(out.isEmpty)
+    }
+
+    @Test func staleUpdatesAreIgnored() {
+        var state = node()
+        _ = state.handle(.received(.gossip(updates: [Self.update(3, 5, .alive)]), from: Wire.NodeID(3), address: Self.peer), now: .zero)
+        let out = state.handle(.received(.gossip(updates: [Self.update(3, 4, .dead)]), from: Wire.NodeID(3), address: Self.peer), now: .zero)
+        #expect(out.allSatisfy { if case .memberChanged = $0 { false } else { true } })
+        #expect(state.members[Wire.NodeID(3)]?.status == .alive)
+    }
+
+    @Test func suspicionOfSelfRaisesTheIncarnationAndAnswersTheSender() {
+        var state = node()
+        let out = state.handle(.received(.gossip(updates: [Self.update(1, 0, .suspect)]), from: Wire.NodeID(2), address: Self.peer), now: .zero)
+        #expect(state.incarnation == 1)
+        #expect(out.contains(.send(.gossip(updates: [state.selfUpdate]), to: Self.peer)))
+    }
+
+    @Test func localLoadIsPublishedUnderANewIncarnation() {
+        var state = node()
+        _ = state.handle(.localLoadChanged(Wire.NodeLoad(cpus: 8)), now: .zero)
+        #expect(state.incarnation == 1)
+        #expect(state.broadcasts[Self.me]?.update.load.cpus == 8)
+    }
+
+    @Test(arguments: [(1, 1000), (5, 1000), (16, 1000), (20, 1250), (100, 1750), (1000, 2500)])
+    func suspicionTimeoutScalesWithLogN(members: Int, milliseconds: Int64) {
+        #expect(Membership.Configuration().suspicionTimeout(memberCount: members) == .milliseconds(milliseconds))
+    }
+
+    @Test(arguments: [(1, 2), (5, 6), (20, 10), (100, 14)])
+    func retransmitLimitScalesWithLogN(members: Int, limit: Int) {
+        #expect(Membership.Configuration().retransmitLimit(memberCount: members) == limit)
+    }
+}
