@@ -49,6 +49,7 @@ let package = Package(
         .target(name: "Profile"),
         .target(name: "ClusterWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Membership", dependencies: ["ClusterWire"]),
+        .target(name: "NodeConfig"),
         .target(name: "Qemu", dependencies: [
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,7 +75,7 @@ let package = Package(
         // Test tiers, each runnable alone with `swift test --filter <Target>`.
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
-            "ClusterWire", "Membership",
+            "ClusterWire", "Membership", "NodeConfig",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",

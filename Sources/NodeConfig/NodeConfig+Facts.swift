@@ -1,0 +1,44 @@
+extension NodeConfig {
+    /// What the agent reads off the machine it runs on.
+    public struct Facts: Sendable, Equatable {
+        public struct Interface: Sendable, Equatable {
+            public var name: String
+            /// The permanent MAC address, lowercase with `:`.
+            public var mac: String
+            /// A physical device (has /sys/class/net/NAME/device), not a bridge, tap or veth.
+            public var physical: Bool
+
+            public init(name: String, mac: String, physical: Bool) {
+                self.name = name
+                self.mac = NodeConfig.normalizeMAC(mac)
+                self.physical = physical
+            }
+        }
+
+        public var interfaces: [Interface]
+        public var dmiSerial: String?
+        public var productUUID: String?
+        /// /proc/cmdline.
+        public var kernelCommandLine: String
+
+        public init(interfaces: [Interface], dmiSerial: String? = nil, productUUID: String? = nil, kernelCommandLine: String = "") {
+            self.interfaces = interfaces
+            self.dmiSerial = dmiSerial
+            self.productUUID = productUUID
+            self.kernelCommandLine = kernelCommandLine
+        }
+
+        /// The primary interface: the first physical one with a real MAC, by name (so `eno1`
+        /// comes before `wlp2s0`), else the first with a real MAC at all.
+        public var primary: Interface? {
+            let usable = interfaces.filter { $0.mac != "00:00:00:00:00:00" && !$0.mac.isEmpty && $0.name != "lo" }
+                .sorted { $0.name < $1.name }
+            return usable.first { $0.physical } ?? usable.first
+        }
+    }
+
+    /// `52-54-00-AB-CD-EF` → `52:54:00:ab:cd:ef`.
+    public static func normalizeMAC(_ mac: String) -> String {
+        String(mac.lowercased().map { $0 == "-" ? ":" : $0 })
+    }
+}

@@ -1,0 +1,105 @@
+extension NodeConfig {
+    /// Applies the profile's section, then the first matching per-node rule, then `cluster.*`
+    /// kernel parameters. Unknown `cluster.*` parameters and bad values are errors naming the
+    /// parameter, so a typo at the boot prompt is not silently ignored.
+    public static func resolve(section: ClusterSection, facts: Facts) throws(NodeConfig.Error) -> Resolved {
+        guard let identity = nodeIdentity(facts) else {
+            throw Error(message: "this machine has no network interface with a MAC address and no DMI product UUID or serial; cannot derive a node id")
+        }
+        let suffix = String(identity.id & 0xff_ffff, radix: 16)
+        var resolved = Resolved(
+            nodeID: identity.id, identity: identity.source,
+            clusterName: Setting("livebuild", .builtIn), role: Setting(.node, .builtIn),
+            hostname: Setting("node-" + String(repeating: "0", count: 6 - suffix.count) + suffix, .builtIn),
+            address: Setting(nil, .builtIn), gateway: Setting(nil, .builtIn), peers: Setting([], .builtIn),
+            labels: Setting([:], .builtIn), sshAuthorizedKeys: Setting([], .builtIn))
+
+        if let name = section.name { resolved.clusterName = Setting(name, .profile) }
+        if let role = section.role { resolved.role = Setting(role, .profile) }
+        if let peers = section.peers { resolved.peers = Setting(peers, .profile) }
+        if let labels = section.labels { resolved.labels = Setting(labels, .profile) }
+        if let keys = section.sshAuthorizedKeys { resolved.sshAuthorizedKeys = Setting(keys, .profile) }
+
+        let macs = Set(facts.interfaces.map(\.mac))
+        if let (index, rule) = section.nodes?.enumerated().first(where: { _, rule in
+            (rule.match.mac.map { macs.contains(normalizeMAC($0)) } ?? false)
+                || (rule.match.serial.map { $0 == facts.dmiSerial } ?? false)
+        }) {
+            let source = Source.rule(index: index)
+            if let hostname = rule.hostname { resolved.hostname = Setting(hostname, source) }
+            if let role = rule.role { resolved.role = Setting(role, source) }
+            if let address = rule.address { resolved.address = Setting(address, source) }
+            if let gateway = rule.gateway { resolved.gateway = Setting(gateway, source) }
+            if let labels = rule.labels { resolved.labels = Setting(resolved.labels.value.merging(labels) { _, new in new }, source) }
+        }
+
+        for token in facts.kernelCommandLine.split(separator: " ") where token.hasPrefix("cluster.") {
+            let parameter = String(token)
+            guard let equals = token.firstIndex(of: "=") else {
+                throw Error(message: "kernel parameter \(parameter): expected cluster.KEY=VALUE")
+            }
+            let key = String(token[token.index(token.startIndex, offsetBy: 8)..<equals])
+            let value = String(token[token.index(after: equals)...])
+            let source = Source.kernel(parameter: parameter)
+            switch key {
+            case "name": resolved.clusterName = Setting(value, source)
+            case "role":
+                guard let role = Role(rawValue: value) else {
+                    throw Error(message: "kernel parameter \(parameter): expected cluster.role=node or cluster.role=head")
+                }
+                resolved.role = Setting(role, source)
+            case "hostname": resolved.hostname = Setting(value, source)
+            case "address": resolved.address = Setting(value == "dhcp" ? nil : value, source)
+            case "gateway": resolved.gateway = Setting(value, source)
+            case "peers": resolved.peers = Setting(value.split(separator: ",").map(String.init), source)
+            case "labels":
+                var labels = resolved.labels.value
+                for pair in value.split(separator: ",") {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    guard parts.count == 2 else {
+                        throw Error(message: "kernel parameter \(parameter): expected cluster.labels=KEY=VALUE,KEY=VALUE")
+                    }
+                    labels[String(parts[0])] = String(parts[1])
+                }
+                resolved.labels = Setting(labels, source)
+            default:
+                throw Error(message: "kernel parameter \(parameter): unknown setting '\(key)'; known: name, role, hostname, address, gateway, peers, labels")
+            }
+        }
+        try validate(resolved)
+        return resolved
+    }
+
+    static func validate(_ resolved: Resolved) throws(NodeConfig.Error) {
+        let hostname = resolved.hostname.value
+        let labelOK = hostname.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+        guard labelOK, hostname.count <= 253 else {
+            throw Error(message: "hostname '\(hostname)' from \(resolved.hostname.source) is not a valid host name (letters, digits and '-', dot-separated)")
+        }
+        if let address = resolved.address.value, !isIPv4CIDR(address) {
+            throw Error(message: "address '\(address)' from \(resolved.address.source): expected an IPv4 address with prefix length, like 10.0.0.5/24, or dhcp")
+        }
+        if let gateway = resolved.gateway.value, !isIPv4(gateway) {
+            throw Error(message: "gateway '\(gateway)' from \(resolved.gateway.source): expected an IPv4 address")
+        }
+        if resolved.clusterName.value.isEmpty {
+            throw Error(message: "the cluster name from \(resolved.clusterName.source) is empty")
+        }
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255
+        }
+    }
+
+    static func isIPv4CIDR(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix) else { return false }
+        return isIPv4(String(parts[0]))
+    }
+}

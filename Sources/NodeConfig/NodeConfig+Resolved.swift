@@ -1,0 +1,50 @@
+extension NodeConfig {
+    /// Where a setting's value came from, lowest precedence first.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        case builtIn
+        case profile
+        case rule(index: Int)
+        case kernel(parameter: String)
+
+        public var description: String {
+            switch self {
+            case .builtIn: "default"
+            case .profile: "profile"
+            case .rule(let index): "profile cluster.nodes[\(index)]"
+            case .kernel(let parameter): "kernel \(parameter)"
+            }
+        }
+    }
+
+    /// A value and where it came from.
+    public struct Setting<Value: Sendable & Equatable>: Sendable, Equatable {
+        public var value: Value
+        public var source: Source
+
+        public init(_ value: Value, _ source: Source) {
+            self.value = value
+            self.source = source
+        }
+    }
+
+    /// The node's configuration after precedence.
+    public struct Resolved: Sendable, Equatable {
+        public var nodeID: UInt64
+        public var identity: IdentitySource
+        public var clusterName: Setting<String>
+        public var role: Setting<Role>
+        public var hostname: Setting<String>
+        /// Static address with prefix (`10.0.0.5/24`); nil means DHCP.
+        public var address: Setting<String?>
+        public var gateway: Setting<String?>
+        public var peers: Setting<[String]>
+        public var labels: Setting<[String: String]>
+        public var sshAuthorizedKeys: Setting<[String]>
+    }
+
+    /// A configuration that cannot be applied, with where the bad value came from.
+    public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+}
