@@ -20,7 +20,7 @@ all: build
 deps: build-deps test-deps
 
 build-deps:
-	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.1 or newer is needed: install a swift.org toolchain (or Debian's swiftlang) and put swift on PATH" >&2; exit 1; }
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.1 or newer is needed: install a swift.org toolchain (Debian's swiftlang 6.0 is too old) and put swift on PATH" >&2; exit 1; }
 	@dpkg -s $(BUILD_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(BUILD_DEPS); }
 
 test-deps: build-deps
