@@ -7,11 +7,11 @@ PROFILE ?= profiles/cluster.json
 
 # Debian packages livebuild needs to build images (libraries, mmdebstrap, bootloaders, xorriso)
 # and to test them (QEMU with its firmware, reference readers for squashfs, cpio and ISO).
-BUILD_DEPS := libarchive-dev libsquashfs-dev pkg-config mmdebstrap debian-archive-keyring \
+BUILD_DEPS := libarchive-dev libsquashfs-dev liblzo2-dev pkg-config mmdebstrap debian-archive-keyring \
 	xorriso isolinux syslinux-common grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools \
 	zstd xz-utils ca-certificates
 TEST_DEPS := qemu-system-x86 qemu-utils ovmf ipxe-qemu squashfs-tools-ng squashfs-tools \
-	libarchive-tools cpio iproute2 busybox-static
+	libarchive-tools cpio iproute2 busybox-static python3 attr
 
 .PHONY: all build release iso check unit interop vm deps build-deps test-deps bench clean
 
