@@ -50,5 +50,14 @@ interop: deps
 vm: deps
 	$(SWIFT) test --filter VMTests
 
+# Benchmarks (Docs/benchmarks.md): the build beside Debian live-build, then the squashfs stage
+# beside tar2sqfs on the cached base the first one leaves behind. Slow: several minutes.
+bench: deps
+	@dpkg -s live-build >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends live-build; }
+	$(SWIFT) build -c release
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench build $(PROFILE) --live-build
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-base >/dev/null
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench squashfs $$(ls -t $${LIVEBUILD_CACHE:-$$HOME/.cache/livebuild}/base/*.tar | head -1) --runs 3
+
 clean:
 	rm -rf .build out
