@@ -73,7 +73,7 @@ public struct Builder {
             onEvent(.progress(stage: "rootfs", entries: entries, bytes: bytes))
         }
         try? fileManager.removeItem(atPath: work + "/scratch")
-        let squashfsSize = try fileSize(squashfsPath)
+        let squashfsSize = try FileSize.of(squashfsPath)
         let squashfsSHA256 = try FileDigest.sha256(path: squashfsPath)
         timings.finish("rootfs", detail: "\(rootfs.summary.inodeCount) inodes, \(squashfsSize) bytes, \(profile.squashfs.compression.rawValue)")
 
@@ -94,12 +94,8 @@ public struct Builder {
         }
         timings.finish("initramfs", detail: "kernel \(kernelVersion), \(initramfs.modules.load.count) modules")
 
-        // e. ISO (the ISO records file times: give the live files the build's epoch)
+        // e. ISO
         timings.start("iso")
-        for name in ["vmlinuz", "initrd.img", "filesystem.squashfs"] {
-            try fileManager.setAttributes([.modificationDate: Date(timeIntervalSince1970: TimeInterval(sourceDateEpoch))],
-                                          ofItemAtPath: work + "/live/" + name)
-        }
         let isoName = "\(profile.name).iso"
         try await IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
             .write(live: work + "/live", staging: work + "/iso-root", to: work + "/" + isoName, workDirectory: work + "/scratch")
@@ -111,7 +107,7 @@ public struct Builder {
         for path in [isoName, "live/vmlinuz", "live/initrd.img", "live/filesystem.squashfs"] {
             let full = work + "/" + path
             let sha = path == "live/filesystem.squashfs" ? squashfsSHA256 : try FileDigest.sha256(path: full)
-            artefacts.append(.init(path: path, size: try fileSize(full), sha256: sha))
+            artefacts.append(.init(path: path, size: try FileSize.of(full), sha256: sha))
         }
         let packages = rootfs.files.files["var/lib/dpkg/status"].map { DpkgStatus.installed(String(decoding: $0, as: UTF8.self)) } ?? []
         let manifest = Manifest(
@@ -147,10 +143,5 @@ public struct Builder {
         return Squashfs.Options(
             compression: compression, level: profile.squashfs.level.map { UInt32($0) },
             blockSize: profile.squashfs.blockSize, modificationTime: sourceDateEpoch)
-    }
-
-    func fileSize(_ path: String) throws -> UInt64 {
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        return (attributes[.size] as? NSNumber)?.uint64Value ?? 0
     }
 }

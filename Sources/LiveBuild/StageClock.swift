@@ -17,8 +17,7 @@ struct StageClock {
 
     mutating func finish(_ stage: String, detail: String) {
         let elapsed = started[stage].map { ContinuousClock.now - $0 } ?? .zero
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rounded = (seconds * 1000).rounded() / 1000
+        let rounded = (elapsed.seconds * 1000).rounded() / 1000
         stages.append(Manifest.Stage(name: stage, seconds: rounded, detail: detail))
         onEvent(.stageFinished(stage, seconds: rounded, detail: detail))
     }

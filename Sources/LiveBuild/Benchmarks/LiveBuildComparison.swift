@@ -231,8 +231,7 @@ public struct LiveBuildComparison: Sendable {
             throw LiveBuildError(code: .tool, message: "lb build left no .iso in \(directory); see build logs there")
         }
         let path = directory + "/" + name
-        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
-        return (path, size)
+        return (path, try FileSize.of(path))
     }
 
     /// Runs `lb ARGUMENTS` in ``directory`` with its output (both streams) in `log`; throws with

@@ -60,7 +60,7 @@ public struct SquashfsBenchmark: Sendable {
         let result = try await Subprocess.run(.name("tar2sqfs"), arguments: Arguments(arguments),
                                               input: .fileDescriptor(.init(rawValue: open(tar, O_RDONLY)), closeAfterSpawningProcess: true),
                                               output: .discarded, error: .string(limit: 1 << 16))
-        let theirsSeconds = Self.seconds(since: start)
+        let theirsSeconds = (ContinuousClock.now - start).seconds
         guard result.terminationStatus.isSuccess else {
             throw LiveBuildError(code: .tool, message: "tar2sqfs failed: \(result.standardError)")
         }
@@ -72,21 +72,13 @@ public struct SquashfsBenchmark: Sendable {
             compression: compression, level: level, blockSize: blockSize, threads: threads, modificationTime: 0))
         try Archive.FileSource(path: tar).write(to: writer)
         _ = try writer.finish()
-        let oursSeconds = Self.seconds(since: oursStart)
+        let oursSeconds = (ContinuousClock.now - oursStart).seconds
         var own = rusage()
         getrusage(RUSAGE_SELF.rawValue, &own)
 
         return Report(
-            ours: Figures(seconds: oursSeconds, bytes: try Self.size(oursPath), peakRSSKiB: own.ru_maxrss),
-            tar2sqfs: Figures(seconds: theirsSeconds, bytes: try Self.size(theirsPath), peakRSSKiB: children.ru_maxrss))
+            ours: Figures(seconds: oursSeconds, bytes: try FileSize.of(oursPath), peakRSSKiB: own.ru_maxrss),
+            tar2sqfs: Figures(seconds: theirsSeconds, bytes: try FileSize.of(theirsPath), peakRSSKiB: children.ru_maxrss))
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    static func size(_ path: String) throws -> UInt64 {
-        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
-    }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// medium id. Two runs on the same inputs give the same ISO.
 extension IsoWriter {
     /// Sets `path` and, for a directory, everything under it to `sourceDateEpoch`, since
-    /// xorriso records source mtimes (SOURCE_DATE_EPOCH makes it set all ISO dates to them).
+    /// `mcopy -m` carries source mtimes into the FAT image of the ESP.
     func fixDates(under path: String) throws(IsoWriter.Error) {
         let fileManager = FileManager.default
         let date = Date(timeIntervalSince1970: TimeInterval(sourceDateEpoch))

@@ -79,7 +79,6 @@ public struct IsoWriter: Sendable {
         try writeBIOSFiles(into: bootTree)
         try await writeEFIFiles(into: bootTree, scratch: workDirectory)
         try writeFile(bootTree + "/" + IsoLayout.marker(for: mediumID), contents: mediumID.value + "\n")
-        try fixDates(under: bootTree)
 
         try? fileManager.removeItem(atPath: output)
         logger.info("writing ISO", metadata: ["output": "\(output)", "medium": "\(mediumID)"])
@@ -107,7 +106,8 @@ public struct IsoWriter: Sendable {
             "-publisher", "livebuild",
             "-preparer", "livebuild",
             "--modification-date=\(Self.isoDate(epoch: sourceDateEpoch))",
-            "--set_all_file_dates", "set_to_mtime",
+            // Every file and directory gets the epoch, whatever the staged files' mtimes.
+            "--set_all_file_dates", Self.isoDate(epoch: sourceDateEpoch),
             "--gpt_disk_guid", gptDiskGUID(),
             "-isohybrid-mbr", bootloaders.isohybridMBR,
             "-eltorito-boot", IsoLayout.isolinuxBinary,

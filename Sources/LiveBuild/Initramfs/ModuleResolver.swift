@@ -1,3 +1,5 @@
+import Foundation
+
 /// Resolves the kernel modules the live init needs, with their dependencies, from the image's
 /// own `modules.dep` and `modules.builtin`. A pure function of those texts.
 public struct ModuleResolver: Sendable {
@@ -65,20 +67,5 @@ public struct ModuleResolver: Sendable {
             }
         }
         return Resolution(load: load, builtin: builtin, missing: missing)
-    }
-}
-
-extension Substring {
-    fileprivate func replacingOccurrences(of a: Character, with b: Character) -> String {
-        String(map { $0 == a ? b : $0 })
-    }
-
-    fileprivate func range(of needle: String) -> Range<Index>? {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(needle) { return index..<self.index(index, offsetBy: needle.count) }
-            index = self.index(after: index)
-        }
-        return nil
     }
 }

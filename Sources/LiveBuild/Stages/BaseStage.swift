@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 
@@ -38,7 +37,7 @@ public struct BaseStage {
                 "packages=\(Set(packages + required).sorted().joined(separator: ","))",
                 "recommends=\(recommends)", "architecture=\(architecture)",
             ].joined(separator: "\n")
-            return SHA256.hash(data: Array(description.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+            return FileDigest.sha256(Array(description.utf8))
         }
     }
 
@@ -117,11 +116,5 @@ public struct BaseStage {
             }
         }
         return nil
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -32,11 +32,6 @@ struct IsoStage {
             try fileManager.linkItem(atPath: live + "/" + name, toPath: staging + "/live/" + name)
         }
         defer { try? fileManager.removeItem(atPath: staging) }
-        // The ISO records directory times too: the staging directories get the build's epoch.
-        for directory in [staging + "/live", staging] {
-            try fileManager.setAttributes([.modificationDate: Date(timeIntervalSince1970: TimeInterval(sourceDateEpoch))],
-                                          ofItemAtPath: directory)
-        }
         do {
             let writer = IsoWriter(mediumID: try MediumID(mediumID), bootMenu: try bootMenu(),
                                    sourceDateEpoch: sourceDateEpoch, logger: logger)
