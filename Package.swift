@@ -10,6 +10,14 @@
 //   Qemu         QEMU command lines, KVM probe, VM runner
 //   LiveBuild    the build stages and the pipeline that chains them
 //   livebuild    the command line (thin)
+//
+// Node side (runs inside the images; FoundationEssentials-level API only, static stdlib):
+//   ClusterWire    the wire format: messages, AEAD envelopes, replay windows
+//   Membership     the SWIM membership state machine (pure)
+//   NodeConfig     node configuration precedence and node identity (pure)
+//   ClusterControl the control-socket protocol and its client
+//   Agent          clusterd's I/O: UDP/multicast and control sockets (SwiftNIO), /proc, services
+//   clusterd       the node agent; cluster, its command line (both thin)
 import PackageDescription
 
 let package = Package(
@@ -17,12 +25,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "livebuild", targets: ["livebuild"]),
+        .executable(name: "clusterd", targets: ["clusterd"]),
+        .executable(name: "cluster", targets: ["cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C libraries, through pkg-config; the apt provider names the Debian package.
@@ -50,6 +62,24 @@ let package = Package(
         .target(name: "ClusterWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Membership", dependencies: ["ClusterWire"]),
         .target(name: "NodeConfig"),
+        .target(name: "ClusterControl"),
+        .target(name: "Agent", dependencies: [
+            "ClusterWire", "Membership", "NodeConfig", "ClusterControl",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "clusterd", dependencies: [
+            "Agent", "ClusterWire", "NodeConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "cluster", dependencies: [
+            "ClusterControl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "Qemu", dependencies: [
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,7 +105,7 @@ let package = Package(
         // Test tiers, each runnable alone with `swift test --filter <Target>`.
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
-            "ClusterWire", "Membership", "NodeConfig",
+            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",

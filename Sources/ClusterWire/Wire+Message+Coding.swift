@@ -12,7 +12,7 @@ extension Wire.Message {
     ///
     /// An address is `host:text port:u16`; an update is `node:u64 incarnation:u64 status:u8
     /// address cpus:u16 cpuMHz:u32 loadMilli:u32 freeMemoryKiB:u64 runningJobs:u32
-    /// agentVersion:text`.
+    /// agentVersion:text hostname:text bootTime:u64`.
     public func encoded() -> [UInt8] {
         var writer = Wire.ByteWriter()
         writer.write(Wire.version)
@@ -87,6 +87,8 @@ extension Wire.Message {
         writer.write(update.load.freeMemoryKiB)
         writer.write(update.load.runningJobs)
         writer.write(text: update.load.agentVersion)
+        writer.write(text: update.load.hostname)
+        writer.write(update.load.bootTime)
     }
 
     private static func readAddress(_ reader: inout Wire.ByteReader) throws(Wire.DecodingError) -> Wire.Address {
@@ -117,7 +119,9 @@ extension Wire.Message {
             loadMilli: try reader.read(UInt32.self, field: "load.loadMilli"),
             freeMemoryKiB: try reader.read(UInt64.self, field: "load.freeMemoryKiB"),
             runningJobs: try reader.read(UInt32.self, field: "load.runningJobs"),
-            agentVersion: try reader.readText(field: "load.agentVersion")
+            agentVersion: try reader.readText(field: "load.agentVersion"),
+            hostname: try reader.readText(field: "load.hostname"),
+            bootTime: try reader.read(UInt64.self, field: "load.bootTime")
         )
         return Wire.MemberUpdate(node: node, incarnation: incarnation, status: status, address: address, load: load)
     }

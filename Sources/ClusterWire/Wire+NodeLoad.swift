@@ -1,6 +1,7 @@
 extension Wire {
-    /// A node's capacity and current load, carried with every member update so balancers on
-    /// other nodes can place jobs.
+    /// What a node publishes about itself with every member update: capacity and current load
+    /// (so balancers on other nodes can place jobs), and its name and boot time (for `cluster
+    /// nodes`).
     ///
     /// Integers only (fixed-point load), so the encoding has no floating-point format to agree on.
     public struct NodeLoad: Hashable, Sendable {
@@ -16,11 +17,16 @@ extension Wire {
         public var runningJobs: UInt32
         /// The agent's version string, e.g. `0.3.1`.
         public var agentVersion: String
+        /// The node's host name.
+        public var hostname: String
+        /// When the node booted, in seconds since the Unix epoch (its own clock).
+        public var bootTime: UInt64
 
         /// Creates a load record; every field defaults to zero/empty for nodes not yet measured.
         public init(
             cpus: UInt16 = 0, cpuMHz: UInt32 = 0, loadMilli: UInt32 = 0,
-            freeMemoryKiB: UInt64 = 0, runningJobs: UInt32 = 0, agentVersion: String = ""
+            freeMemoryKiB: UInt64 = 0, runningJobs: UInt32 = 0, agentVersion: String = "",
+            hostname: String = "", bootTime: UInt64 = 0
         ) {
             self.cpus = cpus
             self.cpuMHz = cpuMHz
@@ -28,6 +34,8 @@ extension Wire {
             self.freeMemoryKiB = freeMemoryKiB
             self.runningJobs = runningJobs
             self.agentVersion = agentVersion
+            self.hostname = hostname
+            self.bootTime = bootTime
         }
     }
 }

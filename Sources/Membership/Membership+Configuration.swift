@@ -31,7 +31,7 @@ extension Membership {
         /// λ in "each update is gossiped λ·log₂(n+1) times": enough that an update reaches every
         /// node with high probability (SWIM's infection-style dissemination), bounded so queues drain.
         public var retransmitMultiplier: Int = 2
-        /// Most updates piggybacked on one datagram: 8 updates of ~50 bytes keep datagrams far
+        /// Most updates piggybacked on one datagram: 8 updates of ~70–130 bytes keep datagrams
         /// below a 1400-byte MTU.
         public var maxPiggyback: Int = 8
         /// How often a node that knows no live member re-sends its join to the seeds.

@@ -47,8 +47,9 @@ extension Membership.State {
         return actions
     }
 
-    /// Updates per datagram in a join reply (≈ 50 bytes each, under a 1400-byte MTU).
-    static let joinReplyChunk = 24
+    /// Updates per datagram in a join reply: ≈ 70–130 bytes each (address and host name are
+    /// text), so 10 stay under a 1400-byte MTU.
+    static let joinReplyChunk = 10
 
     /// Applies one update under SWIM's precedence rules; queues it for gossip if it was news.
     mutating func apply(_ update: Wire.MemberUpdate, now: Membership.Instant) -> [Membership.Action] {

@@ -8,15 +8,53 @@ extension NodeConfig {
         public var sshAuthorizedKeys: [String]?
         public var labels: [String: String]?
         public var nodes: [NodeRule]?
+        /// The cluster key file on the build host (the build side reads it; the image carries
+        /// the key itself in /etc/livebuild/cluster.key).
+        public var key: String?
+        /// The agents' UDP port (default 7946).
+        public var port: Int?
+        /// Whether agents discover each other by multicast (default true); static `peers` work
+        /// either way.
+        public var multicast: Bool?
+        /// The multicast discovery group (default 239.255.76.66).
+        public var multicastGroup: String?
+        /// Membership protocol timing; defaults in Docs/membership.md.
+        public var timing: Timing?
 
         public init(name: String? = nil, role: Role? = nil, peers: [String]? = nil, sshAuthorizedKeys: [String]? = nil,
-                    labels: [String: String]? = nil, nodes: [NodeRule]? = nil) {
+                    labels: [String: String]? = nil, nodes: [NodeRule]? = nil, key: String? = nil, port: Int? = nil,
+                    multicast: Bool? = nil, multicastGroup: String? = nil, timing: Timing? = nil) {
             self.name = name
             self.role = role
             self.peers = peers
             self.sshAuthorizedKeys = sshAuthorizedKeys
             self.labels = labels
             self.nodes = nodes
+            self.key = key
+            self.port = port
+            self.multicast = multicast
+            self.multicastGroup = multicastGroup
+            self.timing = timing
+        }
+    }
+
+    /// The membership protocol's timing, every field optional (absent means the default).
+    public struct Timing: Sendable, Equatable, Codable {
+        public var protocolPeriodMs: Int?
+        public var probeTimeoutMs: Int?
+        public var indirectProbes: Int?
+        public var suspicionTimeoutMs: Int?
+        public var gossipFanout: Int?
+        public var retransmitMultiplier: Int?
+
+        public init(protocolPeriodMs: Int? = nil, probeTimeoutMs: Int? = nil, indirectProbes: Int? = nil,
+                    suspicionTimeoutMs: Int? = nil, gossipFanout: Int? = nil, retransmitMultiplier: Int? = nil) {
+            self.protocolPeriodMs = protocolPeriodMs
+            self.probeTimeoutMs = probeTimeoutMs
+            self.indirectProbes = indirectProbes
+            self.suspicionTimeoutMs = suspicionTimeoutMs
+            self.gossipFanout = gossipFanout
+            self.retransmitMultiplier = retransmitMultiplier
         }
     }
 

@@ -4,7 +4,8 @@ import Testing
 @Suite struct WireMessageTests {
     static let address = Wire.Address(host: "10.0.0.7", port: 7946)
     static let load = Wire.NodeLoad(
-        cpus: 16, cpuMHz: 3200, loadMilli: 1500, freeMemoryKiB: 32 << 20, runningJobs: 3, agentVersion: "0.1.0"
+        cpus: 16, cpuMHz: 3200, loadMilli: 1500, freeMemoryKiB: 32 << 20, runningJobs: 3, agentVersion: "0.1.0",
+        hostname: "node-4c4201", bootTime: 1_790_000_000
     )
     static let update = Wire.MemberUpdate(
         node: Wire.NodeID(0xDEAD_BEEF_0000_0001), incarnation: 7, status: .suspect, address: address, load: load
@@ -42,6 +43,15 @@ import Testing
     @Test func gossipOfEightUpdatesFitsADatagram() {
         let bytes = Wire.Message.gossip(updates: Array(repeating: Self.update, count: 8)).encoded()
         #expect(bytes.count < 1400 - Wire.Envelope.headerSize - Wire.Envelope.tagSize)
+    }
+
+    @Test func joinReplyChunkFitsADatagram() {
+        var update = Self.update
+        update.address = Wire.Address(host: "fd00:1234:5678:9abc:def0:1234:5678:9abc", port: 7946)
+        update.load.hostname = String(repeating: "h", count: 32)
+        update.load.agentVersion = "10.20.30-dev"
+        let bytes = Wire.Message.gossip(updates: Array(repeating: update, count: 10)).encoded()
+        #expect(bytes.count <= 1400 - Wire.Envelope.headerSize - Wire.Envelope.tagSize)
     }
 
     @Test(arguments: messages)

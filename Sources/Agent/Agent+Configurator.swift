@@ -1,0 +1,121 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import NodeConfig
+
+extension Agent {
+    /// Applies the node's resolved configuration to the running system, once at boot before
+    /// networking starts (`clusterd configure`, from clusterd-config.service): the host name,
+    /// a static address when one is configured (DHCP stays the default), and root's SSH
+    /// authorized keys.
+    public struct Configurator: Sendable {
+        /// Prefix for every path written (tests use a temporary directory).
+        public var root: String
+        /// Whether to call sethostname(2) (not in tests).
+        public var setKernelHostname: Bool
+
+        public init(root: String = "", setKernelHostname: Bool = true) {
+            self.root = root
+            self.setKernelHostname = setKernelHostname
+        }
+
+        /// The networkd file for a static address; ahead of the image's DHCP default by name.
+        public static let networkFile = "/run/systemd/network/10-livebuild-cluster.network"
+
+        /// What was changed, one line each, for the journal.
+        public func apply(_ node: NodeConfig.Resolved, primaryMAC: String?) throws(Failure) -> [String] {
+            var changes: [String] = []
+            let hostname = node.hostname.value
+            try write(hostname + "\n", to: "/etc/hostname", mode: 0o644)
+            try write(Self.hosts(hostname: hostname, existing: read("/etc/hosts")), to: "/etc/hosts", mode: 0o644)
+            if setKernelHostname {
+                let bytes = Array(hostname.utf8)
+                guard sethostname(bytes, bytes.count) == 0 else {
+                    throw Failure("cannot set the host name to \(hostname): \(String(cString: strerror(errno)))")
+                }
+            }
+            changes.append("hostname \(hostname) (\(node.hostname.source))")
+
+            if let address = node.address.value {
+                guard let mac = primaryMAC else {
+                    throw Failure("a static address \(address) is configured (\(node.address.source)) but this machine has no network interface to put it on")
+                }
+                try write(Self.staticNetwork(mac: mac, address: address, gateway: node.gateway.value),
+                          to: Self.networkFile, mode: 0o644)
+                changes.append("static address \(address) on \(mac) (\(node.address.source))")
+            } else {
+                changes.append("address by DHCP (\(node.address.source))")
+            }
+
+            let keys = node.sshAuthorizedKeys.value
+            if !keys.isEmpty {
+                try makeDirectory("/root/.ssh", mode: 0o700)
+                try write(keys.joined(separator: "\n") + "\n", to: "/root/.ssh/authorized_keys", mode: 0o600)
+                changes.append("\(keys.count) SSH authorized key(s) for root (\(node.sshAuthorizedKeys.source))")
+            }
+            return changes
+        }
+
+        /// /etc/hosts with the Debian-style `127.0.1.1 HOSTNAME` line replaced or added.
+        static func hosts(hostname: String, existing: String?) -> String {
+            var lines = (existing ?? "127.0.0.1\tlocalhost\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if lines.last == "" { lines.removeLast() }
+            lines.removeAll { $0.hasPrefix("127.0.1.1") }
+            let insertAt = (lines.firstIndex { $0.hasPrefix("127.0.0.1") }).map { $0 + 1 } ?? 0
+            lines.insert("127.0.1.1\t\(hostname)", at: insertAt)
+            return lines.joined(separator: "\n") + "\n"
+        }
+
+        static func staticNetwork(mac: String, address: String, gateway: String?) -> String {
+            var text = """
+                # Written by clusterd configure: a static address from the node configuration.
+                [Match]
+                MACAddress=\(mac)
+
+                [Network]
+                Address=\(address)
+
+                """
+            if let gateway { text += "Gateway=\(gateway)\n" }
+            return text
+        }
+
+        private func read(_ path: String) -> String? {
+            FileManager.default.contents(atPath: root + path).map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// Creates a directory (and its parents) with `mode` if it does not exist yet; an existing
+        /// one keeps its mode.
+        private func makeDirectory(_ path: String, mode: Int) throws(Failure) {
+            guard !FileManager.default.fileExists(atPath: root + path) else { return }
+            do {
+                try FileManager.default.createDirectory(atPath: root + path, withIntermediateDirectories: true)
+            } catch {
+                throw Failure("cannot create \(root + path): \(error)")
+            }
+            _ = chmod(root + path, mode_t(mode))
+        }
+
+        /// Writes through a temporary file and rename, so a crash never leaves half a file.
+        private func write(_ text: String, to path: String, mode: Int) throws(Failure) {
+            let target = root + path
+            let directory = String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)])
+            if !directory.isEmpty { try makeDirectory(String(directory.dropFirst(root.count)), mode: 0o755) }
+            let temporary = target + ".clusterd-new"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
+                throw Failure("cannot write \(target)")
+            }
+            _ = chmod(temporary, mode_t(mode))
+            guard rename(temporary, target) == 0 else {
+                throw Failure("cannot replace \(target): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ClusterControl
+import Logging
+import Membership
+import NIOCore
+import NIOPosix
+
+extension Agent {
+    /// The control socket: a Unix stream socket that answers one JSON request per connection.
+    ///
+    /// Access is the filesystem's: the socket is mode 0660 owned by root and the `cluster`
+    /// group, inside a 0750 directory of the same ownership, so only root and that group's
+    /// members can connect. Without the group (tests, hand runs) it is root-only (0600).
+    struct ControlServer: Sendable {
+        let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let path: String
+        let logger: Logger
+
+        /// Largest request accepted; real ones are a few dozen bytes.
+        static let maxRequest = 4096
+
+        static func bind(path: String, group: String?, logger: Logger) async throws -> ControlServer {
+            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            let gid = group.flatMap(groupID)
+            if !directory.isEmpty {
+                var info = stat()
+                if stat(directory, &info) != 0 {
+                    guard mkdir(directory, 0o750) == 0 else {
+                        throw Failure("cannot create the control socket directory \(directory): \(String(cString: strerror(errno)))")
+                    }
+                    if let gid { _ = chown(directory, 0, gid) } else { _ = chmod(directory, 0o700) }
+                }
+            }
+            let previous = umask(0o177)
+            defer { umask(previous) }
+            let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+            do {
+                channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
+                        child.eventLoop.makeCompletedFuture {
+                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                        }
+                    }
+            } catch {
+                throw Failure("cannot open the control socket \(path): \(error)")
+            }
+            if let gid {
+                _ = chown(path, 0, gid)
+                _ = chmod(path, 0o660)
+            } else if let group {
+                logger.warning("group '\(group)' does not exist: the control socket \(path) is usable by root only")
+            }
+            return ControlServer(channel: channel, path: path, logger: logger)
+        }
+
+        static func groupID(_ name: String) -> gid_t? {
+            guard let entry = getgrnam(name) else { return nil }
+            return entry.pointee.gr_gid
+        }
+
+        /// Answers connections until cancelled.
+        func serve(core: Core, now: @escaping @Sendable () -> Membership.Instant) async throws {
+            try await channel.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask {
+                            do {
+                                try await answer(connection, core: core, now: now)
+                            } catch {
+                                logger.debug("control connection failed: \(error)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private func answer(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: Core, now: @escaping @Sendable () -> Membership.Instant) async throws {
+            try await connection.executeThenClose { inbound, outbound in
+                var request: [UInt8] = []
+                for try await buffer in inbound {
+                    request += buffer.readableBytesView
+                    if request.contains(UInt8(ascii: "\n")) || request.count > Self.maxRequest { break }
+                }
+                let response = await respond(to: request, core: core, now: now)
+                var encoded = (try? JSONEncoder().encode(response)).map(Array.init) ?? Array(#"{"error":"cannot encode the answer"}"#.utf8)
+                encoded.append(UInt8(ascii: "\n"))
+                try await outbound.write(ByteBuffer(bytes: encoded))
+            }
+        }
+
+        private func respond(to bytes: [UInt8], core: Core, now: @Sendable () -> Membership.Instant) async -> Control.Response {
+            let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
+            guard let request = try? JSONDecoder().decode(Control.Request.self, from: Data(line)) else {
+                let known = Control.Request.Command.allCases.map(\.rawValue).joined(separator: ", ")
+                return Control.Response(error: "unreadable request: expected one JSON object {\"command\": ...} with a command among \(known)")
+            }
+            switch request.command {
+            case .nodes:
+                return Control.Response(nodes: await core.nodes(now: now(), wallClock: UInt64(time(nil))))
+            case .status:
+                return Control.Response(status: await core.status(now: now()))
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import ClusterControl
+import ClusterWire
+import Logging
+import Membership
+
+extension Agent {
+    /// A datagram ready for the socket.
+    public struct Outgoing: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var destination: Wire.Address
+    }
+
+    /// The agent's protocol state behind one actor: the membership state machine, the sealer
+    /// and opener, and the counters. Socket and timer tasks feed it events and send what it
+    /// returns; it never touches a socket or a clock itself (time comes in as `now`).
+    public actor Core {
+        public let settings: Settings
+        private var state: Membership.State
+        private var sealer: Wire.Sealer
+        private var opener: Wire.Opener
+        private var counters = Control.Counters()
+        /// When this node last saw each member's state change, and that state.
+        private var changedAt: [Wire.NodeID: Membership.Instant] = [:]
+        private var lastStatus: [Wire.NodeID: Wire.MemberStatus] = [:]
+        private let keyFingerprint: String
+        private let startedAt: Membership.Instant
+        private let logger: Logger
+
+        /// Creates the core. `initialSequence` must grow across restarts (wall-clock
+        /// microseconds), so peers' replay windows accept a restarted node at once.
+        public init(
+            settings: Settings, address: Wire.Address, load: Wire.NodeLoad, now: Membership.Instant,
+            initialSequence: UInt64, seed: UInt64, logger: Logger
+        ) throws(Failure) {
+            let keys: Wire.Keys
+            do {
+                keys = try Wire.Keys(clusterKey: settings.clusterKey)
+            } catch {
+                throw Failure("the cluster key must be 32 bytes")
+            }
+            self.settings = settings
+            self.keyFingerprint = keys.fingerprint
+            self.state = Membership.State(
+                me: settings.nodeID, address: address, load: load, incarnation: 0, seed: seed,
+                configuration: settings.membership)
+            self.sealer = Wire.Sealer(keys: keys, sender: settings.nodeID, initialSequence: initialSequence)
+            self.opener = Wire.Opener(keys: keys)
+            self.startedAt = now
+            self.logger = logger
+        }
+
+        /// Starts joining through the static peers and the multicast group.
+        public func join(seeds: [Wire.Address], now: Membership.Instant) -> [Outgoing] {
+            execute(state.handle(.join(seeds: seeds), now: now), now: now)
+        }
+
+        /// Handles one datagram from `source`.
+        public func receive(_ datagram: [UInt8], from source: Wire.Address, now: Membership.Instant) -> [Outgoing] {
+            switch opener.open(datagram) {
+            case .rejected(let reason, _):
+                counters.rejected[String(describing: reason), default: 0] += 1
+                return []
+            case .ok(let sender, _, let message):
+                counters.accepted += 1
+                return execute(state.handle(.received(message, from: sender, address: source), now: now), now: now)
+            }
+        }
+
+        /// Advances timers.
+        public func tick(now: Membership.Instant) -> [Outgoing] {
+            execute(state.handle(.tick, now: now), now: now)
+        }
+
+        /// Publishes a new load sample if it differs enough from the last one.
+        public func sampled(_ load: Wire.NodeLoad, now: Membership.Instant) -> [Outgoing] {
+            guard LoadSampler.worthPublishing(load, over: state.load) else { return [] }
+            return execute(state.handle(.localLoadChanged(load), now: now), now: now)
+        }
+
+        /// Counts datagrams the socket layer sent or failed to send.
+        public func countSent(_ sent: Int, failed: Int) {
+            counters.sent += UInt64(sent)
+            counters.sendErrors += UInt64(failed)
+        }
+
+        private func execute(_ actions: [Membership.Action], now: Membership.Instant) -> [Outgoing] {
+            var outgoing: [Outgoing] = []
+            for action in actions {
+                switch action {
+                case .send(let message, let destination):
+                    do {
+                        outgoing.append(Outgoing(bytes: try sealer.seal(message), destination: destination))
+                    } catch {
+                        logger.error("cannot seal a \(message.kind) datagram: \(error)")
+                    }
+                case .memberChanged(let member):
+                    // Load updates also come here; only a change of state is logged and timed.
+                    guard lastStatus[member.id] != member.status else { continue }
+                    lastStatus[member.id] = member.status
+                    changedAt[member.id] = now
+                    logger.info("member \(member.id) \(member.load.hostname) at \(member.address) is \(member.status)")
+                }
+            }
+            return outgoing
+        }
+
+        /// `cluster nodes`: this node first, then every member by id.
+        public func nodes(now: Membership.Instant, wallClock: UInt64) -> [Control.Node] {
+            var rows = [row(state.selfUpdate, isSelf: true, changed: startedAt, now: now, wallClock: wallClock)]
+            for member in state.view {
+                rows.append(row(member.update, isSelf: false, changed: changedAt[member.id] ?? member.since, now: now, wallClock: wallClock))
+            }
+            return rows
+        }
+
+        private func row(_ update: Wire.MemberUpdate, isSelf: Bool, changed: Membership.Instant, now: Membership.Instant, wallClock: UInt64) -> Control.Node {
+            let load = update.load
+            return Control.Node(
+                id: update.node.description, hostname: load.hostname, address: update.address.description,
+                state: String(describing: update.status), isSelf: isSelf, incarnation: update.incarnation,
+                cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz), load: Double(load.loadMilli) / 1000,
+                freeMemoryKiB: load.freeMemoryKiB, jobs: Int(load.runningJobs),
+                uptimeSeconds: load.bootTime > 0 && wallClock >= load.bootTime ? Int(wallClock - load.bootTime) : nil,
+                agentVersion: load.agentVersion, stateChangedSecondsAgo: seconds(now - changed))
+        }
+
+        /// `cluster status`.
+        public func status(now: Membership.Instant) -> Control.Status {
+            var members: [String: Int] = ["alive": 0, "suspect": 0, "dead": 0]
+            for member in state.view { members[String(describing: member.status), default: 0] += 1 }
+            return Control.Status(
+                id: settings.nodeID.description, hostname: settings.hostname, clusterName: settings.clusterName,
+                address: state.address.description, keyFingerprint: keyFingerprint, agentVersion: Agent.version,
+                agentUptimeSeconds: seconds(now - startedAt), settings: settings.report, counters: counters,
+                members: members)
+        }
+
+        private func seconds(_ duration: Duration) -> Double {
+            let (whole, attoseconds) = duration.components
+            return Double(whole) + Double(attoseconds) / 1e18
+        }
+    }
+}

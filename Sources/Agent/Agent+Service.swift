@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ClusterWire
+import Logging
+import Membership
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+extension Agent {
+    /// The running agent as a swift-service-lifecycle service: waits for an address, binds the
+    /// UDP socket (joining the multicast group), opens the control socket, then runs the
+    /// receive loop, the protocol timer and the load sampler until graceful shutdown.
+    public struct Service: ServiceLifecycle.Service {
+        public let settings: Settings
+        public let logger: Logger
+        /// How often the load is sampled.
+        public var sampleInterval: Duration = .seconds(1)
+
+        public init(settings: Settings, logger: Logger) {
+            self.settings = settings
+            self.logger = logger
+        }
+
+        public func run() async throws {
+            let clock = ContinuousClock()
+            let origin = clock.now
+            @Sendable func now() -> Membership.Instant {
+                let (seconds, attoseconds) = (clock.now - origin).components
+                return Membership.Instant(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            }
+
+            let (host, device) = try await advertisedHost()
+            let address = Wire.Address(host: host, port: settings.port)
+            let sampler = LoadSampler(hostname: settings.hostname)
+            var random = SystemRandomNumberGenerator()
+            let core = try Core(
+                settings: settings, address: address, load: sampler.sample(), now: now(),
+                initialSequence: Self.wallClockMicroseconds(), seed: random.next(), logger: logger)
+
+            let udp = try await bindDatagramSocket(device: device)
+            let control = try await ControlServer.bind(path: settings.controlSocket, group: settings.controlGroup, logger: logger)
+            logger.info("clusterd \(Agent.version) node \(settings.nodeID) (\(settings.hostname)) listening on \(address), cluster '\(settings.clusterName)'")
+
+            let seeds = settings.peers
+                + (settings.multicastGroup.map { [Wire.Address(host: $0, port: settings.port)] } ?? [])
+            let sender = DatagramSender(channel: udp.channel, core: core, logger: logger)
+
+            try await udp.executeThenClose { inbound, _ in
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        await sender.send(await core.join(seeds: seeds, now: now()))
+                        for try await envelope in inbound.cancelOnGracefulShutdown() {
+                            guard let source = Self.wireAddress(envelope.remoteAddress) else { continue }
+                            let bytes = Array(envelope.data.readableBytesView)
+                            await sender.send(await core.receive(bytes, from: source, now: now()))
+                        }
+                    }
+                    group.addTask {
+                        let interval = settings.membership.tickInterval
+                        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                            try? await Task.sleep(for: interval)
+                            await sender.send(await core.tick(now: now()))
+                        }
+                    }
+                    group.addTask {
+                        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                            try? await Task.sleep(for: sampleInterval)
+                            await sender.send(await core.sampled(sampler.sample(), now: now()))
+                        }
+                    }
+                    group.addTask {
+                        do {
+                            try await control.serve(core: core, now: now)
+                        } catch is CancellationError {
+                            // Shutting down.
+                        }
+                    }
+                    try? await gracefulShutdown()
+                    group.cancelAll()
+                }
+            }
+            logger.info("clusterd stopped")
+        }
+
+        /// The host to advertise, and the device multicast runs on. Waits (logging once) until
+        /// the primary interface has an IPv4 address, as it does not while DHCP is running.
+        func advertisedHost() async throws -> (String, NIONetworkDevice?) {
+            if let fixed = settings.advertiseHost {
+                let device = try? System.enumerateDevices().first { $0.address?.ipAddress == fixed }
+                return (fixed, device)
+            }
+            var warned = false
+            while true {
+                let devices = (try? System.enumerateDevices()) ?? []
+                let candidates = devices.filter { device in
+                    guard case .v4 = device.address, device.name != "lo" else { return false }
+                    return settings.interface.map { $0 == device.name } ?? true
+                }
+                if let device = candidates.first, let ip = device.address?.ipAddress {
+                    return (ip, device)
+                }
+                if !warned {
+                    logger.info("waiting for an IPv4 address on \(settings.interface ?? "any interface")")
+                    warned = true
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                try Task.checkCancellation()
+            }
+        }
+
+        func bindDatagramSocket(device: NIONetworkDevice?) async throws -> NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>> {
+            let channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+            do {
+                channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: settings.listenHost, port: Int(settings.port)) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
+                                wrappingChannelSynchronously: channel)
+                        }
+                    }
+            } catch {
+                throw Failure("cannot bind UDP \(settings.listenHost):\(settings.port): \(error); is another clusterd running?")
+            }
+            if let group = settings.multicastGroup {
+                do {
+                    let groupAddress = try SocketAddress(ipAddress: group, port: Int(settings.port))
+                    guard let multicast = channel.channel as? MulticastChannel else {
+                        throw Failure("the UDP channel does not support multicast")
+                    }
+                    try await multicast.joinGroup(groupAddress, device: device).get()
+                    if let provider = channel.channel as? SocketOptionProvider, case .v4(let v4)? = device?.address {
+                        try await provider.setIPMulticastIF(v4.address.sin_addr).get()
+                    }
+                } catch {
+                    throw Failure("cannot join multicast group \(group) on \(device?.name ?? "the default interface"): \(error); set \"multicast\": false and list cluster.peers if this network has no multicast")
+                }
+            }
+            return channel
+        }
+
+        static func wireAddress(_ address: SocketAddress) -> Wire.Address? {
+            guard let ip = address.ipAddress, let port = address.port, let port16 = UInt16(exactly: port) else { return nil }
+            return Wire.Address(host: ip, port: port16)
+        }
+
+        static func wallClockMicroseconds() -> UInt64 {
+            var spec = timespec()
+            clock_gettime(CLOCK_REALTIME, &spec)
+            return UInt64(spec.tv_sec) * 1_000_000 + UInt64(spec.tv_nsec / 1000)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ClusterControl
+import ClusterWire
+import Membership
+import NodeConfig
+
+extension Agent {
+    /// Everything the running agent needs, resolved from the image's profile, the machine and
+    /// the kernel command line (see ``SettingsLoader``), with where each value came from.
+    public struct Settings: Sendable {
+        public var nodeID: Wire.NodeID
+        public var hostname: String
+        public var clusterName: String
+        public var role: NodeConfig.Role
+        /// Address the UDP socket binds (`0.0.0.0` on a node; a loopback address in tests).
+        public var listenHost: String
+        public var port: UInt16
+        /// The address peers should use; nil means "the primary interface's IPv4 address, once
+        /// it has one".
+        public var advertiseHost: String?
+        /// The interface discovery runs on (the primary one); nil when `advertiseHost` is fixed.
+        public var interface: String?
+        /// Static peers (like openMosix's /etc/openmosix.map), joined in addition to multicast.
+        public var peers: [Wire.Address]
+        /// The multicast discovery group, or nil when multicast discovery is off.
+        public var multicastGroup: String?
+        /// The 32-byte cluster key.
+        public var clusterKey: [UInt8]
+        public var controlSocket: String
+        /// Group allowed to use the control socket besides root; nil leaves it root-only.
+        public var controlGroup: String?
+        public var membership: Membership.Configuration
+        /// Every setting and its source, for `cluster status`.
+        public var report: [Control.Setting]
+
+        public init(
+            nodeID: Wire.NodeID, hostname: String, clusterName: String, role: NodeConfig.Role,
+            listenHost: String, port: UInt16, advertiseHost: String?, interface: String?,
+            peers: [Wire.Address], multicastGroup: String?, clusterKey: [UInt8], controlSocket: String,
+            controlGroup: String?, membership: Membership.Configuration, report: [Control.Setting]
+        ) {
+            self.nodeID = nodeID
+            self.hostname = hostname
+            self.clusterName = clusterName
+            self.role = role
+            self.listenHost = listenHost
+            self.port = port
+            self.advertiseHost = advertiseHost
+            self.interface = interface
+            self.peers = peers
+            self.multicastGroup = multicastGroup
+            self.clusterKey = clusterKey
+            self.controlSocket = controlSocket
+            self.controlGroup = controlGroup
+            self.membership = membership
+            self.report = report
+        }
+    }
+}

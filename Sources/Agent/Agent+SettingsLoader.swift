@@ -1,0 +1,196 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ClusterControl
+import ClusterWire
+import Membership
+import NodeConfig
+
+extension Agent {
+    /// Resolves ``Settings`` from the image's profile, the machine's facts, the cluster key and
+    /// the agent's command-line overrides (used by tests and by hand), in that precedence.
+    public enum SettingsLoader {
+        /// Command-line overrides; nil leaves the setting to the profile, rules and kernel.
+        public struct Overrides: Sendable {
+            public var nodeID: UInt64?
+            public var hostname: String?
+            /// Bind here instead of `0.0.0.0:PORT`; also advertised unless `advertise` is set.
+            public var listen: Wire.Address?
+            public var advertise: String?
+            public var peers: [String]?
+            public var multicast: Bool?
+            public var controlSocket: String?
+            public var controlGroup: String?
+
+            public init(nodeID: UInt64? = nil, hostname: String? = nil, listen: Wire.Address? = nil, advertise: String? = nil,
+                        peers: [String]? = nil, multicast: Bool? = nil, controlSocket: String? = nil, controlGroup: String? = nil) {
+                self.nodeID = nodeID
+                self.hostname = hostname
+                self.listen = listen
+                self.advertise = advertise
+                self.peers = peers
+                self.multicast = multicast
+                self.controlSocket = controlSocket
+                self.controlGroup = controlGroup
+            }
+        }
+
+        /// The `cluster` section of a profile JSON document (absent section: all defaults).
+        public static func clusterSection(profileJSON: [UInt8], path: String) throws(Failure) -> NodeConfig.ClusterSection {
+            struct Document: Decodable { var cluster: NodeConfig.ClusterSection? }
+            do {
+                return try JSONDecoder().decode(Document.self, from: Data(profileJSON)).cluster ?? NodeConfig.ClusterSection()
+            } catch let error as DecodingError {
+                throw Failure("\(path): the cluster section cannot be read: \(describe(error))")
+            } catch {
+                throw Failure("\(path): the cluster section cannot be read: \(error)")
+            }
+        }
+
+        /// Resolves the settings. `node` is the configuration NodeConfig resolved for this
+        /// machine (hostname, role, peers, ...).
+        public static func settings(
+            section: NodeConfig.ClusterSection, node: NodeConfig.Resolved, clusterKey: [UInt8], overrides: Overrides
+        ) throws(Failure) -> Settings {
+            var report: [Control.Setting] = []
+            func record(_ name: String, _ value: String, _ source: String) {
+                report.append(Control.Setting(name: name, value: value, source: source))
+            }
+
+            let nodeID = overrides.nodeID ?? node.nodeID
+            if overrides.nodeID != nil {
+                record("node-id", Wire.NodeID(nodeID).description, "command line")
+            } else {
+                record("node-id", Wire.NodeID(nodeID).description, identityDescription(node.identity))
+            }
+            let hostname = overrides.hostname ?? node.hostname.value
+            record("hostname", hostname, overrides.hostname != nil ? "command line" : node.hostname.source.description)
+            record("cluster", node.clusterName.value, node.clusterName.source.description)
+            record("role", node.role.value.rawValue, node.role.source.description)
+            record("address", node.address.value ?? "dhcp", node.address.source.description)
+            if let gateway = node.gateway.value { record("gateway", gateway, node.gateway.source.description) }
+            if !node.labels.value.isEmpty {
+                let labels = node.labels.value.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                record("labels", labels, node.labels.source.description)
+            }
+            record("ssh-authorized-keys", String(node.sshAuthorizedKeys.value.count), node.sshAuthorizedKeys.source.description)
+
+            let port: UInt16
+            if let listen = overrides.listen {
+                port = listen.port
+                record("port", String(port), "command line")
+            } else if let configured = section.port {
+                guard let value = UInt16(exactly: configured), value > 0 else {
+                    throw Failure("profile cluster.port \(configured): expected a UDP port from 1 to 65535")
+                }
+                port = value
+                record("port", String(port), "profile")
+            } else {
+                port = Agent.defaultPort
+                record("port", String(port), "default")
+            }
+
+            var peers: [Wire.Address] = []
+            let peerTexts = overrides.peers ?? node.peers.value
+            for text in peerTexts {
+                peers.append(try PeerAddress.parse(text, defaultPort: port))
+            }
+            record("peers", peerTexts.isEmpty ? "none" : peerTexts.joined(separator: ","),
+                   overrides.peers != nil ? "command line" : node.peers.source.description)
+
+            let multicastGroup: String?
+            let multicastOn = overrides.multicast ?? section.multicast ?? true
+            if multicastOn {
+                multicastGroup = section.multicastGroup ?? Agent.defaultMulticastGroup
+                record("multicast", multicastGroup ?? "", section.multicastGroup != nil ? "profile" : "default")
+            } else {
+                multicastGroup = nil
+                record("multicast", "off", overrides.multicast != nil ? "command line" : "profile")
+            }
+            if !multicastOn && peers.isEmpty {
+                throw Failure("multicast discovery is off and no peers are configured: this node could never find the cluster; set cluster.peers in the profile or cluster.peers= on the kernel command line")
+            }
+
+            let membership = try membershipConfiguration(section.timing)
+            record("protocol-period", "\(milliseconds(membership.protocolPeriod))ms", section.timing?.protocolPeriodMs != nil ? "profile" : "default")
+            record("probe-timeout", "\(milliseconds(membership.probeTimeout))ms", section.timing?.probeTimeoutMs != nil ? "profile" : "default")
+            record("suspicion-timeout", "\(milliseconds(membership.suspicionTimeout))ms", section.timing?.suspicionTimeoutMs != nil ? "profile" : "default")
+
+            let controlSocket = overrides.controlSocket ?? Control.defaultSocketPath
+            return Settings(
+                nodeID: Wire.NodeID(nodeID), hostname: hostname, clusterName: node.clusterName.value, role: node.role.value,
+                listenHost: overrides.listen?.host ?? "0.0.0.0", port: port,
+                advertiseHost: overrides.advertise ?? overrides.listen?.host,
+                interface: primaryInterface(node), peers: peers, multicastGroup: multicastGroup,
+                clusterKey: clusterKey, controlSocket: controlSocket,
+                controlGroup: overrides.controlGroup ?? Control.groupName,
+                membership: membership, report: report)
+        }
+
+        /// The membership configuration with the profile's timing applied and checked.
+        public static func membershipConfiguration(_ timing: NodeConfig.Timing?) throws(Failure) -> Membership.Configuration {
+            var configuration = Membership.Configuration()
+            guard let timing else { return configuration }
+            func positive(_ value: Int?, _ name: String, range: ClosedRange<Int>) throws(Failure) -> Int? {
+                guard let value else { return nil }
+                guard range.contains(value) else {
+                    throw Failure("profile cluster.timing.\(name) \(value): expected \(range.lowerBound) to \(range.upperBound)")
+                }
+                return value
+            }
+            if let value = try positive(timing.protocolPeriodMs, "protocolPeriodMs", range: 10...60_000) {
+                configuration.protocolPeriod = .milliseconds(value)
+            }
+            if let value = try positive(timing.probeTimeoutMs, "probeTimeoutMs", range: 1...60_000) {
+                configuration.probeTimeout = .milliseconds(value)
+            }
+            if let value = try positive(timing.indirectProbes, "indirectProbes", range: 0...16) {
+                configuration.indirectProbes = value
+            }
+            if let value = try positive(timing.suspicionTimeoutMs, "suspicionTimeoutMs", range: 10...600_000) {
+                configuration.suspicionTimeout = .milliseconds(value)
+            }
+            if let value = try positive(timing.gossipFanout, "gossipFanout", range: 1...64) {
+                configuration.gossipFanout = value
+            }
+            if let value = try positive(timing.retransmitMultiplier, "retransmitMultiplier", range: 1...16) {
+                configuration.retransmitMultiplier = value
+            }
+            guard configuration.probeTimeout < configuration.protocolPeriod else {
+                throw Failure("profile cluster.timing: probeTimeoutMs (\(milliseconds(configuration.probeTimeout))) must be shorter than protocolPeriodMs (\(milliseconds(configuration.protocolPeriod))), or indirect probes never run")
+            }
+            return configuration
+        }
+
+        static func primaryInterface(_ node: NodeConfig.Resolved) -> String? {
+            if case .mac(let interface, _) = node.identity { return interface }
+            return nil
+        }
+
+        static func identityDescription(_ identity: NodeConfig.IdentitySource) -> String {
+            switch identity {
+            case .mac(let interface, let mac): "MAC \(mac) of \(interface)"
+            case .productUUID(let uuid): "DMI product UUID \(uuid)"
+            case .serial(let serial): "DMI serial \(serial)"
+            }
+        }
+
+        static func milliseconds(_ duration: Duration) -> Int64 {
+            let (seconds, attoseconds) = duration.components
+            return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        }
+
+        static func describe(_ error: DecodingError) -> String {
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context),
+                 .keyNotFound(_, let context), .dataCorrupted(let context):
+                let path = context.codingPath.map { key in key.intValue.map { "[\($0)]" } ?? "." + key.stringValue }.joined()
+                return "at \(path.isEmpty ? "the top level" : path): \(context.debugDescription)"
+            @unknown default:
+                return "\(error)"
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import ClusterControl
+
+/// `cluster nodes`: every member this node knows, with its state and load.
+struct NodesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodes", abstract: "List the cluster's nodes: state, CPUs, load, free memory, jobs, uptime.")
+
+    @OptionGroup var options: ControlOptions
+
+    func run() throws {
+        let response = try Request.send(.nodes, options: options)
+        let nodes = response.nodes ?? []
+        if options.json {
+            try Output.printJSON(nodes)
+            return
+        }
+        var rows = [["NODE", "ID", "ADDRESS", "STATE", "CPUS", "LOAD", "FREE MEM", "JOBS", "UPTIME"]]
+        for node in nodes {
+            rows.append([
+                node.hostname + (node.isSelf ? " *" : ""), node.id, node.address, node.state,
+                node.cpus > 0 ? "\(node.cpus)×\(node.cpuMHz)MHz" : "-",
+                Output.fixed(node.load, decimals: 2), Output.kibibytes(node.freeMemoryKiB), String(node.jobs),
+                node.uptimeSeconds.map(Output.duration) ?? "-",
+            ])
+        }
+        print(Output.table(rows), terminator: "")
+    }
+}

@@ -1,0 +1,57 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Text formatting without `String(format:)` (which would pull ICU into the static binary).
+enum Output {
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> String {
+        let widths = (0..<(rows.map(\.count).max() ?? 0)).map { column in
+            rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0
+        }
+        var text = ""
+        for row in rows {
+            let cells = row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            }
+            text += cells.joined(separator: "  ") + "\n"
+        }
+        return text
+    }
+
+    /// `value` rounded to `decimals` places: 1.5 → "1.50".
+    static func fixed(_ value: Double, decimals: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = Int((abs(value) * scale).rounded())
+        let whole = scaled / Int(scale)
+        let fraction = String(scaled % Int(scale))
+        let sign = value < 0 && scaled != 0 ? "-" : ""
+        guard decimals > 0 else { return sign + String(whole) }
+        return sign + String(whole) + "." + String(repeating: "0", count: decimals - fraction.count) + fraction
+    }
+
+    /// 1536 KiB → "1.5M", 3 GiB → "3.0G".
+    static func kibibytes(_ value: UInt64) -> String {
+        if value >= 1 << 20 { return fixed(Double(value) / Double(1 << 20), decimals: 1) + "G" }
+        if value >= 1 << 10 { return fixed(Double(value) / Double(1 << 10), decimals: 1) + "M" }
+        return String(value) + "K"
+    }
+
+    /// 93784 s → "1d 2h", 3725 → "1h 2m", 62 → "1m 2s".
+    static func duration(_ seconds: Int) -> String {
+        let days = seconds / 86400, hours = seconds % 86400 / 3600, minutes = seconds % 3600 / 60
+        if days > 0 { return "\(days)d \(hours)h" }
+        if hours > 0 { return "\(hours)h \(minutes)m" }
+        if minutes > 0 { return "\(minutes)m \(seconds % 60)s" }
+        return "\(seconds)s"
+    }
+
+    static func printJSON<Value: Encodable>(_ value: Value) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import ClusterControl
+
+/// `cluster status`: this node's settings with their sources, and the agent's counters.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show this node: each setting and where it came from, datagram counters.")
+
+    @OptionGroup var options: ControlOptions
+
+    func run() throws {
+        let response = try Request.send(.status, options: options)
+        guard let status = response.status else { throw Failure(description: "clusterd sent no status") }
+        if options.json {
+            try Output.printJSON(status)
+            return
+        }
+        print("node \(status.hostname) (\(status.id)) in cluster '\(status.clusterName)' at \(status.address ?? "no address yet")")
+        print("agent \(status.agentVersion), up \(Output.duration(Int(status.agentUptimeSeconds))), key fingerprint \(status.keyFingerprint)")
+        let members = ["alive", "suspect", "dead"].map { "\(status.members[$0] ?? 0) \($0)" }.joined(separator: ", ")
+        print("members: \(members)")
+        print("")
+        var rows = [["SETTING", "VALUE", "SOURCE"]]
+        for setting in status.settings { rows.append([setting.name, setting.value, setting.source]) }
+        print(Output.table(rows))
+        let counters = status.counters
+        var counterRows = [["COUNTER", "VALUE"], ["accepted", String(counters.accepted)], ["sent", String(counters.sent)],
+                           ["send errors", String(counters.sendErrors)], ["rejected", String(counters.rejectedTotal)]]
+        for (reason, count) in counters.rejected.sorted(by: { $0.key < $1.key }) {
+            counterRows.append(["  " + reason, String(count)])
+        }
+        print(Output.table(counterRows), terminator: "")
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// clusterd: the livebuild node agent. `clusterd` (or `clusterd run`) runs the agent;
+/// `clusterd configure` applies the node configuration at boot.
+@main
+struct Clusterd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clusterd",
+        abstract: "The livebuild node agent: discovery, encrypted membership and load gossip.",
+        subcommands: [RunCommand.self, ConfigureCommand.self],
+        defaultSubcommand: RunCommand.self)
+}

@@ -1,0 +1,70 @@
+import Agent
+import ArgumentParser
+import ClusterWire
+import Logging
+import ServiceLifecycle
+
+/// Runs the agent until SIGTERM or SIGINT.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the agent (the default).")
+
+    @OptionGroup var node: NodeOptions
+
+    @Option(help: "Use this node id (16 hex digits) instead of the one derived from the machine.")
+    var nodeID: String?
+
+    @Option(help: "Advertise this host name instead of the configured one.")
+    var hostname: String?
+
+    @Option(help: "Bind HOST:PORT (and advertise it) instead of 0.0.0.0 on the configured port.")
+    var listen: String?
+
+    @Option(help: "Static peers, comma-separated HOST[:PORT], replacing the configured ones.")
+    var peers: String?
+
+    @Flag(help: "Do not discover peers by multicast.")
+    var noMulticast = false
+
+    @Option(help: "The control socket.")
+    var controlSocket: String?
+
+    @Option(help: "The group allowed to use the control socket besides root.")
+    var controlGroup: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        if let nodeID, UInt64(nodeID, radix: 16) == nil {
+            throw ValidationError("--node-id \(nodeID): expected up to 16 hex digits")
+        }
+        if let listen { _ = try Agent.PeerAddress.parse(listen, defaultPort: Agent.defaultPort) }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "clusterd")
+        let (section, resolved) = try node.resolve()
+        let overrides = Agent.SettingsLoader.Overrides(
+            nodeID: nodeID.flatMap { UInt64($0, radix: 16) },
+            hostname: hostname,
+            listen: try listen.map { try Agent.PeerAddress.parse($0, defaultPort: Agent.defaultPort) },
+            peers: peers.map { $0.split(separator: ",").map(String.init) },
+            multicast: noMulticast ? false : nil,
+            controlSocket: controlSocket, controlGroup: controlGroup)
+        let settings = try Agent.SettingsLoader.settings(
+            section: section, node: resolved, clusterKey: try node.clusterKey(), overrides: overrides)
+        let service = Agent.Service(settings: settings, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
