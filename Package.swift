@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LiveBuild", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu",
+            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "ClusterControl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Subprocess", package: "swift-subprocess"),
@@ -109,6 +109,9 @@ let package = Package(
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",
+        ]),
+        .testTarget(name: "LoopbackTests", dependencies: [
+            "ClusterControl", "LiveBuild", "TestSupport",
         ]),
         .testTarget(name: "VMTests", dependencies: [
             "LiveBuild", "Profile", "Qemu", "TestSupport",

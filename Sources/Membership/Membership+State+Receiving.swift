@@ -48,8 +48,8 @@ extension Membership.State {
     }
 
     /// Updates per datagram in a join reply: ≈ 70–130 bytes each (address and host name are
-    /// text), so 10 stay under a 1400-byte MTU.
-    static let joinReplyChunk = 10
+    /// text), so 8 stay under a 1400-byte MTU.
+    static let joinReplyChunk = 8
 
     /// Applies one update under SWIM's precedence rules; queues it for gossip if it was news.
     mutating func apply(_ update: Wire.MemberUpdate, now: Membership.Instant) -> [Membership.Action] {

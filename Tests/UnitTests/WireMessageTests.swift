@@ -50,7 +50,7 @@ import Testing
         update.address = Wire.Address(host: "fd00:1234:5678:9abc:def0:1234:5678:9abc", port: 7946)
         update.load.hostname = String(repeating: "h", count: 32)
         update.load.agentVersion = "10.20.30-dev"
-        let bytes = Wire.Message.gossip(updates: Array(repeating: update, count: 10)).encoded()
+        let bytes = Wire.Message.gossip(updates: Array(repeating: update, count: 8)).encoded()
         #expect(bytes.count <= 1400 - Wire.Envelope.headerSize - Wire.Envelope.tagSize)
     }
 

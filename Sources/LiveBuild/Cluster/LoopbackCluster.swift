@@ -1,0 +1,116 @@
+import ClusterControl
+import Foundation
+
+/// Real `clusterd` processes on 127.0.0.1, one UDP port each, joined through a static seed list
+/// (multicast off): the loopback tier of the membership tests and the agent benchmarks.
+///
+/// Every agent gets node id `index + 1`, host name `agentNNN`, its own control socket and log
+/// file in `directory`, and the same freshly generated cluster key.
+public final class LoopbackCluster: @unchecked Sendable {
+    public let clusterd: String
+    public let count: Int
+    public let basePort: UInt16
+    public let directory: String
+    /// How many of the first agents every agent lists as peers.
+    public let seeds: Int
+    private var processes: [Int: Process] = [:]
+    private let lock = NSLock()
+
+    /// Prepares (but does not start) `count` agents; writes the profile and key to `directory`.
+    public init(clusterd: String, count: Int, directory: String, basePort: UInt16? = nil, seeds: Int = 3,
+                timing: [String: Int] = [:]) throws {
+        self.clusterd = clusterd
+        self.count = count
+        self.directory = directory
+        self.seeds = max(1, min(seeds, count))
+        self.basePort = basePort ?? UInt16.random(in: 20_000...(60_000 - UInt16(count)))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var cluster: [String: Any] = ["name": "loopback"]
+        if !timing.isEmpty { cluster["timing"] = timing }
+        let profile = try JSONSerialization.data(withJSONObject: ["cluster": cluster], options: [.sortedKeys])
+        try profile.write(to: URL(fileURLWithPath: profilePath))
+        var key = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in key.indices { key[index] = generator.next() }
+        let hex = key.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        FileManager.default.createFile(atPath: keyPath, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600])
+    }
+
+    deinit {
+        stopAll()
+    }
+
+    var profilePath: String { directory + "/profile.json" }
+    var keyPath: String { directory + "/cluster.key" }
+
+    public func port(_ index: Int) -> UInt16 { basePort + UInt16(index) }
+    public func socket(_ index: Int) -> String { directory + "/agent\(index).sock" }
+    public func log(_ index: Int) -> String { directory + "/agent\(index).log" }
+    public func hostname(_ index: Int) -> String {
+        let number = String(index + 1)
+        return "agent" + String(repeating: "0", count: max(0, 3 - number.count)) + number
+    }
+    /// The node id agent `index` runs with, as `cluster nodes` prints it.
+    public func nodeID(_ index: Int) -> String {
+        let hex = String(index + 1, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Starts agent `index` (again, after a kill).
+    public func start(_ index: Int) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: clusterd)
+        let peers = (0..<seeds).map { "127.0.0.1:\(port($0))" }.joined(separator: ",")
+        process.arguments = [
+            "run", "--profile", profilePath, "--key-file", keyPath, "--kernel-command-line", "",
+            "--node-id", String(index + 1, radix: 16), "--hostname", hostname(index),
+            "--listen", "127.0.0.1:\(port(index))", "--peers", peers, "--no-multicast",
+            "--control-socket", socket(index), "--control-group", "root",
+        ]
+        FileManager.default.createFile(atPath: log(index), contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log(index)))
+        output.seekToEndOfFile()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try? FileManager.default.removeItem(atPath: socket(index))
+        try process.run()
+        lock.withLock { processes[index] = process }
+    }
+
+    /// SIGKILL, like a crash or a pulled power cord: no goodbye to the peers.
+    public func kill(_ index: Int) {
+        guard let process = lock.withLock({ processes.removeValue(forKey: index) }) else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    public func stopAll() {
+        let all = lock.withLock { () -> [Process] in
+            defer { processes = [:] }
+            return Array(processes.values)
+        }
+        for process in all where process.isRunning { process.terminate() }
+        for process in all { process.waitUntilExit() }
+    }
+
+    /// Agent `index`'s view, or nil while its control socket is not up yet.
+    public func nodes(_ index: Int) -> [Control.Node]? {
+        try? Control.Client.send(Control.Request(.nodes), socketPath: socket(index)).nodes
+    }
+
+    public func status(_ index: Int) -> Control.Status? {
+        try? Control.Client.send(Control.Request(.status), socketPath: socket(index)).status
+    }
+
+    /// The state agent `observer` reports for agent `subject` (nil: not listed).
+    public func state(of subject: Int, seenBy observer: Int) -> String? {
+        nodes(observer)?.first { $0.id == nodeID(subject) }?.state
+    }
+
+    /// The last lines of agent `index`'s log, for failure messages.
+    public func logTail(_ index: Int, lines: Int = 15) -> String {
+        let text = (try? String(contentsOfFile: log(index), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+}
