@@ -13,7 +13,7 @@ BUILD_DEPS := libarchive-dev libsquashfs-dev liblzo2-dev pkg-config mmdebstrap d
 TEST_DEPS := qemu-system-x86 qemu-utils ovmf ipxe-qemu squashfs-tools-ng squashfs-tools \
 	libarchive-tools cpio iproute2 busybox-static python3 attr
 
-.PHONY: all build release iso check unit interop vm deps build-deps test-deps bench clean
+.PHONY: all build release agent iso check unit interop loopback vm deps build-deps test-deps bench clean
 
 all: build
 
@@ -32,22 +32,33 @@ build: build-deps
 release: build-deps
 	$(SWIFT) build -c release
 
+# The node runtime (clusterd, cluster) that images with a `cluster` section carry: release,
+# Swift runtime linked statically (images have no Swift runtime), stripped. Its own scratch
+# directory, so it never invalidates the debug build; livebuild finds it in .build-agent/release.
+AGENT_BUILD := $(SWIFT) build -c release --static-swift-stdlib -Xlinker --strip-all --scratch-path .build-agent
+agent: build-deps
+	$(AGENT_BUILD) --product clusterd
+	$(AGENT_BUILD) --product cluster
+
 # Build the default profile's image into out/NAME (needs root for mmdebstrap's root mode).
-iso: release
+iso: release agent
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE)
 
 # The whole test suite: unit, interop and VM tiers (VM tests boot QEMU under TCG or KVM).
-check: deps
+check: deps agent
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
 unit: build-deps
 	$(SWIFT) test --filter UnitTests
 
-interop: deps
+interop: deps agent
 	$(SWIFT) test --filter InteropTests
 
-vm: deps
+loopback: build-deps
+	$(SWIFT) test --filter LoopbackTests
+
+vm: deps agent
 	$(SWIFT) test --filter VMTests
 
 # Benchmarks (Docs/benchmarks.md): the build beside Debian live-build, then the squashfs stage
@@ -60,4 +71,4 @@ bench: deps
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench squashfs $$(ls -t $${LIVEBUILD_CACHE:-$$HOME/.cache/livebuild}/base/*.tar | head -1) --runs 3
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-agent out

@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LiveBuild", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "ClusterControl",
+            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "ClusterControl", "ClusterWire",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Subprocess", package: "swift-subprocess"),

@@ -26,7 +26,8 @@ extension Agent {
                 interfaces: interfaces,
                 dmiSerial: text(root + "/sys/class/dmi/id/product_serial"),
                 productUUID: text(root + "/sys/class/dmi/id/product_uuid"),
-                kernelCommandLine: text(root + "/proc/cmdline") ?? "")
+                kernelCommandLine: text(root + "/proc/cmdline") ?? "",
+                machineID: text(root + "/etc/machine-id"))
         }
 
         /// A small file's text without surrounding whitespace; nil when unreadable (DMI files

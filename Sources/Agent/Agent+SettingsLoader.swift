@@ -174,6 +174,7 @@ extension Agent {
             case .mac(let interface, let mac): "MAC \(mac) of \(interface)"
             case .productUUID(let uuid): "DMI product UUID \(uuid)"
             case .serial(let serial): "DMI serial \(serial)"
+            case .machineID(let id): "machine id \(id) (changes every boot)"
             }
         }
 

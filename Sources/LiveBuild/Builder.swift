@@ -16,6 +16,8 @@ public struct Builder {
     public var refreshBase: Bool
     public var logger: Logger
     public var onEvent: @Sendable (BuildEvent) -> Void
+    /// Finds the node runtime's binaries for profiles with a `cluster` section.
+    public var agentBinaries: @Sendable () throws -> AgentBinaries = { try AgentBinaries.locate() }
 
     public init(profile: Profile, output: String, cacheDirectory: String, sourceDateEpoch: Int64,
                 refreshBase: Bool = false, logger: Logger, onEvent: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
@@ -59,6 +61,13 @@ public struct Builder {
 
         var timings = StageClock(onEvent: onEvent)
 
+        // The node runtime first: a missing agent build or a bad key fails in a second, not
+        // after the base.
+        let runtime = try NodeRuntime.prepare(profile: profile, output: output, binaries: agentBinaries)
+        if let runtime {
+            onEvent(.note("cluster: \(runtime.key.generated ? "generated key" : "key") \(runtime.key.path) (fingerprint \(runtime.key.fingerprint))"))
+        }
+
         // a. base
         timings.start("base")
         let base = try await baseLayers(scratch: work + "/scratch")
@@ -67,7 +76,12 @@ public struct Builder {
         // b + c. layers streamed into the squashfs
         timings.start("rootfs")
         let users = try userDatabase(base: base.layers)
-        let stack = LayerStack(layers: try upperLayers(users: users) + base.layers, permissions: try permissionRules(users: users))
+        var layers = try upperLayers(users: users)
+        if let runtime {
+            layers.append(Layer(name: "node runtime", source: InlineFilesSource(files: try runtime.files(), mtime: sourceDateEpoch),
+                                directories: .weak))
+        }
+        let stack = LayerStack(layers: layers + base.layers, permissions: try permissionRules(users: users))
         let squashfsPath = work + "/live/filesystem.squashfs"
         let rootfs = try RootfsStage(stack: stack, options: squashfsOptions()).write(to: squashfsPath) { entries, bytes in
             onEvent(.progress(stage: "rootfs", entries: entries, bytes: bytes))
@@ -115,7 +129,11 @@ public struct Builder {
             profile: .init(name: profile.name, sha256: profileSHA256, sources: profile.sources),
             sourceDateEpoch: sourceDateEpoch, mediumID: mediumID, base: base.description, kernel: kernelVersion,
             initramfsModules: initramfs.modules.load.map(\.name), packages: packages,
-            artefacts: artefacts, stages: timings.stages)
+            artefacts: artefacts, stages: timings.stages,
+            cluster: try runtime.map { runtime in
+                Manifest.Cluster(name: runtime.clusterName, keyFingerprint: runtime.key.fingerprint, keyFile: runtime.key.path,
+                                 clusterdBytes: try FileSize.of(runtime.binaries.clusterd), clusterBytes: try FileSize.of(runtime.binaries.cluster))
+            })
         try manifest.encoded().write(to: URL(fileURLWithPath: work + "/manifest.json"))
 
         // Replace the output only now.

@@ -22,6 +22,17 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var detail: String
     }
 
+    /// The node runtime in images with a `cluster` section.
+    public struct Cluster: Codable, Sendable, Equatable {
+        public var name: String
+        /// Identifies the cluster key without revealing it.
+        public var keyFingerprint: String
+        /// The key file on the build host (to build more images of the same cluster).
+        public var keyFile: String
+        public var clusterdBytes: UInt64
+        public var clusterBytes: UInt64
+    }
+
     public var livebuildVersion: String
     public var profile: ProfileInfo
     public var sourceDateEpoch: Int64
@@ -32,6 +43,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var packages: [DpkgStatus.Package]
     public var artefacts: [Artefact]
     public var stages: [Stage]
+    public var cluster: Cluster?
 
     /// Pretty, sorted JSON with a trailing newline.
     public func encoded() throws -> Data {

@@ -20,12 +20,17 @@ extension NodeConfig {
         public var productUUID: String?
         /// /proc/cmdline.
         public var kernelCommandLine: String
+        /// /etc/machine-id: on a live system systemd makes a new one every boot, so it is only
+        /// the last resort for an identity.
+        public var machineID: String?
 
-        public init(interfaces: [Interface], dmiSerial: String? = nil, productUUID: String? = nil, kernelCommandLine: String = "") {
+        public init(interfaces: [Interface], dmiSerial: String? = nil, productUUID: String? = nil, kernelCommandLine: String = "",
+                    machineID: String? = nil) {
             self.interfaces = interfaces
             self.dmiSerial = dmiSerial
             self.productUUID = productUUID
             self.kernelCommandLine = kernelCommandLine
+            self.machineID = machineID
         }
 
         /// The primary interface: the first physical one with a real MAC, by name (so `eno1`

@@ -4,12 +4,15 @@ extension NodeConfig {
         case mac(interface: String, mac: String)
         case productUUID(String)
         case serial(String)
+        /// No MAC and no DMI identity (a VM without a network card or SMBIOS data): the
+        /// machine id, which a live system regenerates each boot, so the id is per boot.
+        case machineID(String)
     }
 
     /// The node's stable, unique identifier: the primary interface's MAC address (48 bits,
     /// globally unique by allocation), else a 64-bit FNV-1a hash of the DMI product UUID or
-    /// serial. Never derived from IP addresses (openMosix's octet-based ids collided).
-    /// Returns nil when the machine offers none of these.
+    /// serial; as a last resort the (per-boot) machine id. Never derived from IP addresses
+    /// (openMosix's octet-based ids collided). Returns nil when the machine offers none of these.
     public static func nodeIdentity(_ facts: Facts) -> (id: UInt64, source: IdentitySource)? {
         if let primary = facts.primary, let bits = macBits(primary.mac) {
             return (bits, .mac(interface: primary.name, mac: primary.mac))
@@ -19,6 +22,9 @@ extension NodeConfig {
         }
         if let serial = facts.dmiSerial, !serial.isEmpty {
             return (fnv1a(serial) | (1 << 63), .serial(serial))
+        }
+        if let machineID = facts.machineID, !machineID.isEmpty {
+            return (fnv1a(machineID) | (1 << 63), .machineID(machineID))
         }
         return nil
     }

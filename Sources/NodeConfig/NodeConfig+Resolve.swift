@@ -4,7 +4,7 @@ extension NodeConfig {
     /// parameter, so a typo at the boot prompt is not silently ignored.
     public static func resolve(section: ClusterSection, facts: Facts) throws(NodeConfig.Error) -> Resolved {
         guard let identity = nodeIdentity(facts) else {
-            throw Error(message: "this machine has no network interface with a MAC address and no DMI product UUID or serial; cannot derive a node id")
+            throw Error(message: "this machine has no network interface with a MAC address, no DMI product UUID or serial and no /etc/machine-id; cannot derive a node id")
         }
         let suffix = String(identity.id & 0xff_ffff, radix: 16)
         var resolved = Resolved(

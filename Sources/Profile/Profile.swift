@@ -26,6 +26,9 @@ public struct Profile: Sendable, Equatable {
     public var outputs: [Output]
     /// Node configuration, carried through untouched; always an object when present.
     public var cluster: JSONValue?
+    /// `cluster.key` resolved against the file it was written in (absolute); nil when the
+    /// profile names no key (the build then generates one).
+    public var clusterKeyPath: String?
     /// The absolute path of the profile file that was loaded.
     public var sourcePath: String
     /// The absolute paths of every file merged into this profile: the loaded file first, then the
@@ -46,6 +49,7 @@ public struct Profile: Sendable, Equatable {
         squashfs: SquashfsSettings = SquashfsSettings(),
         outputs: [Output] = [.iso],
         cluster: JSONValue? = nil,
+        clusterKeyPath: String? = nil,
         sourcePath: String,
         sources: [String]? = nil
     ) {
@@ -60,6 +64,7 @@ public struct Profile: Sendable, Equatable {
         self.squashfs = squashfs
         self.outputs = outputs
         self.cluster = cluster
+        self.clusterKeyPath = clusterKeyPath
         self.sourcePath = sourcePath
         self.sources = sources ?? [sourcePath]
     }

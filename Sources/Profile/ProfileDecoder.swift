@@ -61,15 +61,15 @@ struct ProfileDecoder {
         let outputs = try object.optional("outputs").map { value throws(ProfileError) in try decodeOutputs(value) } ?? [.iso]
 
         var cluster: JSONValue?
+        var clusterKeyPath: String?
         if let value = object.optional("cluster") {
-            _ = try value.anyObject()
-            cluster = value.node.plainValue
+            (cluster, clusterKeyPath) = try decodeCluster(value)
         }
 
         return Profile(
             name: name, description: description, base: base, overlays: overlays, permissions: permissions,
             files: files, kernel: kernel, boot: boot, squashfs: squashfs, outputs: outputs, cluster: cluster,
-            sourcePath: root.location.file)
+            clusterKeyPath: clusterKeyPath, sourcePath: root.location.file)
     }
 
     func decodeName(_ reader: NodeReader) throws(ProfileError) -> String {

@@ -31,10 +31,36 @@ public actor Fixtures {
         return try await task.value
     }
 
+    /// The default profile built with another cluster key (a node of a different cluster):
+    /// `.build/fixtures/intruder`, with its own key file beside it.
+    public func intruderImage() async throws -> Image {
+        let name = "intruder"
+        if let task = builds[name] { return try await task.value }
+        let task = Task { () throws -> Image in
+            let directory = Repository.root + "/.build/fixtures"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let keyPath = directory + "/intruder.cluster.key"
+            if !FileManager.default.fileExists(atPath: keyPath) {
+                _ = try ClusterKeyFile.readOrGenerate(keyPath)
+            }
+            let profilePath = directory + "/intruder.json"
+            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "intruder", "cluster": {"key": "intruder.cluster.key"}}"#
+            try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
+            return try await Self.build(profilePath: profilePath, into: directory + "/intruder")
+        }
+        builds[name] = task
+        return try await task.value
+    }
+
     /// Builds `profiles/NAME.json` into `output` (used by the fixture and by tests that need a
     /// second, independent build).
     public static func build(_ name: String, into output: String) async throws -> Image {
-        let profile = try ProfileLoader.load(path: Repository.root + "/profiles/\(name).json")
+        try await build(profilePath: Repository.root + "/profiles/\(name).json", into: output)
+    }
+
+    /// Builds the profile at `profilePath` into `output`.
+    public static func build(profilePath: String, into output: String) async throws -> Image {
+        let profile = try ProfileLoader.load(path: profilePath)
         let builder = Builder(
             profile: profile, output: output, cacheDirectory: cacheDirectory,
             sourceDateEpoch: sourceDateEpoch, logger: Logger(label: "livebuild.tests"))

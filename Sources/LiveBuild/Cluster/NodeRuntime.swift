@@ -1,0 +1,97 @@
+import Foundation
+import Profile
+
+/// What `livebuild make` adds to an image whose profile has a `cluster` section: the agent and
+/// its command line, their systemd units, the `cluster` group (systemd-sysusers) and the
+/// cluster key (0600). A layer below the overlays, so a profile can still override a unit.
+public struct NodeRuntime: Sendable {
+    public var binaries: AgentBinaries
+    public var key: ClusterKeyFile
+    public var clusterName: String
+
+    /// Resolves the key (the profile's, or generated beside `output`) and finds the binaries;
+    /// nil when the profile has no `cluster` section.
+    public static func prepare(profile: Profile, output: String, binaries: () throws -> AgentBinaries = { try AgentBinaries.locate() }) throws -> NodeRuntime? {
+        guard let section = profile.cluster else { return nil }
+        let clusterName = section.objectValue?["name"]?.stringValue ?? "livebuild"
+        let key: ClusterKeyFile
+        if let path = profile.clusterKeyPath {
+            key = try ClusterKeyFile.read(path, origin: "cluster.key")
+        } else {
+            key = try ClusterKeyFile.readOrGenerate(ClusterKeyFile.defaultPath(output: output, clusterName: clusterName))
+        }
+        return NodeRuntime(binaries: try binaries(), key: key, clusterName: clusterName)
+    }
+
+    /// The files of the layer.
+    public func files() throws -> [InlineFilesSource.File] {
+        func load(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw LiveBuildError(code: .input, message: "cannot read \(path)")
+            }
+            return Array(data)
+        }
+        return [
+            .init(path: "usr/sbin/clusterd", content: try load(binaries.clusterd), permissions: 0o755),
+            .init(path: "usr/bin/cluster", content: try load(binaries.cluster), permissions: 0o755),
+            .init(path: "etc/livebuild/cluster.key", content: Array(key.text.utf8), permissions: 0o600),
+            .init(path: "usr/lib/systemd/system/clusterd.service", content: Array(Self.agentUnit.utf8), permissions: 0o644),
+            .init(path: "usr/lib/systemd/system/clusterd-config.service", content: Array(Self.configUnit.utf8), permissions: 0o644),
+            .init(path: "usr/lib/sysusers.d/livebuild-cluster.conf", content: Array(Self.sysusers.utf8), permissions: 0o644),
+            .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd.service",
+                  target: "/usr/lib/systemd/system/clusterd.service"),
+            .init(symlink: "etc/systemd/system/sysinit.target.wants/clusterd-config.service",
+                  target: "/usr/lib/systemd/system/clusterd-config.service"),
+        ]
+    }
+
+    /// Applies the node configuration before networking starts, so a static address and the
+    /// host name are in place when networkd and the agent come up. Errors (a bad `cluster.*`
+    /// parameter) go to the console as well as the journal.
+    static let configUnit = """
+        [Unit]
+        Description=livebuild node configuration (host name, network, SSH keys)
+        DefaultDependencies=no
+        After=local-fs.target systemd-sysusers.service
+        Before=sysinit.target network-pre.target systemd-networkd.service ssh.service
+        Wants=network-pre.target
+        ConditionPathExists=/etc/livebuild/profile.json
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/usr/sbin/clusterd configure
+        StandardOutput=journal+console
+        StandardError=journal+console
+
+        [Install]
+        WantedBy=sysinit.target
+
+        """
+
+    /// The agent. It waits for an address itself, so it needs no network-online ordering;
+    /// restarts on failure (a crash must not leave the node outside the cluster).
+    static let agentUnit = """
+        [Unit]
+        Description=livebuild cluster agent (discovery, membership, load gossip)
+        After=network.target clusterd-config.service systemd-sysusers.service
+        Requires=clusterd-config.service
+
+        [Service]
+        ExecStart=/usr/sbin/clusterd run
+        Restart=on-failure
+        RestartSec=1
+        StandardError=journal+console
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+
+    /// The group whose members may use `cluster` (the agent's control socket).
+    static let sysusers = """
+        # livebuild: members of this group may use the cluster command (clusterd's control socket).
+        g cluster -
+
+        """
+}
