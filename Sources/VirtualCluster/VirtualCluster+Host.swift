@@ -116,3 +116,10 @@ extension VirtualCluster {
         }
     }
 }
+
+extension VirtualCluster {
+    /// Throws `Error(.permission)` with what to do unless this process runs as root.
+    public static func requireRoot(_ action: String) throws(VirtualCluster.Error) {
+        try Host.requireRoot(action)
+    }
+}
