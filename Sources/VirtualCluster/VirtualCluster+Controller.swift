@@ -83,10 +83,16 @@ extension VirtualCluster {
                 }
                 guard !pending.isEmpty else { return }
                 guard ContinuousClock.now < deadline else {
-                    throw Error(.boot, "timed out after \(ContinuousClock.now - start) waiting for the guest agent of \(pending.map(\.name).joined(separator: ", ")) to answer guest-ping")
+                    throw Error(.boot, "timed out after \(Self.seconds(ContinuousClock.now - start)) s waiting for the guest agent of \(pending.map(\.name).joined(separator: ", ")) to answer guest-ping; check the console logs, and that the image has the package qemu-guest-agent")
                 }
                 try await Task.sleep(for: min(.seconds(1), max(.zero, deadline - .now)))
             }
+        }
+
+        /// `duration` in seconds with one decimal, for messages.
+        static func seconds(_ duration: Duration) -> String {
+            let tenths = Int((Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) * 10)
+            return "\(tenths / 10).\(tenths % 10)"
         }
     }
 }
