@@ -10,10 +10,14 @@ PROFILE ?= profiles/cluster.json
 BUILD_DEPS := libarchive-dev libsquashfs-dev liblzo2-dev pkg-config mmdebstrap debian-archive-keyring \
 	xorriso isolinux syslinux-common grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools \
 	zstd xz-utils ca-certificates
-TEST_DEPS := qemu-system-x86 qemu-utils ovmf ipxe-qemu squashfs-tools-ng squashfs-tools \
-	libarchive-tools cpio iproute2 busybox-static python3 attr
+# What `livebuild run` and `livebuild cluster` need at run time (QEMU, firmware, and for the
+# virtual cluster iproute2 and dnsmasq-base: the DHCP server without the host service that
+# Debian's `dnsmasq` package would start).
+RUN_DEPS := qemu-system-x86 ovmf iproute2 dnsmasq-base
+TEST_DEPS := $(RUN_DEPS) qemu-utils ipxe-qemu squashfs-tools-ng squashfs-tools \
+	libarchive-tools cpio busybox-static python3 attr
 
-.PHONY: all build release agent iso check unit interop loopback vm deps build-deps test-deps bench clean
+.PHONY: all build release agent iso cluster check unit interop loopback vm deps build-deps run-deps test-deps bench clean
 
 all: build
 
@@ -22,6 +26,9 @@ deps: build-deps test-deps
 build-deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.1 or newer is needed: install a swift.org toolchain (Debian's swiftlang 6.0 is too old) and put swift on PATH" >&2; exit 1; }
 	@dpkg -s $(BUILD_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(BUILD_DEPS); }
+
+run-deps:
+	@dpkg -s $(RUN_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(RUN_DEPS); }
 
 test-deps: build-deps
 	@dpkg -s $(TEST_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(TEST_DEPS); }
@@ -43,6 +50,12 @@ agent: build-deps
 # Build the default profile's image into out/NAME (needs root for mmdebstrap's root mode).
 iso: release agent
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE)
+
+# Build the profile and boot NODES nodes of it on a private network (Docs/virtual-cluster.md);
+# then `livebuild cluster exec node1 -- CMD`, and `livebuild cluster down` to stop them.
+NODES ?= 3
+cluster: release agent run-deps
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild cluster up $(PROFILE) --nodes $(NODES)
 
 # The whole test suite: unit, interop and VM tiers (VM tests boot QEMU under TCG or KVM).
 check: deps agent

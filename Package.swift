@@ -7,7 +7,8 @@
 //   Archive      libarchive wrappers: tar/cpio/raw readers and writers
 //   Squashfs     libsquashfs wrappers: the in-process squashfs writer
 //   Profile      the JSON profile: parsing with positions, validation, `extends`
-//   Qemu         QEMU command lines, KVM probe, VM runner
+//   Qemu         QEMU command lines, KVM probe, VM runner, guest-agent client
+//   VirtualCluster  N QEMU nodes on a private network in a namespace: plan, up, exec, down
 //   LiveBuild    the build stages and the pipeline that chains them
 //   livebuild    the command line (thin)
 //
@@ -89,8 +90,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
+        .target(name: "VirtualCluster", dependencies: [
+            "Qemu", "LiveBuild",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "livebuild", dependencies: [
-            "LiveBuild", "Profile", "Qemu",
+            "LiveBuild", "Profile", "Qemu", "VirtualCluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -105,7 +111,7 @@ let package = Package(
         // Test tiers, each runnable alone with `swift test --filter <Target>`.
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
-            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent",
+            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",
@@ -114,7 +120,7 @@ let package = Package(
             "ClusterControl", "LiveBuild", "TestSupport",
         ]),
         .testTarget(name: "VMTests", dependencies: [
-            "LiveBuild", "Profile", "Qemu", "TestSupport",
+            "LiveBuild", "Profile", "Qemu", "TestSupport", "VirtualCluster",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,6 +15,11 @@ extension Qemu {
         case qmpCommandFailed(command: String, errorClass: String, description: String)
         /// Typing on the serial console failed (not connected, or the VM is interactive).
         case console(String)
+        /// Talking to the guest agent over `socket` failed (connect, I/O, a reply we cannot read,
+        /// or no reply before the deadline).
+        case guestAgent(socket: String, message: String)
+        /// The guest agent answered a command with an error object.
+        case guestAgentCommandFailed(command: String, errorClass: String, description: String)
 
         public var description: String {
             switch self {
@@ -33,6 +38,10 @@ extension Qemu {
                 return "serial console input: \(message)"
             case .qmpCommandFailed(let command, let errorClass, let description):
                 return "QMP command '\(command)' failed: \(errorClass): \(description)"
+            case .guestAgent(let socket, let message):
+                return "guest agent (\(socket)): \(message)"
+            case .guestAgentCommandFailed(let command, let errorClass, let description):
+                return "guest agent command '\(command)' failed: \(errorClass): \(description)"
             }
         }
     }

@@ -3,7 +3,8 @@ import Foundation
 extension Qemu.Machine {
     /// The `qemu-system-x86_64` arguments (without the program name) for this machine.
     ///
-    /// Pure: depends only on `self` and `session`. No network device is created (`-nic none`).
+    /// Pure: depends only on `self` and `session`. Without `network` no network device is
+    /// created (`-nic none`).
     public func arguments(session: Qemu.Session) -> [String] {
         var args: [String] = [
             "-no-user-config",
@@ -12,10 +13,12 @@ extension Qemu.Machine {
             "-m", String(memoryMiB),
             "-smp", String(cpus),
             "-display", "none",
-            "-nic", "none",
-            "-parallel", "none",
         ]
+        if network.isEmpty { args += ["-nic", "none"] }
+        args += ["-parallel", "none"]
         if exitOnReboot { args.append("-no-reboot") }
+        if let serial = smbiosSerial { args += ["-smbios", "type=1,serial=\(Self.escape(serial))"] }
+        if let pidFile = session.daemonPidFile { args += ["-daemonize", "-pidfile", pidFile] }
 
         switch firmware {
         case .bios:
@@ -51,6 +54,12 @@ extension Qemu.Machine {
         }
         if let qmp = session.qmpSocket {
             args += ["-qmp", "unix:\(Self.escape(qmp)),server=on,wait=off"]
+        }
+        if let agent = session.guestAgentSocket {
+            args += Qemu.GuestAgentChannel.arguments(socket: agent)
+        }
+        for interface in network {
+            args += interface.arguments()
         }
 
         if media.contains(where: { $0.attachment == .usbStick }) {

@@ -22,6 +22,11 @@ extension Qemu {
         /// Boot this kernel and initramfs directly (QEMU's `-kernel`), skipping firmware boot
         /// loaders; media are still attached, after it in boot order.
         public var directKernel: DirectKernel?
+        /// Network cards, in order (the first is `net0`). Empty: no network at all (`-nic none`).
+        public var network: [NetworkInterface]
+        /// The SMBIOS system serial number (`-smbios type=1,serial=...`, the guest's DMI
+        /// `product_serial`); nil leaves QEMU's default (empty).
+        public var smbiosSerial: String?
 
         public init(
             memoryMiB: Int = 1024,
@@ -31,8 +36,12 @@ extension Qemu {
             accelerator: Accelerator = .tcg,
             exitOnReboot: Bool = true,
             extraArguments: [String] = [],
-            directKernel: DirectKernel? = nil
+            directKernel: DirectKernel? = nil,
+            network: [NetworkInterface] = [],
+            smbiosSerial: String? = nil
         ) {
+            self.network = network
+            self.smbiosSerial = smbiosSerial
             self.directKernel = directKernel
             self.memoryMiB = memoryMiB
             self.cpus = cpus

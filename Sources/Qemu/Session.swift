@@ -14,9 +14,16 @@ extension Qemu {
         /// A Unix socket on which the serial console also accepts input (non-interactive VMs).
         /// The log gets everything the guest prints whether or not anyone is connected.
         public var consoleSocket: String?
+        /// Unix socket connected to the guest agent's virtio-serial port; see `GuestAgentChannel`.
+        public var guestAgentSocket: String?
+        /// Run QEMU in the background (`-daemonize`), writing its process id to this file, so the
+        /// VM outlives the process that started it.
+        public var daemonPidFile: String?
 
         public init(consoleLog: String, consoleOnTerminal: Bool = false, qmpSocket: String? = nil, uefiVars: String? = nil,
-                    consoleSocket: String? = nil) {
+                    consoleSocket: String? = nil, guestAgentSocket: String? = nil, daemonPidFile: String? = nil) {
+            self.guestAgentSocket = guestAgentSocket
+            self.daemonPidFile = daemonPidFile
             self.consoleLog = consoleLog
             self.consoleOnTerminal = consoleOnTerminal
             self.qmpSocket = qmpSocket

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LiveBuild
 import Profile
+import VirtualCluster
 
 /// Turns any error into one line on standard error and exit status 1.
 enum Failure {
@@ -10,6 +11,7 @@ enum Failure {
         switch error {
         case let error as ProfileError: message = error.description
         case let error as LiveBuildError: message = error.description
+        case let error as VirtualCluster.Error: message = error.description
         default: message = String(describing: error)
         }
         FileHandle.standardError.write(Data("livebuild: error: \(message)\n".utf8))

@@ -1,0 +1,33 @@
+import Qemu
+
+extension VirtualCluster {
+    /// What to start: the run directory, the nodes and the hardware every node gets.
+    public struct Configuration: Sendable, Hashable {
+        /// Holds the state file, console logs, pid files and guest-agent sockets; also names the
+        /// network namespace (`Plan.namespaceName(runDirectory:)`).
+        public var runDirectory: String
+        public var nodes: [NodeSpec]
+        public var memoryMiB: Int
+        public var cpus: Int
+        public var firmware: Qemu.Firmware
+        /// nil: `Qemu.Accelerator.probe()` decides (KVM when it works, TCG otherwise).
+        public var accelerator: Qemu.Accelerator?
+
+        public init(runDirectory: String, nodes: [NodeSpec], memoryMiB: Int = 1024, cpus: Int = 1,
+                    firmware: Qemu.Firmware = .bios, accelerator: Qemu.Accelerator? = nil) {
+            self.runDirectory = runDirectory
+            self.nodes = nodes
+            self.memoryMiB = memoryMiB
+            self.cpus = cpus
+            self.firmware = firmware
+            self.accelerator = accelerator
+        }
+
+        /// `count` nodes booting the same ISO.
+        public init(runDirectory: String, image: String, count: Int, memoryMiB: Int = 1024, cpus: Int = 1,
+                    firmware: Qemu.Firmware = .bios, accelerator: Qemu.Accelerator? = nil) {
+            self.init(runDirectory: runDirectory, nodes: Array(repeating: NodeSpec(image: image), count: max(0, count)),
+                      memoryMiB: memoryMiB, cpus: cpus, firmware: firmware, accelerator: accelerator)
+        }
+    }
+}
