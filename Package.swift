@@ -91,7 +91,7 @@ let package = Package(
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .target(name: "VirtualCluster", dependencies: [
-            "Qemu", "LiveBuild",
+            "Qemu", "LiveBuild", "ClusterControl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Agent
 import ArgumentParser
 
@@ -12,7 +15,20 @@ struct ConfigureCommand: ParsableCommand {
     @Option(help: "Write below this directory instead of / (and do not set the kernel's host name).")
     var root: String?
 
+    @Option(help: "Seconds to wait for a network interface to appear (the node id comes from its MAC).")
+    var waitForNetwork = 20
+
     func run() throws {
+        // This runs early in boot, possibly before the network driver has created the
+        // interface: wait for it, or the id would come from DMI now and from the MAC later.
+        if root == nil {
+            var waited = 0
+            while Agent.HostFacts.read().primary == nil && waited < waitForNetwork * 10 {
+                if waited == 0 { print("clusterd configure: waiting up to \(waitForNetwork) s for a network interface") }
+                usleep(100_000)
+                waited += 1
+            }
+        }
         let (_, resolved) = try node.resolve()
         let primary = Agent.HostFacts.read().primary?.mac
         let configurator = Agent.Configurator(root: root ?? "", setKernelHostname: root == nil)

@@ -17,32 +17,44 @@ struct VirtualClusterTests {
         ProcessInfo.processInfo.environment["LIVEBUILD_VM_LOG_DIR"] ?? Repository.root + "/.build/vm-logs"
     }
 
-    @Test func twoNodesOnAPrivateNetworkAndDownAfterACrash() async throws {
+    /// One boot serves every check (TCG boots are the slow part): three nodes of the default
+    /// profile and a fourth built with another cluster key, on one private network.
+    @Test func clusterOfThreeWithAnIntruderAndDownAfterACrash() async throws {
         let image = try await Fixtures.shared.image("cluster")
+        let intruder = try await Fixtures.shared.intruderImage()
         try await VirtualCluster.down(runDirectory: Self.runDirectory)  // a previous run's leftovers
         let linksBefore = try Self.hostLinks()
 
         let started = ContinuousClock.now
+        let specs = [image.iso, image.iso, image.iso, intruder.iso].map(VirtualCluster.NodeSpec.init(image:))
         let cluster = try await VirtualCluster.up(
-            .init(runDirectory: Self.runDirectory, image: image.iso, count: 2), timeout: Self.bootDeadline)
-        print("virtual cluster: 2 nodes answer the guest agent after \(ContinuousClock.now - started) (\(Qemu.Accelerator.probe().rawValue))")
+            .init(runDirectory: Self.runDirectory, nodes: specs), timeout: Self.bootDeadline)
+        print("virtual cluster: 4 nodes answer the guest agent after \(ContinuousClock.now - started) (\(Qemu.Accelerator.probe().rawValue))")
         defer { Self.keepAndScanConsoleLogs(cluster.nodes) }
 
         do {
-            try await Self.exercise(cluster, linksBefore: linksBefore)
+            try await Self.exerciseExecAndNetwork(cluster, linksBefore: linksBefore)
+            try await Self.exerciseMembership(cluster)
+            try await Self.exerciseDownAfterACrash(cluster, linksBefore: linksBefore)
         } catch {
-            print("virtual cluster test failed: \(error)\n\(VirtualCluster.consoleTails(cluster.nodes, lines: 40))")
+            let journals = await Self.agentJournals(cluster)
+            print("virtual cluster test failed: \(error)\n\(VirtualCluster.consoleTails(cluster.nodes, lines: 40))\n\(journals)")
             _ = try? await VirtualCluster.down(runDirectory: Self.runDirectory)
             throw error
         }
     }
 
-    static func exercise(_ cluster: VirtualCluster.Controller, linksBefore: [String]) async throws {
-        // exec: output and status of a command on each node.
-        for node in ["node1", "2"] {
-            let hostname = try await cluster.exec(node, command: "hostname")
-            #expect(hostname.exitCode == 0)
-            #expect(text(hostname.standardOutput) == "livebuild\n", "hostname on \(node)")
+    /// The node id and host name clusterd gives node N: from the MAC `livebuild cluster up`
+    /// assigns it (52:54:00:4c:42:NN).
+    static func nodeID(_ index: Int) -> String { "00005254004c42" + (index < 16 ? "0" : "") + String(index, radix: 16) }
+    static func hostname(_ index: Int) -> String { "node-4c42" + (index < 16 ? "0" : "") + String(index, radix: 16) }
+
+    static func exerciseExecAndNetwork(_ cluster: VirtualCluster.Controller, linksBefore: [String]) async throws {
+        // exec: output and status of a command on each node; the host name is clusterd's.
+        for (node, index) in [("node1", 1), ("2", 2)] {
+            let result = try await cluster.exec(node, command: "hostname")
+            #expect(result.exitCode == 0)
+            #expect(text(result.standardOutput) == hostname(index) + "\n", "hostname on \(node)")
         }
         let streams = try await cluster.exec("node1", command: "echo out; echo err >&2; exit 3")
         #expect(text(streams.standardOutput) == "out\n")
@@ -60,9 +72,57 @@ struct VirtualClusterTests {
         #expect(ping.exitCode == 0, "node1 → node2 (\(address2)): \(text(ping.standardOutput))\(text(ping.standardError))")
         #expect(try hostLinks() == linksBefore, "no interface appears on the host while the cluster runs")
 
-        // A crashed run: both QEMUs killed, the state file gone; `down` still cleans up.
-        try await cluster.kill("node1")
-        try await cluster.kill("node2")
+        // The control socket: root and the cluster group only.
+        let socket = try await cluster.exec("node1", command: "stat -c '%a %U %G' /run/clusterd/control.sock /run/clusterd")
+        #expect(text(socket.standardOutput) == "660 root cluster\n750 root cluster\n")
+        let nobody = try await cluster.exec("node1", command: "setpriv --reuid=65534 --regid=65534 --clear-groups cluster nodes")
+        #expect(nobody.exitCode == 1 && text(nobody.standardError).contains("permission denied"), "\(text(nobody.standardError))")
+    }
+
+    static func exerciseMembership(_ cluster: VirtualCluster.Controller) async throws {
+        let probe = VirtualCluster.MembershipProbe(cluster: cluster)
+        let members = ["node1", "node2", "node3"]
+        let intruderID = nodeID(4)
+
+        // Every node lists all three alive, and never the node with the other key.
+        var joinSeconds: [Double] = []
+        for index in 1...3 {
+            let views = try await probe.waitUntil(members, list: nodeID(index), as: "alive", never: [intruderID], deadline: .seconds(180))
+            let agentStart = try await probe.status("node\(index)").agentStartedAt
+            let seenEverywhere = members.filter { $0 != "node\(index)" }.compactMap { views[$0]?.stateChanged(nodeID(index)) }.max()
+            if let seenEverywhere { joinSeconds.append(seenEverywhere.timeIntervalSince(agentStart)) }
+        }
+        print("virtual cluster: agent start → listed alive by every peer: \(joinSeconds.map { seconds($0) }.joined(separator: ", ")) s")
+        for node in members {
+            let view = try await probe.view(node)
+            #expect(view.nodes.count == 3 && view.nodes.allSatisfy { $0.state == "alive" }, "\(node): \(view.nodes.map { "\($0.hostname)=\($0.state)" })")
+            #expect(view.nodes.allSatisfy { $0.cpus >= 1 && $0.freeMemoryKiB > 0 && !$0.agentVersion.isEmpty && $0.uptimeSeconds != nil })
+        }
+
+        // The intruder's datagrams are dropped and counted; it sees nobody.
+        for node in members {
+            let status = try await probe.status(node).status
+            #expect((status.counters.rejected["authenticationFailed"] ?? 0) > 0, "\(node) counted no rejected datagram: \(status.counters)")
+            #expect(status.settings.contains { $0.name == "hostname" && $0.source == "default" })
+        }
+        let intruderView = try await probe.view("node4")
+        #expect(intruderView.nodes.map(\.id) == [intruderID], "the intruder knows only itself: \(intruderView.nodes.map(\.hostname))")
+
+        // A node's QEMU is killed: the other two declare it dead.
+        try await cluster.kill("node3")
+        let killedAt = Date()
+        let views = try await probe.waitUntil(["node1", "node2"], list: nodeID(3), as: "dead", never: [intruderID], deadline: .seconds(60))
+        let detected = views.values.compactMap { $0.stateChanged(nodeID(3)) }.max() ?? Date()
+        print("virtual cluster: node3 killed → dead on node1 and node2 after \(seconds(detected.timeIntervalSince(killedAt))) s")
+        for node in ["node1", "node2"] {
+            let view = try await probe.view(node)
+            #expect(view.nodes.filter { $0.state == "alive" }.count == 2, "\(node) still sees the two survivors alive")
+        }
+    }
+
+    static func exerciseDownAfterACrash(_ cluster: VirtualCluster.Controller, linksBefore: [String]) async throws {
+        // A crashed run: every QEMU killed, the state file gone; `down` still cleans up.
+        for node in cluster.nodes { try await cluster.kill(node.name) }
         try FileManager.default.removeItem(atPath: cluster.state.runDirectory + "/cluster.json")
         let report = try await VirtualCluster.down(runDirectory: runDirectory)
         #expect(report.removedNamespace && report.stoppedDnsmasq && report.stoppedVMs == 0, "\(report)")
@@ -70,6 +130,20 @@ struct VirtualClusterTests {
         #expect(livePrograms(mentioning: runDirectory).isEmpty, "no QEMU or dnsmasq of the cluster is left")
         #expect(try hostLinks() == linksBefore, "host interfaces are as before")
         #expect(try await VirtualCluster.down(runDirectory: runDirectory).nothingWasRunning, "down is idempotent")
+    }
+
+    /// Each running node's clusterd journal, for failure messages.
+    static func agentJournals(_ cluster: VirtualCluster.Controller) async -> String {
+        var text = ""
+        for node in cluster.nodes where cluster.isRunning(node) {
+            let result = try? await cluster.exec(node.name, command: "journalctl -b --no-pager -u clusterd -u clusterd-config | tail -30", timeout: .seconds(30))
+            text += "--- \(node.name) journal:\n" + (result.map { Self.text($0.standardOutput) } ?? "(no answer)") + "\n"
+        }
+        return text
+    }
+
+    static func seconds(_ value: Double) -> String {
+        String(format: "%.2f", value)
     }
 
     /// The node's IPv4 address on the cluster network, waiting for DHCP with a deadline.

@@ -52,7 +52,7 @@ public struct NodeRuntime: Sendable {
         [Unit]
         Description=livebuild node configuration (host name, network, SSH keys)
         DefaultDependencies=no
-        After=local-fs.target systemd-sysusers.service
+        After=local-fs.target systemd-sysusers.service systemd-udev-trigger.service
         Before=sysinit.target network-pre.target systemd-networkd.service ssh.service
         Wants=network-pre.target
         ConditionPathExists=/etc/livebuild/profile.json
