@@ -68,7 +68,7 @@ extension Agent {
         }
 
         /// Answers connections until cancelled.
-        func serve(core: Core, now: @escaping @Sendable () -> Membership.Instant) async throws {
+        func serve(core: CoreSlot, now: @escaping @Sendable () -> Membership.Instant) async throws {
             try await channel.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in inbound {
@@ -84,7 +84,7 @@ extension Agent {
             }
         }
 
-        private func answer(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: Core, now: @escaping @Sendable () -> Membership.Instant) async throws {
+        private func answer(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: CoreSlot, now: @escaping @Sendable () -> Membership.Instant) async throws {
             try await connection.executeThenClose { inbound, outbound in
                 var request: [UInt8] = []
                 for try await buffer in inbound {
@@ -98,11 +98,14 @@ extension Agent {
             }
         }
 
-        private func respond(to bytes: [UInt8], core: Core, now: @Sendable () -> Membership.Instant) async -> Control.Response {
+        private func respond(to bytes: [UInt8], core slot: CoreSlot, now: @Sendable () -> Membership.Instant) async -> Control.Response {
             let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
             guard let request = try? JSONDecoder().decode(Control.Request.self, from: Data(line)) else {
                 let known = Control.Request.Command.allCases.map(\.rawValue).joined(separator: ", ")
                 return Control.Response(error: "unreadable request: expected one JSON object {\"command\": ...} with a command among \(known)")
+            }
+            guard let core = await slot.core else {
+                return Control.Response(error: "clusterd is starting: \(await slot.waitingFor)")
             }
             switch request.command {
             case .nodes:

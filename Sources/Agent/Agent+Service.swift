@@ -33,22 +33,45 @@ extension Agent {
                 return Membership.Instant(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
             }
 
-            let (host, device) = try await advertisedHost()
-            let address = Wire.Address(host: host, port: settings.port)
-            let sampler = LoadSampler(hostname: settings.hostname)
-            var random = SystemRandomNumberGenerator()
-            let core = try Core(
-                settings: settings, address: address, load: sampler.sample(), now: now(),
-                initialSequence: Self.wallClockMicroseconds(), seed: random.next(), logger: logger)
-
-            let udp = try await bindDatagramSocket(device: device)
+            let slot = CoreSlot()
             let control = try await ControlServer.bind(path: settings.controlSocket, group: settings.controlGroup, logger: logger)
-            logger.info("clusterd \(Agent.version) node \(settings.nodeID) (\(settings.hostname)) listening on \(address), cluster '\(settings.clusterName)'")
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask {
+                    do {
+                        try await control.serve(core: slot, now: now)
+                    } catch is CancellationError {
+                        // Shutting down.
+                    }
+                }
+                defer { group.cancelAll() }
+                // A SIGTERM while waiting for DHCP ends the wait (and the agent) at once.
+                guard let (host, device) = try? await cancelWhenGracefulShutdown({ try await advertisedHost(slot: slot) }) else {
+                    return
+                }
+                let address = Wire.Address(host: host, port: settings.port)
+                let sampler = LoadSampler(hostname: settings.hostname)
+                var random = SystemRandomNumberGenerator()
+                let core = try Core(
+                    settings: settings, address: address, load: sampler.sample(), now: now(),
+                    initialSequence: Self.wallClockMicroseconds(), seed: random.next(), logger: logger)
+                let udp = try await bindDatagramSocket(device: device)
+                await slot.set(core)
+                logger.info("clusterd \(Agent.version) node \(settings.nodeID) (\(settings.hostname)) listening on \(address), cluster '\(settings.clusterName)'")
+                try await run(udp: udp, core: core, sampler: sampler, now: now)
+            }
+            logger.info("clusterd stopped")
+        }
 
+        /// The protocol's loops until graceful shutdown: receive, timer, load sampler.
+        func run(
+            udp: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>, core: Core,
+            sampler: LoadSampler, now: @escaping @Sendable () -> Membership.Instant
+        ) async throws {
             let seeds = settings.peers
                 + (settings.multicastGroup.map { [Wire.Address(host: $0, port: settings.port)] } ?? [])
             let sender = DatagramSender(channel: udp.channel, core: core, logger: logger)
-
+            let interval = settings.membership.tickInterval
+            let sampleInterval = sampleInterval
             try await udp.executeThenClose { inbound, _ in
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask {
@@ -60,7 +83,6 @@ extension Agent {
                         }
                     }
                     group.addTask {
-                        let interval = settings.membership.tickInterval
                         while !Task.isCancelled && !Task.isShuttingDownGracefully {
                             try? await Task.sleep(for: interval)
                             await sender.send(await core.tick(now: now()))
@@ -72,23 +94,15 @@ extension Agent {
                             await sender.send(await core.sampled(sampler.sample(), now: now()))
                         }
                     }
-                    group.addTask {
-                        do {
-                            try await control.serve(core: core, now: now)
-                        } catch is CancellationError {
-                            // Shutting down.
-                        }
-                    }
                     try? await gracefulShutdown()
                     group.cancelAll()
                 }
             }
-            logger.info("clusterd stopped")
         }
 
         /// The host to advertise, and the device multicast runs on. Waits (logging once) until
         /// the primary interface has an IPv4 address, as it does not while DHCP is running.
-        func advertisedHost() async throws -> (String, NIONetworkDevice?) {
+        func advertisedHost(slot: CoreSlot) async throws -> (String, NIONetworkDevice?) {
             if let fixed = settings.advertiseHost {
                 let device = try? System.enumerateDevices().first { $0.address?.ipAddress == fixed }
                 return (fixed, device)
@@ -96,15 +110,19 @@ extension Agent {
             var warned = false
             while true {
                 let devices = (try? System.enumerateDevices()) ?? []
+                // The interface's current name: udev may have renamed it since the agent started.
+                let name = settings.interfaceMAC.flatMap { mac in HostFacts.read().interfaces.first { $0.mac == mac }?.name }
                 let candidates = devices.filter { device in
                     guard case .v4 = device.address, device.name != "lo" else { return false }
-                    return settings.interface.map { $0 == device.name } ?? true
+                    return settings.interfaceMAC == nil || device.name == name
                 }
                 if let device = candidates.first, let ip = device.address?.ipAddress {
                     return (ip, device)
                 }
                 if !warned {
-                    logger.info("waiting for an IPv4 address on \(settings.interface ?? "any interface")")
+                    let what = "waiting for an IPv4 address on \(settings.interfaceMAC.map { "the interface with MAC \($0)" } ?? "any interface")"
+                    logger.info("\(what)")
+                    await slot.waiting(for: what)
                     warned = true
                 }
                 try await Task.sleep(for: .milliseconds(200))

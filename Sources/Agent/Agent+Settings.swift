@@ -17,8 +17,9 @@ extension Agent {
         /// The address peers should use; nil means "the primary interface's IPv4 address, once
         /// it has one".
         public var advertiseHost: String?
-        /// The interface discovery runs on (the primary one); nil when `advertiseHost` is fixed.
-        public var interface: String?
+        /// The MAC of the interface discovery runs on (the primary one, which gave the node id).
+        /// A MAC, not a name: udev renames interfaces (eth0 → enp0s3) after the agent starts.
+        public var interfaceMAC: String?
         /// Static peers (like openMosix's /etc/openmosix.map), joined in addition to multicast.
         public var peers: [Wire.Address]
         /// The multicast discovery group, or nil when multicast discovery is off.
@@ -34,7 +35,7 @@ extension Agent {
 
         public init(
             nodeID: Wire.NodeID, hostname: String, clusterName: String, role: NodeConfig.Role,
-            listenHost: String, port: UInt16, advertiseHost: String?, interface: String?,
+            listenHost: String, port: UInt16, advertiseHost: String?, interfaceMAC: String?,
             peers: [Wire.Address], multicastGroup: String?, clusterKey: [UInt8], controlSocket: String,
             controlGroup: String?, membership: Membership.Configuration, report: [Control.Setting]
         ) {
@@ -45,7 +46,7 @@ extension Agent {
             self.listenHost = listenHost
             self.port = port
             self.advertiseHost = advertiseHost
-            self.interface = interface
+            self.interfaceMAC = interfaceMAC
             self.peers = peers
             self.multicastGroup = multicastGroup
             self.clusterKey = clusterKey

@@ -123,7 +123,7 @@ extension Agent {
                 nodeID: Wire.NodeID(nodeID), hostname: hostname, clusterName: node.clusterName.value, role: node.role.value,
                 listenHost: overrides.listen?.host ?? "0.0.0.0", port: port,
                 advertiseHost: overrides.advertise ?? overrides.listen?.host,
-                interface: primaryInterface(node), peers: peers, multicastGroup: multicastGroup,
+                interfaceMAC: primaryMAC(node), peers: peers, multicastGroup: multicastGroup,
                 clusterKey: clusterKey, controlSocket: controlSocket,
                 controlGroup: overrides.controlGroup ?? Control.groupName,
                 membership: membership, report: report)
@@ -164,8 +164,8 @@ extension Agent {
             return configuration
         }
 
-        static func primaryInterface(_ node: NodeConfig.Resolved) -> String? {
-            if case .mac(let interface, _) = node.identity { return interface }
+        static func primaryMAC(_ node: NodeConfig.Resolved) -> String? {
+            if case .mac(_, let mac) = node.identity { return mac }
             return nil
         }
 

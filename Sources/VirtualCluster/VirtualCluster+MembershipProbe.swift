@@ -58,7 +58,14 @@ extension VirtualCluster {
             var last: [String: String] = [:]
             while seen.count < observers.count {
                 for observer in observers where seen[observer] == nil {
-                    let view = try await view(observer)
+                    // An agent still starting (no address yet) answers with an error: keep waiting.
+                    let view: View
+                    do {
+                        view = try await self.view(observer)
+                    } catch {
+                        last[observer] = "\(error)"
+                        continue
+                    }
                     if let intruder = view.nodes.first(where: { never.contains($0.id) }) {
                         throw Error(.exec, "\(observer) lists \(intruder.hostname) (\(intruder.id)), which must never be a member")
                     }

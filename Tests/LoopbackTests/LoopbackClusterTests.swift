@@ -36,11 +36,12 @@ import Testing
             }
         }
         print("loopback: 3 killed agents declared dead everywhere \(ContinuousClock.now - detection) after the kill")
-        // Nobody else was caught in the crossfire.
-        for observer in survivors {
-            let nodes = try #require(cluster.nodes(observer))
-            for node in nodes where !killed.map(cluster.nodeID).contains(node.id) {
-                #expect(node.state == "alive", "\(cluster.hostname(observer)) sees \(node.hostname) \(node.state)")
+        // Nobody else was caught in the crossfire: every survivor sees every other survivor
+        // alive (a false suspicion on a loaded machine is refuted, so this holds eventually).
+        let survivorIDs = Set(survivors.map(cluster.nodeID))
+        try await eventually("every survivor lists the other survivors alive", cluster: cluster, deadline: .seconds(15)) {
+            survivors.allSatisfy { observer in
+                (cluster.nodes(observer) ?? []).filter { survivorIDs.contains($0.id) && $0.state == "alive" }.count == survivors.count
             }
         }
     }

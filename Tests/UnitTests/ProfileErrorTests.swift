@@ -174,6 +174,36 @@ struct BadProfile: Sendable, CustomStringConvertible {
             name: "cluster not an object", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": ‸[1]}",
             path: "cluster", message: "expected an object, found an array"),
         BadProfile(
+            name: "cluster unknown key", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {‸\"peer\": []}}",
+            path: "cluster.peer", message: "unknown key \"peer\"; did you mean \"peers\"?"),
+        BadProfile(
+            name: "cluster role", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"role\": ‸\"worker\"}}",
+            path: "cluster.role", message: "unknown role \"worker\"; expected one of \"node\" or \"head\""),
+        BadProfile(
+            name: "cluster port range", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"port\": ‸70000}}",
+            path: "cluster.port", message: "port 70000 is out of range; expected 1 to 65535"),
+        BadProfile(
+            name: "cluster key missing", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"key\": ‸\"nope.key\"}}",
+            path: "cluster.key", message: "cluster key file \"nope.key\" not found"),
+        BadProfile(
+            name: "cluster multicast group", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"multicastGroup\": ‸\"10.0.0.1\"}}",
+            path: "cluster.multicastGroup", message: "is not an IPv4 multicast address"),
+        BadProfile(
+            name: "cluster node rule without match", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"nodes\": [‸{\"hostname\": \"a\"}]}}",
+            path: "cluster.nodes[0]", message: "missing required key \"match\""),
+        BadProfile(
+            name: "cluster node rule bad mac", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"nodes\": [{\"match\": {\"mac\": ‸\"52:54\"}}]}}",
+            path: "cluster.nodes[0].match.mac", message: "is not a MAC address"),
+        BadProfile(
+            name: "cluster node rule bad address", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"nodes\": [{\"match\": {\"serial\": \"s\"}, \"address\": ‸\"10.0.0.5\"}]}}",
+            path: "cluster.nodes[0].address", message: "is not an IPv4 address with prefix length"),
+        BadProfile(
+            name: "cluster probe timeout above period", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"timing\": {\"protocolPeriodMs\": 100, \"probeTimeoutMs\": ‸150}}}",
+            path: "cluster.timing.probeTimeoutMs", message: "must be shorter than protocolPeriodMs 100"),
+        BadProfile(
+            name: "cluster ssh key", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"sshAuthorizedKeys\": [‸\"AAAA\"]}}",
+            path: "cluster.sshAuthorizedKeys[0]", message: "expected an OpenSSH public key line"),
+        BadProfile(
             name: "replace wrapper with another key",
             marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"overlays\": {‸\"replce\": []}}",
             path: "overlays.replce", message: "did you mean \"replace\"?"),

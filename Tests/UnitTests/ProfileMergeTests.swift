@@ -14,7 +14,7 @@ import Testing
           "boot": {"timeout": 3, "entries": [{"label": "Base"}], "serial": {"port": 1}},
           "squashfs": {"compression": "xz", "level": 6},
           "outputs": ["iso", "pxe"],
-          "cluster": {"role": "worker", "limits": {"cpu": 2, "memory": 512}, "peers": ["a", "b"]}
+          "cluster": {"role": "head", "timing": {"protocolPeriodMs": 300, "probeTimeoutMs": 100}, "peers": ["a", "b"]}
         }
         """
 
@@ -95,7 +95,7 @@ import Testing
             {"name": "c", "extends": "base.json",
              "permissions": {"/etc/shadow": {"mode": "0600"}, "/root": {"mode": "0700"}},
              "squashfs": {"level": 9}, "boot": {"serial": {"speed": 9600}},
-             "cluster": {"limits": {"cpu": 4}, "zone": "b"}}
+             "cluster": {"timing": {"probeTimeoutMs": 150}, "name": "b"}}
             """)
         #expect(profile.permissions == [
             Profile.Permission(path: "/etc/shadow", mode: Profile.FileMode(rawValue: 0o600), group: .name("shadow")),
@@ -105,8 +105,8 @@ import Testing
         #expect(profile.squashfs == Profile.SquashfsSettings(compression: .xz, level: 9))
         #expect(profile.boot.serial == Profile.Serial(port: 1, speed: 9600))
         #expect(profile.cluster == .object([
-            "role": .string("worker"), "limits": .object(["cpu": .number("4"), "memory": .number("512")]),
-            "peers": .array([.string("a"), .string("b")]), "zone": .string("b"),
+            "role": .string("head"), "timing": .object(["protocolPeriodMs": .number("300"), "probeTimeoutMs": .number("150")]),
+            "peers": .array([.string("a"), .string("b")]), "name": .string("b"),
         ]))
     }
 

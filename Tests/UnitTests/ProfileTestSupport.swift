@@ -53,7 +53,8 @@ enum ProfileFixtures {
 
     /// The standard in-memory tree: `/work/profiles` with an overlay directory and a tarball.
     static func fileSystem(_ profiles: [String: String]) -> InMemoryFileSystem {
-        var files = ["/work/profiles/rootfs.tar": "", "/work/profiles/overlay/etc/motd": "hi"]
+        var files = ["/work/profiles/rootfs.tar": "", "/work/profiles/overlay/etc/motd": "hi",
+                     "/work/profiles/lab.key": String(repeating: "ab", count: 32) + "\n"]
         for (name, text) in profiles { files["/work/profiles/" + name] = text }
         return InMemoryFileSystem(files: files, directories: ["/work/profiles/oci-layout", "/work/profiles/empty-overlay"])
     }

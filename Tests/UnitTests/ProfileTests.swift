@@ -48,7 +48,12 @@ import Testing
           },
           "squashfs": {"compression": "xz", "level": 9, "blockSize": 1048576},
           "outputs": ["iso", "pxe", "disk"],
-          "cluster": {"role": "worker", "peers": ["10.0.0.1", "10.0.0.2"], "weight": 1.50, "tls": null}
+          "cluster": {"name": "lab", "role": "head", "key": "lab.key", "port": 7000, "multicast": false, "multicastGroup": "239.1.2.3",
+                      "peers": ["10.0.0.1", "10.0.0.2:7001"], "sshAuthorizedKeys": ["ssh-ed25519 AAAA admin"], "labels": {"rack": "1"},
+                      "nodes": [{"match": {"mac": "52-54-00-AB-CD-EF"}, "hostname": "n1", "role": "node", "address": "10.0.0.5/24",
+                                 "gateway": "10.0.0.1", "labels": {"gpu": "yes"}}, {"match": {"serial": "SN1"}}],
+                      "timing": {"protocolPeriodMs": 500, "probeTimeoutMs": 200, "indirectProbes": 2, "suspicionTimeoutMs": 2000,
+                                 "gossipFanout": 4, "retransmitMultiplier": 3}}
         }
         """
 
@@ -79,11 +84,10 @@ import Testing
             serial: Profile.Serial(port: 1, speed: 9600)))
         #expect(profile.squashfs == Profile.SquashfsSettings(compression: .xz, level: 9, blockSize: 1_048_576))
         #expect(profile.outputs == [.iso, .pxe, .disk])
-        #expect(profile.cluster == .object([
-            "role": .string("worker"), "peers": .array([.string("10.0.0.1"), .string("10.0.0.2")]),
-            "weight": .number("1.50"), "tls": .null,
-        ]))
-        #expect(profile.cluster?["weight"]?.doubleValue == 1.5)
+        #expect(profile.cluster?["role"] == .string("head"))
+        #expect(profile.cluster?["peers"] == .array([.string("10.0.0.1"), .string("10.0.0.2:7001")]))
+        #expect(profile.cluster?["timing"]?["protocolPeriodMs"]?.intValue == 500)
+        #expect(profile.clusterKeyPath == "/work/profiles/lab.key")
     }
 
     @Test(arguments: [
