@@ -58,14 +58,15 @@ extension Membership.State {
             // restarted), is refuted with a higher incarnation.
             if (update.status != .alive && update.incarnation >= incarnation) || update.incarnation > incarnation {
                 incarnation = update.incarnation + 1
-                queue(selfUpdate)
+                queue(selfUpdate, urgent: true)
             }
             return []
         }
         if let existing = members[update.node], !update.overrides(existing.update) {
             return []
         }
-        let known = members[update.node] != nil
+        let previous = members[update.node]
+        let known = previous != nil
         let member = Membership.Member(update: update, since: now)
         members[update.node] = member
         switch update.status {
@@ -74,23 +75,26 @@ extension Membership.State {
         case .alive, .dead:
             suspicionStarted[update.node] = nil
         }
-        queue(update)
+        queue(update, urgent: previous.map { $0.status != update.status || $0.address != update.address } ?? true)
         // A node first heard of as already dead is remembered but not reported.
         if !known && update.status == .dead { return [] }
         return [.memberChanged(member)]
     }
 
-    /// Queues an update for piggybacking, replacing any older one about the same node.
-    mutating func queue(_ update: Wire.MemberUpdate) {
-        broadcasts[update.node] = Membership.Broadcast(update: update)
+    /// Queues an update for piggybacking, replacing any older one about the same node. Urgency
+    /// sticks: a load update replacing unsent membership news still travels as news.
+    mutating func queue(_ update: Wire.MemberUpdate, urgent: Bool) {
+        let stillUrgent = broadcasts[update.node]?.urgent ?? false
+        broadcasts[update.node] = Membership.Broadcast(update: update, urgent: urgent || stillUrgent)
     }
 
-    /// Takes the least-sent queued updates for one outgoing datagram, dropping each update once
-    /// it was sent ``Membership/Configuration/retransmitLimit(memberCount:)`` times.
+    /// Takes the queued updates for one outgoing datagram, membership news first, then the
+    /// least-sent, dropping each update once it was sent
+    /// ``Membership/Configuration/retransmitLimit(memberCount:)`` times.
     mutating func piggyback() -> [Wire.MemberUpdate] {
         let limit = configuration.retransmitLimit(memberCount: clusterSize)
         let chosen = broadcasts.values
-            .sorted { ($0.transmits, $0.update.node) < ($1.transmits, $1.update.node) }
+            .sorted { ($0.urgent ? 0 : 1, $0.transmits, $0.update.node) < ($1.urgent ? 0 : 1, $1.transmits, $1.update.node) }
             .prefix(configuration.maxPiggyback)
         var updates: [Wire.MemberUpdate] = []
         for var broadcast in chosen {

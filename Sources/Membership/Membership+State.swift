@@ -44,7 +44,7 @@ extension Membership {
             self.load = load
             self.incarnation = incarnation
             self.random = RandomSource(seed: seed)
-            queue(selfUpdate)
+            queue(selfUpdate, urgent: true)
         }
 
         /// The update describing this node as it is now.
@@ -80,7 +80,7 @@ extension Membership {
             case .localLoadChanged(let newLoad):
                 load = newLoad
                 incarnation += 1
-                queue(selfUpdate)
+                queue(selfUpdate, urgent: false)
                 return []
             case .join(let newSeeds):
                 seeds = newSeeds.filter { $0 != address }

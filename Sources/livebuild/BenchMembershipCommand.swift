@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LiveBuild
+import Qemu
+import VirtualCluster
 
 extension BenchCommand {
     /// Join and failure-detection times of real clusterd agents on loopback, beside HashiCorp
@@ -22,12 +24,22 @@ extension BenchCommand {
         @Option(help: "The memberlist reference binary (built from Tests/Reference/memberlist); omitted: ours only.")
         var reference: String?
 
+        @Option(help: "Instead of loopback agents: boot this many QEMU nodes from --image (needs root).")
+        var vms: Int?
+
+        @Option(help: "The ISO the --vms nodes boot (a profile with a cluster section).")
+        var image: String?
+
         @Flag(help: "Print JSON.")
         var json = false
 
         func validate() throws {
             guard agents >= 2 else { throw ValidationError("--agents must be at least 2") }
             guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+            if let vms {
+                guard vms >= 2 else { throw ValidationError("--vms must be at least 2") }
+                guard image != nil else { throw ValidationError("--vms needs --image ISO") }
+            }
         }
 
         struct Output: Codable {
@@ -37,6 +49,16 @@ extension BenchCommand {
 
         func run() async throws {
             do {
+                if let vms, let image {
+                    let runDirectory = NSTemporaryDirectory() + "/lb-bench-\(getpid())"
+                    let report = try await VirtualCluster.membershipBenchmark(
+                        image: image, nodes: vms, rounds: rounds, runDirectory: runDirectory
+                    ) { line in FileHandle.standardError.write(Data("vms: \(line)\n".utf8)) }
+                    try? FileManager.default.removeItem(atPath: runDirectory)
+                    print("membership on \(vms) QEMU nodes (\(Qemu.Accelerator.probe().rawValue)), \(rounds) rounds (median / max, seconds)")
+                    print("  clusterd    join \(fmt(report.medianJoin)) / \(fmt(report.maxJoin))   failure detection \(fmt(report.medianFailure)) / \(fmt(report.maxFailure))")
+                    return
+                }
                 let binary = try clusterd ?? AgentBinaries.locate().clusterd
                 let scratch = NSTemporaryDirectory() + "/livebuild-bench-membership-\(getpid())"
                 defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -16,6 +16,29 @@ import Testing
         Membership.State(me: Self.me, address: Wire.Address(host: "10.0.0.1", port: 7946), seed: 1)
     }
 
+    @Test func membershipNewsIsPiggybackedBeforeLoadUpdates() {
+        var state = node()
+        _ = state.piggyback()
+        // Twenty members whose loads keep changing, then one newcomer.
+        for node in 2...21 {
+            _ = state.handle(.received(.gossip(updates: [Self.update(UInt64(node), 0, .alive)]), from: Wire.NodeID(UInt64(node)), address: Self.peer), now: .zero)
+        }
+        for _ in 0..<40 { _ = state.piggyback() }  // the joins went out as often as they should
+        for node in 2...21 {
+            var load = Self.update(UInt64(node), 1, .alive)
+            load.load.loadMilli = 1000
+            _ = state.handle(.received(.gossip(updates: [load]), from: Wire.NodeID(UInt64(node)), address: Self.peer), now: .zero)
+        }
+        _ = state.handle(.received(.join(Self.update(99, 0, .alive)), from: Wire.NodeID(99), address: Self.peer), now: .zero)
+        #expect(state.piggyback().first?.node == Wire.NodeID(99), "the newcomer goes first, ahead of 20 fresh load updates")
+        // A load update about the newcomer before its news went out stays urgent.
+        _ = state.handle(.received(.join(Self.update(100, 0, .alive)), from: Wire.NodeID(100), address: Self.peer), now: .zero)
+        var load = Self.update(100, 1, .alive)
+        load.load.loadMilli = 500
+        _ = state.handle(.received(.gossip(updates: [load]), from: Wire.NodeID(100), address: Self.peer), now: .zero)
+        #expect(state.piggyback().prefix(2).map(\.node).contains(Wire.NodeID(100)))
+    }
+
     @Test func pingIsAnsweredWithAckOfTheSameProbe() {
         var state = node()
         let actions = state.handle(.received(.ping(probe: 77, updates: []), from: Wire.NodeID(2), address: Self.peer), now: .zero)

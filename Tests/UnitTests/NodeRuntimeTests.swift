@@ -7,7 +7,7 @@ import Testing
 /// files of the node-runtime layer.
 @Suite struct NodeRuntimeTests {
     static func scratch() throws -> String {
-        let path = NSTemporaryDirectory() + "/livebuild-runtime-\(UUID().uuidString)"
+        let path = URL(fileURLWithPath: NSTemporaryDirectory() + "/livebuild-runtime-\(UUID().uuidString)").standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -28,6 +28,13 @@ public struct MembershipBenchmark: Sendable {
         public var agents: Int
         public var joinSeconds: [Double]
         public var failureSeconds: [Double]
+
+        public init(agents: Int, joinSeconds: [Double], failureSeconds: [Double]) {
+            self.agents = agents
+            self.joinSeconds = joinSeconds
+            self.failureSeconds = failureSeconds
+        }
+
         public var medianJoin: Double { Self.median(joinSeconds) }
         public var maxJoin: Double { joinSeconds.max() ?? 0 }
         public var medianFailure: Double { Self.median(failureSeconds) }

@@ -48,6 +48,8 @@ public struct ClusterKeyFile: Sendable, Equatable {
         if FileManager.default.fileExists(atPath: path) {
             return try read(path, origin: "generated key")
         }
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         var generator = SystemRandomNumberGenerator()
         let hex = (0..<32).map { _ in
             let byte = UInt8.random(in: 0...255, using: &generator)
