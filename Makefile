@@ -74,11 +74,16 @@ loopback: build-deps
 vm: deps agent
 	$(SWIFT) test --filter VMTests
 
-# Benchmarks (Docs/benchmarks.md): the build beside Debian live-build, then the squashfs stage
-# beside tar2sqfs on the cached base the first one leaves behind. Slow: several minutes.
-bench: deps
-	@dpkg -s live-build >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends live-build; }
+# Benchmarks (Docs/benchmarks.md): membership beside memberlist (loopback, then 3 QEMU nodes),
+# the build beside Debian live-build, then the squashfs stage beside tar2sqfs on the cached base
+# the build leaves behind. Slow: half an hour.
+bench: deps agent
+	@dpkg -s live-build golang-go golang-github-hashicorp-memberlist-dev >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends live-build golang-go golang-github-hashicorp-memberlist-dev; }
 	$(SWIFT) build -c release
+	cd Tests/Reference/memberlist && GOPATH=/usr/share/gocode GO111MODULE=off GOPROXY=off go build -o $(CURDIR)/.build/memberlist-reference .
+	for n in 3 20 100; do $$($(SWIFT) build -c release --show-bin-path)/livebuild bench membership --agents $$n --reference .build/memberlist-reference; done
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-cluster >/dev/null
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench membership --vms 3 --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench build $(PROFILE) --live-build
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-base >/dev/null
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench squashfs $$(ls -t $${LIVEBUILD_CACHE:-$$HOME/.cache/livebuild}/base/*.tar | head -1) --runs 3
