@@ -48,7 +48,7 @@ import TestSupport
         try await vm.waitFor(pattern: "livebuild-init: live medium found", deadline: started + Self.loginDeadline)
         try await vm.waitFor(pattern: "login:", deadline: started + Self.loginDeadline)
         let login = ContinuousClock.now - started
-        try await vm.waitFor(pattern: "root@livebuild", deadline: started + Self.loginDeadline)
+        try await vm.waitFor(pattern: "root@node-", deadline: started + Self.loginDeadline)
 
         let root = try await vm.shell("findmnt -n -o FSTYPE /; cat /etc/hostname; cat /run/live/medium/live/*.medium", timeout: .seconds(120))
         #expect(root.status == 0)
@@ -69,7 +69,7 @@ import TestSupport
         defer { Self.finish(vm, log: log) }
         let started = ContinuousClock.now
         try await vm.waitFor(pattern: "squashfs in RAM and verified", deadline: started + Self.loginDeadline)
-        try await vm.waitFor(pattern: "root@livebuild", deadline: started + Self.loginDeadline)
+        try await vm.waitFor(pattern: "root@node-", deadline: started + Self.loginDeadline)
 
         try vm.eject(device: "cd0")
         // Read every file of /usr/share from the root: with the squashfs still on the CD this
