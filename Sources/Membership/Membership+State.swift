@@ -88,25 +88,6 @@ extension Membership {
             }
         }
 
-        /// The earliest instant at which a ``Event/tick`` has something to do: the next protocol
-        /// period, the outstanding probe's timeout, or a suspicion running out; nil when the
-        /// state machine has not ticked yet (tick now). Events never create a deadline earlier
-        /// than the next period, so an agent may sleep until this instant instead of ticking
-        /// every ``Configuration/tickInterval`` (a hundred agents on one machine then wake about
-        /// ten times a second each instead of a hundred).
-        public var nextDeadline: Instant? {
-            guard let periodStart else { return nil }
-            var deadline = periodStart + configuration.protocolPeriod
-            if let probe, !probe.acked, !probe.indirectSent {
-                deadline = min(deadline, probe.sentAt + configuration.probeTimeout)
-            }
-            let timeout = configuration.suspicionTimeout(memberCount: clusterSize)
-            for started in suspicionStarted.values {
-                deadline = min(deadline, started + timeout)
-            }
-            return deadline
-        }
-
         func sendJoinMessages() -> [Action] {
             seeds.map { .send(.join(selfUpdate), to: $0) }
         }
