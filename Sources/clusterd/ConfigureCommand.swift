@@ -16,7 +16,7 @@ struct ConfigureCommand: ParsableCommand {
     var root: String?
 
     @Option(help: "Seconds to wait for a network interface to appear (the node id comes from its MAC).")
-    var waitForNetwork = 20
+    var waitForNetwork = 5
 
     func run() throws {
         // This runs early in boot, possibly before the network driver has created the

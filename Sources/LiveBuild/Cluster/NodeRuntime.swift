@@ -60,6 +60,9 @@ public struct NodeRuntime: Sendable {
         [Service]
         Type=oneshot
         RemainAfterExit=yes
+        # The node id comes from the network card's MAC: let udev finish creating devices first
+        # (on a loaded host the card can appear many seconds into the boot).
+        ExecStartPre=-/usr/bin/udevadm settle --timeout=120
         ExecStart=/usr/sbin/clusterd configure
         StandardOutput=journal+console
         StandardError=journal+console
