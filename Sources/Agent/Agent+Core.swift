@@ -136,8 +136,7 @@ extension Agent {
         }
 
         private func seconds(_ duration: Duration) -> Double {
-            let (whole, attoseconds) = duration.components
-            return Double(whole) + Double(attoseconds) / 1e18
+            Double(duration.nanoseconds) / 1e9
         }
     }
 }

@@ -29,8 +29,7 @@ extension Agent {
             let clock = ContinuousClock()
             let origin = clock.now
             @Sendable func now() -> Membership.Instant {
-                let (seconds, attoseconds) = (clock.now - origin).components
-                return Membership.Instant(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+                Membership.Instant(nanoseconds: (clock.now - origin).nanoseconds)
             }
 
             let slot = CoreSlot()

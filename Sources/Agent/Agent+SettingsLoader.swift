@@ -179,8 +179,7 @@ extension Agent {
         }
 
         static func milliseconds(_ duration: Duration) -> Int64 {
-            let (seconds, attoseconds) = duration.components
-            return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            duration.nanoseconds / 1_000_000
         }
 
         static func describe(_ error: DecodingError) -> String {

@@ -37,8 +37,8 @@ extension Membership {
 }
 
 extension Duration {
-    /// The duration in whole nanoseconds.
-    var nanoseconds: Int64 {
+    /// The duration in whole nanoseconds (instants and timeouts are kept in these).
+    public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }

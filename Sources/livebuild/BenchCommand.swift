@@ -10,6 +10,15 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [SquashfsBench.self, BuildBench.self, MembershipBench.self]
     )
 
+    /// `value` with `places` decimals (benchmark figures; no `String(format:)`).
+    static func fixed(_ value: Double, places: Int = 2) -> String {
+        let scale = pow(10.0, Double(places))
+        let scaled = Int((value * scale).rounded())
+        let whole = scaled / Int(scale), fraction = scaled % Int(scale)
+        let digits = String(fraction)
+        return "\(whole).\(String(repeating: "0", count: places - digits.count))\(digits)"
+    }
+
     struct SquashfsBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "squashfs",
@@ -72,11 +81,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         func fmt(_ value: Double, places: Int = 2) -> String {
-            let scale = pow(10.0, Double(places))
-            let scaled = Int((value * scale).rounded())
-            let whole = scaled / Int(scale), fraction = scaled % Int(scale)
-            let digits = String(fraction)
-            return "\(whole).\(String(repeating: "0", count: places - digits.count))\(digits)"
+            BenchCommand.fixed(value, places: places)
         }
     }
 }

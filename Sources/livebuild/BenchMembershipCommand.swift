@@ -87,9 +87,7 @@ extension BenchCommand {
         }
 
         func fmt(_ value: Double) -> String {
-            let hundredths = Int((value * 100).rounded())
-            let fraction = String(abs(hundredths) % 100)
-            return "\(hundredths / 100).\(fraction.count == 1 ? "0" : "")\(fraction)"
+            BenchCommand.fixed(value)
         }
     }
 }

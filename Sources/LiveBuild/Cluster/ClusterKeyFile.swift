@@ -26,19 +26,11 @@ public struct ClusterKeyFile: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LiveBuildError(code: .input, message: "\(origin): cannot read the cluster key \(path)")
         }
-        let hex = String(decoding: data, as: UTF8.self).filter { !$0.isWhitespace }.lowercased()
-        guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+        guard let bytes = Wire.Keys.KeyFile.parse(String(decoding: data, as: UTF8.self)) else {
             throw LiveBuildError(code: .input, message: "\(origin): the cluster key \(path) must hold 64 hex digits (32 bytes); make one with `openssl rand -hex 32 > \(path)`")
         }
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-            index = next
-        }
         let keys = try Wire.Keys(clusterKey: bytes)
-        return ClusterKeyFile(path: path, text: hex + "\n", fingerprint: keys.fingerprint, generated: false)
+        return ClusterKeyFile(path: path, text: Wire.Keys.KeyFile.text(bytes), fingerprint: keys.fingerprint, generated: false)
     }
 
     /// Reads the key at `path`, creating it (mode 0600) first if it does not exist. Creation is
@@ -50,13 +42,9 @@ public struct ClusterKeyFile: Sendable, Equatable {
         }
         try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        var generator = SystemRandomNumberGenerator()
-        let hex = (0..<32).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
+        let text = Wire.Keys.KeyFile.generate()
         let temporary = path + ".new-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw LiveBuildError(code: .output, message: "cannot write the cluster key \(temporary)")
         }
         defer { unlink(temporary) }
@@ -64,7 +52,7 @@ public struct ClusterKeyFile: Sendable, Equatable {
             throw LiveBuildError(code: .output, message: "cannot create the cluster key \(path): \(String(cString: strerror(errno)))")
         }
         var key = try read(path, origin: "generated key")
-        key.generated = (try? String(contentsOfFile: path, encoding: .utf8)) == hex + "\n"
+        key.generated = key.text == text
         return key
     }
 }

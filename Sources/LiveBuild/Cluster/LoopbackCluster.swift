@@ -1,4 +1,5 @@
 import ClusterControl
+import ClusterWire
 import Foundation
 
 /// Real `clusterd` processes on 127.0.0.1, one UDP port each, joined through a static seed list
@@ -29,11 +30,7 @@ public final class LoopbackCluster: @unchecked Sendable {
         if !timing.isEmpty { cluster["timing"] = timing }
         let profile = try JSONSerialization.data(withJSONObject: ["cluster": cluster], options: [.sortedKeys])
         try profile.write(to: URL(fileURLWithPath: profilePath))
-        var key = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for index in key.indices { key[index] = generator.next() }
-        let hex = key.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        FileManager.default.createFile(atPath: keyPath, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        _ = try ClusterKeyFile.readOrGenerate(keyPath)
     }
 
     deinit {
@@ -52,8 +49,7 @@ public final class LoopbackCluster: @unchecked Sendable {
     }
     /// The node id agent `index` runs with, as `cluster nodes` prints it.
     public func nodeID(_ index: Int) -> String {
-        let hex = String(index + 1, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        Wire.NodeID(UInt64(index + 1)).description
     }
 
     /// Starts agent `index` (again, after a kill).
