@@ -66,9 +66,10 @@ extension Agent {
             }
         }
 
-        /// Advances timers.
-        public func tick(now: Membership.Instant) -> [Outgoing] {
-            execute(state.handle(.tick, now: now), now: now)
+        /// Advances timers; also returns when the next tick is due.
+        public func tick(now: Membership.Instant) -> (outgoing: [Outgoing], next: Membership.Instant?) {
+            let outgoing = execute(state.handle(.tick, now: now), now: now)
+            return (outgoing, state.nextDeadline)
         }
 
         /// Publishes a new load sample if it differs enough from the last one.

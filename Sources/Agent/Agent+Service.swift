@@ -70,6 +70,7 @@ extension Agent {
                 + (settings.multicastGroup.map { [Wire.Address(host: $0, port: settings.port)] } ?? [])
             let sender = DatagramSender(channel: udp.channel, core: core, logger: logger)
             let interval = settings.membership.tickInterval
+            let period = settings.membership.protocolPeriod
             let sampleInterval = sampleInterval
             try await udp.executeThenClose { inbound, _ in
                 try await withThrowingDiscardingTaskGroup { group in
@@ -82,9 +83,13 @@ extension Agent {
                         }
                     }
                     group.addTask {
+                        // Sleep until the state machine's next deadline (at least the tick
+                        // resolution, at most one period), not a fixed 10 ms.
                         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                            try? await Task.sleep(for: interval)
-                            await sender.send(await core.tick(now: now()))
+                            let (outgoing, next) = await core.tick(now: now())
+                            await sender.send(outgoing)
+                            let wait = next.map { $0 - now() } ?? interval
+                            try? await Task.sleep(for: min(max(wait, interval), period))
                         }
                     }
                     group.addTask {

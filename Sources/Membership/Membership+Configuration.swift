@@ -42,8 +42,9 @@ extension Membership {
         /// How long a dead member is remembered: its incarnation must outlive stale `alive`
         /// gossip still in flight, and it is a reconnect target until then.
         public var deadRetention: Duration = .seconds(60)
-        /// How often the agent should deliver ``Membership/Event/tick``; timeouts are checked only
-        /// on ticks, so this is the state machine's timer resolution.
+        /// The state machine's timer resolution: timeouts are checked only on ticks, and the agent
+        /// ticks at ``Membership/State/nextDeadline`` but never sooner than this after the last
+        /// tick.
         public var tickInterval: Duration = .milliseconds(10)
 
         /// The defaults above.

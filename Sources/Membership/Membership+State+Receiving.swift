@@ -76,9 +76,22 @@ extension Membership.State {
             suspicionStarted[update.node] = nil
         }
         queue(update, urgent: previous.map { $0.status != update.status || $0.address != update.address } ?? true)
+        if update.status != .dead, previous.map({ $0.status == .dead }) ?? true {
+            insertIntoProbeOrder(update.node)
+        }
         // A node first heard of as already dead is remembered but not reported.
         if !known && update.status == .dead { return [] }
         return [.memberChanged(member)]
+    }
+
+    /// Puts a member that just joined (or came back) at a random place in this round's probe
+    /// order, as SWIM and memberlist do. Left out until the next reshuffle, a newcomer to 100
+    /// nodes is probed by no one for seconds (each round lasts 100 periods), so its failure
+    /// soon after joining went unnoticed for 3 s and more.
+    mutating func insertIntoProbeOrder(_ id: Wire.NodeID) {
+        guard !probeOrder.contains(id) else { return }
+        let position = Int(random.next() % UInt64(probeOrder.count + 1))
+        probeOrder.insert(id, at: position)
     }
 
     /// Queues an update for piggybacking, replacing any older one about the same node. Urgency
@@ -93,9 +106,16 @@ extension Membership.State {
     /// ``Membership/Configuration/retransmitLimit(memberCount:)`` times.
     mutating func piggyback() -> [Wire.MemberUpdate] {
         let limit = configuration.retransmitLimit(memberCount: clusterSize)
-        let chosen = broadcasts.values
-            .sorted { ($0.urgent ? 0 : 1, $0.transmits, $0.update.node) < ($1.urgent ? 0 : 1, $1.transmits, $1.update.node) }
-            .prefix(configuration.maxPiggyback)
+        // The first few in order, without sorting the whole queue (called for every datagram,
+        // with a queue as long as the cluster while a cluster forms).
+        var chosen: [Membership.Broadcast] = []
+        chosen.reserveCapacity(configuration.maxPiggyback + 1)
+        for broadcast in broadcasts.values {
+            guard chosen.count < configuration.maxPiggyback || broadcast.precedes(chosen[chosen.count - 1]) else { continue }
+            let position = chosen.firstIndex { broadcast.precedes($0) } ?? chosen.count
+            chosen.insert(broadcast, at: position)
+            if chosen.count > configuration.maxPiggyback { chosen.removeLast() }
+        }
         var updates: [Wire.MemberUpdate] = []
         for var broadcast in chosen {
             updates.append(broadcast.update)

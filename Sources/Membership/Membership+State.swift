@@ -65,7 +65,7 @@ extension Membership {
         /// The cluster size used to scale timeouts and retransmissions: this node plus the live
         /// members.
         public var clusterSize: Int {
-            liveMembers.count + 1
+            members.values.count { $0.status != .dead } + 1
         }
 
         /// Advances the state machine by one event at `now`.
@@ -86,6 +86,24 @@ extension Membership {
                 seeds = newSeeds.filter { $0 != address }
                 return sendJoin(now: now)
             }
+        }
+
+        /// The earliest instant at which a ``Event/tick`` has something to do: the next protocol
+        /// period, the outstanding probe's timeout, or a suspicion running out; nil when the
+        /// state machine has not ticked yet (tick now). Events never create a deadline earlier
+        /// than the next period, so an agent may sleep until this instant instead of ticking
+        /// every ``Configuration/tickInterval`` (a hundred agents on one machine then wake about
+        /// ten times a second each instead of a hundred).
+        public var nextDeadline: Instant? {
+            guard let periodStart else { return nil }
+            var deadline = periodStart + configuration.protocolPeriod
+            if let probe, !probe.acked, !probe.indirectSent {
+                deadline = min(deadline, probe.sentAt + configuration.probeTimeout)
+            }
+            if let earliest = suspicionStarted.values.min() {
+                deadline = min(deadline, earliest + configuration.suspicionTimeout(memberCount: clusterSize))
+            }
+            return deadline
         }
 
         func sendJoinMessages() -> [Action] {

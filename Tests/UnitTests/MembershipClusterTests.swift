@@ -34,6 +34,22 @@ import Testing
         #expect(took <= Self.joinTarget)
     }
 
+    /// A node that dies just after joining a large cluster is probed at once: every member puts
+    /// a newcomer at a random place in its current probe round. Without that it waited for
+    /// members' rounds (100 periods each here) to end, and its death took over 3 s to notice.
+    @Test func newcomerThatDiesAtOnceIsStillDetectedInTime() throws {
+        let sim = MembershipSimulator()
+        let size = 100
+        _ = try #require(sim.startCluster(size))
+        sim.run(for: .seconds(2))
+        sim.start(size, seed: 1)
+        _ = try #require(sim.run(upTo: .seconds(10)) { $0.everyoneSees(size, as: .alive) })
+        sim.stop(size)
+        let took = try #require(sim.run(upTo: .seconds(10)) { $0.everyoneSees(size, as: .dead) })
+        print("[sim] a newcomer to \(size) nodes dies once everyone lists it: dead everywhere after \(took)")
+        #expect(took <= Self.detectionTarget)
+    }
+
     @Test(arguments: [(5, 2), (5, 0), (20, 10), (20, 0), (20, 19), (20, 7)])
     func stoppedNodeIsSuspectedThenDeclaredDead(size: Int, victimIndex: Int) throws {
         let sim = MembershipSimulator()

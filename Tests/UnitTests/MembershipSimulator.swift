@@ -3,7 +3,8 @@ import ClusterWire
 import Testing
 
 /// A fake in-memory network and clock driving a set of ``Membership/State``s: every `step` the
-/// clock advances, datagrams due are delivered as `.received` events, and every node ticks.
+/// clock advances, datagrams due are delivered as `.received` events, and every node whose
+/// ``Membership/State/nextDeadline`` has come ticks.
 /// Datagrams go through the wire encoding, can be lost at `lossRate`, and cross partition
 /// groups only when the groups match.
 final class MembershipSimulator {
@@ -99,7 +100,8 @@ final class MembershipSimulator {
             dispatch(actions, from: target)
         }
         for id in nodes.keys.sorted() {
-            guard var state = nodes[id] else { continue }
+            // Like the agent, a node ticks only when a timer is due.
+            guard var state = nodes[id], state.nextDeadline.map({ $0 <= now }) ?? true else { continue }
             let actions = state.handle(.tick, now: now)
             nodes[id] = state
             dispatch(actions, from: id)

@@ -39,6 +39,24 @@ import Testing
         #expect(state.piggyback().prefix(2).map(\.node).contains(Wire.NodeID(100)))
     }
 
+    @Test func nextDeadlineIsThePeriodTheProbeTimeoutOrASuspicion() {
+        var state = node()
+        #expect(state.nextDeadline == nil, "never ticked: tick now")
+        _ = state.handle(.tick, now: .zero)
+        #expect(state.nextDeadline == .zero + .milliseconds(200), "alone: the next period")
+        _ = state.handle(.received(.gossip(updates: [Self.update(2, 0, .alive)]), from: Wire.NodeID(2), address: Self.peer), now: .zero)
+        _ = state.handle(.tick, now: .zero + .milliseconds(200))
+        #expect(state.nextDeadline == .zero + .milliseconds(300), "a probe is out: its timeout")
+        _ = state.handle(.received(.gossip(updates: [Self.update(3, 0, .suspect)]), from: Wire.NodeID(2), address: Self.peer),
+                         now: .zero + .milliseconds(250))
+        _ = state.handle(.tick, now: .zero + .milliseconds(300))
+        _ = state.handle(.tick, now: .zero + .milliseconds(400))
+        // Period at 600 ms; node 3's suspicion (1 s from 250 ms) runs out later.
+        #expect(state.nextDeadline == .zero + .milliseconds(500) || state.nextDeadline == .zero + .milliseconds(600))
+        for step in 5...15 { _ = state.handle(.tick, now: .zero + .milliseconds(step * 100)) }
+        #expect(state.members[Wire.NodeID(3)]?.status == .dead)
+    }
+
     @Test func pingIsAnsweredWithAckOfTheSameProbe() {
         var state = node()
         let actions = state.handle(.received(.ping(probe: 77, updates: []), from: Wire.NodeID(2), address: Self.peer), now: .zero)
