@@ -17,6 +17,8 @@
 //   Membership     the SWIM membership state machine (pure)
 //   NodeConfig     node configuration precedence and node identity (pure)
 //   ClusterControl the control-socket protocol and its client
+//   Balancer       the load-balancing policy: where a job should run (pure)
+//   ClusterSimulator  a simulated cluster (1,000 nodes) running Membership and Balancer on a fake clock
 //   Agent          clusterd's I/O: UDP/multicast and control sockets (SwiftNIO), /proc, services
 //   clusterd       the node agent; cluster, its command line (both thin)
 import PackageDescription
@@ -64,6 +66,8 @@ let package = Package(
         .target(name: "Membership", dependencies: ["ClusterWire"]),
         .target(name: "NodeConfig"),
         .target(name: "ClusterControl"),
+        .target(name: "Balancer"),
+        .target(name: "ClusterSimulator", dependencies: ["Balancer", "Membership", "ClusterWire"]),
         .target(name: "Agent", dependencies: [
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl",
             .product(name: "Logging", package: "swift-log"),
@@ -96,7 +100,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "livebuild", dependencies: [
-            "LiveBuild", "Profile", "Qemu", "VirtualCluster",
+            "LiveBuild", "Profile", "Qemu", "VirtualCluster", "ClusterSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -112,6 +116,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
+            "Balancer", "ClusterSimulator",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",
