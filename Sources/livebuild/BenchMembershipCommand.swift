@@ -77,6 +77,9 @@ extension BenchCommand {
                 }
                 print("membership on loopback, \(agents) agents, \(rounds) rounds (median / max, seconds)")
                 print("  clusterd    join \(fmt(ours.medianJoin)) / \(fmt(ours.maxJoin))   failure detection \(fmt(ours.medianFailure)) / \(fmt(ours.maxFailure))")
+                if let idle = ours.idleCPUPercent {
+                    print("  clusterd    idle CPU of the \(agents - 1) converged agents together: \(fmt(idle)) % of one core")
+                }
                 if let theirs = output.memberlist {
                     print("  memberlist  join \(fmt(theirs.medianJoin)) / \(fmt(theirs.maxJoin))   failure detection \(fmt(theirs.medianFailure)) / \(fmt(theirs.maxFailure))")
                     print("  ratio (clusterd / memberlist, medians): join \(fmt(ours.medianJoin / theirs.medianJoin)), failure detection \(fmt(ours.medianFailure / theirs.medianFailure))")

@@ -40,6 +40,10 @@ public struct MembershipBenchmark: Sendable {
             self.failureSeconds = failureSeconds
         }
 
+        /// CPU the converged agents use together while nothing happens, in percent of one core
+        /// (over ``MembershipBenchmark/idleWindow``); nil for the reference.
+        public var idleCPUPercent: Double?
+
         public var medianJoin: Double { Self.median(joinSeconds) }
         public var maxJoin: Double { joinSeconds.max() ?? 0 }
         public var medianFailure: Double { Self.median(failureSeconds) }
@@ -65,6 +69,7 @@ public struct MembershipBenchmark: Sendable {
         progress("\(base) agents converged")
 
         var report = Report(agents: agents, joinSeconds: [], failureSeconds: [])
+        report.idleCPUPercent = try await idleCPU(cluster: cluster, agents: 0..<base)
         for round in 0..<rounds {
             let newcomer = base + round
             let joinStart = Date()
@@ -79,6 +84,18 @@ public struct MembershipBenchmark: Sendable {
             progress("round \(round + 1): join \(report.joinSeconds.last ?? 0) s, failure detection \(report.failureSeconds.last ?? 0) s")
         }
         return report
+    }
+
+    /// How long the idle agents' CPU time is measured.
+    public static let idleWindow: Duration = .seconds(5)
+
+    /// CPU used by `agents` together over ``idleWindow``, in percent of one core.
+    func idleCPU(cluster: LoopbackCluster, agents: Range<Int>) async throws -> Double {
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let before = agents.compactMap(cluster.cpuTicks).reduce(0, +)
+        try await Task.sleep(for: Self.idleWindow)
+        let after = agents.compactMap(cluster.cpuTicks).reduce(0, +)
+        return Double(after - before) / ticksPerSecond / Double(Self.idleWindow.components.seconds) * 100
     }
 
     /// Polls until every observer lists `subject` in `state`; returns the latest instant at

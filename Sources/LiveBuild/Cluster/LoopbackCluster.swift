@@ -53,6 +53,18 @@ public final class LoopbackCluster: @unchecked Sendable {
     }
 
     /// Starts agent `index` (again, after a kill).
+    /// CPU time (user + system, in clock ticks) agent `index` has used so far, from
+    /// /proc/PID/stat; nil when it is not running.
+    public func cpuTicks(_ index: Int) -> Int? {
+        guard let pid = lock.withLock({ processes[index]?.processIdentifier }),
+              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name: state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        return user + system
+    }
+
     public func start(_ index: Int) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: clusterd)
