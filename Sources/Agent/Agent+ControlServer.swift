@@ -8,7 +8,9 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CJobs
 import ClusterControl
+import Jobs
 import Logging
 import Membership
 import NIOCore
@@ -25,8 +27,8 @@ extension Agent {
         let path: String
         let logger: Logger
 
-        /// Largest request accepted; real ones are a few dozen bytes.
-        static let maxRequest = 4096
+        /// Largest request accepted: a `run` carries the caller's environment.
+        static let maxRequest = 256 * 1024
 
         static func bind(path: String, group: String?, logger: Logger) async throws -> ControlServer {
             let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
@@ -68,13 +70,13 @@ extension Agent {
         }
 
         /// Answers connections until cancelled.
-        func serve(core: CoreSlot, now: @escaping @Sendable () -> Membership.Instant) async throws {
+        func serve(core: CoreSlot, jobs: Jobs.Supervisor, now: @escaping @Sendable () -> Membership.Instant) async throws {
             try await channel.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in inbound {
                         group.addTask {
                             do {
-                                try await answer(connection, core: core, now: now)
+                                try await answer(connection, core: core, jobs: jobs, now: now)
                             } catch {
                                 logger.debug("control connection failed: \(error)")
                             }
@@ -84,25 +86,43 @@ extension Agent {
             }
         }
 
-        private func answer(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: CoreSlot, now: @escaping @Sendable () -> Membership.Instant) async throws {
+        private func answer(
+            _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: CoreSlot, jobs: Jobs.Supervisor,
+            now: @escaping @Sendable () -> Membership.Instant
+        ) async throws {
+            // Who is asking: jobs run as, and may be killed only by, the connecting user.
+            let caller = try? await (connection.channel as? SocketOptionProvider)?
+                .unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)).get() as cjobs_ucred?
             try await connection.executeThenClose { inbound, outbound in
                 var request: [UInt8] = []
                 for try await buffer in inbound {
                     request += buffer.readableBytesView
                     if request.contains(UInt8(ascii: "\n")) || request.count > Self.maxRequest { break }
                 }
-                let response = await respond(to: request, core: core, now: now)
+                let response = await respond(to: request, caller: caller, core: core, jobs: jobs, now: now)
                 var encoded = (try? JSONEncoder().encode(response)).map(Array.init) ?? Array(#"{"error":"cannot encode the answer"}"#.utf8)
                 encoded.append(UInt8(ascii: "\n"))
                 try await outbound.write(ByteBuffer(bytes: encoded))
             }
         }
 
-        private func respond(to bytes: [UInt8], core slot: CoreSlot, now: @Sendable () -> Membership.Instant) async -> Control.Response {
+        private func respond(
+            to bytes: [UInt8], caller: cjobs_ucred?, core slot: CoreSlot, jobs: Jobs.Supervisor, now: @Sendable () -> Membership.Instant
+        ) async -> Control.Response {
             let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
             guard let request = try? JSONDecoder().decode(Control.Request.self, from: Data(line)) else {
                 let known = Control.Request.Command.allCases.map(\.rawValue).joined(separator: ", ")
                 return Control.Response(error: "unreadable request: expected one JSON object {\"command\": ...} with a command among \(known)")
+            }
+            switch request.command {
+            case .run, .ps, .kill, .logs:
+                do {
+                    return try await JobRequests(jobs: jobs, caller: caller).respond(to: request)
+                } catch {
+                    return Control.Response(error: error.description)
+                }
+            case .nodes, .status:
+                break
             }
             guard let core = await slot.core else {
                 return Control.Response(error: "clusterd is starting: \(await slot.waitingFor)")
@@ -112,6 +132,8 @@ extension Agent {
                 return Control.Response(nodes: await core.nodes(now: now(), wallClock: UInt64(time(nil))))
             case .status:
                 return Control.Response(status: await core.status(now: now()))
+            case .run, .ps, .kill, .logs:
+                return Control.Response(error: "unreachable")
             }
         }
     }

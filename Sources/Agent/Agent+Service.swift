@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import ClusterWire
+import Jobs
 import Logging
 import Membership
 import NIOCore
@@ -19,6 +20,8 @@ extension Agent {
         public let logger: Logger
         /// How often the load is sampled.
         public var sampleInterval: Duration = .seconds(1)
+        /// Where jobs keep their directories.
+        public var jobsDirectory = Jobs.Layout.defaultRoot
 
         public init(settings: Settings, logger: Logger) {
             self.settings = settings
@@ -33,11 +36,22 @@ extension Agent {
             }
 
             let slot = CoreSlot()
+            let jobs = Jobs.Supervisor(
+                layout: Jobs.Layout(root: jobsDirectory), nodeID: settings.nodeID.rawValue, hostname: settings.hostname, logger: logger)
+            do {
+                try await jobs.load()
+            } catch {
+                throw Failure(error.description)
+            }
+            // Every child of the agent (jobs' `unshare`, later CRIU's restored trees) is reaped here.
+            _ = Jobs.Reaper { pid, exit in
+                Task { await jobs.reaped(pid, exit) }
+            }
             let control = try await ControlServer.bind(path: settings.controlSocket, group: settings.controlGroup, logger: logger)
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     do {
-                        try await control.serve(core: slot, now: now)
+                        try await control.serve(core: slot, jobs: jobs, now: now)
                     } catch is CancellationError {
                         // Shutting down.
                     }
@@ -56,7 +70,7 @@ extension Agent {
                 let udp = try await bindDatagramSocket(device: device)
                 await slot.set(core)
                 logger.info("clusterd \(Agent.version) node \(settings.nodeID) (\(settings.hostname)) listening on \(address), cluster '\(settings.clusterName)'")
-                try await run(udp: udp, core: core, sampler: sampler, now: now)
+                try await run(udp: udp, core: core, sampler: sampler, jobs: jobs, now: now)
             }
             logger.info("clusterd stopped")
         }
@@ -64,7 +78,7 @@ extension Agent {
         /// The protocol's loops until graceful shutdown: receive, timer, load sampler.
         func run(
             udp: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>, core: Core,
-            sampler: LoadSampler, now: @escaping @Sendable () -> Membership.Instant
+            sampler: LoadSampler, jobs: Jobs.Supervisor, now: @escaping @Sendable () -> Membership.Instant
         ) async throws {
             let seeds = settings.peers
                 + (settings.multicastGroup.map { [Wire.Address(host: $0, port: settings.port)] } ?? [])
@@ -95,7 +109,8 @@ extension Agent {
                     group.addTask {
                         while !Task.isCancelled && !Task.isShuttingDownGracefully {
                             try? await Task.sleep(for: sampleInterval)
-                            await sender.send(await core.sampled(sampler.sample(), now: now()))
+                            let running = UInt32(await jobs.runningCount)
+                            await sender.send(await core.sampled(sampler.sample(runningJobs: running), now: now()))
                         }
                     }
                     try? await gracefulShutdown()

@@ -1,5 +1,5 @@
 extension Control {
-    /// A request to the agent.
+    /// A request to the agent: a command and the fields that command uses.
     public struct Request: Codable, Sendable, Equatable {
         /// What to do.
         public enum Command: String, Codable, Sendable, CaseIterable {
@@ -7,12 +7,61 @@ extension Control {
             case nodes
             /// This node: settings with their sources, counters (``Control/Response/status``).
             case status
+            /// Start ``Request/run`` as a job of the calling user (``Control/Response/job``).
+            case run
+            /// The jobs this node runs or ran (``Control/Response/jobs``).
+            case ps
+            /// Kill ``Request/job`` (SIGKILL to its whole PID namespace).
+            case kill
+            /// Output of ``Request/job`` from ``Request/offsets`` on (``Control/Response/logs``).
+            case logs
         }
 
         public var command: Command
+        /// `run`: what to start.
+        public var run: RunSpec?
+        /// `kill`, `logs`: the job id.
+        public var job: String?
+        /// `logs`: bytes of stdout and stderr already read.
+        public var offsets: LogOffsets?
 
-        public init(_ command: Command) {
+        public init(_ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil) {
             self.command = command
+            self.run = run
+            self.job = job
+            self.offsets = offsets
+        }
+    }
+
+    /// A job to start: the command line and the caller's working directory and environment.
+    /// The user it runs as is not part of the request: the agent takes it from the socket's
+    /// peer credentials.
+    public struct RunSpec: Codable, Sendable, Equatable {
+        /// The program and its arguments; the program is looked up in `PATH` as a shell would.
+        public var arguments: [String]
+        /// The directory the job starts in (the caller's current directory).
+        public var workingDirectory: String
+        /// `NAME=value` pairs the job gets (the caller's environment).
+        public var environment: [String]
+        /// Pin the job to the node it runs on: the balancer never moves it.
+        public var stay: Bool
+
+        public init(arguments: [String], workingDirectory: String, environment: [String], stay: Bool = false) {
+            self.arguments = arguments
+            self.workingDirectory = workingDirectory
+            self.environment = environment
+            self.stay = stay
+        }
+    }
+
+    /// How far a reader has got in a job's two output files.
+    public struct LogOffsets: Codable, Sendable, Equatable {
+        public var stdout: UInt64
+        public var stderr: UInt64
+
+        public init(stdout: UInt64 = 0, stderr: UInt64 = 0) {
+            self.stdout = stdout
+            self.stderr = stderr
         }
     }
 }

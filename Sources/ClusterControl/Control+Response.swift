@@ -1,14 +1,26 @@
 extension Control {
-    /// The agent's answer: exactly one of `nodes`, `status` or `error` is set.
+    /// The agent's answer: the field its request's command fills, or `error`.
     public struct Response: Codable, Sendable, Equatable {
         public var nodes: [Node]?
         public var status: Status?
+        /// `run`, `kill`: the job as it is now.
+        public var job: Job?
+        /// `ps`: every job this node knows.
+        public var jobs: [Job]?
+        /// `logs`: the next piece of output.
+        public var logs: LogChunk?
         /// Why the request failed, as one sentence.
         public var error: String?
 
-        public init(nodes: [Node]? = nil, status: Status? = nil, error: String? = nil) {
+        public init(
+            nodes: [Node]? = nil, status: Status? = nil, job: Job? = nil, jobs: [Job]? = nil,
+            logs: LogChunk? = nil, error: String? = nil
+        ) {
             self.nodes = nodes
             self.status = status
+            self.job = job
+            self.jobs = jobs
+            self.logs = logs
             self.error = error
         }
     }

@@ -6,8 +6,8 @@ import ArgumentParser
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Inspect the livebuild cluster from any node.",
-        subcommands: [NodesCommand.self, StatusCommand.self])
+        abstract: "Inspect the livebuild cluster and run jobs on it from any node.",
+        subcommands: [NodesCommand.self, StatusCommand.self, RunCommand.self, PsCommand.self, KillCommand.self, LogsCommand.self])
 }
 
 /// Options every subcommand shares.

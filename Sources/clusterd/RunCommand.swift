@@ -32,6 +32,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The group allowed to use the control socket besides root.")
     var controlGroup: String?
 
+    @Option(help: "Where jobs keep their directories.")
+    var jobsDirectory = "/var/lib/clusterd/jobs"
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -60,7 +63,8 @@ struct RunCommand: AsyncParsableCommand {
             controlSocket: controlSocket, controlGroup: controlGroup)
         let settings = try Agent.SettingsLoader.settings(
             section: section, node: resolved, clusterKey: try node.clusterKey(), overrides: overrides)
-        let service = Agent.Service(settings: settings, logger: logger)
+        var service = Agent.Service(settings: settings, logger: logger)
+        service.jobsDirectory = jobsDirectory
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

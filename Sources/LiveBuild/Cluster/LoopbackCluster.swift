@@ -43,6 +43,7 @@ public final class LoopbackCluster: @unchecked Sendable {
     public func port(_ index: Int) -> UInt16 { basePort + UInt16(index) }
     public func socket(_ index: Int) -> String { directory + "/agent\(index).sock" }
     public func log(_ index: Int) -> String { directory + "/agent\(index).log" }
+    public func jobsDirectory(_ index: Int) -> String { directory + "/jobs\(index)" }
     public func hostname(_ index: Int) -> String {
         let number = String(index + 1)
         return "agent" + String(repeating: "0", count: max(0, 3 - number.count)) + number
@@ -74,6 +75,7 @@ public final class LoopbackCluster: @unchecked Sendable {
             "--node-id", String(index + 1, radix: 16), "--hostname", hostname(index),
             "--listen", "127.0.0.1:\(port(index))", "--peers", peers, "--no-multicast",
             "--control-socket", socket(index), "--control-group", "root",
+            "--jobs-directory", jobsDirectory(index),
         ]
         FileManager.default.createFile(atPath: log(index), contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log(index)))

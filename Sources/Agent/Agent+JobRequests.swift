@@ -1,0 +1,67 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CJobs
+import ClusterControl
+import Jobs
+
+extension Agent {
+    /// The control socket's job commands (`run`, `ps`, `kill`, `logs`) for one caller.
+    struct JobRequests {
+        let jobs: Jobs.Supervisor
+        /// The connecting process's credentials (SO_PEERCRED); nil if they could not be read.
+        let caller: cjobs_ucred?
+
+        func respond(to request: Control.Request) async throws(Jobs.Supervisor.Failure) -> Control.Response {
+            switch request.command {
+            case .run:
+                guard let spec = request.run else { throw Jobs.Supervisor.Failure(description: "run: no command given") }
+                guard let caller else { throw Jobs.Supervisor.Failure(description: "cannot tell who is asking (no peer credentials on the control socket)") }
+                let record = try await jobs.start(
+                    arguments: spec.arguments, workingDirectory: spec.workingDirectory, environment: spec.environment,
+                    uid: caller.uid, gid: caller.gid, stay: spec.stay)
+                return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
+            case .ps:
+                return Control.Response(jobs: await jobs.snapshots().map(Self.row))
+            case .kill:
+                let id = try Self.jobID(request)
+                let record = try await jobs.kill(id, by: caller?.uid ?? UInt32.max)
+                return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
+            case .logs:
+                let id = try Self.jobID(request)
+                let offsets = request.offsets ?? Control.LogOffsets()
+                let piece = try await jobs.output(id, stdout: offsets.stdout, stderr: offsets.stderr)
+                let next = Control.LogOffsets(
+                    stdout: offsets.stdout + UInt64(piece.stdout.count), stderr: offsets.stderr + UInt64(piece.stderr.count))
+                return Control.Response(logs: Control.LogChunk(
+                    stdout: Data(piece.stdout), stderr: Data(piece.stderr), next: next, job: Self.row(piece.job)))
+            case .nodes, .status:
+                throw Jobs.Supervisor.Failure(description: "not a job command")
+            }
+        }
+
+        static func jobID(_ request: Control.Request) throws(Jobs.Supervisor.Failure) -> String {
+            guard let id = request.job, !id.isEmpty else {
+                throw Jobs.Supervisor.Failure(description: "\(request.command.rawValue): no job id given")
+            }
+            return id
+        }
+
+        static func row(_ snapshot: Jobs.Supervisor.Snapshot) -> Control.Job {
+            let record = snapshot.record
+            return Control.Job(
+                id: record.id, arguments: record.arguments, owner: record.owner, uid: record.uid,
+                homeNode: record.homeNode, currentNode: record.currentNode, state: record.state.name,
+                exitCode: record.state.code, cpuSeconds: snapshot.usage.cpuSeconds, memoryKiB: snapshot.usage.memoryKiB,
+                migrations: record.migrations.count, stay: record.stay, startedAt: record.startedAt,
+                namespacePID: snapshot.namespacePID)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+#ifndef CJOBS_H
+#define CJOBS_H
+
+#include <spawn.h>
+#include <sys/types.h>
+
+/// struct ucred (declared only under _GNU_SOURCE): what getsockopt(SO_PEERCRED) returns.
+typedef struct {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+} cjobs_ucred;
+
+/// Makes the calling process a child subreaper (prctl is variadic, which Swift cannot call).
+int cjobs_set_child_subreaper(void);
+
+/// posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29; declared only under _GNU_SOURCE).
+int cjobs_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc ≥ 2.34): the child closes every descriptor
+/// from `from` on, whether or not the parent marked it close-on-exec.
+int cjobs_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+#endif

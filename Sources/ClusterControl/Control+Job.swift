@@ -1,0 +1,79 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension Control {
+    /// One job as `cluster ps` shows it.
+    public struct Job: Codable, Sendable, Equatable {
+        /// Cluster-wide unique: the home node's short id and a counter (`4c4201-7`).
+        public var id: String
+        /// The command line as started.
+        public var arguments: [String]
+        /// The user the job runs as.
+        public var owner: String
+        public var uid: UInt32
+        /// The node it was started on, and the node it runs on now (host names).
+        public var homeNode: String
+        public var currentNode: String
+        /// `running`, `exited`, `killed` (by a signal) or `failed` (could not start).
+        public var state: String
+        /// The exit status (`exited`) or the signal number (`killed`).
+        public var exitCode: Int32?
+        /// CPU time (user + system) of the whole job so far, seconds.
+        public var cpuSeconds: Double
+        /// Resident memory of the whole job, KiB.
+        public var memoryKiB: UInt64
+        /// How many times it moved between nodes.
+        public var migrations: Int
+        /// Pinned to its node (`cluster run --stay`, `cluster stay`).
+        public var stay: Bool
+        /// Wall-clock start, seconds since the Unix epoch.
+        public var startedAt: UInt64
+        /// The job's PID inside its own PID namespace (1: it is the namespace's init).
+        public var namespacePID: Int32
+
+        public init(
+            id: String, arguments: [String], owner: String, uid: UInt32, homeNode: String, currentNode: String,
+            state: String, exitCode: Int32?, cpuSeconds: Double, memoryKiB: UInt64, migrations: Int,
+            stay: Bool, startedAt: UInt64, namespacePID: Int32
+        ) {
+            self.id = id
+            self.arguments = arguments
+            self.owner = owner
+            self.uid = uid
+            self.homeNode = homeNode
+            self.currentNode = currentNode
+            self.state = state
+            self.exitCode = exitCode
+            self.cpuSeconds = cpuSeconds
+            self.memoryKiB = memoryKiB
+            self.migrations = migrations
+            self.stay = stay
+            self.startedAt = startedAt
+            self.namespacePID = namespacePID
+        }
+
+        /// Whether the job has ended (its output is complete).
+        public var hasEnded: Bool { state != "running" }
+    }
+
+    /// A piece of a job's output, and where the reader should continue.
+    public struct LogChunk: Codable, Sendable, Equatable {
+        /// Base64 in JSON.
+        public var stdout: Data
+        public var stderr: Data
+        /// Offsets after these bytes: send them back to get the next piece.
+        public var next: LogOffsets
+        /// The job as it is now; when it has ended and both pieces are empty, the output is complete.
+        public var job: Job
+
+        public init(stdout: Data, stderr: Data, next: LogOffsets, job: Job) {
+            self.stdout = stdout
+            self.stderr = stderr
+            self.next = next
+            self.job = job
+        }
+    }
+}

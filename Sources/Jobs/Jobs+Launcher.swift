@@ -1,0 +1,125 @@
+import CJobs
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension Jobs {
+    /// Starts a job's process tree: `unshare --pid --fork` makes a PID namespace whose init is
+    /// `setsid` (so the session leader is inside the namespace, which CRIU requires), which
+    /// becomes `setpriv` dropping to the job's user, which execs the command. All three exec in
+    /// turn, so the command itself is PID 1 of its namespace. No mount namespace: the job sees
+    /// the node's filesystem, and CRIU needs no mount handling (FIELD-NOTES: `--mount-proc`
+    /// breaks dumps on /dev/null).
+    ///
+    /// The agent is the parent of `unshare`, which waits for the init and exits with its status;
+    /// the agent reaps it (``Reaper``). util-linux's tools rather than a clone() in the agent:
+    /// a multithreaded Swift process cannot safely fork-and-continue.
+    public struct Launcher: Sendable {
+        /// Where `unshare`, `setsid` and `setpriv` are (util-linux, essential in Debian).
+        public var toolDirectory = "/usr/bin"
+
+        public init() {}
+
+        /// Why a job could not start; `description` is a sentence for the user.
+        public struct Failure: Error, Sendable, CustomStringConvertible {
+            public var description: String
+        }
+
+        /// The command line that starts `record`'s job.
+        public func arguments(for record: Record, userExists: Bool) -> [String] {
+            // --init-groups needs a passwd entry; a uid without one gets no supplementary groups.
+            let groups = userExists ? "--init-groups" : "--clear-groups"
+            return [
+                toolDirectory + "/unshare", "--pid", "--fork", "--",
+                toolDirectory + "/setsid",
+                toolDirectory + "/setpriv", "--reuid=\(record.uid)", "--regid=\(record.gid)", groups, "--",
+            ] + record.arguments
+        }
+
+        /// Creates the job's output files (owned by its user) and spawns it. Returns the pid of
+        /// `unshare` (a child of the caller).
+        public func spawn(_ record: Record, layout: Layout) throws(Failure) -> pid_t {
+            var info = stat()
+            guard stat(record.workingDirectory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw Failure(description: "the working directory \(record.workingDirectory) does not exist on this node; run the job from a directory every node has (e.g. /tmp or an NFS home)")
+            }
+            for path in [layout.stdout(record.id), layout.stderr(record.id)] {
+                let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+                guard descriptor >= 0 else { throw Failure(description: "cannot create \(path): \(Self.errorText())") }
+                _ = fchown(descriptor, record.uid, record.gid)
+                close(descriptor)
+            }
+            let userExists = getpwuid(record.uid) != nil
+            let argv = arguments(for: record, userExists: userExists)
+
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, layout.stdout(record.id), O_WRONLY | O_APPEND, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, layout.stderr(record.id), O_WRONLY | O_APPEND, 0)
+            cjobs_spawn_addchdir(&actions, record.workingDirectory)
+            // Nothing of the agent's leaks into a job (a control connection kept open by a job
+            // would keep `cluster run` waiting until the job ends).
+            cjobs_spawn_addclosefrom(&actions, 3)
+
+            // Default signal dispositions and an empty mask: the agent ignores SIGPIPE (SwiftNIO),
+            // and a job must not inherit that.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var all = sigset_t()
+            sigfillset(&all)
+            var none = sigset_t()
+            sigemptyset(&none)
+            posix_spawnattr_setsigdefault(&attributes, &all)
+            posix_spawnattr_setsigmask(&attributes, &none)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+            let environment = record.environment
+            var pid: pid_t = 0
+            let status = Self.withCStrings(argv) { cArguments in
+                Self.withCStrings(environment) { cEnvironment in
+                    posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
+                }
+            }
+            guard status == 0 else {
+                throw Failure(description: "cannot start \(argv[0]): \(String(cString: strerror(status)))")
+            }
+            return pid
+        }
+
+        /// The host pid of the namespace's init: the only child of `unshare`, which appears
+        /// right after it forks. Nil if it does not appear within `attempts` × 10 ms.
+        public static func namespaceInit(of wrapper: pid_t, procRoot: String = "/proc", attempts: Int = 300) -> pid_t? {
+            for _ in 0..<attempts {
+                if let text = ProcFiles.read("\(procRoot)/\(wrapper)/task/\(wrapper)/children"),
+                   let first = text.split(separator: " ").first, let pid = pid_t(first.trimmingSpaces) {
+                    return pid
+                }
+                usleep(10_000)
+            }
+            return nil
+        }
+
+        static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+            var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+            pointers.append(nil)
+            defer { for pointer in pointers { free(pointer) } }
+            return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+
+        static func errorText() -> String { String(cString: strerror(errno)) }
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var text = self
+        while let last = text.last, last == " " || last == "\n" { text = text.dropLast() }
+        while let first = text.first, first == " " || first == "\n" { text = text.dropFirst() }
+        return text
+    }
+}

@@ -1,0 +1,228 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Logging
+
+extension Jobs {
+    /// The jobs of one node: starts them, learns of their ends from the ``Reaper``, kills them,
+    /// and reads their output. Records are kept in each job's `job.json`.
+    public actor Supervisor {
+        /// A job as `cluster ps` needs it.
+        public struct Snapshot: Sendable, Equatable {
+            public var record: Record
+            public var usage: Usage
+            /// The job's PID inside its namespace (1 while its init runs).
+            public var namespacePID: Int32
+        }
+
+        /// Why a request about jobs failed; `description` is a sentence for the user.
+        public struct Failure: Error, Sendable, CustomStringConvertible {
+            public var description: String
+
+            public init(description: String) {
+                self.description = description
+            }
+        }
+
+        public let layout: Layout
+        let nodeID: UInt64
+        let hostname: String
+        let launcher: Launcher
+        let logger: Logger
+        private var records: [String: Record] = [:]
+        /// Running jobs: the namespace init's host pid, and `unshare`'s.
+        private var initPID: [String: pid_t] = [:]
+        private var wrapperPID: [pid_t: String] = [:]
+        private var nextCounter = 1
+        /// Jobs this agent sent SIGKILL: `unshare` does not report a killed init reliably
+        /// (util-linux 2.38 exits 1 after "sigprocmask unblock failed"), so the agent records
+        /// what it did.
+        private var killed: Set<String> = []
+
+        public init(layout: Layout, nodeID: UInt64, hostname: String, launcher: Launcher = Launcher(), logger: Logger) {
+            self.layout = layout
+            self.nodeID = nodeID
+            self.hostname = hostname
+            self.launcher = launcher
+            self.logger = logger
+        }
+
+        /// Creates the jobs directory (root-only: users see their output through the agent)
+        /// and loads the records of earlier jobs. A job that was running when the agent
+        /// stopped is reported as failed: the agent cannot reap a process it no longer parents.
+        public func load() throws(Failure) {
+            if mkdir(layout.root, 0o700) != 0 && errno != EEXIST {
+                // Parents first (/var/lib/clusterd).
+                let parent = String(layout.root[..<(layout.root.lastIndex(of: "/") ?? layout.root.startIndex)])
+                _ = mkdir(parent, 0o755)
+                guard mkdir(layout.root, 0o700) == 0 || errno == EEXIST else {
+                    throw Failure(description: "cannot create \(layout.root): \(String(cString: strerror(errno)))")
+                }
+            }
+            for id in Self.entries(of: layout.root) {
+                guard let text = ProcFiles.read(layout.record(id)),
+                      var record = try? JSONDecoder().decode(Record.self, from: Data(text.utf8)) else { continue }
+                if record.state == .running {
+                    record.state = .failed("the agent restarted while the job ran")
+                    try? write(record)
+                }
+                records[id] = record
+                if let counter = Layout.counter(in: id, node: nodeID) { nextCounter = max(nextCounter, counter + 1) }
+            }
+        }
+
+        /// Starts a job for `uid`:`gid`.
+        public func start(
+            arguments: [String], workingDirectory: String, environment: [String], uid: UInt32, gid: UInt32, stay: Bool
+        ) throws(Failure) -> Record {
+            guard !arguments.isEmpty else { throw Failure(description: "no command given: cluster run -- COMMAND [ARGUMENTS]") }
+            let id = Layout.jobID(node: nodeID, counter: nextCounter)
+            nextCounter += 1
+            let owner = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? String(uid)
+            var record = Record(
+                id: id, arguments: arguments, workingDirectory: workingDirectory, environment: environment,
+                uid: uid, gid: gid, owner: owner, homeNode: hostname, stay: stay, startedAt: UInt64(time(nil)))
+            guard mkdir(layout.directory(id), 0o700) == 0 else {
+                throw Failure(description: "cannot create \(layout.directory(id)): \(String(cString: strerror(errno)))")
+            }
+            let wrapper: pid_t
+            do {
+                wrapper = try launcher.spawn(record, layout: layout)
+            } catch {
+                record.state = .failed(error.description)
+                records[id] = record
+                try? write(record)
+                throw Failure(description: error.description)
+            }
+            wrapperPID[wrapper] = id
+            records[id] = record
+            if let pid = Launcher.namespaceInit(of: wrapper) {
+                initPID[id] = pid
+            } else if records[id]?.state == .running {
+                logger.warning("job \(id): no namespace init under unshare \(wrapper)")
+            }
+            try write(record)
+            logger.info("job \(id) started for \(owner): \(arguments.joined(separator: " "))")
+            return records[id] ?? record
+        }
+
+        /// A child ended (from the ``Reaper``).
+        public func reaped(_ pid: pid_t, _ exit: Exit) {
+            guard let id = wrapperPID.removeValue(forKey: pid), var record = records[id] else { return }
+            initPID[id] = nil
+            if killed.remove(id) != nil {
+                record.state = .killed(SIGKILL)
+            } else if record.state == .running {
+                switch exit {
+                case .exited(let code): record.state = .exited(code)
+                case .signaled(let signal): record.state = .killed(signal)
+                }
+            }
+            record.endedAt = UInt64(time(nil))
+            records[id] = record
+            try? write(record)
+            logger.info("job \(id) ended: \(record.state.name) \(record.state.code.map(String.init) ?? "")")
+        }
+
+        /// Every job, oldest first, with current usage for running ones.
+        public func snapshots() -> [Snapshot] {
+            records.values.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.map(snapshot)
+        }
+
+        public func snapshot(_ id: String) throws(Failure) -> Snapshot {
+            guard let record = records[id] else { throw unknown(id) }
+            return snapshot(record)
+        }
+
+        private func snapshot(_ record: Record) -> Snapshot {
+            let pid = initPID[record.id]
+            let usage = pid.flatMap { Usage.read(initPID: $0) } ?? Usage()
+            return Snapshot(record: record, usage: usage, namespacePID: pid.flatMap(Self.namespacePID) ?? 0)
+        }
+
+        /// Running jobs, for the load this node publishes.
+        public var runningCount: Int {
+            records.values.count { $0.state == .running }
+        }
+
+        /// SIGKILL to the namespace's init, which takes every process of the job with it.
+        /// `uid` must own the job or be root.
+        public func kill(_ id: String, by uid: UInt32) throws(Failure) -> Record {
+            guard let record = records[id] else { throw unknown(id) }
+            guard uid == 0 || uid == record.uid else {
+                throw Failure(description: "job \(id) belongs to \(record.owner); only they or root can kill it")
+            }
+            guard record.state == .running, let pid = initPID[id] else {
+                throw Failure(description: "job \(id) is not running (\(record.state.name))")
+            }
+            killed.insert(id)
+            guard Glibc.kill(pid, SIGKILL) == 0 else {
+                killed.remove(id)
+                throw Failure(description: "cannot kill job \(id) (pid \(pid)): \(String(cString: strerror(errno)))")
+            }
+            return record
+        }
+
+        /// Up to `limit` bytes of each output file from the given offsets.
+        public func output(_ id: String, stdout: UInt64, stderr: UInt64, limit: Int = 256 * 1024) throws(Failure) -> (stdout: [UInt8], stderr: [UInt8], job: Snapshot) {
+            guard let record = records[id] else { throw unknown(id) }
+            let job = snapshot(record)
+            return (Self.read(layout.stdout(id), from: stdout, limit: limit), Self.read(layout.stderr(id), from: stderr, limit: limit), job)
+        }
+
+        private func unknown(_ id: String) -> Failure {
+            Failure(description: "no job \(id) on \(hostname); `cluster ps` lists the jobs")
+        }
+
+        private func write(_ record: Record) throws(Failure) {
+            let path = layout.record(record.id)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            guard let data = try? encoder.encode(record) else { throw Failure(description: "cannot encode job \(record.id)") }
+            let temporary = path + ".tmp"
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+            let written = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+            guard written == data.count, rename(temporary, path) == 0 else {
+                throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+
+        static func read(_ path: String, from offset: UInt64, limit: Int) -> [UInt8] {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return [] }
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: limit)
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, limit, off_t(offset)) }
+            return count > 0 ? Array(buffer[0..<count]) : []
+        }
+
+        /// The last pid in NSpid: the process's pid in its own (innermost) namespace.
+        static func namespacePID(_ pid: pid_t) -> Int32? {
+            guard let status = ProcFiles.read("/proc/\(pid)/status"),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }) else { return nil }
+            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int32($0) }
+        }
+
+        static func entries(of directory: String) -> [String] {
+            guard let handle = opendir(directory) else { return [] }
+            defer { closedir(handle) }
+            var names: [String] = []
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if !name.hasPrefix(".") { names.append(name) }
+            }
+            return names
+        }
+    }
+}

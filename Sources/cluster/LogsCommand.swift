@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+import ClusterControl
+
+/// `cluster logs`: a job's output, stdout to stdout and stderr to stderr.
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs", abstract: "Print a job's output; with -f, keep printing until it ends.")
+
+    @OptionGroup var options: ControlOptions
+
+    @Flag(name: [.short, .customLong("follow")], help: "Keep printing new output until the job ends.")
+    var follow = false
+
+    @Argument(help: "The job id (see `cluster ps`).")
+    var job: String
+
+    func run() throws {
+        _ = try Self.follow(job, socket: options.socket, follow: follow)
+    }
+
+    /// Copies the job's output to this process's stdout and stderr; with `follow`, until the
+    /// job has ended and all of it was printed. Returns the job as last seen.
+    static func follow(_ id: String, socket: String, follow: Bool) throws -> Control.Job {
+        var offsets = Control.LogOffsets()
+        while true {
+            let response = try Request.send(Control.Request(.logs, job: id, offsets: offsets), socket: socket)
+            guard let chunk = response.logs else { throw Failure(description: "clusterd gave no output for job \(id)") }
+            write(chunk.stdout, to: 1)
+            write(chunk.stderr, to: 2)
+            offsets = chunk.next
+            let drained = chunk.stdout.isEmpty && chunk.stderr.isEmpty
+            if drained && (!follow || chunk.job.hasEnded) { return chunk.job }
+            if drained { usleep(100_000) }
+        }
+    }
+
+    static func write(_ bytes: some Collection<UInt8>, to descriptor: Int32) {
+        var pending = Array(bytes)
+        while !pending.isEmpty {
+            let written = pending.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { return }
+            pending.removeFirst(written)
+        }
+    }
+}

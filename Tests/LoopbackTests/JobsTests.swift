@@ -1,0 +1,105 @@
+import ClusterControl
+import Foundation
+import LiveBuild
+import TestSupport
+import Testing
+
+/// Jobs on a real clusterd (as root, on this host): `cluster run`, `ps`, `logs`, `kill`, each
+/// job in its own PID namespace, running as the user who started it.
+@Suite(.serialized) struct JobsTests {
+    let cluster: LoopbackCluster
+    let cli: String
+
+    init() throws {
+        cluster = try LoopbackCluster(
+            clusterd: try Products.path("clusterd"), count: 1,
+            directory: NSTemporaryDirectory() + "/livebuild-loopback-jobs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        cli = try Products.path("cluster")
+        try cluster.start(0)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while cluster.nodes(0) == nil && ContinuousClock.now < deadline { usleep(100_000) }
+    }
+
+    /// `cluster SUBCOMMAND --socket S ARGUMENTS...` (the socket before any `--`).
+    func cluster(_ arguments: [String], allowFailure: Bool = false) throws -> Tool.Output {
+        try Tool.run([cli, arguments[0], "--socket", cluster.socket(0)] + arguments.dropFirst(), allowFailure: allowFailure)
+    }
+
+    func jobs() throws -> [Control.Job] {
+        try JSONDecoder().decode([Control.Job].self, from: try cluster(["ps", "--json"]).stdout)
+    }
+
+    @Test func runWaitStreamsOutputAndReturnsTheStatusFromPIDOneOfItsNamespace() throws {
+        defer { cluster.stopAll() }
+        let result = try cluster(["run", "--wait", "--", "sh", "-c", "echo out; echo err >&2; echo pid $$; exit 7"], allowFailure: true)
+        #expect(result.status == 7)
+        #expect(result.text == "out\npid 1\n", "the job is its namespace's init")
+        #expect(result.stderr == "err\n")
+        let job = try #require(try jobs().first)
+        #expect(job.state == "exited" && job.exitCode == 7 && job.owner == "root")
+        #expect(job.homeNode == cluster.hostname(0) && job.currentNode == job.homeNode && job.migrations == 0)
+    }
+
+    @Test func runReturnsAtOnceAndPsShowsTheRunningJob() throws {
+        defer { cluster.stopAll() }
+        let started = ContinuousClock.now
+        let id = try cluster(["run", "--", "python3", "-c", "x = bytearray(40 << 20)\nimport time\nwhile True: sum(range(100000))"]).text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(ContinuousClock.now - started < .seconds(5), "run does not wait for the job")
+        #expect(id.hasSuffix("-1"))
+        usleep(1_500_000)
+        let job = try #require(try jobs().first { $0.id == id })
+        #expect(job.state == "running" && job.namespacePID == 1)
+        #expect(job.memoryKiB > 40 << 10, "the 40 MiB buffer is resident: \(job.memoryKiB) KiB")
+        #expect(job.cpuSeconds > 0.3)
+
+        _ = try cluster(["kill", id])
+        let deadline = ContinuousClock.now + .seconds(10)
+        var state = ""
+        while ContinuousClock.now < deadline {
+            state = try jobs().first { $0.id == id }?.state ?? ""
+            if state == "killed" { break }
+            usleep(100_000)
+        }
+        #expect(state == "killed")
+        #expect(try jobs().first { $0.id == id }?.exitCode == 9)
+    }
+
+    @Test func jobRunsAsTheCallerAndOnlyTheyMayKillIt() throws {
+        defer { cluster.stopAll() }
+        chmod(cluster.socket(0), 0o666)  // the socket is root-only here; in images the `cluster` group opens it
+        let asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cli]
+        let socket = ["--socket", cluster.socket(0)]
+        let id = try Tool.run(asNobody + ["run"] + socket + ["--wait", "--", "id", "-u"])
+        #expect(id.text == "65534\n")
+        let sleeper = try Tool.run([cli, "run"] + socket + ["--", "sleep", "600"]).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refused = try Tool.run(asNobody + ["kill"] + socket + [sleeper], allowFailure: true)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("belongs to root"), "\(refused.stderr)")
+        _ = try cluster(["kill", sleeper])
+    }
+
+    @Test func logsFollowPrintsOutputAsItComesUntilTheJobEnds() throws {
+        defer { cluster.stopAll() }
+        let id = try cluster(["run", "--", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.4; done"]).text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let followed = try cluster(["logs", "-f", id])
+        #expect(followed.text == "line 1\nline 2\nline 3\n")
+    }
+
+    @Test func badRequestsGetClearErrors() throws {
+        defer { cluster.stopAll() }
+        let unknown = try cluster(["kill", "nope-1"], allowFailure: true)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no job nope-1"), "\(unknown.stderr)")
+        let missing = try Tool.run(["sh", "-c", "mkdir -p /tmp/lb-gone-$$ && cd /tmp/lb-gone-$$ && rmdir /tmp/lb-gone-$$ && exec \"$0\" run --socket \"$1\" -- true", cli, cluster.socket(0)], allowFailure: true)
+        #expect(missing.status == 1 && missing.stderr.contains("cannot tell the current directory"), "\(missing.stderr)")
+        // A program that does not exist: the job starts and fails at once, and says why.
+        let id = try cluster(["run", "--", "/nonexistent/program"]).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, try jobs().first(where: { $0.id == id })?.state == "running" { usleep(100_000) }
+        let job = try #require(try jobs().first { $0.id == id })
+        #expect(job.state == "exited" && job.exitCode == 127)
+        let logs = try cluster(["logs", id])
+        #expect(logs.stderr.contains("/nonexistent/program"), "setpriv names the missing program: \(logs.stderr)")
+    }
+}
