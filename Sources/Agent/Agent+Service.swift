@@ -109,7 +109,7 @@ extension Agent {
                     group.addTask {
                         while !Task.isCancelled && !Task.isShuttingDownGracefully {
                             try? await Task.sleep(for: sampleInterval)
-                            let running = UInt32(await jobs.runningCount)
+                            let running = UInt32(await jobs.runningCount())
                             await sender.send(await core.sampled(sampler.sample(runningJobs: running), now: now()))
                         }
                     }

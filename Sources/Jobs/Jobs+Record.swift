@@ -60,6 +60,11 @@ extension Jobs {
         public var endedAt: UInt64?
         public var state: State
         public var migrations: [Migration]
+        /// The host pid of the job's namespace init on the node it runs on now, so an agent
+        /// that restarts can adopt the running job.
+        public var hostPID: Int32?
+        /// When that process started, clock ticks since boot (tells it from a reused pid).
+        public var hostPIDStart: UInt64?
 
         public init(
             id: String, arguments: [String], workingDirectory: String, environment: [String], uid: UInt32,

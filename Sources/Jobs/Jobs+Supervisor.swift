@@ -45,6 +45,8 @@ extension Jobs {
         /// (util-linux 2.38 exits 1 after "sigprocmask unblock failed"), so the agent records
         /// what it did.
         private var killed: Set<String> = []
+        /// Running jobs started by an earlier agent: not our children, polled instead.
+        private var adopted: Set<String> = []
 
         public init(layout: Layout, nodeID: UInt64, hostname: String, launcher: Launcher = Launcher(), logger: Logger) {
             self.layout = layout
@@ -55,8 +57,9 @@ extension Jobs {
         }
 
         /// Creates the jobs directory (root-only: users see their output through the agent)
-        /// and loads the records of earlier jobs. A job that was running when the agent
-        /// stopped is reported as failed: the agent cannot reap a process it no longer parents.
+        /// and loads the records of earlier jobs. A job still running from an earlier agent
+        /// is adopted: no longer its child, it is watched through /proc instead of reaped, so
+        /// its exit status is lost but not the job.
         public func load() throws(Failure) {
             if mkdir(layout.root, 0o700) != 0 && errno != EEXIST {
                 // Parents first (/var/lib/clusterd).
@@ -70,8 +73,15 @@ extension Jobs {
                 guard let text = ProcFiles.read(layout.record(id)),
                       var record = try? JSONDecoder().decode(Record.self, from: Data(text.utf8)) else { continue }
                 if record.state == .running {
-                    record.state = .failed("the agent restarted while the job ran")
-                    try? write(record)
+                    if let pid = record.hostPID, Self.isAlive(pid, startTicks: record.hostPIDStart) {
+                        initPID[id] = pid
+                        adopted.insert(id)
+                        logger.info("job \(id): adopted (pid \(pid))")
+                    } else {
+                        record.state = .failed("ended while the agent was not running; exit status unknown")
+                        record.endedAt = UInt64(time(nil))
+                        try? write(record)
+                    }
                 }
                 records[id] = record
                 if let counter = Layout.counter(in: id, node: nodeID) { nextCounter = max(nextCounter, counter + 1) }
@@ -105,6 +115,9 @@ extension Jobs {
             records[id] = record
             if let pid = Launcher.namespaceInit(of: wrapper) {
                 initPID[id] = pid
+                record.hostPID = pid
+                record.hostPIDStart = Self.startTicks(pid)
+                records[id] = record
             } else if records[id]?.state == .running {
                 logger.warning("job \(id): no namespace init under unshare \(wrapper)")
             }
@@ -133,7 +146,8 @@ extension Jobs {
 
         /// Every job, oldest first, with current usage for running ones.
         public func snapshots() -> [Snapshot] {
-            records.values.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.map(snapshot)
+            checkAdopted()
+            return records.values.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.map(snapshot)
         }
 
         public func snapshot(_ id: String) throws(Failure) -> Snapshot {
@@ -147,9 +161,36 @@ extension Jobs {
             return Snapshot(record: record, usage: usage, namespacePID: pid.flatMap(Self.namespacePID) ?? 0)
         }
 
-        /// Running jobs, for the load this node publishes.
-        public var runningCount: Int {
-            records.values.count { $0.state == .running }
+        /// Running jobs, for the load this node publishes (called every second).
+        public func runningCount() -> Int {
+            checkAdopted()
+            return records.values.count { $0.state == .running }
+        }
+
+        /// Adopted jobs whose init has gone: ended, status unknown (or killed, if we killed it).
+        private func checkAdopted() {
+            for id in adopted {
+                guard let pid = initPID[id], !Self.isAlive(pid, startTicks: records[id]?.hostPIDStart),
+                      var record = records[id] else { continue }
+                adopted.remove(id)
+                initPID[id] = nil
+                record.state = killed.remove(id) != nil ? .killed(SIGKILL) : .failed("ended while adopted by a restarted agent; exit status unknown")
+                record.endedAt = UInt64(time(nil))
+                records[id] = record
+                try? write(record)
+            }
+        }
+
+        /// Whether `pid` is still the process recorded: it exists and started (in clock ticks
+        /// since boot, /proc/PID/stat field 22) when the record says, so a reused pid is not
+        /// mistaken for the job.
+        static func isAlive(_ pid: pid_t, startTicks: UInt64?) -> Bool {
+            guard let line = ProcFiles.read("/proc/\(pid)/stat"), let fields = StatFields(line) else { return false }
+            return startTicks == nil || fields.startTicks == startTicks
+        }
+
+        static func startTicks(_ pid: pid_t) -> UInt64? {
+            ProcFiles.read("/proc/\(pid)/stat").flatMap(StatFields.init).map(\.startTicks)
         }
 
         /// SIGKILL to the namespace's init, which takes every process of the job with it.

@@ -56,6 +56,8 @@ extension Jobs {
         var cpuTicks: UInt64
         /// rss (field 24), pages.
         var residentPages: UInt64
+        /// starttime (field 22), clock ticks since boot.
+        var startTicks: UInt64
 
         init?(_ line: String) {
             guard let close = line.lastIndex(of: ")") else { return nil }
@@ -63,7 +65,8 @@ extension Jobs {
             // rest[0] is field 3 (state): field n is rest[n - 3].
             guard rest.count > 21 else { return nil }
             let times = rest[11...14].compactMap { UInt64($0) }
-            guard times.count == 4, let rss = Int64(rest[21]) else { return nil }
+            guard times.count == 4, let rss = Int64(rest[21]), let start = UInt64(rest[19]) else { return nil }
+            startTicks = start
             cpuTicks = times.reduce(0, +)
             residentPages = UInt64(max(0, rss))
         }

@@ -79,6 +79,23 @@ import Testing
         _ = try cluster(["kill", sleeper])
     }
 
+    @Test func aJobOutlivesItsAgentAndTheNextAgentAdoptsIt() throws {
+        defer { cluster.stopAll() }
+        let id = try cluster(["run", "--", "sleep", "600"]).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        usleep(300_000)
+        let pid = try #require(try jobs().first { $0.id == id }).namespacePID
+        #expect(pid == 1)
+        cluster.kill(0)
+        try cluster.start(0)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline && (try? jobs()) == nil { usleep(100_000) }
+        let adopted = try #require(try jobs().first { $0.id == id })
+        #expect(adopted.state == "running", "the job survived the agent and was adopted: \(adopted)")
+        _ = try cluster(["kill", id])
+        usleep(500_000)
+        #expect(try jobs().first { $0.id == id }?.state == "killed")
+    }
+
     @Test func logsFollowPrintsOutputAsItComesUntilTheJobEnds() throws {
         defer { cluster.stopAll() }
         let id = try cluster(["run", "--", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.4; done"]).text

@@ -27,6 +27,7 @@ import Testing
         let fields = try #require(Jobs.StatFields(line))
         #expect(fields.cpuTicks == 310)
         #expect(fields.residentPages == 2560)
+        #expect(fields.startTicks == 12345)
         #expect(Jobs.StatFields("garbage") == nil)
     }
 

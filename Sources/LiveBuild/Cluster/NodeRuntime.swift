@@ -73,7 +73,9 @@ public struct NodeRuntime: Sendable {
         """
 
     /// The agent. It waits for an address itself, so it needs no network-online ordering;
-    /// restarts on failure (a crash must not leave the node outside the cluster).
+    /// restarts on failure (a crash must not leave the node outside the cluster). Jobs are its
+    /// children, in its cgroup: `KillMode=process` stops only the agent, so restarting it never
+    /// kills a running job (the new agent adopts them from their job.json).
     static let agentUnit = """
         [Unit]
         Description=livebuild cluster agent (discovery, membership, load gossip)
@@ -84,6 +86,7 @@ public struct NodeRuntime: Sendable {
         ExecStart=/usr/sbin/clusterd run
         Restart=on-failure
         RestartSec=1
+        KillMode=process
         StandardError=journal+console
 
         [Install]
