@@ -11,6 +11,10 @@ extension Wire {
         /// Seals and opens datagrams (ChaCha20-Poly1305). Stored as bytes because `SymmetricKey`
         /// is not `Sendable`.
         let datagramBytes: [UInt8]
+        /// Authenticates stream handshakes (HMAC-SHA256), see ``Wire/Stream``.
+        let streamAuthBytes: [UInt8]
+        /// Input to the per-connection stream keys (HKDF with both sides' nonces).
+        let streamSessionBytes: [UInt8]
         /// Only ever hashed, for ``fingerprint``.
         private let identityBytes: [UInt8]
 
@@ -32,6 +36,8 @@ extension Wire {
             let master = SymmetricKey(data: clusterKey)
             datagramBytes = Self.derive(master, purpose: "datagram aead")
             identityBytes = Self.derive(master, purpose: "fingerprint")
+            streamAuthBytes = Self.derive(master, purpose: "stream handshake hmac")
+            streamSessionBytes = Self.derive(master, purpose: "stream session")
         }
 
         /// First 16 hex digits of SHA-256 of the fingerprint subkey: enough for an operator to

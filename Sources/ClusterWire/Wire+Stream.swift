@@ -1,0 +1,203 @@
+import Crypto
+
+extension Wire {
+    /// Authenticated, encrypted byte streams between agents (TCP on the agent's port), for what
+    /// does not fit a datagram: remote job requests and, for migration, checkpoint images.
+    ///
+    /// Handshake (both sides prove they hold the cluster key; nothing secret is sent):
+    /// ```
+    /// client → server  ClientHello  "LBS1" | client id (8) | client nonce (32)
+    /// server → client  ServerHello  "LBS1" | server id (8) | server nonce (32) | HMAC(auth, "server" | ClientHello | first 44 bytes of ServerHello)
+    /// client → server  Finish       HMAC(auth, "client" | ClientHello | ServerHello)
+    /// ```
+    /// `auth` is the cluster key's stream-handshake subkey. Each direction then gets its own
+    /// ChaCha20-Poly1305 key, HKDF(stream-session subkey, salt: both nonces, info: direction and
+    /// both ids), so keys are fresh per connection and a recorded handshake replayed later
+    /// fails (the server's nonce differs). Frames are `length (u32, big endian) | ciphertext |
+    /// tag`, the length authenticated as associated data; the nonce is a per-direction counter,
+    /// so a dropped, reordered or replayed frame fails to open and ends the connection.
+    public enum Stream {
+        static let magic = Array("LBS1".utf8)
+        static let nonceSize = 32
+        static let helloSize = 4 + 8 + nonceSize
+        static let macSize = 32
+        /// Largest payload of one frame: a 4 MiB chunk of a checkpoint image fits.
+        public static let maxPayload = 4 << 20
+        /// Bytes before every frame's ciphertext.
+        public static let headerSize = 4
+        static let tagSize = 16
+
+        public static let clientHelloSize = helloSize
+        public static let serverHelloSize = helloSize + macSize
+        public static let finishSize = macSize
+
+        /// Why a stream was closed.
+        public enum Failure: Error, Hashable, Sendable {
+            /// Not a livebuild stream (wrong magic) or too short.
+            case notAStream
+            /// The peer does not hold the cluster key (or the handshake was tampered with).
+            case authenticationFailed
+            /// A frame that does not open: tampered, reordered, replayed or truncated.
+            case badFrame
+            /// A frame longer than ``maxPayload``.
+            case frameTooLarge(Int)
+        }
+
+        /// The client's side of the handshake.
+        public struct Client: Sendable {
+            let authBytes: [UInt8]
+            let sessionBytes: [UInt8]
+            public let me: NodeID
+            public let hello: [UInt8]
+
+            public init(keys: Keys, me: NodeID, nonce: [UInt8] = Stream.randomNonce()) {
+                authBytes = keys.streamAuthBytes
+                sessionBytes = keys.streamSessionBytes
+                self.me = me
+                hello = magic + Stream.bytes(me.rawValue) + nonce
+            }
+
+            /// Checks the server's hello; returns the finish message to send and the session.
+            public func receive(serverHello: [UInt8]) throws(Failure) -> (finish: [UInt8], session: Session) {
+                guard serverHello.count == serverHelloSize, Array(serverHello.prefix(4)) == magic else { throw .notAStream }
+                let body = Array(serverHello.prefix(helloSize))
+                let mac = Array(serverHello.suffix(macSize))
+                guard Stream.verify(mac, key: authBytes, message: Array("server".utf8) + hello + body) else {
+                    throw .authenticationFailed
+                }
+                let server = NodeID(Stream.integer(body[4..<12]))
+                let finish = Stream.mac(key: authBytes, message: Array("client".utf8) + hello + serverHello)
+                let session = Session(
+                    peer: server, sessionBytes: sessionBytes, clientHello: hello, serverHello: body, isClient: true)
+                return (finish, session)
+            }
+        }
+
+        /// The server's side of the handshake.
+        public struct Server: Sendable {
+            let authBytes: [UInt8]
+            let sessionBytes: [UInt8]
+            public let me: NodeID
+            let nonce: [UInt8]
+            var clientHello: [UInt8] = []
+            var sent: [UInt8] = []
+
+            public init(keys: Keys, me: NodeID, nonce: [UInt8] = Stream.randomNonce()) {
+                authBytes = keys.streamAuthBytes
+                sessionBytes = keys.streamSessionBytes
+                self.me = me
+                self.nonce = nonce
+            }
+
+            /// Takes the client's hello; returns the server hello to send.
+            public mutating func receive(clientHello hello: [UInt8]) throws(Failure) -> [UInt8] {
+                guard hello.count == helloSize, Array(hello.prefix(4)) == magic else { throw .notAStream }
+                clientHello = hello
+                let body = magic + Stream.bytes(me.rawValue) + nonce
+                sent = body + Stream.mac(key: authBytes, message: Array("server".utf8) + hello + body)
+                return sent
+            }
+
+            /// Checks the client's finish; only then does the stream carry anything.
+            public func receive(finish: [UInt8]) throws(Failure) -> Session {
+                guard !sent.isEmpty, finish.count == macSize,
+                      Stream.verify(finish, key: authBytes, message: Array("client".utf8) + clientHello + sent) else {
+                    throw .authenticationFailed
+                }
+                return Session(
+                    peer: NodeID(Stream.integer(clientHello[4..<12])), sessionBytes: sessionBytes,
+                    clientHello: clientHello, serverHello: Array(sent.prefix(helloSize)), isClient: false)
+            }
+        }
+
+        /// An established stream: the authenticated peer and one cipher per direction.
+        public struct Session: Sendable {
+            /// The node on the other end (proved by the handshake to hold the cluster key).
+            public let peer: NodeID
+            let sendKey: [UInt8]
+            let receiveKey: [UInt8]
+            var sendCounter: UInt64 = 0
+            var receiveCounter: UInt64 = 0
+
+            init(peer: NodeID, sessionBytes: [UInt8], clientHello: [UInt8], serverHello: [UInt8], isClient: Bool) {
+                self.peer = peer
+                let salt = Array(clientHello[12...]) + Array(serverHello[12...])
+                let ids = Array(clientHello[4..<12]) + Array(serverHello[4..<12])
+                let toServer = Stream.derive(sessionBytes, salt: salt, info: Array("client to server".utf8) + ids)
+                let toClient = Stream.derive(sessionBytes, salt: salt, info: Array("server to client".utf8) + ids)
+                sendKey = isClient ? toServer : toClient
+                receiveKey = isClient ? toClient : toServer
+            }
+
+            /// One frame carrying `payload`.
+            public mutating func seal(_ payload: [UInt8]) throws(Failure) -> [UInt8] {
+                guard payload.count <= maxPayload else { throw .frameTooLarge(payload.count) }
+                let header = Stream.bytes(UInt32(payload.count + tagSize))
+                let nonce = Stream.counterNonce(sendCounter)
+                sendCounter += 1
+                do {
+                    let box = try ChaChaPoly.seal(
+                        payload, using: SymmetricKey(data: sendKey), nonce: try ChaChaPoly.Nonce(data: nonce),
+                        authenticating: header)
+                    return header + Array(box.ciphertext) + Array(box.tag)
+                } catch {
+                    throw .badFrame
+                }
+            }
+
+            /// The length of the frame body that follows a 4-byte header.
+            public static func bodyLength(header: [UInt8]) throws(Failure) -> Int {
+                guard header.count == headerSize else { throw .badFrame }
+                let length = Int(Stream.integer(header[...]))
+                guard length >= tagSize else { throw .badFrame }
+                guard length - tagSize <= maxPayload else { throw .frameTooLarge(length - tagSize) }
+                return length
+            }
+
+            /// Opens the next frame (header and body as received).
+            public mutating func open(header: [UInt8], body: [UInt8]) throws(Failure) -> [UInt8] {
+                guard body.count >= tagSize else { throw .badFrame }
+                let nonce = Stream.counterNonce(receiveCounter)
+                do {
+                    let box = try ChaChaPoly.SealedBox(
+                        nonce: try ChaChaPoly.Nonce(data: nonce), ciphertext: body.dropLast(tagSize), tag: body.suffix(tagSize))
+                    let payload = try ChaChaPoly.open(box, using: SymmetricKey(data: receiveKey), authenticating: header)
+                    receiveCounter += 1
+                    return Array(payload)
+                } catch {
+                    throw .badFrame
+                }
+            }
+        }
+
+        public static func randomNonce() -> [UInt8] {
+            var generator = SystemRandomNumberGenerator()
+            return (0..<nonceSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        }
+
+        static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+            Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+        }
+
+        static func verify(_ mac: [UInt8], key: [UInt8], message: [UInt8]) -> Bool {
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: SymmetricKey(data: key))
+        }
+
+        static func derive(_ key: [UInt8], salt: [UInt8], info: [UInt8]) -> [UInt8] {
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: key), salt: salt, info: info, outputByteCount: 32)
+                .withUnsafeBytes { Array($0) }
+        }
+
+        static func counterNonce(_ counter: UInt64) -> [UInt8] {
+            [0, 0, 0, 0] + bytes(counter)
+        }
+
+        static func bytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+            (0..<(T.bitWidth / 8)).reversed().map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
+        }
+
+        static func integer(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+            bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ClusterWire
+import Testing
+
+/// The agent-to-agent stream: handshake with the cluster key, per-direction frame ciphers.
+@Suite struct WireStreamTests {
+    static let key = Array(repeating: UInt8(7), count: 32)
+    static let otherKey = Array(repeating: UInt8(8), count: 32)
+
+    static func connect(clientKey: [UInt8] = key, serverKey: [UInt8] = key) throws -> (Wire.Stream.Session, Wire.Stream.Session) {
+        let client = Wire.Stream.Client(keys: try Wire.Keys(clusterKey: clientKey), me: Wire.NodeID(1))
+        var server = Wire.Stream.Server(keys: try Wire.Keys(clusterKey: serverKey), me: Wire.NodeID(2))
+        let serverHello = try server.receive(clientHello: client.hello)
+        let (finish, clientSession) = try client.receive(serverHello: serverHello)
+        let serverSession = try server.receive(finish: finish)
+        return (clientSession, serverSession)
+    }
+
+    static func split(_ frame: [UInt8]) -> ([UInt8], [UInt8]) {
+        (Array(frame.prefix(Wire.Stream.headerSize)), Array(frame.dropFirst(Wire.Stream.headerSize)))
+    }
+
+    @Test func framesTravelBothWaysBetweenAuthenticatedPeers() throws {
+        var (client, server) = try Self.connect()
+        #expect(client.peer == Wire.NodeID(2) && server.peer == Wire.NodeID(1))
+        for payload in [[], Array("hello".utf8), Array(repeating: UInt8(0xAB), count: 100_000)] {
+            let (header, body) = Self.split(try client.seal(payload))
+            #expect(try Wire.Stream.Session.bodyLength(header: header) == body.count)
+            #expect(try server.open(header: header, body: body) == payload)
+            let (h2, b2) = Self.split(try server.seal(payload.reversed()))
+            #expect(try client.open(header: h2, body: b2) == payload.reversed())
+        }
+    }
+
+    @Test func aPeerWithAnotherKeyFailsTheHandshakeOnBothSides() throws {
+        let client = Wire.Stream.Client(keys: try Wire.Keys(clusterKey: Self.otherKey), me: Wire.NodeID(1))
+        var server = Wire.Stream.Server(keys: try Wire.Keys(clusterKey: Self.key), me: Wire.NodeID(2))
+        let serverHello = try server.receive(clientHello: client.hello)
+        #expect(throws: Wire.Stream.Failure.authenticationFailed) { try client.receive(serverHello: serverHello) }
+        // An intruder that ignores the server's proof still cannot produce the finish.
+        #expect(throws: Wire.Stream.Failure.authenticationFailed) { try server.receive(finish: Array(repeating: 0, count: 32)) }
+    }
+
+    @Test func aReplayedHandshakeFailsAgainstAFreshServerNonce() throws {
+        let keys = try Wire.Keys(clusterKey: Self.key)
+        let client = Wire.Stream.Client(keys: keys, me: Wire.NodeID(1))
+        var first = Wire.Stream.Server(keys: keys, me: Wire.NodeID(2))
+        let (finish, _) = try client.receive(serverHello: try first.receive(clientHello: client.hello))
+        var second = Wire.Stream.Server(keys: keys, me: Wire.NodeID(2))
+        _ = try second.receive(clientHello: client.hello)
+        #expect(throws: Wire.Stream.Failure.authenticationFailed) { try second.receive(finish: finish) }
+    }
+
+    @Test func tamperedReorderedAndReplayedFramesAreRefused() throws {
+        var (client, server) = try Self.connect()
+        let one = Self.split(try client.seal(Array("one".utf8)))
+        let two = Self.split(try client.seal(Array("two".utf8)))
+        var flipped = one.1
+        flipped[0] ^= 1
+        #expect(throws: Wire.Stream.Failure.badFrame) { try server.open(header: one.0, body: flipped) }
+        #expect(throws: Wire.Stream.Failure.badFrame) { try server.open(header: two.0, body: two.1) }  // out of order
+        #expect(try server.open(header: one.0, body: one.1) == Array("one".utf8))
+        #expect(throws: Wire.Stream.Failure.badFrame) { try server.open(header: one.0, body: one.1) }  // replayed
+        #expect(try server.open(header: two.0, body: two.1) == Array("two".utf8))
+        #expect(throws: Wire.Stream.Failure.notAStream) {
+            var fresh = Wire.Stream.Server(keys: try Wire.Keys(clusterKey: Self.key), me: Wire.NodeID(2))
+            _ = try fresh.receive(clientHello: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n....".utf8).prefix(44).map { $0 })
+        }
+        #expect(throws: Wire.Stream.Failure.frameTooLarge(Wire.Stream.maxPayload + 1)) {
+            try client.seal(Array(repeating: 0, count: Wire.Stream.maxPayload + 1))
+        }
+    }
+}
