@@ -126,7 +126,7 @@ let package = Package(
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",
         ]),
         .testTarget(name: "LoopbackTests", dependencies: [
-            "ClusterControl", "LiveBuild", "TestSupport",
+            "ClusterControl", "ClusterWire", "LiveBuild", "TestSupport",
         ]),
         .testTarget(name: "VMTests", dependencies: [
             "LiveBuild", "Profile", "Qemu", "TestSupport", "VirtualCluster",

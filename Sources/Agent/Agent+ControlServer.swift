@@ -114,18 +114,22 @@ extension Agent {
                 let known = Control.Request.Command.allCases.map(\.rawValue).joined(separator: ", ")
                 return Control.Response(error: "unreadable request: expected one JSON object {\"command\": ...} with a command among \(known)")
             }
+            guard let core = await slot.core else {
+                return Control.Response(error: "clusterd is starting: \(await slot.waitingFor)")
+            }
             switch request.command {
             case .run, .ps, .kill, .logs:
                 do {
-                    return try await JobRequests(jobs: jobs, caller: caller).respond(to: request)
+                    return try await JobRouter(core: core, jobs: jobs, uid: caller?.uid, gid: caller?.gid).respond(to: request)
+                } catch let failure as Jobs.Supervisor.Failure {
+                    return Control.Response(error: failure.description)
+                } catch let failure as Failure {
+                    return Control.Response(error: failure.description)
                 } catch {
-                    return Control.Response(error: error.description)
+                    return Control.Response(error: "\(error)")
                 }
             case .nodes, .status:
                 break
-            }
-            guard let core = await slot.core else {
-                return Control.Response(error: "clusterd is starting: \(await slot.waitingFor)")
             }
             switch request.command {
             case .nodes:

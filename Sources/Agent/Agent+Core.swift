@@ -23,6 +23,7 @@ extension Agent {
         private var changedAt: [Wire.NodeID: Membership.Instant] = [:]
         private var lastStatus: [Wire.NodeID: Wire.MemberStatus] = [:]
         private let keyFingerprint: String
+        private let streamKeys: Wire.Keys
         private let startedAt: Membership.Instant
         private let logger: Logger
 
@@ -40,6 +41,7 @@ extension Agent {
             }
             self.settings = settings
             self.keyFingerprint = keys.fingerprint
+            self.streamKeys = keys
             self.state = Membership.State(
                 me: settings.nodeID, address: address, load: load, incarnation: 0, seed: seed,
                 configuration: settings.membership)
@@ -76,6 +78,40 @@ extension Agent {
         public func sampled(_ load: Wire.NodeLoad, now: Membership.Instant) -> [Outgoing] {
             guard LoadSampler.worthPublishing(load, over: state.load) else { return [] }
             return execute(state.handle(.localLoadChanged(load), now: now), now: now)
+        }
+
+        /// Counts a stream handshake that succeeded, or a stream refused for `reason`.
+        public func countStream(rejected reason: Wire.Stream.Failure?) {
+            if let reason {
+                counters.streamsRejected[Self.name(reason), default: 0] += 1
+            } else {
+                counters.streamsAccepted += 1
+            }
+        }
+
+        static func name(_ failure: Wire.Stream.Failure) -> String {
+            switch failure {
+            case .notAStream: "notAStream"
+            case .authenticationFailed: "authenticationFailed"
+            case .badFrame: "badFrame"
+            case .frameTooLarge: "frameTooLarge"
+            }
+        }
+
+        /// The cluster's keys, for streams.
+        public nonisolated var keys: Wire.Keys { streamKeys }
+
+        /// Live members by host name and by id, for routing requests to a node.
+        public func member(named name: String) -> Wire.MemberUpdate? {
+            let lowered = name.lowercased()
+            return state.view.map(\.update).first {
+                $0.status != .dead && ($0.load.hostname.lowercased() == lowered || $0.node.description == lowered)
+            }
+        }
+
+        /// Every live member but this node.
+        public func liveMembers() -> [Wire.MemberUpdate] {
+            state.view.map(\.update).filter { $0.status != .dead }
         }
 
         /// Counts datagrams the socket layer sent or failed to send.

@@ -8,7 +8,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CJobs
 import ClusterControl
 import Jobs
 
@@ -16,23 +15,25 @@ extension Agent {
     /// The control socket's job commands (`run`, `ps`, `kill`, `logs`) for one caller.
     struct JobRequests {
         let jobs: Jobs.Supervisor
-        /// The connecting process's credentials (SO_PEERCRED); nil if they could not be read.
-        let caller: cjobs_ucred?
+        /// The user asking (SO_PEERCRED on the control socket, or forwarded by another agent);
+        /// nil if the credentials could not be read.
+        let uid: UInt32?
+        let gid: UInt32?
 
         func respond(to request: Control.Request) async throws(Jobs.Supervisor.Failure) -> Control.Response {
             switch request.command {
             case .run:
                 guard let spec = request.run else { throw Jobs.Supervisor.Failure(description: "run: no command given") }
-                guard let caller else { throw Jobs.Supervisor.Failure(description: "cannot tell who is asking (no peer credentials on the control socket)") }
+                guard let uid, let gid else { throw Jobs.Supervisor.Failure(description: "cannot tell who is asking (no peer credentials on the control socket)") }
                 let record = try await jobs.start(
                     arguments: spec.arguments, workingDirectory: spec.workingDirectory, environment: spec.environment,
-                    uid: caller.uid, gid: caller.gid, stay: spec.stay)
+                    uid: uid, gid: gid, stay: spec.stay)
                 return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
             case .ps:
                 return Control.Response(jobs: await jobs.snapshots().map(Self.row))
             case .kill:
                 let id = try Self.jobID(request)
-                let record = try await jobs.kill(id, by: caller?.uid ?? UInt32.max)
+                let record = try await jobs.kill(id, by: uid ?? UInt32.max)
                 return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
             case .logs:
                 let id = try Self.jobID(request)

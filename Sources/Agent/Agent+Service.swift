@@ -68,6 +68,14 @@ extension Agent {
                     settings: settings, address: address, load: sampler.sample(), now: now(),
                     initialSequence: Self.wallClockMicroseconds(), seed: random.next(), logger: logger)
                 let udp = try await bindDatagramSocket(device: device)
+                let peers = try await PeerServer.bind(host: settings.listenHost, port: settings.port, logger: logger)
+                group.addTask {
+                    do {
+                        try await peers.serve(core: core, jobs: jobs)
+                    } catch is CancellationError {
+                        // Shutting down.
+                    }
+                }
                 await slot.set(core)
                 logger.info("clusterd \(Agent.version) node \(settings.nodeID) (\(settings.hostname)) listening on \(address), cluster '\(settings.clusterName)'")
                 try await run(udp: udp, core: core, sampler: sampler, jobs: jobs, now: now)

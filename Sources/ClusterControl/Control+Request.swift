@@ -24,12 +24,21 @@ extension Control {
         public var job: String?
         /// `logs`: bytes of stdout and stderr already read.
         public var offsets: LogOffsets?
+        /// `run`: the node to start the job on (host name or node id); nil: this node.
+        public var node: String?
+        /// `ps`: only this node's jobs, not the whole cluster's.
+        public var local: Bool?
 
-        public init(_ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil) {
+        public init(
+            _ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil,
+            node: String? = nil, local: Bool? = nil
+        ) {
             self.command = command
             self.run = run
             self.job = job
             self.offsets = offsets
+            self.node = node
+            self.local = local
         }
     }
 

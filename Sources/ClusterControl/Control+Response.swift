@@ -11,6 +11,9 @@ extension Control {
         public var logs: LogChunk?
         /// Why the request failed, as one sentence.
         public var error: String?
+        /// What went partly wrong in a request that still answered (a node that did not answer
+        /// `ps`).
+        public var warnings: [String]?
 
         public init(
             nodes: [Node]? = nil, status: Status? = nil, job: Job? = nil, jobs: [Job]? = nil,

@@ -60,12 +60,22 @@ extension Control {
         public var sendErrors: UInt64
         /// Dropped datagrams by reason (`authenticationFailed`, `replayed`, ...).
         public var rejected: [String: UInt64]
+        /// Agent-to-agent streams (TCP) whose handshake succeeded, both directions.
+        public var streamsAccepted: UInt64
+        /// Incoming streams refused by reason (`authenticationFailed`: no cluster key;
+        /// `notAStream`: something else connected; `badFrame`: tampered after the handshake).
+        public var streamsRejected: [String: UInt64]
 
-        public init(accepted: UInt64 = 0, sent: UInt64 = 0, sendErrors: UInt64 = 0, rejected: [String: UInt64] = [:]) {
+        public init(
+            accepted: UInt64 = 0, sent: UInt64 = 0, sendErrors: UInt64 = 0, rejected: [String: UInt64] = [:],
+            streamsAccepted: UInt64 = 0, streamsRejected: [String: UInt64] = [:]
+        ) {
             self.accepted = accepted
             self.sent = sent
             self.sendErrors = sendErrors
             self.rejected = rejected
+            self.streamsAccepted = streamsAccepted
+            self.streamsRejected = streamsRejected
         }
 
         /// All rejected datagrams.

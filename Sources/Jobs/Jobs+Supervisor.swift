@@ -144,6 +144,11 @@ extension Jobs {
             logger.info("job \(id) ended: \(record.state.name) \(record.state.code.map(String.init) ?? "")")
         }
 
+        /// Whether this node has (or had) job `id`.
+        public func knows(_ id: String) -> Bool {
+            records[id] != nil
+        }
+
         /// Every job, oldest first, with current usage for running ones.
         public func snapshots() -> [Snapshot] {
             checkAdopted()

@@ -49,6 +49,11 @@ enum Output {
         return "\(seconds)s"
     }
 
+    /// A line on stderr that does not stop the command.
+    static func warn(_ message: String) {
+        LogsCommand.write(Array("warning: \(message)\n".utf8), to: 2)
+    }
+
     static func printJSON<Value: Encodable>(_ value: Value) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -8,8 +8,15 @@ struct PsCommand: ParsableCommand {
 
     @OptionGroup var options: ControlOptions
 
+    @Flag(help: "Only this node's jobs (default: every live node's).")
+    var local = false
+
     func run() throws {
-        let jobs = try Request.send(.ps, options: options).jobs ?? []
+        let response = try Request.send(Control.Request(.ps, local: local), socket: options.socket)
+        for warning in response.warnings ?? [] {
+            Output.warn(warning)
+        }
+        let jobs = response.jobs ?? []
         if options.json {
             try Output.printJSON(jobs)
             return

@@ -18,6 +18,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: ControlOptions
 
+    @Option(help: "Start the job on this node (host name or node id) instead of here.")
+    var node: String?
+
     @Flag(help: "Never move this job to another node.")
     var stay = false
 
@@ -34,7 +37,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let spec = Control.RunSpec(
             arguments: command, workingDirectory: try Self.currentDirectory(), environment: Self.environment(), stay: stay)
-        let response = try Request.send(Control.Request(.run, run: spec), socket: options.socket)
+        let response = try Request.send(Control.Request(.run, run: spec, node: node), socket: options.socket)
         guard let job = response.job else { throw Failure(description: "clusterd gave no job for the run") }
         guard wait else {
             if options.json { try Output.printJSON(job) } else { print(job.id) }

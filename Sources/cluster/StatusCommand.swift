@@ -29,6 +29,11 @@ struct StatusCommand: ParsableCommand {
         for (reason, count) in counters.rejected.sorted(by: { $0.key < $1.key }) {
             counterRows.append(["  " + reason, String(count)])
         }
+        counterRows.append(["streams accepted", String(counters.streamsAccepted)])
+        counterRows.append(["streams rejected", String(counters.streamsRejected.values.reduce(0, +))])
+        for (reason, count) in counters.streamsRejected.sorted(by: { $0.key < $1.key }) {
+            counterRows.append(["  " + reason, String(count)])
+        }
         print(Output.table(counterRows), terminator: "")
     }
 }

@@ -1,0 +1,60 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ClusterControl
+import ClusterWire
+import NIOCore
+import NIOPosix
+
+extension Agent {
+    /// Asks another member's agent one request over a secure stream.
+    struct PeerClient: Sendable {
+        let keys: Wire.Keys
+        let me: Wire.NodeID
+        /// Connecting, the handshake and the answer together; a member that does not answer in
+        /// time is treated as unreachable for this request.
+        var timeout: Duration = .seconds(5)
+
+        func ask(_ member: Wire.MemberUpdate, _ forwarded: PeerRequest) async throws -> Control.Response {
+            let address = member.address
+            let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+            do {
+                channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(.seconds(2))
+                    .connect(host: address.host, port: Int(address.port)) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        }
+                    }
+            } catch {
+                throw Failure("cannot reach \(member.load.hostname) at \(address): \(error)")
+            }
+            let deadline = channel.channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+                channel.channel.close(promise: nil)
+            }
+            defer { deadline.cancel() }
+            let keys = keys
+            let me = me
+            do {
+                return try await channel.executeThenClose { inbound, outbound in
+                    let stream = SecureStream(inbound: inbound, outbound: outbound)
+                    let peer = try await stream.connect(as: Wire.Stream.Client(keys: keys, me: me))
+                    guard peer == member.node else {
+                        throw Failure("\(address) answered as node \(peer), not \(member.node)")
+                    }
+                    try await stream.send(Array(try JSONEncoder().encode(forwarded)))
+                    guard let payload = try await stream.receive() else {
+                        throw Failure("\(member.load.hostname) closed the stream without answering")
+                    }
+                    return try JSONDecoder().decode(Control.Response.self, from: Data(payload))
+                }
+            } catch let failure as Failure {
+                throw failure
+            } catch {
+                throw Failure("\(member.load.hostname) at \(address) did not answer: \(error)")
+            }
+        }
+    }
+}
