@@ -18,6 +18,7 @@
 //   NodeConfig     node configuration precedence and node identity (pure)
 //   ClusterControl the control-socket protocol and its client
 //   Jobs           migratable jobs on one node: PID namespaces, output files, reaping
+//   Migration      CRIU command lines, the migration protocol's messages, image directories
 //   Balancer       the load-balancing policy: where a job should run (pure)
 //   ClusterSimulator  a simulated cluster (1,000 nodes) running Membership and Balancer on a fake clock
 //   Agent          clusterd's I/O: UDP/multicast and control sockets (SwiftNIO), /proc, services
@@ -68,12 +69,13 @@ let package = Package(
         .target(name: "NodeConfig"),
         .target(name: "ClusterControl"),
         .target(name: "Balancer"),
+        .target(name: "Migration"),
         // prctl (variadic) and posix_spawn_file_actions_addchdir_np (_GNU_SOURCE) for Jobs.
         .target(name: "CJobs"),
         .target(name: "Jobs", dependencies: ["CJobs", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClusterSimulator", dependencies: ["Balancer", "Membership", "ClusterWire"]),
         .target(name: "Agent", dependencies: [
-            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs",
+            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,7 +122,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
-            "Balancer", "ClusterSimulator", "Jobs",
+            "Balancer", "ClusterSimulator", "Jobs", "Migration",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",

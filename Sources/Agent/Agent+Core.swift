@@ -109,6 +109,11 @@ extension Agent {
             }
         }
 
+        /// A member's status as this node sees it; nil if unknown.
+        public func memberStatus(_ id: Wire.NodeID) -> Wire.MemberStatus? {
+            state.members[id]?.status
+        }
+
         /// Every live member but this node.
         public func liveMembers() -> [Wire.MemberUpdate] {
             state.view.map(\.update).filter { $0.status != .dead }

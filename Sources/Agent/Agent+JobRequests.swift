@@ -43,8 +43,8 @@ extension Agent {
                     stdout: offsets.stdout + UInt64(piece.stdout.count), stderr: offsets.stderr + UInt64(piece.stderr.count))
                 return Control.Response(logs: Control.LogChunk(
                     stdout: Data(piece.stdout), stderr: Data(piece.stderr), next: next, job: Self.row(piece.job)))
-            case .nodes, .status:
-                throw Jobs.Supervisor.Failure(description: "not a job command")
+            case .nodes, .status, .migrate:
+                throw Jobs.Supervisor.Failure(description: "not a request JobRequests answers")
             }
         }
 

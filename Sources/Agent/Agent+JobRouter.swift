@@ -1,6 +1,7 @@
 import ClusterControl
 import ClusterWire
 import Jobs
+import Logging
 
 extension Agent {
     /// Sends each job request from the control socket to the node it concerns: `run --node`
@@ -12,6 +13,9 @@ extension Agent {
         let jobs: Jobs.Supervisor
         let uid: UInt32?
         let gid: UInt32?
+        /// A request another agent forwarded: answered here, never forwarded again.
+        var forwarded = false
+        var logger: Logger
 
         var local: JobRequests { JobRequests(jobs: jobs, uid: uid, gid: gid) }
         var client: PeerClient { PeerClient(keys: core.keys, me: core.settings.nodeID) }
@@ -19,14 +23,16 @@ extension Agent {
         func respond(to request: Control.Request) async throws -> Control.Response {
             switch request.command {
             case .run:
-                guard let node = request.node, !isMe(node) else { return try await local.respond(to: request) }
+                guard !forwarded, let node = request.node, !isMe(node) else { return try await local.respond(to: request) }
                 guard let member = await core.member(named: node) else {
                     throw Failure("no live node \(node) in the cluster; `cluster nodes` lists them")
                 }
                 return try await forward(request, to: member)
             case .ps:
                 var response = try await local.respond(to: request)
-                if request.local == true { return response }
+                // A job that moved away is listed by the node it moved to.
+                response.jobs = response.jobs?.filter { $0.state != "moved" }
+                if forwarded || request.local == true { return response }
                 let members = await core.liveMembers()
                 let answers = await ask(members, request)
                 for (member, answer) in answers {
@@ -39,16 +45,59 @@ extension Agent {
                 }
                 return response
             case .kill, .logs:
-                if let id = request.job, await jobs.knows(id) {
+                if let id = request.job, await jobs.location(id) == .here || forwarded {
                     return try await local.respond(to: request)
+                }
+                if let id = request.job, case .movedTo(let node) = await jobs.location(id), let member = await core.member(named: node) {
+                    return try await forward(request, to: member)
                 }
                 // Not ours: whichever live member knows the job answers.
                 for (_, answer) in await ask(await core.liveMembers(), request) {
                     if case .success(let theirs) = answer, theirs.error == nil { return theirs }
                 }
                 return try await local.respond(to: request)
+            case .migrate:
+                return try await migrate(request)
             case .nodes, .status:
                 throw Failure("not a job command")
+            }
+        }
+
+        /// Moves a job from this node, or asks the node that runs it to.
+        func migrate(_ request: Control.Request) async throws -> Control.Response {
+            let id = try JobRequests.jobID(request)
+            guard var target = request.node, !target.isEmpty else { throw Failure("migrate: no destination node given") }
+            switch await jobs.location(id) {
+            case .here:
+                let snapshot = try await jobs.snapshot(id)
+                guard uid == 0 || uid == snapshot.record.uid else {
+                    throw Failure("job \(id) belongs to \(snapshot.record.owner); only they or root can move it")
+                }
+                if target == "home" { target = snapshot.record.homeNode }
+                guard !isMe(target) else { throw Failure("job \(id) already runs on \(core.settings.hostname)") }
+                guard let member = await core.member(named: target) else {
+                    throw Failure("no live node \(target) in the cluster; `cluster nodes` lists them")
+                }
+                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger)
+                    .migrate(id, to: member, precopy: request.noPrecopy != true)
+                let report = Control.MigrationReport(
+                    job: id, from: core.settings.hostname, to: member.load.hostname, precopyRounds: outcome.rounds,
+                    frozenSeconds: outcome.frozenSeconds, totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent)
+                return Control.Response(migration: report)
+            case .movedTo(let node) where !forwarded:
+                guard let member = await core.member(named: node) else { throw Failure("job \(id) moved to \(node), which is not alive") }
+                return try await forward(request, to: member)
+            case .movedTo(let node):
+                throw Failure("job \(id) moved on to \(node)")
+            case .unknown:
+                guard !forwarded else { throw Failure("no job \(id) on \(core.settings.hostname)") }
+                for (_, answer) in await ask(await core.liveMembers(), Control.Request(.ps)) {
+                    if case .success(let theirs) = answer, let job = theirs.jobs?.first(where: { $0.id == id && $0.state == "running" }),
+                       let member = await core.member(named: job.currentNode) {
+                        return try await forward(request, to: member)
+                    }
+                }
+                throw Failure("no running job \(id) in the cluster; `cluster ps` lists the jobs")
             }
         }
 

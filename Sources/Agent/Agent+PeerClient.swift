@@ -44,7 +44,7 @@ extension Agent {
                     guard peer == member.node else {
                         throw Failure("\(address) answered as node \(peer), not \(member.node)")
                     }
-                    try await stream.send(Array(try JSONEncoder().encode(forwarded)))
+                    try await stream.send(Array(try JSONEncoder().encode(PeerFrame(request: forwarded))))
                     guard let payload = try await stream.receive() else {
                         throw Failure("\(member.load.hostname) closed the stream without answering")
                     }

@@ -7,6 +7,7 @@ import ClusterControl
 import ClusterWire
 import Jobs
 import Logging
+import Migration
 import NIOCore
 import NIOPosix
 
@@ -64,12 +65,20 @@ extension Agent {
                     }
                     await core.countStream(rejected: nil)
                     guard let payload = try await stream.receive(),
-                          let forwarded = try? JSONDecoder().decode(PeerRequest.self, from: Data(payload)) else { return }
+                          let frame = try? JSONDecoder().decode(PeerFrame.self, from: Data(payload)) else { return }
+                    if frame.migration == true {
+                        guard let first = try await stream.receive(),
+                              let message = try? JSONDecoder().decode(Migration.Message.self, from: Data(first)) else { return }
+                        try await Migrator(core: core, jobs: jobs, logger: logger).receive(stream, first: message, from: peer)
+                        return
+                    }
+                    guard let forwarded = frame.request else { return }
                     logger.debug("\(forwarded.request.command.rawValue) from \(peer) for uid \(forwarded.uid)")
                     let response: Control.Response
                     do {
-                        response = try await JobRequests(jobs: jobs, uid: forwarded.uid, gid: forwarded.gid)
-                            .respond(to: forwarded.request)
+                        response = try await JobRouter(
+                            core: core, jobs: jobs, uid: forwarded.uid, gid: forwarded.gid, forwarded: true, logger: logger
+                        ).respond(to: forwarded.request)
                     } catch {
                         response = Control.Response(error: String(describing: error))
                     }

@@ -43,10 +43,9 @@ extension Agent {
             } catch {
                 throw Failure(error.description)
             }
-            // Every child of the agent (jobs' `unshare`, later CRIU's restored trees) is reaped here.
-            _ = Jobs.Reaper { pid, exit in
-                Task { await jobs.reaped(pid, exit) }
-            }
+            // Every child of the agent (jobs' `unshare`, criu, trees criu restored) is reaped by
+            // one thread from now on.
+            _ = Jobs.Reaper.shared
             let control = try await ControlServer.bind(path: settings.controlSocket, group: settings.controlGroup, logger: logger)
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {

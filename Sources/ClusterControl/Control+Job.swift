@@ -77,3 +77,30 @@ extension Control {
         }
     }
 }
+
+extension Control {
+    /// What one migration took (`cluster migrate`, the benchmarks).
+    public struct MigrationReport: Codable, Sendable, Equatable {
+        public var job: String
+        public var from: String
+        public var to: String
+        /// Bytes of memory pages each pre-copy round copied while the job ran.
+        public var precopyRounds: [UInt64]
+        /// From the start of the final dump to the destination's confirmation: the job ran
+        /// nowhere during this time.
+        public var frozenSeconds: Double
+        public var totalSeconds: Double
+        /// Image and file bytes sent.
+        public var bytes: UInt64
+
+        public init(job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, totalSeconds: Double, bytes: UInt64) {
+            self.job = job
+            self.from = from
+            self.to = to
+            self.precopyRounds = precopyRounds
+            self.frozenSeconds = frozenSeconds
+            self.totalSeconds = totalSeconds
+            self.bytes = bytes
+        }
+    }
+}

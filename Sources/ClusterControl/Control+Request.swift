@@ -15,24 +15,31 @@ extension Control {
             case kill
             /// Output of ``Request/job`` from ``Request/offsets`` on (``Control/Response/logs``).
             case logs
+            /// Move ``Request/job`` to ``Request/node`` (`home`: its home node) with its state
+            /// (``Control/Response/migration``).
+            case migrate
         }
 
         public var command: Command
         /// `run`: what to start.
         public var run: RunSpec?
-        /// `kill`, `logs`: the job id.
+        /// `kill`, `logs`, `migrate`: the job id.
         public var job: String?
         /// `logs`: bytes of stdout and stderr already read.
         public var offsets: LogOffsets?
         /// `run`: the node to start the job on (host name or node id); nil: this node.
+        /// `migrate`: the node to move it to, or `home`.
         public var node: String?
         /// `ps`: only this node's jobs, not the whole cluster's.
         public var local: Bool?
+        /// `migrate`: skip pre-copy (dump once, frozen all along; for benchmarks).
+        public var noPrecopy: Bool?
 
         public init(
             _ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil,
-            node: String? = nil, local: Bool? = nil
+            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil
         ) {
+            self.noPrecopy = noPrecopy
             self.command = command
             self.run = run
             self.job = job

@@ -9,6 +9,8 @@ extension Control {
         public var jobs: [Job]?
         /// `logs`: the next piece of output.
         public var logs: LogChunk?
+        /// `migrate`: what the move took.
+        public var migration: MigrationReport?
         /// Why the request failed, as one sentence.
         public var error: String?
         /// What went partly wrong in a request that still answered (a node that did not answer
@@ -17,8 +19,9 @@ extension Control {
 
         public init(
             nodes: [Node]? = nil, status: Status? = nil, job: Job? = nil, jobs: [Job]? = nil,
-            logs: LogChunk? = nil, error: String? = nil
+            logs: LogChunk? = nil, migration: MigrationReport? = nil, error: String? = nil
         ) {
+            self.migration = migration
             self.nodes = nodes
             self.status = status
             self.job = job

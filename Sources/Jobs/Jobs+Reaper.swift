@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Synchronization
 
 extension Jobs {
     /// How a child ended.
@@ -19,35 +20,59 @@ extension Jobs {
     }
 
     /// Collects every child of the agent as it ends, on one dedicated thread, and hands each
-    /// exit to `handler`. The agent makes itself a child subreaper, so processes restored by
-    /// CRIU (whose parent, criu, exits) become its children too and are reaped here.
+    /// exit to whoever waits for that pid (``exit(of:)``). The agent makes itself a child
+    /// subreaper, so processes restored by CRIU (whose parent, criu, exits) become its children
+    /// too and are reaped here. One reaper per process: `waitpid(-1)` would otherwise steal
+    /// other waiters' children.
     public final class Reaper: Sendable {
-        let handler: @Sendable (pid_t, Exit) -> Void
+        public static let shared = Reaper()
 
-        /// Makes the calling process a subreaper and starts the reaping thread.
-        public init(handler: @escaping @Sendable (pid_t, Exit) -> Void) {
-            self.handler = handler
+        private struct Table {
+            var waiters: [pid_t: CheckedContinuation<Exit, Never>] = [:]
+            /// Exits nobody waited for yet (a child that ended before its spawner asked).
+            var unclaimed: [pid_t: Exit] = [:]
+        }
+
+        private let table = Mutex(Table())
+
+        private init() {
             _ = cjobs_set_child_subreaper()
-            let box = Unmanaged.passRetained(self)
             var thread = pthread_t()
-            pthread_create(&thread, nil, { argument in
-                guard let argument else { return nil }
-                let reaper = Unmanaged<Reaper>.fromOpaque(argument).takeRetainedValue()
-                reaper.loop()
+            pthread_create(&thread, nil, { _ in
+                Reaper.shared.loop()
                 return nil
-            }, box.toOpaque())
+            }, nil)
             pthread_detach(thread)
+        }
+
+        /// Waits until child `pid` ends.
+        public func exit(of pid: pid_t) async -> Exit {
+            await withCheckedContinuation { continuation in
+                let done: Exit? = table.withLock { table in
+                    if let exit = table.unclaimed.removeValue(forKey: pid) { return exit }
+                    table.waiters[pid] = continuation
+                    return nil
+                }
+                if let done { continuation.resume(returning: done) }
+            }
         }
 
         private func loop() {
             while true {
                 var status: Int32 = 0
                 let pid = waitpid(-1, &status, 0)
-                if pid > 0 {
-                    handler(pid, Exit(status: status))
-                } else if errno == ECHILD {
-                    usleep(50_000)
+                guard pid > 0 else {
+                    if errno == ECHILD { usleep(20_000) }
+                    continue
                 }
+                let exit = Exit(status: status)
+                let waiter: CheckedContinuation<Exit, Never>? = table.withLock { table in
+                    if let waiter = table.waiters.removeValue(forKey: pid) { return waiter }
+                    table.unclaimed[pid] = exit
+                    if table.unclaimed.count > 4096 { table.unclaimed.removeAll() }
+                    return nil
+                }
+                waiter?.resume(returning: exit)
             }
         }
     }

@@ -11,6 +11,8 @@ extension Jobs {
             case killed(Int32)
             /// Could not be started; the sentence says why.
             case failed(String)
+            /// Migrated to this node; the record there is the live one.
+            case moved(String)
 
             public var name: String {
                 switch self {
@@ -18,13 +20,14 @@ extension Jobs {
                 case .exited: "exited"
                 case .killed: "killed"
                 case .failed: "failed"
+                case .moved: "moved"
                 }
             }
 
             public var code: Int32? {
                 switch self {
                 case .exited(let code), .killed(let code): code
-                case .running, .failed: nil
+                case .running, .failed, .moved: nil
                 }
             }
         }

@@ -31,7 +31,7 @@ extension Jobs {
             }
         }
 
-        public let layout: Layout
+        public nonisolated let layout: Layout
         let nodeID: UInt64
         let hostname: String
         let launcher: Launcher
@@ -113,6 +113,10 @@ extension Jobs {
             }
             wrapperPID[wrapper] = id
             records[id] = record
+            Task { [self] in
+                let exit = await Reaper.shared.exit(of: wrapper)
+                await self.reaped(wrapper, exit)
+            }
             if let pid = Launcher.namespaceInit(of: wrapper) {
                 initPID[id] = pid
                 record.hostPID = pid
@@ -126,13 +130,123 @@ extension Jobs {
             return records[id] ?? record
         }
 
-        /// A child ended (from the ``Reaper``).
-        public func reaped(_ pid: pid_t, _ exit: Exit) {
+        /// A job's process ended (from the ``Reaper``).
+        func reaped(_ pid: pid_t, _ exit: Exit) {
             guard let id = wrapperPID.removeValue(forKey: pid), var record = records[id] else { return }
+            if case .moved = record.state { return }
             initPID[id] = nil
             if killed.remove(id) != nil {
                 record.state = .killed(SIGKILL)
             } else if record.state == .running {
+                switch exit {
+                case .exited(let code): record.state = .exited(code)
+                case .signaled(let signal): record.state = .killed(signal)
+                }
+            }
+            record.endedAt = UInt64(time(nil))
+            records[id] = record
+            try? write(record)
+            logger.info("job \(id) ended: \(record.state.name) \(record.state.code.map(String.init) ?? "")")
+        }
+
+        /// Jobs being migrated away: not killable, not offered twice.
+        private var migrating: Set<String> = []
+
+        /// Where a job is, as far as this node knows.
+        public enum Location: Sendable, Equatable {
+            case here
+            case movedTo(String)
+            case unknown
+        }
+
+        public func location(_ id: String) -> Location {
+            guard let record = records[id] else { return .unknown }
+            if case .moved(let node) = record.state { return .movedTo(node) }
+            return .here
+        }
+
+        /// Marks running job `id` as migrating; returns its record and the namespace init's pid.
+        public func beginMigration(_ id: String) throws(Failure) -> (Record, pid_t) {
+            guard let record = records[id] else { throw unknown(id) }
+            guard record.state == .running, let pid = initPID[id] else {
+                throw Failure(description: "job \(id) is not running here (\(record.state.name))")
+            }
+            guard !migrating.contains(id) else { throw Failure(description: "job \(id) is already migrating") }
+            migrating.insert(id)
+            return (record, pid)
+        }
+
+        public func isMigrating(_ id: String) -> Bool { migrating.contains(id) }
+
+        public func endMigration(_ id: String) { migrating.remove(id) }
+
+        /// A failed migration: SIGCONT to every process of the job (the final dump left them
+        /// stopped), and it runs on here.
+        public func resume(_ id: String) {
+            migrating.remove(id)
+            guard let pid = initPID[id] else { return }
+            for member in Usage.processes(sharingNamespaceOf: pid) { _ = Glibc.kill(member, SIGCONT) }
+            logger.info("job \(id) resumed on this node")
+        }
+
+        /// The destination confirmed: the stopped copy here is killed and the record says
+        /// where the job went (`moved`, the destination's record, when known).
+        public func finishMigration(_ id: String, movedTo moved: Record?) {
+            migrating.remove(id)
+            guard var record = records[id] else { return }
+            let destination = moved?.currentNode ?? "another node"
+            record.state = .moved(destination)
+            if let moved { record.migrations = moved.migrations; record.currentNode = moved.currentNode }
+            record.endedAt = UInt64(time(nil))
+            records[id] = record
+            try? write(record)
+            if let pid = initPID.removeValue(forKey: id) { _ = Glibc.kill(pid, SIGKILL) }
+            Self.removeOutput(id, layout: layout)
+        }
+
+        /// A job restored here by CRIU (stopped until ``continueRestored(_:pid:)``): its
+        /// record, arrived with it, is now this node's, and its init is this agent's child
+        /// (the agent is a subreaper), so its exit status is reaped here.
+        public func adoptRestored(_ record: Record, pid: pid_t) {
+            var record = record
+            record.state = .running
+            record.hostPID = pid
+            record.hostPIDStart = Self.startTicks(pid)
+            records[record.id] = record
+            initPID[record.id] = pid
+            try? write(record)
+            let id = record.id
+            Task { [self] in
+                let exit = await Reaper.shared.exit(of: pid)
+                await self.restoredEnded(id, exit)
+            }
+        }
+
+        public func continueRestored(_ id: String, pid: pid_t) {
+            for member in Usage.processes(sharingNamespaceOf: pid) { _ = Glibc.kill(member, SIGCONT) }
+            logger.info("job \(id) runs here now (pid \(pid))")
+        }
+
+        public func discardRestored(_ id: String, pid: pid_t) {
+            _ = Glibc.kill(pid, SIGKILL)
+            records[id] = nil
+            initPID[id] = nil
+        }
+
+        public func isRunningHere(_ id: String) -> Bool {
+            records[id]?.state == .running && initPID[id] != nil
+        }
+
+        public func usage(_ id: String) -> Usage {
+            initPID[id].flatMap { Usage.read(initPID: $0) } ?? Usage()
+        }
+
+        private func restoredEnded(_ id: String, _ exit: Exit) {
+            guard var record = records[id], record.state == .running else { return }
+            initPID[id] = nil
+            if killed.remove(id) != nil {
+                record.state = .killed(SIGKILL)
+            } else {
                 switch exit {
                 case .exited(let code): record.state = .exited(code)
                 case .signaled(let signal): record.state = .killed(signal)
@@ -208,6 +322,9 @@ extension Jobs {
             guard record.state == .running, let pid = initPID[id] else {
                 throw Failure(description: "job \(id) is not running (\(record.state.name))")
             }
+            guard !migrating.contains(id) else {
+                throw Failure(description: "job \(id) is migrating; kill it when it has arrived")
+            }
             killed.insert(id)
             guard Glibc.kill(pid, SIGKILL) == 0 else {
                 killed.remove(id)
@@ -249,6 +366,12 @@ extension Jobs {
             var buffer = [UInt8](repeating: 0, count: limit)
             let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, limit, off_t(offset)) }
             return count > 0 ? Array(buffer[0..<count]) : []
+        }
+
+        /// The output files of a job that moved away (they travelled with it).
+        static func removeOutput(_ id: String, layout: Layout) {
+            unlink(layout.stdout(id))
+            unlink(layout.stderr(id))
         }
 
         /// The last pid in NSpid: the process's pid in its own (innermost) namespace.

@@ -35,6 +35,12 @@ extension Jobs {
             return usage
         }
 
+        /// Every process in `pid`'s PID namespace (host pids).
+        public static func processes(sharingNamespaceOf pid: pid_t, procRoot: String = "/proc") -> [pid_t] {
+            guard let namespace = ProcFiles.link("\(procRoot)/\(pid)/ns/pid") else { return [] }
+            return processIDs(procRoot: procRoot).filter { ProcFiles.link("\(procRoot)/\($0)/ns/pid") == namespace }
+        }
+
         static func processIDs(procRoot: String) -> [pid_t] {
             guard let directory = opendir(procRoot) else { return [] }
             defer { closedir(directory) }

@@ -49,6 +49,11 @@ enum Output {
         return "\(seconds)s"
     }
 
+    /// Bytes in the largest binary unit that keeps the number at or above 1.
+    static func bytes(_ value: UInt64) -> String {
+        kibibytes(value / 1024)
+    }
+
     /// A line on stderr that does not stop the command.
     static func warn(_ message: String) {
         LogsCommand.write(Array("warning: \(message)\n".utf8), to: 2)

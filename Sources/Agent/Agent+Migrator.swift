@@ -1,0 +1,345 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ClusterControl
+import ClusterWire
+import Jobs
+import Logging
+import Migration
+import NIOCore
+import NIOPosix
+
+extension Agent {
+    /// Moves jobs between this node and others with CRIU (Docs/migration.md): the source side
+    /// (``migrate(_:to:)``) and the destination side (``receive(_:first:)``), speaking
+    /// ``Migration/Message`` over one secure stream.
+    struct Migrator: Sendable {
+        let core: Core
+        let jobs: Jobs.Supervisor
+        let logger: Logger
+        let criu = Migration.CRIU()
+        /// Where image directories are written (tmpfs: images are memory).
+        var workRoot = "/run/clusterd/migrations"
+        /// Pre-copy stops after this many rounds, or when a round copies less than
+        /// ``smallRound`` bytes, or when it copies no less than ``shrinkFactor`` of the last.
+        var maxRounds = 5
+        var smallRound: UInt64 = 8 << 20
+        var shrinkFactor = 0.8
+        /// Size of the raw frames a file travels in.
+        static let chunk = 1 << 20
+
+        /// What a finished migration measured, for `cluster migrate` and the benchmarks.
+        struct Outcome: Sendable {
+            var rounds: [UInt64] = []
+            var frozenSeconds = 0.0
+            var totalSeconds = 0.0
+            var bytesSent: UInt64 = 0
+        }
+
+        // MARK: Source
+
+        /// Moves running job `id` to `member`. On any failure before the destination confirms,
+        /// the job is resumed here and the error thrown.
+        func migrate(_ id: String, to member: Wire.MemberUpdate, precopy: Bool = true) async throws -> Outcome {
+            let clock = ContinuousClock()
+            let started = clock.now
+            let (record, pid) = try await jobs.beginMigration(id)
+            let work = workRoot + "/\(id)-out"
+            Migration.remove(work)
+            guard Migration.makeDirectories(work) else {
+                await jobs.endMigration(id)
+                throw Failure("cannot create \(work)")
+            }
+            defer { Migration.remove(work) }
+            var outcome = Outcome()
+            var frozen = false
+            do {
+                try await withStream(to: member) { stream in
+                    // Offer, with this CPU's description for the destination to check.
+                    _ = try await runCRIU(criu.cpuinfoDump(directory: work), in: work, log: "cpuinfo-dump.log")
+                    let cpuinfo = try Data(contentsOf: URL(fileURLWithPath: work + "/cpuinfo.img"))
+                    let usage = await jobs.usage(id)
+                    try await send(.offer(job: id, record: try JSONEncoder().encode(record), memoryKiB: usage.memoryKiB, cpuinfo: cpuinfo), on: stream)
+                    switch try await receive(on: stream) {
+                    case .accept: break
+                    case .refuse(let reason): throw Failure("\(member.load.hostname) refused job \(id): \(reason)")
+                    default: throw Failure("\(member.load.hostname) answered the offer out of turn")
+                    }
+                    // Pre-copy rounds while the job runs.
+                    var round = 0
+                    var last: UInt64 = .max
+                    while precopy && round < maxRounds {
+                        round += 1
+                        let directory = work + "/\(round)"
+                        _ = Migration.makeDirectories(directory)
+                        _ = try await runCRIU(
+                            criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
+                            in: directory, log: "pre-dump.log")
+                        let bytes = Migration.pageBytes(in: directory)
+                        outcome.rounds.append(bytes)
+                        outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
+                        if bytes < smallRound || Double(bytes) >= Double(last) * shrinkFactor { break }
+                        last = bytes
+                    }
+                    // Freeze: the final dump leaves the tree stopped.
+                    round += 1
+                    let directory = work + "/\(round)"
+                    _ = Migration.makeDirectories(directory)
+                    let freeze = clock.now
+                    frozen = true
+                    _ = try await runCRIU(
+                        criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
+                        in: directory, log: "dump.log")
+                    outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
+                    // The job's own directory, as it is now that the job is frozen.
+                    outcome.bytesSent += try await sendDirectory(jobs.layout.directory(id), round: 0, on: stream)
+                    var moved = record
+                    moved.currentNode = member.load.hostname
+                    moved.migrations.append(.init(from: record.currentNode, to: member.load.hostname, at: UInt64(time(nil))))
+                    try await send(.restore(round: round, record: try JSONEncoder().encode(moved)), on: stream)
+                    switch try await receive(on: stream) {
+                    case .restored:
+                        break
+                    case .failed(let reason):
+                        throw Failure("restoring job \(id) on \(member.load.hostname) failed: \(reason)")
+                    default:
+                        throw Failure("\(member.load.hostname) answered the restore out of turn")
+                    }
+                    // The destination holds a stopped copy: ours goes, then theirs runs.
+                    await jobs.finishMigration(id, movedTo: moved)
+                    outcome.frozenSeconds = (clock.now - freeze).seconds
+                    try await send(.commit, on: stream)
+                    _ = try? await receive(on: stream)
+                }
+            } catch {
+                if await jobs.isMigrating(id) {
+                    if frozen, try await destinationRuns(id, member: member) {
+                        // The confirmation was lost, but the destination runs the job.
+                        await jobs.finishMigration(id, movedTo: nil)
+                        logger.warning("job \(id): the confirmation from \(member.load.hostname) was lost, but it runs the job there")
+                    } else {
+                        await jobs.resume(id)
+                        logger.warning("job \(id) stays on this node: \(error)")
+                        throw error
+                    }
+                }
+            }
+            outcome.totalSeconds = (clock.now - started).seconds
+            logger.info("job \(id) moved to \(member.load.hostname): \(outcome.rounds.count) pre-copy rounds, frozen \(outcome.frozenSeconds) s, total \(outcome.totalSeconds) s")
+            return outcome
+        }
+
+        /// After losing the stream in the frozen phase: asks the destination whether it runs
+        /// the job, until it answers or the cluster declares it dead (then it does not).
+        func destinationRuns(_ id: String, member: Wire.MemberUpdate) async throws -> Bool {
+            for _ in 0..<120 {
+                if let current = await core.memberStatus(member.node), current == .dead { return false }
+                if let running = try? await withStream(to: member, { stream -> Bool in
+                    try await send(.query(job: id), on: stream)
+                    guard case .state(let running) = try await receive(on: stream) else { return false }
+                    return running
+                }) {
+                    return running
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            return false
+        }
+
+        // MARK: Destination
+
+        /// Answers a migration stream whose first message was `first`.
+        func receive(_ stream: SecureStream, first: Migration.Message, from peer: Wire.NodeID) async throws {
+            if case .query(let id) = first {
+                try await send(.state(running: await jobs.isRunningHere(id)), on: stream)
+                return
+            }
+            guard case .offer(let id, _, _, let cpuinfo) = first else { throw Failure("a migration must begin with an offer") }
+            let work = workRoot + "/\(id)-in"
+            Migration.remove(work)
+            guard Migration.makeDirectories(work) else {
+                try await send(.refuse("cannot create \(work)"), on: stream)
+                return
+            }
+            defer { Migration.remove(work) }
+            try cpuinfo.write(to: URL(fileURLWithPath: work + "/cpuinfo.img"))
+            do {
+                _ = try await runCRIU(criu.cpuinfoCheck(directory: work), in: work, log: "cpuinfo-check.log")
+            } catch {
+                try await send(.refuse("this CPU cannot run what the source's CPU dumped: \(error)"), on: stream)
+                return
+            }
+            try await send(.accept, on: stream)
+            var restoredPID: Int32?
+            do {
+                while true {
+                    let message = try await receive(on: stream)
+                    switch message {
+                    case .file(let round, let path, let size, let mode, let link):
+                        let directory = round == 0 ? jobs.layout.directory(id) : work + "/\(round)"
+                        try await receiveFile(directory: directory, path: path, size: size, mode: mode, link: link, on: stream)
+                    case .restore(let round, let recordData):
+                        let record = try JSONDecoder().decode(Jobs.Record.self, from: recordData)
+                        let directory = work + "/\(round)"
+                        let pidFile = work + "/restored.pid"
+                        do {
+                            _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile), in: directory, log: "restore.log")
+                        } catch {
+                            try await send(.failed("\(error)"), on: stream)
+                            return
+                        }
+                        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                              let pid = Int32(text.filter { $0.isNumber }) else {
+                            try await send(.failed("criu restore wrote no pid"), on: stream)
+                            return
+                        }
+                        restoredPID = pid
+                        await jobs.adoptRestored(record, pid: pid)
+                        try await send(.restored(pid: pid), on: stream)
+                    case .commit:
+                        if let pid = restoredPID { await jobs.continueRestored(id, pid: pid) }
+                        try? await send(.done, on: stream)
+                        return
+                    case .abort:
+                        if let pid = restoredPID { await jobs.discardRestored(id, pid: pid) }
+                        return
+                    default:
+                        throw Failure("unexpected \(message) during a migration")
+                    }
+                }
+            } catch {
+                // Lost the source. Restored and waiting: the source saw `restored` and dropped
+                // its copy, or it will ask (query) and learn that we run it. Either way we run.
+                if let pid = restoredPID {
+                    logger.warning("job \(id): lost the source after restoring; running it here")
+                    await jobs.continueRestored(id, pid: pid)
+                } else {
+                    Migration.remove(jobs.layout.directory(id))
+                }
+                throw error
+            }
+        }
+
+        // MARK: Plumbing
+
+        func withStream<T: Sendable>(to member: Wire.MemberUpdate, _ body: (SecureStream) async throws -> T) async throws -> T {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(2))
+                .connect(host: member.address.host, port: Int(member.address.port)) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let keys = core.keys
+            let me = core.settings.nodeID
+            return try await channel.executeThenClose { inbound, outbound in
+                let stream = SecureStream(inbound: inbound, outbound: outbound)
+                let peer = try await stream.connect(as: Wire.Stream.Client(keys: keys, me: me))
+                guard peer == member.node else { throw Failure("\(member.address) answered as \(peer), not \(member.node)") }
+                try await stream.send(Array(try JSONEncoder().encode(PeerFrame.migrationStart)))
+                return try await body(stream)
+            }
+        }
+
+        func send(_ message: Migration.Message, on stream: SecureStream) async throws {
+            try await stream.send(Array(try JSONEncoder().encode(message)))
+        }
+
+        func receive(on stream: SecureStream) async throws -> Migration.Message {
+            guard let payload = try await stream.receive() else { throw Failure("the other node closed the migration stream") }
+            return try JSONDecoder().decode(Migration.Message.self, from: Data(payload))
+        }
+
+        /// Sends every file of `directory` as round `round`; returns the bytes sent.
+        func sendDirectory(_ directory: String, round: Int, on stream: SecureStream) async throws -> UInt64 {
+            var total: UInt64 = 0
+            for entry in Migration.entries(of: directory) where !entry.path.hasSuffix(".log") {
+                try await send(.file(round: round, path: entry.path, size: entry.size, mode: entry.mode, link: entry.link), on: stream)
+                guard entry.link == nil else { continue }
+                let descriptor = open(directory + "/" + entry.path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { throw Failure("cannot read \(directory)/\(entry.path)") }
+                defer { close(descriptor) }
+                var remaining = entry.size
+                var buffer = [UInt8](repeating: 0, count: Self.chunk)
+                while remaining > 0 {
+                    let want = Int(min(UInt64(Self.chunk), remaining))
+                    let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, want) }
+                    guard got > 0 else { throw Failure("\(directory)/\(entry.path) shrank while being sent") }
+                    try await stream.send(Array(buffer[0..<got]))
+                    remaining -= UInt64(got)
+                }
+                total += entry.size
+            }
+            return total
+        }
+
+        func receiveFile(directory: String, path: String, size: UInt64, mode: UInt32, link: String?, on stream: SecureStream) async throws {
+            guard !path.contains("/"), !path.hasPrefix(".") else { throw Failure("refusing file name \(path)") }
+            _ = Migration.makeDirectories(directory)
+            let target = directory + "/" + path
+            unlink(target)
+            if let link {
+                guard symlink(link, target) == 0 else { throw Failure("cannot link \(target)") }
+                return
+            }
+            let descriptor = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+            guard descriptor >= 0 else { throw Failure("cannot write \(target)") }
+            defer { close(descriptor) }
+            var remaining = size
+            while remaining > 0 {
+                guard let bytes = try await stream.receive() else { throw Failure("the stream ended inside \(path)") }
+                guard UInt64(bytes.count) <= remaining else { throw Failure("\(path) is longer than announced") }
+                let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                guard written == bytes.count else { throw Failure("cannot write \(target): disk full?") }
+                remaining -= UInt64(bytes.count)
+            }
+        }
+
+        /// Runs criu; on failure the error carries the last lines of its log.
+        func runCRIU(_ arguments: [String], in directory: String, log: String) async throws -> Jobs.Exit {
+            let exit: Jobs.Exit
+            do {
+                exit = try await Jobs.Command.run(arguments, log: directory + "/criu-output.log", directory: directory)
+            } catch {
+                throw Failure(error.description)
+            }
+            guard exit == .exited(0) else {
+                let text = (try? String(contentsOfFile: directory + "/" + log, encoding: .utf8)) ?? ""
+                let errors = text.split(separator: "\n").filter { $0.contains("Error") }.suffix(3).joined(separator: " | ")
+                throw Failure("criu \(arguments[1]) failed (\(exit)): \(errors.isEmpty ? String(text.suffix(400)) : errors)")
+            }
+            return exit
+        }
+    }
+
+    /// The first frame of a stream: a forwarded control request, or the start of a migration
+    /// (the next frame is a ``Migration/Message``).
+    struct PeerFrame: Codable, Sendable {
+        var request: PeerRequest?
+        var migration: Bool?
+
+        init(request: PeerRequest) {
+            self.request = request
+        }
+
+        /// The first frame of a migration stream.
+        static let migrationStart = PeerFrame(migration: true)
+
+        private init(migration: Bool) {
+            self.migration = migration
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

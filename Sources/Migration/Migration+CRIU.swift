@@ -1,0 +1,52 @@
+extension Migration {
+    /// CRIU's command lines. The agent drives `criu` through its command line rather than its
+    /// RPC interface (`criu swrk` and protobuf): every step (pre-dump, dump, restore) is a
+    /// separate run anyway, the options are the ones an operator types when debugging, each run
+    /// leaves its log in the images directory, and the static agent carries no protobuf runtime.
+    public struct CRIU: Sendable, Equatable {
+        public var program = "/usr/sbin/criu"
+
+        public init() {}
+
+        /// Options every dump-like run shares: the job's files as they are (no mount namespace),
+        /// file locks, and unlinked-but-open files kept through link remaps.
+        static let dumpOptions = ["--file-locks", "--link-remap", "-v2"]
+
+        /// Copies the job's memory into `directory` while it keeps running, tracking what it
+        /// dirties from now on; `previous` is the last round's directory (relative to this one).
+        public func preDump(pid: Int32, directory: String, previous: String?) -> [String] {
+            [program, "pre-dump", "--tree", String(pid), "--images-dir", directory, "--track-mem",
+             "--log-file", "pre-dump.log"] + Self.dumpOptions + (previous.map { ["--prev-images-dir", $0] } ?? [])
+        }
+
+        /// The final dump: freezes the job, writes what changed since `previous`, and leaves
+        /// the tree stopped (not killed), so a failed migration can resume it with SIGCONT.
+        public func dump(pid: Int32, directory: String, previous: String?) -> [String] {
+            [program, "dump", "--tree", String(pid), "--images-dir", directory, "--leave-stopped",
+             "--log-file", "dump.log"] + Self.dumpOptions
+                + (previous.map { ["--prev-images-dir", $0, "--track-mem"] } ?? [])
+        }
+
+        /// Restores the tree from `directory`, detached, stopped until the source confirms
+        /// (SIGCONT then), writing the restored init's host pid to `pidFile`.
+        public func restore(directory: String, pidFile: String) -> [String] {
+            [program, "restore", "--images-dir", directory, "--restore-detached", "--leave-stopped",
+             "--pidfile", pidFile, "--log-file", "restore.log", "--file-locks", "--link-remap", "-v2"]
+        }
+
+        /// Writes this CPU's features to `directory`/cpuinfo.img.
+        public func cpuinfoDump(directory: String) -> [String] {
+            [program, "cpuinfo", "dump", "--images-dir", directory, "--log-file", "cpuinfo-dump.log"]
+        }
+
+        /// Checks that a job dumped where `directory`/cpuinfo.img was made can run on this CPU.
+        public func cpuinfoCheck(directory: String) -> [String] {
+            [program, "cpuinfo", "check", "--images-dir", directory, "--log-file", "cpuinfo-check.log"]
+        }
+
+        /// Whether CRIU can checkpoint and restore on this kernel at all.
+        public func check() -> [String] {
+            [program, "check"]
+        }
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension Migration {
+    /// One entry of a directory to send: a regular file or a symbolic link (CRIU links each
+    /// round's images to the previous round as `parent`).
+    public struct FileEntry: Sendable, Equatable {
+        public var path: String
+        public var size: UInt64
+        public var mode: UInt32
+        public var link: String?
+    }
+
+    /// Files and links directly in `directory` (CRIU's image directories are flat), by name.
+    public static func entries(of directory: String) -> [FileEntry] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var entries: [FileEntry] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            var info = stat()
+            guard lstat(directory + "/" + name, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                entries.append(FileEntry(path: name, size: UInt64(info.st_size), mode: UInt32(info.st_mode & 0o7777), link: nil))
+            case S_IFLNK:
+                var buffer = [CChar](repeating: 0, count: 4096)
+                let count = readlink(directory + "/" + name, &buffer, buffer.count - 1)
+                guard count > 0 else { continue }
+                let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                entries.append(FileEntry(path: name, size: 0, mode: 0o777, link: target))
+            default:
+                continue
+            }
+        }
+        return entries.sorted { $0.path < $1.path }
+    }
+
+    /// Bytes of memory pages in a CRIU images directory (`pages-*.img`): what a round copied.
+    public static func pageBytes(in directory: String) -> UInt64 {
+        entries(of: directory).filter { $0.path.hasPrefix("pages-") }.reduce(0) { $0 + $1.size }
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) -> Bool {
+        var built = ""
+        for component in path.split(separator: "/") {
+            built += "/" + component
+            if mkdir(built, mode) != 0 && errno != EEXIST { return false }
+        }
+        return true
+    }
+
+    /// `rm -rf` of a directory tree this agent made.
+    public static func remove(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            if let handle = opendir(path) {
+                var names: [String] = []
+                while let entry = readdir(handle) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(handle)
+                for name in names { remove(path + "/" + name) }
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}

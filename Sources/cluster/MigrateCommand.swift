@@ -1,0 +1,34 @@
+import ArgumentParser
+import ClusterControl
+
+/// `cluster migrate`: moves a running job to another node with its state.
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Move a running job to NODE (or back to its home node) without restarting it.")
+
+    @OptionGroup var options: ControlOptions
+
+    @Flag(help: "Skip the pre-copy rounds: one dump, the job frozen for all of it.")
+    var noPrecopy = false
+
+    @Argument(help: "The job id (see `cluster ps`).")
+    var job: String
+
+    @Argument(help: "The destination: a host name, a node id, or `home`.")
+    var node: String
+
+    func run() throws {
+        let response = try Request.send(
+            Control.Request(.migrate, job: job, node: node, noPrecopy: noPrecopy ? true : nil), socket: options.socket)
+        guard let report = response.migration else { throw Failure(description: "clusterd gave no migration report") }
+        if options.json {
+            try Output.printJSON(report)
+            return
+        }
+        let rounds = report.precopyRounds.map(Output.bytes).joined(separator: ", ")
+        print("\(report.job): \(report.from) → \(report.to) in \(Output.fixed(report.totalSeconds, decimals: 2)) s, "
+            + "frozen \(Output.fixed(report.frozenSeconds, decimals: 2)) s, \(Output.bytes(report.bytes)) sent"
+            + (rounds.isEmpty ? "" : ", pre-copy rounds \(rounds)"))
+    }
+}
