@@ -82,7 +82,7 @@ extension Agent {
                     .migrate(id, to: member, precopy: request.noPrecopy != true)
                 let report = Control.MigrationReport(
                     job: id, from: core.settings.hostname, to: member.load.hostname, precopyRounds: outcome.rounds,
-                    frozenSeconds: outcome.frozenSeconds, totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent)
+                    frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds, totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent)
                 return Control.Response(migration: report)
             case .movedTo(let node) where !forwarded:
                 guard let member = await core.member(named: node) else { throw Failure("job \(id) moved to \(node), which is not alive") }

@@ -38,7 +38,10 @@ extension Agent {
         /// What a finished migration measured, for `cluster migrate` and the benchmarks.
         struct Outcome: Sendable {
             var rounds: [UInt64] = []
+            /// Final dump start → destination confirmed: the job ran nowhere.
             var frozenSeconds = 0.0
+            /// The final dump alone (the source's freeze before the last transfer).
+            var dumpSeconds = 0.0
             var totalSeconds = 0.0
             var bytesSent: UInt64 = 0
         }
@@ -79,9 +82,19 @@ extension Agent {
                         round += 1
                         let directory = work + "/\(round)"
                         _ = Migration.makeDirectories(directory)
-                        _ = try await runCRIU(
-                            criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
-                            in: directory, log: "pre-dump.log")
+                        // A process of the job that exits mid-round fails the round ("No such
+                        // process"); the next attempt sees the tree as it is now.
+                        do {
+                            _ = try await runCRIU(
+                                criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
+                                in: directory, log: "pre-dump.log")
+                        } catch {
+                            Migration.remove(directory)
+                            _ = Migration.makeDirectories(directory)
+                            _ = try await runCRIU(
+                                criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
+                                in: directory, log: "pre-dump.log")
+                        }
                         let bytes = Migration.pageBytes(in: directory)
                         outcome.rounds.append(bytes)
                         outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
@@ -97,6 +110,11 @@ extension Agent {
                     _ = try await runCRIU(
                         criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
                         in: directory, log: "dump.log")
+                    outcome.dumpSeconds = (clock.now - freeze).seconds
+                    // Regular files the job holds open outside its directory travel too (the
+                    // destination restores them at the same path), unless on NFS, which the
+                    // destination sees itself.
+                    outcome.bytesSent += try await sendOpenFiles(of: pid, on: stream)
                     outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
                     // The job's own directory, as it is now that the job is frozen.
                     outcome.bytesSent += try await sendDirectory(jobs.layout.directory(id), round: 0, on: stream)
@@ -136,11 +154,15 @@ extension Agent {
             return outcome
         }
 
-        /// After losing the stream in the frozen phase: asks the destination whether it runs
-        /// the job, until it answers or the cluster declares it dead (then it does not).
+        /// After losing the stream in the frozen phase: whether the destination runs the job.
+        /// The destination decides: once it has restored the job it owns it, so this node
+        /// resumes its stopped copy only when the destination says it does not run it, or when
+        /// the destination stays unreachable and declared dead for ``orphanGrace`` (it died;
+        /// a partition that long is the one case that can leave the job running twice).
         func destinationRuns(_ id: String, member: Wire.MemberUpdate) async throws -> Bool {
-            for _ in 0..<120 {
-                if let current = await core.memberStatus(member.node), current == .dead { return false }
+            let clock = ContinuousClock()
+            var deadSince: ContinuousClock.Instant?
+            while true {
                 if let running = try? await withStream(to: member, { stream -> Bool in
                     try await send(.query(job: id), on: stream)
                     guard case .state(let running) = try await receive(on: stream) else { return false }
@@ -148,10 +170,20 @@ extension Agent {
                 }) {
                     return running
                 }
+                if await core.memberStatus(member.node) == .dead {
+                    let since = deadSince ?? clock.now
+                    deadSince = since
+                    if clock.now - since > orphanGrace { return false }
+                } else {
+                    deadSince = nil
+                }
                 try await Task.sleep(for: .milliseconds(500))
             }
-            return false
         }
+
+        /// How long an unreachable destination must stay dead before the source resumes a job
+        /// whose migration it lost track of.
+        var orphanGrace: Duration = .seconds(30)
 
         // MARK: Destination
 
@@ -169,6 +201,10 @@ extension Agent {
                 return
             }
             defer { Migration.remove(work) }
+            if let problem = await CRIUCheck.shared.problem(criu: criu, work: work, run: runCRIU) {
+                try await send(.refuse("CRIU cannot restore on this node: \(problem)"), on: stream)
+                return
+            }
             try cpuinfo.write(to: URL(fileURLWithPath: work + "/cpuinfo.img"))
             do {
                 _ = try await runCRIU(criu.cpuinfoCheck(directory: work), in: work, log: "cpuinfo-check.log")
@@ -182,6 +218,9 @@ extension Agent {
                 while true {
                     let message = try await receive(on: stream)
                     switch message {
+                    case .file(let round, let path, let size, let mode, let link) where round < 0:
+                        _ = link
+                        try await receiveOpenFile(path: path, size: size, mode: mode, on: stream)
                     case .file(let round, let path, let size, let mode, let link):
                         let directory = round == 0 ? jobs.layout.directory(id) : work + "/\(round)"
                         try await receiveFile(directory: directory, path: path, size: size, mode: mode, link: link, on: stream)
@@ -263,21 +302,54 @@ extension Agent {
             for entry in Migration.entries(of: directory) where !entry.path.hasSuffix(".log") {
                 try await send(.file(round: round, path: entry.path, size: entry.size, mode: entry.mode, link: entry.link), on: stream)
                 guard entry.link == nil else { continue }
-                let descriptor = open(directory + "/" + entry.path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { throw Failure("cannot read \(directory)/\(entry.path)") }
-                defer { close(descriptor) }
-                var remaining = entry.size
-                var buffer = [UInt8](repeating: 0, count: Self.chunk)
-                while remaining > 0 {
-                    let want = Int(min(UInt64(Self.chunk), remaining))
-                    let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, want) }
-                    guard got > 0 else { throw Failure("\(directory)/\(entry.path) shrank while being sent") }
-                    try await stream.send(Array(buffer[0..<got]))
-                    remaining -= UInt64(got)
-                }
+                _ = try await sendContents(directory + "/" + entry.path, size: entry.size, on: stream)
                 total += entry.size
             }
             return total
+        }
+
+        /// Sends every regular file a process of the job holds open, outside the job's
+        /// directory and not on NFS, with its absolute path (round -1).
+        func sendOpenFiles(of pid: Int32, on stream: SecureStream) async throws -> UInt64 {
+            var total: UInt64 = 0
+            for path in Migration.openRegularFiles(of: Jobs.Usage.processes(sharingNamespaceOf: pid)) where !path.hasPrefix(jobs.layout.root + "/") {
+                var info = stat()
+                guard stat(path, &info) == 0 else { continue }
+                let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+                let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+                let size = UInt64(info.st_size)
+                try await send(.file(round: -1, path: path, size: size, mode: UInt32(info.st_mode & 0o7777), link: nil), on: stream)
+                total += try await sendContents(directory + "/" + name, size: size, on: stream)
+            }
+            return total
+        }
+
+        /// Writes a file the job holds open at its absolute path (replacing what is there: the
+        /// restored process must find the file exactly as it was).
+        func receiveOpenFile(path: String, size: UInt64, mode: UInt32, on stream: SecureStream) async throws {
+            guard path.hasPrefix("/"), !path.contains("/../"), !path.hasPrefix("/proc/"), !path.hasPrefix("/sys/"), !path.hasPrefix("/dev/") else {
+                throw Failure("refusing open file path \(path)")
+            }
+            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            _ = Migration.makeDirectories(directory, mode: 0o755)
+            let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+            try await receiveFile(directory: directory, path: name, size: size, mode: mode, link: nil, on: stream)
+        }
+
+        func sendContents(_ path: String, size: UInt64, on stream: SecureStream) async throws -> UInt64 {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw Failure("cannot read \(path)") }
+            defer { close(descriptor) }
+            var remaining = size
+            var buffer = [UInt8](repeating: 0, count: Self.chunk)
+            while remaining > 0 {
+                let want = Int(min(UInt64(Self.chunk), remaining))
+                let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, want) }
+                guard got > 0 else { throw Failure("\(path) shrank while being sent") }
+                try await stream.send(Array(buffer[0..<got]))
+                remaining -= UInt64(got)
+            }
+            return size
         }
 
         func receiveFile(directory: String, path: String, size: UInt64, mode: UInt32, link: String?, on stream: SecureStream) async throws {
@@ -316,6 +388,27 @@ extension Agent {
                 throw Failure("criu \(arguments[1]) failed (\(exit)): \(errors.isEmpty ? String(text.suffix(400)) : errors)")
             }
             return exit
+        }
+    }
+
+    /// `criu check`, run once per agent: a node where it fails never receives jobs.
+    actor CRIUCheck {
+        static let shared = CRIUCheck()
+        private var result: String??
+
+        func problem(
+            criu: Migration.CRIU, work: String,
+            run: (_ arguments: [String], _ directory: String, _ log: String) async throws -> Jobs.Exit
+        ) async -> String? {
+            if let result { return result }
+            var found: String?
+            do {
+                _ = try await run(criu.check(), work, "criu-output.log")
+            } catch {
+                found = "\(error)"
+            }
+            result = .some(found)
+            return found
         }
     }
 

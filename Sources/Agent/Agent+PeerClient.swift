@@ -18,6 +18,8 @@ extension Agent {
         var timeout: Duration = .seconds(5)
 
         func ask(_ member: Wire.MemberUpdate, _ forwarded: PeerRequest) async throws -> Control.Response {
+            // A forwarded migration answers when the job has moved: minutes for a big job.
+            let timeout = forwarded.request.command == .migrate ? Duration.seconds(900) : timeout
             let address = member.address
             let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
             do {

@@ -89,11 +89,15 @@ extension Control {
         /// From the start of the final dump to the destination's confirmation: the job ran
         /// nowhere during this time.
         public var frozenSeconds: Double
+        /// The final dump alone: how long the job stood still on the source before the last
+        /// images left (CRIU's freeze; the rest of `frozenSeconds` is transfer and restore).
+        public var dumpSeconds: Double
         public var totalSeconds: Double
         /// Image and file bytes sent.
         public var bytes: UInt64
 
-        public init(job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, totalSeconds: Double, bytes: UInt64) {
+        public init(job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, dumpSeconds: Double, totalSeconds: Double, bytes: UInt64) {
+            self.dumpSeconds = dumpSeconds
             self.job = job
             self.from = from
             self.to = to

@@ -27,13 +27,16 @@ extension Jobs {
             public var description: String
         }
 
-        /// The command line that starts `record`'s job.
-        public func arguments(for record: Record, userExists: Bool) -> [String] {
+        /// The command line that starts `record`'s job. `agentNice` is the agent's own nice
+        /// value (the unit raises its priority); the job gets it undone, so it runs at 0.
+        public func arguments(for record: Record, userExists: Bool, agentNice: Int32 = 0) -> [String] {
             // --init-groups needs a passwd entry; a uid without one gets no supplementary groups.
             let groups = userExists ? "--init-groups" : "--clear-groups"
+            let renice = agentNice == 0 ? [] : [toolDirectory + "/nice", "--adjustment=\(-agentNice)"]
             return [
                 toolDirectory + "/unshare", "--pid", "--fork", "--",
                 toolDirectory + "/setsid",
+            ] + renice + [
                 toolDirectory + "/setpriv", "--reuid=\(record.uid)", "--regid=\(record.gid)", groups, "--",
             ] + record.arguments
         }
@@ -52,7 +55,9 @@ extension Jobs {
                 close(descriptor)
             }
             let userExists = getpwuid(record.uid) != nil
-            let argv = arguments(for: record, userExists: userExists)
+            errno = 0
+            let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            let argv = arguments(for: record, userExists: userExists, agentNice: errno == 0 ? nice : 0)
 
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)

@@ -1,3 +1,4 @@
+import CJobs
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -73,5 +74,28 @@ extension Migration {
         } else {
             unlink(path)
         }
+    }
+}
+
+extension Migration {
+    /// NFS's f_type: files there are visible from every node and need not travel.
+    static let nfsMagic = 0x6969
+
+    /// Regular files the processes hold open (from /proc/PID/fd), outside /proc, /sys and
+    /// /dev and not on NFS, each once.
+    public static func openRegularFiles(of pids: [Int32], procRoot: String = "/proc") -> [String] {
+        var paths = Set<String>()
+        for pid in pids {
+            let fdDirectory = "\(procRoot)/\(pid)/fd"
+            for entry in entries(of: fdDirectory) {
+                guard let target = entry.link, target.hasPrefix("/"), !target.hasSuffix(" (deleted)") else { continue }
+                var info = stat()
+                guard stat(fdDirectory + "/" + entry.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                if ["/proc/", "/sys/", "/dev/"].contains(where: { target.hasPrefix($0) }) { continue }
+                if cjobs_filesystem_type(target) == nfsMagic { continue }
+                paths.insert(target)
+            }
+        }
+        return paths.sorted()
     }
 }

@@ -28,7 +28,7 @@ struct MigrateCommand: ParsableCommand {
         }
         let rounds = report.precopyRounds.map(Output.bytes).joined(separator: ", ")
         print("\(report.job): \(report.from) → \(report.to) in \(Output.fixed(report.totalSeconds, decimals: 2)) s, "
-            + "frozen \(Output.fixed(report.frozenSeconds, decimals: 2)) s, \(Output.bytes(report.bytes)) sent"
+            + "frozen \(Output.fixed(report.frozenSeconds, decimals: 2)) s (final dump \(Output.fixed(report.dumpSeconds, decimals: 2)) s), \(Output.bytes(report.bytes)) sent"
             + (rounds.isEmpty ? "" : ", pre-copy rounds \(rounds)"))
     }
 }

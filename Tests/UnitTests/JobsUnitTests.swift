@@ -19,6 +19,10 @@ import Testing
             "/usr/bin/setpriv", "--reuid=1000", "--regid=100", "--init-groups", "--", "python3", "-c", "print(1)",
         ])
         #expect(Jobs.Launcher().arguments(for: record, userExists: false).contains("--clear-groups"))
+        // The agent runs at nice -10 (its unit); the job is put back to 0.
+        #expect(Jobs.Launcher().arguments(for: record, userExists: true, agentNice: -10).prefix(7) == [
+            "/usr/bin/unshare", "--pid", "--fork", "--", "/usr/bin/setsid", "/usr/bin/nice", "--adjustment=10",
+        ])
     }
 
     @Test func statLineWithSpacesAndParenthesesInTheName() throws {

@@ -193,10 +193,10 @@ struct VirtualClusterTests {
     }
 
     /// Copies each console log to the VM log directory and fails on a kernel panic or oops.
-    static func keepAndScanConsoleLogs(_ nodes: [VirtualCluster.Node]) {
+    static func keepAndScanConsoleLogs(_ nodes: [VirtualCluster.Node], prefix: String = "cluster") {
         try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         for node in nodes {
-            let kept = logDirectory + "/cluster-\(node.name).log"
+            let kept = logDirectory + "/\(prefix)-\(node.name).log"
             try? FileManager.default.removeItem(atPath: kept)
             try? FileManager.default.copyItem(atPath: node.consoleLog, toPath: kept)
             let failures = Qemu.ConsoleLog.failures(in: text(FileManager.default.contents(atPath: node.consoleLog).map(Array.init) ?? []))

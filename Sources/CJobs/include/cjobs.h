@@ -21,4 +21,7 @@ int cjobs_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 /// from `from` on, whether or not the parent marked it close-on-exec.
 int cjobs_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
+/// statfs(2)'s f_type for `path` (NFS is 0x6969), or -1 (sys/vfs.h is not in Glibc's module).
+long cjobs_filesystem_type(const char *path);
+
 #endif

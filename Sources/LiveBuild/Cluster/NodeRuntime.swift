@@ -75,7 +75,9 @@ public struct NodeRuntime: Sendable {
     /// The agent. It waits for an address itself, so it needs no network-online ordering;
     /// restarts on failure (a crash must not leave the node outside the cluster). Jobs are its
     /// children, in its cgroup: `KillMode=process` stops only the agent, so restarting it never
-    /// kills a running job (the new agent adopts them from their job.json).
+    /// kills a running job (the new agent adopts them from their job.json). `Nice=-10` keeps
+    /// the agent answering probes while jobs load the CPU; jobs still start at nice 0 (the
+    /// launcher undoes the inherited value).
     static let agentUnit = """
         [Unit]
         Description=livebuild cluster agent (discovery, membership, load gossip)
@@ -87,6 +89,7 @@ public struct NodeRuntime: Sendable {
         Restart=on-failure
         RestartSec=1
         KillMode=process
+        Nice=-10
         StandardError=journal+console
 
         [Install]

@@ -1,0 +1,160 @@
+import ClusterControl
+import Foundation
+import Qemu
+import Testing
+import TestSupport
+import VirtualCluster
+
+/// The migration engine on two TCG nodes of the default profile, with real CRIU inside the
+/// guests: a job's state survives A → B → A; a Python program and a multithreaded pipeline
+/// moved mid-run finish with the right answer.
+@Suite(.serialized, .enabled(if: geteuid() == 0, "needs root: network namespaces and taps"))
+struct MigrationTests {
+    static let runDirectory = Repository.root + "/.build/mig-test"
+    static let bootDeadline: Duration = .seconds(420)
+
+    /// 200 MB of known bytes, then a counter and the buffer's checksum every 0.1 s.
+    static let stateJob = """
+        import hashlib, os, time
+        buffer = bytearray(200 * 1024 * 1024)
+        for i in range(0, len(buffer), 4096):
+            buffer[i] = (i // 4096) % 251
+        digest = hashlib.sha256(buffer).hexdigest()[:16]
+        counter = 0
+        while True:
+            counter += 1
+            print(counter, digest, os.getpid(), flush=True)
+            time.sleep(0.1)
+        """
+
+    /// A known result: the number of primes below 1,000,000, by trial division (slow on purpose).
+    static let primes = """
+        import math
+        def prime(n):
+            if n < 2: return False
+            for d in range(2, math.isqrt(n) + 1):
+                if n % d == 0: return False
+            return True
+        print(sum(1 for n in range(1000000) if prime(n)), flush=True)
+        """
+
+    @Test func jobsMoveWithTheirStateAndFinishRight() async throws {
+        let image = try await Fixtures.shared.image("cluster")
+        try await VirtualCluster.down(runDirectory: Self.runDirectory)
+        let cluster = try await VirtualCluster.up(
+            .init(runDirectory: Self.runDirectory, nodes: [image.iso, image.iso].map(VirtualCluster.NodeSpec.init(image:)),
+                  memoryMiB: 2048, cpus: 2),
+            timeout: Self.bootDeadline)
+        defer {
+            VirtualClusterTests.keepAndScanConsoleLogs(cluster.nodes, prefix: "migration")
+            Task { try? await VirtualCluster.down(runDirectory: Self.runDirectory) }
+        }
+        do {
+            try await Self.exercise(cluster)
+        } catch {
+            Issue.record("migration test failed: \(error)\n\(await VirtualClusterTests.agentJournals(cluster))")
+        }
+        try await VirtualCluster.down(runDirectory: Self.runDirectory)
+    }
+
+    static func exercise(_ cluster: VirtualCluster.Controller) async throws {
+        let node1 = "node-4c4201", node2 = "node-4c4202"
+        try await waitUntil("both agents list each other alive", deadline: .seconds(180)) {
+            let nodes = try await json([Control.Node].self, cluster, "node1", "cluster nodes --json")
+            return nodes.count == 2 && nodes.allSatisfy { $0.state == "alive" }
+        }
+
+        // 1. State: A → B → A, the counter never skips or restarts, the checksum never changes,
+        //    the PID inside the job's namespace stays 1.
+        try await write(stateJob, to: "/tmp/state.py", on: "node1", cluster)
+        let id = try await run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/state.py")
+        try await waitUntil("the state job prints", deadline: .seconds(120)) {
+            try await shell(cluster, "node1", "cluster logs \(id) | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+        }
+        let there = try await json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) \(node2)")
+        print("migration: 200 MB job \(node1) → \(node2): total \(there.totalSeconds) s, frozen \(there.frozenSeconds) s, final dump \(there.dumpSeconds) s, pre-copy rounds \(there.precopyRounds)")
+        try await Task.sleep(for: .seconds(2))
+        let back = try await json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) home")
+        print("migration: back home: total \(back.totalSeconds) s, frozen \(back.frozenSeconds) s, final dump \(back.dumpSeconds) s")
+        try await Task.sleep(for: .seconds(2))
+        let jobs = try await json([Control.Job].self, cluster, "node2", "cluster ps --json")
+        let job = try #require(jobs.first { $0.id == id })
+        #expect(job.state == "running" && job.currentNode == node1 && job.migrations == 2 && job.namespacePID == 1)
+        let lines = try await shell(cluster, "node2", "cluster logs \(id)").split(separator: "\n")
+        let rows = lines.map { $0.split(separator: " ") }
+        #expect(rows.count > 20)
+        var previous = 0
+        for row in rows {
+            guard row.count == 3, let counter = Int(row[0]) else { Issue.record("unexpected line \(row)"); break }
+            #expect(counter == previous + 1, "the counter went \(previous) → \(counter): a gap or a restart")
+            previous = counter
+        }
+        #expect(Set(rows.map { $0.count > 1 ? String($0[1]) : "" }).count == 1, "the checksum changed")
+        #expect(Set(rows.map { $0.count > 2 ? String($0[2]) : "" }) == ["1"], "os.getpid() is 1 in the job's namespace throughout")
+        _ = try await shell(cluster, "node1", "cluster kill \(id)")
+
+        // 2. Real programs moved mid-run: a Python computation and a multithreaded xz pipeline
+        //    (two xz threads, a pipe between processes) give the same answer as unmoved runs.
+        try await write(primes, to: "/tmp/primes.py", on: "node1", cluster)
+        try await write(primes, to: "/tmp/primes.py", on: "node2", cluster)
+        let pipeline = "head -c 200000000 /dev/zero | xz -T2 -6 | sha256sum"
+        let expectedPipeline = try await shell(cluster, "node2", pipeline, timeout: .seconds(600))
+        let python = try await run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/primes.py")
+        let threaded = try await run(cluster, "node1", "cd /tmp && cluster run -- sh -c '\(pipeline)'")
+        try await Task.sleep(for: .seconds(8))
+        for moving in [python, threaded] {
+            let report = try await json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(moving) \(node2)")
+            print("migration: \(moving) moved mid-run in \(report.totalSeconds) s (frozen \(report.frozenSeconds) s)")
+        }
+        for finished in [python, threaded] {
+            try await waitUntil("job \(finished) ends", deadline: .seconds(900)) {
+                try await json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == finished }?.state != "running"
+            }
+        }
+        let finalJobs = try await json([Control.Job].self, cluster, "node1", "cluster ps --json")
+        for finished in [python, threaded] {
+            let job = try #require(finalJobs.first { $0.id == finished })
+            #expect(job.state == "exited" && job.exitCode == 0 && job.migrations == 1 && job.currentNode == node2, "\(job)")
+        }
+        #expect(try await shell(cluster, "node1", "cluster logs \(python)") == "78498\n", "π(1,000,000) = 78,498")
+        #expect(try await shell(cluster, "node1", "cluster logs \(threaded)") == expectedPipeline)
+    }
+
+    // MARK: Helpers
+
+    static func shell(_ cluster: VirtualCluster.Controller, _ node: String, _ command: String, timeout: Duration = .seconds(300)) async throws -> String {
+        let result = try await cluster.exec(node, command: command, timeout: timeout)
+        guard result.exitCode == 0 else {
+            throw VMTestFailure("\(node): `\(command)` exited \(result.exitCode): \(VirtualClusterTests.text(result.standardError))")
+        }
+        return VirtualClusterTests.text(result.standardOutput)
+    }
+
+    static func run(_ cluster: VirtualCluster.Controller, _ node: String, _ command: String) async throws -> String {
+        try await shell(cluster, node, command).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func json<T: Decodable>(_ type: T.Type, _ cluster: VirtualCluster.Controller, _ node: String, _ command: String) async throws -> T {
+        let text = try await shell(cluster, node, command, timeout: .seconds(900))
+        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+
+    static func write(_ text: String, to path: String, on node: String, _ cluster: VirtualCluster.Controller) async throws {
+        let encoded = Data(text.utf8).base64EncodedString()
+        _ = try await shell(cluster, node, "echo \(encoded) | base64 -d > \(path)")
+    }
+
+    static func waitUntil(_ what: String, deadline: Duration, _ condition: () async throws -> Bool) async throws {
+        let end = ContinuousClock.now + deadline
+        var lastError: Error?
+        while ContinuousClock.now < end {
+            do {
+                if try await condition() { return }
+            } catch {
+                lastError = error
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        throw VMTestFailure("timed out after \(deadline) waiting until \(what)\(lastError.map { " (last error: \($0))" } ?? "")")
+    }
+}
