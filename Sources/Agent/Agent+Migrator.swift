@@ -82,15 +82,9 @@ extension Agent {
                         round += 1
                         let directory = work + "/\(round)"
                         _ = Migration.makeDirectories(directory)
-                        // A process of the job that exits mid-round fails the round ("No such
-                        // process"); the next attempt sees the tree as it is now.
-                        do {
-                            _ = try await runCRIU(
-                                criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
-                                in: directory, log: "pre-dump.log")
-                        } catch {
-                            Migration.remove(directory)
-                            _ = Migration.makeDirectories(directory)
+                        // A process or thread of the job that exits mid-round fails the round
+                        // ("No such process"); the next attempt sees the tree as it is now.
+                        try await retrying(directory) {
                             _ = try await runCRIU(
                                 criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
                                 in: directory, log: "pre-dump.log")
@@ -107,9 +101,11 @@ extension Agent {
                     _ = Migration.makeDirectories(directory)
                     let freeze = clock.now
                     frozen = true
-                    _ = try await runCRIU(
-                        criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
-                        in: directory, log: "dump.log")
+                    try await retrying(directory) {
+                        _ = try await runCRIU(
+                            criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
+                            in: directory, log: "dump.log")
+                    }
                     outcome.dumpSeconds = (clock.now - freeze).seconds
                     // Regular files the job holds open outside its directory travel too (the
                     // destination restores them at the same path), unless on NFS, which the
@@ -267,6 +263,25 @@ extension Agent {
         }
 
         // MARK: Plumbing
+
+        /// Runs a dump step up to 4 times, starting from an empty directory each time: a
+        /// process or thread that exits while CRIU seizes the tree fails the attempt (criu then
+        /// lets the tree run on), and the next one sees the tree as it is now. A job that ended
+        /// altogether fails every attempt.
+        func retrying(_ directory: String, _ step: () async throws -> Void) async throws {
+            var attempt = 1
+            while true {
+                do {
+                    try await step()
+                    return
+                } catch where attempt < 4 && "\(error)".contains("No such process") {
+                    attempt += 1
+                    Migration.remove(directory)
+                    _ = Migration.makeDirectories(directory)
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
 
         func withStream<T: Sendable>(to member: Wire.MemberUpdate, _ body: (SecureStream) async throws -> T) async throws -> T {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
