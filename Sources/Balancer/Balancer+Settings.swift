@@ -38,8 +38,11 @@ extension Balancer {
         public var costBase = 2.0
         /// CPU speed of one reference core: a node's CPU capacity is cpus × MHz / this.
         public var referenceMHz = 2000.0
-        /// Peers whose information is older than this are ignored: they may have changed entirely.
-        public var maximumInformationAge: Duration = .seconds(30)
+        /// Peers whose information is older than this are ignored; nil: none is. Off by default:
+        /// the agent republishes its load only when it changes, so an old figure usually means a
+        /// node whose load has not moved (an idle node, the best target), and dead nodes leave the
+        /// membership view anyway. For an agent that republishes periodically.
+        public var maximumInformationAge: Duration? = nil
         /// How peers with equal marginal cost are ordered.
         public var tieBreak = TieBreak.spread
 

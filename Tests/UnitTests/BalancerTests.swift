@@ -42,6 +42,8 @@ import Testing
     static let cases: [Case] = {
         var lowest = Balancer.Settings()
         lowest.tieBreak = .lowestID
+        var freshOnly = Balancer.Settings()
+        freshOnly.maximumInformationAge = .seconds(30)
         var sendOff = Balancer.Settings()
         sendOff.sendsJobs = false
         return [
@@ -112,7 +114,7 @@ import Testing
                  local: node(1, load: 3), jobs: jobs(3),
                  peers: [Balancer.Node(id: 2, cpus: 1, cpuMHz: 2000, load: 0, memoryTotalKiB: 8 * gib,
                                        memoryFreeKiB: 7 * gib, informationAge: .seconds(60))],
-                 expected: nil),
+                 settings: freshOnly, expected: nil),
         ]
     }()
 
