@@ -18,7 +18,7 @@ struct SimulateCommand: ParsableCommand {
     var seconds = 300
 
     @Option(help: "Simulated seconds for the membership to form before the first job.")
-    var warmUp = 30
+    var warmUp = 100
 
     @Option(help: "Seed for hardware, workload, gossip and loss.")
     var seed: UInt64 = 1
