@@ -101,11 +101,13 @@ extension Agent {
         /// The cluster's keys, for streams.
         public nonisolated var keys: Wire.Keys { streamKeys }
 
-        /// Live members by host name and by id, for routing requests to a node.
+        /// A member by host name or id, for requests a user addressed to it. Dead members too:
+        /// under load a live node can be declared dead for a moment, and connecting settles
+        /// whether it answers.
         public func member(named name: String) -> Wire.MemberUpdate? {
             let lowered = name.lowercased()
             return state.view.map(\.update).first {
-                $0.status != .dead && ($0.load.hostname.lowercased() == lowered || $0.node.description == lowered)
+                $0.load.hostname.lowercased() == lowered || $0.node.description == lowered
             }
         }
 

@@ -25,7 +25,7 @@ extension Agent {
             case .run:
                 guard !forwarded, let node = request.node, !isMe(node) else { return try await local.respond(to: request) }
                 guard let member = await core.member(named: node) else {
-                    throw Failure("no live node \(node) in the cluster; `cluster nodes` lists them")
+                    throw Failure("no node \(node) in the cluster; `cluster nodes` lists them")
                 }
                 return try await forward(request, to: member)
             case .ps:
@@ -76,7 +76,7 @@ extension Agent {
                 if target == "home" { target = snapshot.record.homeNode }
                 guard !isMe(target) else { throw Failure("job \(id) already runs on \(core.settings.hostname)") }
                 guard let member = await core.member(named: target) else {
-                    throw Failure("no live node \(target) in the cluster; `cluster nodes` lists them")
+                    throw Failure("no node \(target) in the cluster; `cluster nodes` lists them")
                 }
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger)
                     .migrate(id, to: member, precopy: request.noPrecopy != true)

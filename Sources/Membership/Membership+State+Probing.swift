@@ -60,7 +60,7 @@ extension Membership.State {
             }
         }
 
-        if liveMembers.isEmpty, !seeds.isEmpty,
+        if clusterSize == 1, !seeds.isEmpty,
            lastJoinSent.map({ now >= $0 + configuration.joinRetryInterval }) ?? true {
             actions += sendJoin(now: now)
         }
