@@ -118,7 +118,7 @@ extension Agent {
                 return Control.Response(error: "clusterd is starting: \(await slot.waitingFor)")
             }
             switch request.command {
-            case .run, .ps, .kill, .logs, .migrate:
+            case .run, .ps, .kill, .logs, .migrate, .stay, .drain:
                 do {
                     return try await JobRouter(core: core, jobs: jobs, uid: caller?.uid, gid: caller?.gid, logger: logger).respond(to: request)
                 } catch let failure as Jobs.Supervisor.Failure {
@@ -136,7 +136,7 @@ extension Agent {
                 return Control.Response(nodes: await core.nodes(now: now(), wallClock: UInt64(time(nil))))
             case .status:
                 return Control.Response(status: await core.status(now: now()))
-            case .run, .ps, .kill, .logs, .migrate:
+            case .run, .ps, .kill, .logs, .migrate, .stay, .drain:
                 return Control.Response(error: "unreachable")
             }
         }

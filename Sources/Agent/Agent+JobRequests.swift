@@ -43,7 +43,11 @@ extension Agent {
                     stdout: offsets.stdout + UInt64(piece.stdout.count), stderr: offsets.stderr + UInt64(piece.stderr.count))
                 return Control.Response(logs: Control.LogChunk(
                     stdout: Data(piece.stdout), stderr: Data(piece.stderr), next: next, job: Self.row(piece.job)))
-            case .nodes, .status, .migrate:
+            case .stay:
+                let id = try Self.jobID(request)
+                try await jobs.setStay(id, request.stay ?? true, by: uid ?? UInt32.max)
+                return Control.Response(job: Self.row(try await jobs.snapshot(id)))
+            case .nodes, .status, .migrate, .drain:
                 throw Jobs.Supervisor.Failure(description: "not a request JobRequests answers")
             }
         }

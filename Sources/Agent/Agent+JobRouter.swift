@@ -44,7 +44,7 @@ extension Agent {
                     }
                 }
                 return response
-            case .kill, .logs:
+            case .kill, .logs, .stay:
                 if let id = request.job, await jobs.location(id) == .here || forwarded {
                     return try await local.respond(to: request)
                 }
@@ -58,6 +58,8 @@ extension Agent {
                 return try await local.respond(to: request)
             case .migrate:
                 return try await migrate(request)
+            case .drain:
+                return try await drain(request)
             case .nodes, .status:
                 throw Failure("not a job command")
             }
@@ -99,6 +101,35 @@ extension Agent {
                 }
                 throw Failure("no running job \(id) in the cluster; `cluster ps` lists the jobs")
             }
+        }
+
+        /// Moves every running job off a node, one at a time, each to the live node with the
+        /// least load per CPU then (`stay` pins a job against the balancer, not against a drain:
+        /// the node is going away). Root only: it moves other users' jobs.
+        func drain(_ request: Control.Request) async throws -> Control.Response {
+            guard uid == 0 else { throw Failure("drain moves every user's jobs: run it as root") }
+            let node = request.node ?? core.settings.hostname
+            guard forwarded || isMe(node) else {
+                guard let member = await core.member(named: node) else { throw Failure("no node \(node) in the cluster") }
+                return try await forward(request, to: member)
+            }
+            var reports: [Control.MigrationReport] = []
+            for snapshot in await jobs.snapshots() where snapshot.record.state == .running {
+                let candidates = await core.liveMembers().filter { $0.status == .alive }
+                guard let target = candidates.min(by: { Self.loadPerCPU($0) < Self.loadPerCPU($1) }) else {
+                    throw Failure("no other live node to drain \(core.settings.hostname) to")
+                }
+                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(snapshot.record.id, to: target)
+                reports.append(Control.MigrationReport(
+                    job: snapshot.record.id, from: core.settings.hostname, to: target.load.hostname,
+                    precopyRounds: outcome.rounds, frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds,
+                    totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent))
+            }
+            return Control.Response(migrations: reports)
+        }
+
+        static func loadPerCPU(_ member: Wire.MemberUpdate) -> Double {
+            Double(max(member.load.loadMilli, member.load.runningJobs * 1000)) / 1000 / Double(max(1, member.load.cpus))
         }
 
         func isMe(_ node: String) -> Bool {

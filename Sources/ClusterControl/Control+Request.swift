@@ -18,6 +18,11 @@ extension Control {
             /// Move ``Request/job`` to ``Request/node`` (`home`: its home node) with its state
             /// (``Control/Response/migration``).
             case migrate
+            /// Pin ``Request/job`` to the node it runs on (the balancer never moves it), or, with
+            /// ``Request/stay`` false, release it.
+            case stay
+            /// Move every running job off ``Request/node`` (before a shutdown).
+            case drain
         }
 
         public var command: Command
@@ -32,13 +37,16 @@ extension Control {
         public var node: String?
         /// `ps`: only this node's jobs, not the whole cluster's.
         public var local: Bool?
+        /// `stay`: pin (true) or release (false).
+        public var stay: Bool?
         /// `migrate`: skip pre-copy (dump once, frozen all along; for benchmarks).
         public var noPrecopy: Bool?
 
         public init(
             _ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil,
-            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil
+            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil, stay: Bool? = nil
         ) {
+            self.stay = stay
             self.noPrecopy = noPrecopy
             self.command = command
             self.run = run

@@ -11,6 +11,8 @@ extension Control {
         public var logs: LogChunk?
         /// `migrate`: what the move took.
         public var migration: MigrationReport?
+        /// `drain`: every move made.
+        public var migrations: [MigrationReport]?
         /// Why the request failed, as one sentence.
         public var error: String?
         /// What went partly wrong in a request that still answered (a node that did not answer
@@ -19,8 +21,10 @@ extension Control {
 
         public init(
             nodes: [Node]? = nil, status: Status? = nil, job: Job? = nil, jobs: [Job]? = nil,
-            logs: LogChunk? = nil, migration: MigrationReport? = nil, error: String? = nil
+            logs: LogChunk? = nil, migration: MigrationReport? = nil, migrations: [MigrationReport]? = nil,
+            error: String? = nil
         ) {
+            self.migrations = migrations
             self.migration = migration
             self.nodes = nodes
             self.status = status

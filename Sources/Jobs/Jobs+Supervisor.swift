@@ -258,6 +258,17 @@ extension Jobs {
             logger.info("job \(id) ended: \(record.state.name) \(record.state.code.map(String.init) ?? "")")
         }
 
+        /// Pins or releases a job; only its owner or root.
+        public func setStay(_ id: String, _ stay: Bool, by uid: UInt32) throws(Failure) {
+            guard var record = records[id] else { throw unknown(id) }
+            guard uid == 0 || uid == record.uid else {
+                throw Failure(description: "job \(id) belongs to \(record.owner); only they or root can change it")
+            }
+            record.stay = stay
+            records[id] = record
+            try write(record)
+        }
+
         /// Whether this node has (or had) job `id`.
         public func knows(_ id: String) -> Bool {
             records[id] != nil

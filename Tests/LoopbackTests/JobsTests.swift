@@ -96,6 +96,19 @@ import Testing
         #expect(try jobs().first { $0.id == id }?.state == "killed")
     }
 
+    @Test func stayPinsAJobAndDrainNeedsAnotherNode() throws {
+        defer { cluster.stopAll() }
+        let id = try cluster(["run", "--", "sleep", "600"]).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try cluster(["stay", id])
+        #expect(try jobs().first { $0.id == id }?.stay == true)
+        _ = try cluster(["unstay", id])
+        #expect(try jobs().first { $0.id == id }?.stay == false)
+        let lonely = try cluster(["drain"], allowFailure: true)
+        #expect(lonely.status == 1 && lonely.stderr.contains("no other live node"), "\(lonely.stderr)")
+        #expect(try jobs().first { $0.id == id }?.state == "running", "a drain with nowhere to go leaves the job running")
+        _ = try cluster(["kill", id])
+    }
+
     @Test func logsFollowPrintsOutputAsItComesUntilTheJobEnds() throws {
         defer { cluster.stopAll() }
         let id = try cluster(["run", "--", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.4; done"]).text
