@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "Jobs", dependencies: ["CJobs", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClusterSimulator", dependencies: ["Balancer", "Membership", "ClusterWire"]),
         .target(name: "Agent", dependencies: [
-            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration",
+            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -70,13 +70,13 @@ extension Agent {
         }
 
         /// Answers connections until cancelled.
-        func serve(core: CoreSlot, jobs: Jobs.Supervisor, now: @escaping @Sendable () -> Membership.Instant) async throws {
+        func serve(core: CoreSlot, jobs: Jobs.Supervisor, balancing: Balancing, now: @escaping @Sendable () -> Membership.Instant) async throws {
             try await channel.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in inbound {
                         group.addTask {
                             do {
-                                try await answer(connection, core: core, jobs: jobs, now: now)
+                                try await answer(connection, core: core, jobs: jobs, balancing: balancing, now: now)
                             } catch {
                                 logger.debug("control connection failed: \(error)")
                             }
@@ -88,7 +88,7 @@ extension Agent {
 
         private func answer(
             _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: CoreSlot, jobs: Jobs.Supervisor,
-            now: @escaping @Sendable () -> Membership.Instant
+            balancing: Balancing, now: @escaping @Sendable () -> Membership.Instant
         ) async throws {
             // Who is asking: jobs run as, and may be killed only by, the connecting user.
             let caller = try? await (connection.channel as? SocketOptionProvider)?
@@ -99,7 +99,7 @@ extension Agent {
                     request += buffer.readableBytesView
                     if request.contains(UInt8(ascii: "\n")) || request.count > Self.maxRequest { break }
                 }
-                let response = await respond(to: request, caller: caller, core: core, jobs: jobs, now: now)
+                let response = await respond(to: request, caller: caller, core: core, jobs: jobs, balancing: balancing, now: now)
                 var encoded = (try? JSONEncoder().encode(response)).map(Array.init) ?? Array(#"{"error":"cannot encode the answer"}"#.utf8)
                 encoded.append(UInt8(ascii: "\n"))
                 try await outbound.write(ByteBuffer(bytes: encoded))
@@ -107,7 +107,8 @@ extension Agent {
         }
 
         private func respond(
-            to bytes: [UInt8], caller: cjobs_ucred?, core slot: CoreSlot, jobs: Jobs.Supervisor, now: @Sendable () -> Membership.Instant
+            to bytes: [UInt8], caller: cjobs_ucred?, core slot: CoreSlot, jobs: Jobs.Supervisor, balancing: Balancing,
+            now: @Sendable () -> Membership.Instant
         ) async -> Control.Response {
             let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
             guard let request = try? JSONDecoder().decode(Control.Request.self, from: Data(line)) else {
@@ -128,6 +129,12 @@ extension Agent {
                 } catch {
                     return Control.Response(error: "\(error)")
                 }
+            case .balance:
+                if let enabled = request.enabled {
+                    guard caller?.uid == 0 else { return Control.Response(error: "only root can switch balancing") }
+                    await balancing.set(enabled: enabled)
+                }
+                return Control.Response(balancing: await balancing.enabled)
             case .nodes, .status:
                 break
             }
@@ -136,7 +143,7 @@ extension Agent {
                 return Control.Response(nodes: await core.nodes(now: now(), wallClock: UInt64(time(nil))))
             case .status:
                 return Control.Response(status: await core.status(now: now()))
-            case .run, .ps, .kill, .logs, .migrate, .stay, .drain:
+            case .run, .ps, .kill, .logs, .migrate, .stay, .drain, .balance:
                 return Control.Response(error: "unreachable")
             }
         }

@@ -47,7 +47,7 @@ extension Agent {
                 let id = try Self.jobID(request)
                 try await jobs.setStay(id, request.stay ?? true, by: uid ?? UInt32.max)
                 return Control.Response(job: Self.row(try await jobs.snapshot(id)))
-            case .nodes, .status, .migrate, .drain:
+            case .nodes, .status, .migrate, .drain, .balance:
                 throw Jobs.Supervisor.Failure(description: "not a request JobRequests answers")
             }
         }
@@ -65,7 +65,7 @@ extension Agent {
                 id: record.id, arguments: record.arguments, owner: record.owner, uid: record.uid,
                 homeNode: record.homeNode, currentNode: record.currentNode, state: record.state.name,
                 exitCode: record.state.code, cpuSeconds: snapshot.usage.cpuSeconds, memoryKiB: snapshot.usage.memoryKiB,
-                migrations: record.migrations.count, stay: record.stay, startedAt: record.startedAt,
+                migrations: record.migrations.count, stay: record.stay, startedAt: record.startedAt, endedAt: record.endedAt,
                 namespacePID: snapshot.namespacePID)
         }
     }

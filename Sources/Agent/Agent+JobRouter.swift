@@ -60,7 +60,7 @@ extension Agent {
                 return try await migrate(request)
             case .drain:
                 return try await drain(request)
-            case .nodes, .status:
+            case .nodes, .status, .balance:
                 throw Failure("not a job command")
             }
         }

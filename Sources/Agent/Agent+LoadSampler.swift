@@ -19,7 +19,7 @@ extension Agent {
         }
 
         /// One sample; fields that cannot be read stay zero.
-        public func sample(runningJobs: UInt32 = 0) -> Wire.NodeLoad {
+        public func sample(runningJobs: UInt32 = 0, acceptsJobs: Bool = false) -> Wire.NodeLoad {
             let cpuinfo = HostFacts.text(root + "/proc/cpuinfo") ?? ""
             let processors = cpuinfo.split(separator: "\n").filter { $0.hasPrefix("processor") }.count
             let mhz = Self.field("cpu MHz", in: cpuinfo).flatMap { Double($0) }.map { UInt32($0.rounded()) } ?? 0
@@ -27,13 +27,14 @@ extension Agent {
                 .flatMap { Double($0) }.map { UInt32(($0 * 1000).rounded()) } ?? 0
             let meminfo = HostFacts.text(root + "/proc/meminfo") ?? ""
             let available = Self.field("MemAvailable", in: meminfo)?.split(separator: " ").first.flatMap { UInt64($0) } ?? 0
+            let total = Self.field("MemTotal", in: meminfo)?.split(separator: " ").first.flatMap { UInt64($0) } ?? 0
             let stat = HostFacts.text(root + "/proc/stat") ?? ""
             let bootTime = stat.split(separator: "\n").first { $0.hasPrefix("btime ") }
                 .flatMap { UInt64($0.dropFirst(6)) } ?? 0
             return Wire.NodeLoad(
                 cpus: UInt16(clamping: max(processors, 1)), cpuMHz: mhz, loadMilli: loadMilli,
                 freeMemoryKiB: available, runningJobs: runningJobs, agentVersion: Agent.version,
-                hostname: hostname, bootTime: bootTime)
+                hostname: hostname, bootTime: bootTime, memoryTotalKiB: total, acceptsJobs: acceptsJobs)
         }
 
         /// The value after `name` and the colon on the first line that starts with `name`.
@@ -50,7 +51,8 @@ extension Agent {
         /// incarnation (and gossip traffic) from churning on noise.
         public static func worthPublishing(_ new: Wire.NodeLoad, over old: Wire.NodeLoad) -> Bool {
             if new.cpus != old.cpus || new.cpuMHz != old.cpuMHz || new.runningJobs != old.runningJobs
-                || new.agentVersion != old.agentVersion || new.hostname != old.hostname || new.bootTime != old.bootTime {
+                || new.agentVersion != old.agentVersion || new.hostname != old.hostname || new.bootTime != old.bootTime
+                || new.memoryTotalKiB != old.memoryTotalKiB || new.acceptsJobs != old.acceptsJobs {
                 return true
             }
             let loadDelta = new.loadMilli > old.loadMilli ? new.loadMilli - old.loadMilli : old.loadMilli - new.loadMilli

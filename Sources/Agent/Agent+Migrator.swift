@@ -425,6 +425,25 @@ extension Agent {
             result = .some(found)
             return found
         }
+
+        /// The check at agent start, in its own directory; logs why CRIU does not work.
+        func works(logger: Logger) async -> Bool {
+            let directory = "/run/clusterd/criu-check"
+            _ = Migration.makeDirectories(directory)
+            var info = stat()
+            guard stat(Migration.CRIU().program, &info) == 0 else {
+                result = .some("criu is not installed")
+                logger.notice("criu is not installed: this node neither sends nor receives jobs")
+                return false
+            }
+            let problem = await problem(criu: Migration.CRIU(), work: directory) { arguments, directory, _ in
+                let exit = try await Jobs.Command.run(arguments, log: directory + "/criu-output.log", directory: directory)
+                guard exit == .exited(0) else { throw Failure("criu check failed (\(exit)); see \(directory)/criu-output.log") }
+                return exit
+            }
+            if let problem { logger.notice("\(problem): this node takes no jobs from others") }
+            return problem == nil
+        }
     }
 
     /// The first frame of a stream: a forwarded control request, or the start of a migration

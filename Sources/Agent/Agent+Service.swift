@@ -46,11 +46,12 @@ extension Agent {
             // Every child of the agent (jobs' `unshare`, criu, trees criu restored) is reaped by
             // one thread from now on.
             _ = Jobs.Reaper.shared
+            let balancing = Balancing(logger: logger)
             let control = try await ControlServer.bind(path: settings.controlSocket, group: settings.controlGroup, logger: logger)
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     do {
-                        try await control.serve(core: slot, jobs: jobs, now: now)
+                        try await control.serve(core: slot, jobs: jobs, balancing: balancing, now: now)
                     } catch is CancellationError {
                         // Shutting down.
                     }
@@ -77,7 +78,7 @@ extension Agent {
                 }
                 await slot.set(core)
                 logger.info("clusterd \(Agent.version) node \(settings.nodeID) (\(settings.hostname)) listening on \(address), cluster '\(settings.clusterName)'")
-                try await run(udp: udp, core: core, sampler: sampler, jobs: jobs, now: now)
+                try await run(udp: udp, core: core, sampler: sampler, jobs: jobs, balancing: balancing, now: now)
             }
             logger.info("clusterd stopped")
         }
@@ -85,7 +86,7 @@ extension Agent {
         /// The protocol's loops until graceful shutdown: receive, timer, load sampler.
         func run(
             udp: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>, core: Core,
-            sampler: LoadSampler, jobs: Jobs.Supervisor, now: @escaping @Sendable () -> Membership.Instant
+            sampler: LoadSampler, jobs: Jobs.Supervisor, balancing: Balancing, now: @escaping @Sendable () -> Membership.Instant
         ) async throws {
             let seeds = settings.peers
                 + (settings.multicastGroup.map { [Wire.Address(host: $0, port: settings.port)] } ?? [])
@@ -114,10 +115,14 @@ extension Agent {
                         }
                     }
                     group.addTask {
+                        // Whether CRIU works here decides whether this node takes jobs.
+                        let criuWorks = await CRIUCheck.shared.works(logger: logger)
                         while !Task.isCancelled && !Task.isShuttingDownGracefully {
                             try? await Task.sleep(for: sampleInterval)
                             let running = UInt32(await jobs.runningCount())
-                            await sender.send(await core.sampled(sampler.sample(runningJobs: running), now: now()))
+                            let load = sampler.sample(runningJobs: running, acceptsJobs: await balancing.acceptsJobs(criuWorks: criuWorks))
+                            await sender.send(await core.sampled(load, now: now()))
+                            await balancing.step(load: load, me: settings.nodeID, core: core, jobs: jobs)
                         }
                     }
                     try? await gracefulShutdown()

@@ -31,14 +31,17 @@ extension Control {
         public var stay: Bool
         /// Wall-clock start, seconds since the Unix epoch.
         public var startedAt: UInt64
+        /// Wall-clock end, for jobs that ended.
+        public var endedAt: UInt64?
         /// The job's PID inside its own PID namespace (1: it is the namespace's init).
         public var namespacePID: Int32
 
         public init(
             id: String, arguments: [String], owner: String, uid: UInt32, homeNode: String, currentNode: String,
             state: String, exitCode: Int32?, cpuSeconds: Double, memoryKiB: UInt64, migrations: Int,
-            stay: Bool, startedAt: UInt64, namespacePID: Int32
+            stay: Bool, startedAt: UInt64, endedAt: UInt64? = nil, namespacePID: Int32
         ) {
+            self.endedAt = endedAt
             self.id = id
             self.arguments = arguments
             self.owner = owner

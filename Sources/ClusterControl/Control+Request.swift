@@ -23,6 +23,9 @@ extension Control {
             case stay
             /// Move every running job off ``Request/node`` (before a shutdown).
             case drain
+            /// This node's automatic balancing: switch it to ``Request/enabled`` (root), or
+            /// report it (``Control/Response/balancing``).
+            case balance
         }
 
         public var command: Command
@@ -37,6 +40,8 @@ extension Control {
         public var node: String?
         /// `ps`: only this node's jobs, not the whole cluster's.
         public var local: Bool?
+        /// `balance`: on or off; nil only asks.
+        public var enabled: Bool?
         /// `stay`: pin (true) or release (false).
         public var stay: Bool?
         /// `migrate`: skip pre-copy (dump once, frozen all along; for benchmarks).
@@ -44,8 +49,9 @@ extension Control {
 
         public init(
             _ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil,
-            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil, stay: Bool? = nil
+            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil, stay: Bool? = nil, enabled: Bool? = nil
         ) {
+            self.enabled = enabled
             self.stay = stay
             self.noPrecopy = noPrecopy
             self.command = command

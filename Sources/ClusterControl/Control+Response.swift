@@ -11,6 +11,8 @@ extension Control {
         public var logs: LogChunk?
         /// `migrate`: what the move took.
         public var migration: MigrationReport?
+        /// `balance`: whether this node's automatic balancing is on.
+        public var balancing: Bool?
         /// `drain`: every move made.
         public var migrations: [MigrationReport]?
         /// Why the request failed, as one sentence.
@@ -22,8 +24,9 @@ extension Control {
         public init(
             nodes: [Node]? = nil, status: Status? = nil, job: Job? = nil, jobs: [Job]? = nil,
             logs: LogChunk? = nil, migration: MigrationReport? = nil, migrations: [MigrationReport]? = nil,
-            error: String? = nil
+            balancing: Bool? = nil, error: String? = nil
         ) {
+            self.balancing = balancing
             self.migrations = migrations
             self.migration = migration
             self.nodes = nodes

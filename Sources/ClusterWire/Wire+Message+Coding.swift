@@ -12,7 +12,7 @@ extension Wire.Message {
     ///
     /// An address is `host:text port:u16`; an update is `node:u64 incarnation:u64 status:u8
     /// address cpus:u16 cpuMHz:u32 loadMilli:u32 freeMemoryKiB:u64 runningJobs:u32
-    /// agentVersion:text hostname:text bootTime:u64`.
+    /// agentVersion:text hostname:text bootTime:u64 memoryTotalKiB:u64 acceptsJobs:u8`.
     public func encoded() -> [UInt8] {
         var writer = Wire.ByteWriter()
         writer.write(Wire.version)
@@ -89,6 +89,8 @@ extension Wire.Message {
         writer.write(text: update.load.agentVersion)
         writer.write(text: update.load.hostname)
         writer.write(update.load.bootTime)
+        writer.write(update.load.memoryTotalKiB)
+        writer.write(UInt8(update.load.acceptsJobs ? 1 : 0))
     }
 
     private static func readAddress(_ reader: inout Wire.ByteReader) throws(Wire.DecodingError) -> Wire.Address {
@@ -121,7 +123,9 @@ extension Wire.Message {
             runningJobs: try reader.read(UInt32.self, field: "load.runningJobs"),
             agentVersion: try reader.readText(field: "load.agentVersion"),
             hostname: try reader.readText(field: "load.hostname"),
-            bootTime: try reader.read(UInt64.self, field: "load.bootTime")
+            bootTime: try reader.read(UInt64.self, field: "load.bootTime"),
+            memoryTotalKiB: try reader.read(UInt64.self, field: "load.memoryTotalKiB"),
+            acceptsJobs: try reader.read(UInt8.self, field: "load.acceptsJobs") != 0
         )
         return Wire.MemberUpdate(node: node, incarnation: incarnation, status: status, address: address, load: load)
     }

@@ -21,13 +21,19 @@ extension Wire {
         public var hostname: String
         /// When the node booted, in seconds since the Unix epoch (its own clock).
         public var bootTime: UInt64
+        /// Installed memory in KiB (`MemTotal`), for the balancer's memory utilisation.
+        public var memoryTotalKiB: UInt64
+        /// Whether the node takes jobs from others: its balancing is on and CRIU works there.
+        public var acceptsJobs: Bool
 
         /// Creates a load record; every field defaults to zero/empty for nodes not yet measured.
         public init(
             cpus: UInt16 = 0, cpuMHz: UInt32 = 0, loadMilli: UInt32 = 0,
             freeMemoryKiB: UInt64 = 0, runningJobs: UInt32 = 0, agentVersion: String = "",
-            hostname: String = "", bootTime: UInt64 = 0
+            hostname: String = "", bootTime: UInt64 = 0, memoryTotalKiB: UInt64 = 0, acceptsJobs: Bool = false
         ) {
+            self.memoryTotalKiB = memoryTotalKiB
+            self.acceptsJobs = acceptsJobs
             self.cpus = cpus
             self.cpuMHz = cpuMHz
             self.loadMilli = loadMilli

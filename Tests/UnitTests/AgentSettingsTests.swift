@@ -112,9 +112,10 @@ import Testing
             "/proc/stat": "cpu  1 2 3\nbtime 1790000000\nprocesses 5\n",
         ])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let load = Agent.LoadSampler(root: root, hostname: "n1").sample(runningJobs: 2)
+        let load = Agent.LoadSampler(root: root, hostname: "n1").sample(runningJobs: 2, acceptsJobs: true)
         #expect(load == Wire.NodeLoad(cpus: 2, cpuMHz: 2594, loadMilli: 1250, freeMemoryKiB: 761_234, runningJobs: 2,
-                                      agentVersion: Agent.version, hostname: "n1", bootTime: 1_790_000_000))
+                                      agentVersion: Agent.version, hostname: "n1", bootTime: 1_790_000_000,
+                                      memoryTotalKiB: 2_000_000, acceptsJobs: true))
     }
 
     @Test func onlyMeaningfulChangesArePublished() {

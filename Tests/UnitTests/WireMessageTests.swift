@@ -5,7 +5,7 @@ import Testing
     static let address = Wire.Address(host: "10.0.0.7", port: 7946)
     static let load = Wire.NodeLoad(
         cpus: 16, cpuMHz: 3200, loadMilli: 1500, freeMemoryKiB: 32 << 20, runningJobs: 3, agentVersion: "0.1.0",
-        hostname: "node-4c4201", bootTime: 1_790_000_000
+        hostname: "node-4c4201", bootTime: 1_790_000_000, memoryTotalKiB: 64 << 20, acceptsJobs: true
     )
     static let update = Wire.MemberUpdate(
         node: Wire.NodeID(0xDEAD_BEEF_0000_0001), incarnation: 7, status: .suspect, address: address, load: load

@@ -7,7 +7,8 @@ import VirtualCluster
 
 /// The migration engine on two TCG nodes of the default profile, with real CRIU inside the
 /// guests: a job's state survives A → B → A; a Python program and a multithreaded Python
-/// program with a forked child, moved mid-run, finish with the right answers.
+/// program with a forked child, moved mid-run, finish with the right answers; automatic
+/// balancing spreads four CPU-bound jobs started on one node and beats the same jobs unbalanced.
 @Suite(.serialized, .enabled(if: geteuid() == 0, "needs root: network namespaces and taps"))
 struct MigrationTests {
     static let runDirectory = Repository.root + "/.build/mig-test"
@@ -67,12 +68,21 @@ struct MigrationTests {
         """
     static let threadedResult = "5344fe5d086e 455aa4fddc49 1952f5a88a19 4c86dbc6c516\n"
 
+    /// CPU-bound, about 25 s alone on a TCG vCPU: 3 million chained SHA-256 hashes.
+    static let burn = """
+        import hashlib
+        h = b""
+        for i in range(3000000):
+            h = hashlib.sha256(h).digest()
+        print(h.hex()[:8], flush=True)
+        """
+
     @Test func jobsMoveWithTheirStateAndFinishRight() async throws {
         let image = try await Fixtures.shared.image("cluster")
         try await VirtualCluster.down(runDirectory: Self.runDirectory)
         let cluster = try await VirtualCluster.up(
             .init(runDirectory: Self.runDirectory, nodes: [image.iso, image.iso].map(VirtualCluster.NodeSpec.init(image:)),
-                  memoryMiB: 2048, cpus: 2),
+                  memoryMiB: 2048, cpus: 1),
             timeout: Self.bootDeadline)
         defer {
             VirtualClusterTests.keepAndScanConsoleLogs(cluster.nodes, prefix: "migration")
@@ -92,6 +102,9 @@ struct MigrationTests {
             let nodes = try await json([Control.Node].self, cluster, "node1", "cluster nodes --json")
             return nodes.count == 2 && nodes.allSatisfy { $0.state == "alive" }
         }
+
+        // Explicit moves first: automatic balancing would move the jobs by itself.
+        for node in ["node1", "node2"] { _ = try await shell(cluster, node, "cluster balance off") }
 
         // 1. State: A → B → A, the counter never skips or restarts, the checksum never changes,
         //    the PID inside the job's namespace stays 1.
@@ -145,6 +158,35 @@ struct MigrationTests {
         }
         #expect(try await shell(cluster, "node1", "cluster logs \(python)") == "78498\n", "π(1,000,000) = 78,498")
         #expect(try await shell(cluster, "node1", "cluster logs \(tree)") == threadedResult)
+
+        // 3. Automatic balancing: 4 equal CPU-bound jobs started on node1 (1 vCPU per node)
+        //    spread by themselves, against the same jobs with balancing off.
+        try await write(burn, to: "/tmp/burn.py", on: "node1", cluster)
+        let off = try await makespan(of: 4, cluster)
+        for node in ["node1", "node2"] { _ = try await shell(cluster, node, "cluster balance on") }
+        let on = try await makespan(of: 4, cluster)
+        print("balancing: 4 CPU-bound jobs started on node1: makespan \(off.seconds) s with balancing off, \(on.seconds) s on (\(on.moved) of them moved), speedup \(Double(off.seconds) / Double(max(on.seconds, 1)))")
+        #expect(on.moved >= 1, "the balancer moved jobs to the idle node")
+        #expect(Double(off.seconds) >= 1.5 * Double(on.seconds), "speedup at least 1.5×: \(off.seconds) s off, \(on.seconds) s on")
+    }
+
+    /// Starts `count` burn jobs on node1 and waits for them: seconds from the first start to
+    /// the last end, and how many ran elsewhere at the end.
+    static func makespan(of count: Int, _ cluster: VirtualCluster.Controller) async throws -> (seconds: Int, moved: Int) {
+        var ids: [String] = []
+        for _ in 0..<count { ids.append(try await run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/burn.py")) }
+        var jobs: [Control.Job] = []
+        try await waitUntil("\(count) burn jobs end", deadline: .seconds(900)) {
+            jobs = try await json([Control.Job].self, cluster, "node1", "cluster ps --json").filter { ids.contains($0.id) }
+            return jobs.count == count && jobs.allSatisfy { $0.state != "running" }
+        }
+        for job in jobs {
+            #expect(job.state == "exited" && job.exitCode == 0, "\(job)")
+            #expect(try await shell(cluster, "node1", "cluster logs \(job.id)") == "2bcf4b18\n")
+        }
+        let start = jobs.map(\.startedAt).min() ?? 0
+        let end = jobs.compactMap(\.endedAt).max() ?? 0
+        return (Int(end) - Int(start), jobs.filter { $0.currentNode != "node-4c4201" }.count)
     }
 
     // MARK: Helpers

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Balancer
+import ClusterWire
+import Jobs
+import Logging
+
+extension Agent {
+    /// Automatic load balancing: once a second, after the load sample, asks
+    /// ``Balancer/decide(local:jobs:peers:migrationInProgress:settings:)`` whether one of this
+    /// node's jobs should move, and moves it in the background (one outgoing migration at a
+    /// time). On by default; `cluster balance off` turns this node's sending and receiving off.
+    actor Balancing {
+        private(set) var enabled = true
+        private var settings = Balancer.Settings()
+        private var migrating = false
+        /// CPU seconds each job had used at the last step, and when.
+        private var lastCPU: [String: (seconds: Double, at: ContinuousClock.Instant)] = [:]
+        private let clock = ContinuousClock()
+        let logger: Logger
+
+        init(logger: Logger) {
+            self.logger = logger
+        }
+
+        func set(enabled: Bool) {
+            self.enabled = enabled
+            logger.info("automatic balancing \(enabled ? "on" : "off")")
+        }
+
+        /// Whether this node takes jobs: balancing on and CRIU usable here.
+        func acceptsJobs(criuWorks: Bool) -> Bool { enabled && criuWorks }
+
+        /// One decision, from this node's `load` sample and what gossip says of the others.
+        func step(load: Wire.NodeLoad, me: Wire.NodeID, core: Core, jobs: Jobs.Supervisor) async {
+            guard enabled, !migrating else { return }
+            let now = clock.now
+            let wall = UInt64(time(nil))
+            let snapshots = await jobs.snapshots().filter { $0.record.state == .running }
+            let runnable = max(Double(load.loadMilli) / 1000, Double(snapshots.count))
+            var candidates: [Balancer.Job] = []
+            var seen: Set<String> = []
+            for snapshot in snapshots {
+                let id = snapshot.record.id
+                seen.insert(id)
+                defer { lastCPU[id] = (snapshot.usage.cpuSeconds, now) }
+                guard let last = lastCPU[id] else { continue }
+                let elapsed = (now - last.at).seconds
+                guard elapsed > 0.2 else { continue }
+                let rate = max(0, snapshot.usage.cpuSeconds - last.seconds) / elapsed
+                // CPU share times contention: a CPU-bound job sharing one CPU with three others
+                // gets 0.25 of it but is runnable all the time.
+                let demand = min(1, rate * max(1, runnable / Double(max(1, load.cpus))))
+                let arrived = snapshot.record.migrations.last.map { Duration.seconds(Int64(wall) - Int64($0.at)) }
+                candidates.append(Balancer.Job(
+                    id: id, demand: demand, memoryKiB: snapshot.usage.memoryKiB,
+                    runTime: .seconds(Int64(wall) - Int64(snapshot.record.startedAt)), stay: snapshot.record.stay,
+                    lastMigration: arrived))
+            }
+            lastCPU = lastCPU.filter { seen.contains($0.key) }
+            let local = Self.node(me, load)
+            let peers = await core.liveMembers().filter { $0.status == .alive }.map { Self.node($0.node, $0.load) }
+            guard let decision = Balancer.decide(
+                local: local, jobs: candidates, peers: peers, migrationInProgress: migrating, settings: settings),
+                  let target = await core.liveMembers().first(where: { $0.node.rawValue == decision.target }) else { return }
+            migrating = true
+            logger.info("balancer: moving job \(decision.job) to \(target.load.hostname) (\(decision.reason), gain \(decision.estimatedGain))")
+            let logger = logger
+            Task {
+                do {
+                    let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(decision.job, to: target)
+                    await self.finished(bytes: outcome.bytesSent, seconds: outcome.totalSeconds)
+                } catch {
+                    logger.warning("balancer: job \(decision.job) stays: \(error)")
+                    await self.finished(bytes: 0, seconds: 0)
+                }
+            }
+        }
+
+        /// A move ended; a successful one measures the transfer rate future estimates use.
+        private func finished(bytes: UInt64, seconds: Double) {
+            migrating = false
+            if bytes > 0 && seconds > 0 {
+                settings.transferRate = Double(bytes) / seconds
+            }
+        }
+
+        static func node(_ id: Wire.NodeID, _ load: Wire.NodeLoad) -> Balancer.Node {
+            Balancer.Node(
+                id: id.rawValue, cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz), load: Double(load.loadMilli) / 1000,
+                runningJobs: Int(load.runningJobs), memoryTotalKiB: load.memoryTotalKiB, memoryFreeKiB: load.freeMemoryKiB,
+                acceptsJobs: load.acceptsJobs)
+        }
+    }
+}
