@@ -17,6 +17,11 @@ extension Agent {
         private(set) var enabled = true
         private var settings = Balancer.Settings()
         private var migrating = false
+        /// No decision before this: after a move, the target's new job count needs a gossip
+        /// round or two to reach this node, and deciding on the old count sends it too much.
+        private var settledAt: ContinuousClock.Instant?
+        /// How long that is.
+        let settle: Duration = .seconds(3)
         /// CPU seconds each job had used at the last step, and when.
         private var lastCPU: [String: (seconds: Double, at: ContinuousClock.Instant)] = [:]
         private let clock = ContinuousClock()
@@ -38,9 +43,10 @@ extension Agent {
         func step(load: Wire.NodeLoad, me: Wire.NodeID, core: Core, jobs: Jobs.Supervisor) async {
             guard enabled, !migrating else { return }
             let now = clock.now
+            if let settledAt, now < settledAt { return }
             let wall = UInt64(time(nil))
             let snapshots = await jobs.snapshots().filter { $0.record.state == .running }
-            let runnable = max(Double(load.loadMilli) / 1000, Double(snapshots.count))
+            let runnable = Double(snapshots.count)
             var candidates: [Balancer.Job] = []
             var seen: Set<String> = []
             for snapshot in snapshots {
@@ -83,14 +89,19 @@ extension Agent {
         /// A move ended; a successful one measures the transfer rate future estimates use.
         private func finished(bytes: UInt64, seconds: Double) {
             migrating = false
+            settledAt = clock.now + settle
             if bytes > 0 && seconds > 0 {
                 settings.transferRate = Double(bytes) / seconds
             }
         }
 
+        /// A node as the policy sees it. Its load is its running jobs (the policy takes the
+        /// larger of `load` and `runningJobs`): the one-minute load average lags by a minute,
+        /// and a node that had just sent jobs away still looked loaded, so it sent all four of
+        /// a test's jobs to the other node instead of two. Load from outside jobs is ignored.
         static func node(_ id: Wire.NodeID, _ load: Wire.NodeLoad) -> Balancer.Node {
             Balancer.Node(
-                id: id.rawValue, cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz), load: Double(load.loadMilli) / 1000,
+                id: id.rawValue, cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz), load: 0,
                 runningJobs: Int(load.runningJobs), memoryTotalKiB: load.memoryTotalKiB, memoryFreeKiB: load.freeMemoryKiB,
                 acceptsJobs: load.acceptsJobs)
         }
