@@ -68,7 +68,9 @@ extension Agent {
             }
             lastCPU = lastCPU.filter { seen.contains($0.key) }
             let local = Self.node(me, load)
-            let peers = await core.liveMembers().filter { $0.status == .alive }.map { Self.node($0.node, $0.load) }
+            // Suspects too: a node busy with jobs is suspected now and then under load, and a
+            // move to a node that really died fails fast and leaves the job here.
+            let peers = await core.liveMembers().map { Self.node($0.node, $0.load) }
             guard let decision = Balancer.decide(
                 local: local, jobs: candidates, peers: peers, migrationInProgress: migrating, settings: settings),
                   let target = await core.liveMembers().first(where: { $0.node.rawValue == decision.target }) else { return }
