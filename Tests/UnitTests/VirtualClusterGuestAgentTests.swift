@@ -49,8 +49,8 @@ import Testing
         let agent = try FakeAgent()
         defer { agent.stop() }
         let client = Qemu.GuestAgent(socketPath: agent.path)
-        #expect(client.ping(timeout: .seconds(5)))
-        let status = try await client.shell("echo out; echo err >&2; exit 3", timeout: .seconds(10))
+        #expect(client.ping(timeout: .seconds(30)))
+        let status = try await client.shell("echo out; echo err >&2; exit 3", timeout: .seconds(60))
         #expect(String(decoding: status.standardOutput, as: UTF8.self) == "out\n")
         #expect(String(decoding: status.standardError, as: UTF8.self) == "err\n")
         #expect(status.exitCode == 3)
