@@ -80,7 +80,7 @@ extension Agent {
             Task {
                 do {
                     let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(decision.job, to: target)
-                    await self.finished(bytes: outcome.bytesSent, seconds: outcome.totalSeconds)
+                    await self.finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds)
                 } catch {
                     logger.warning("balancer: job \(decision.job) stays: \(error)")
                     await self.finished(bytes: 0, seconds: 0)
@@ -88,11 +88,15 @@ extension Agent {
             }
         }
 
-        /// A move ended; a successful one measures the transfer rate future estimates use.
+        /// A move ended; a successful one measures the transfer rate future estimates use: bytes
+        /// over the time spent sending them. (Bytes over the whole move, criu runs included, made
+        /// a 10 MB job look 7–20 s long to move under TCG, and the run-time rule then kept a
+        /// second job from moving until the other node was idle again.)
         private func finished(bytes: UInt64, seconds: Double) {
             migrating = false
             settledAt = clock.now + settle
-            if bytes > 0 && seconds > 0 {
+            // Too little to time (a few small files queue at once) says nothing about the link.
+            if bytes >= 1 << 20 && seconds >= 0.05 {
                 settings.transferRate = Double(bytes) / seconds
             }
         }

@@ -44,6 +44,9 @@ extension Agent {
             var dumpSeconds = 0.0
             var totalSeconds = 0.0
             var bytesSent: UInt64 = 0
+            /// Time spent sending those bytes: what the balancer's transfer-rate estimate uses
+            /// (the whole move also runs criu on both sides).
+            var sendingSeconds = 0.0
         }
 
         // MARK: Source
@@ -91,7 +94,9 @@ extension Agent {
                         }
                         let bytes = Migration.pageBytes(in: directory)
                         outcome.rounds.append(bytes)
+                        let sendStart = clock.now
                         outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
+                        outcome.sendingSeconds += (clock.now - sendStart).seconds
                         if bytes < smallRound || Double(bytes) >= Double(last) * shrinkFactor { break }
                         last = bytes
                     }
@@ -110,10 +115,16 @@ extension Agent {
                     // Regular files the job holds open outside its directory travel too (the
                     // destination restores them at the same path), unless on NFS, which the
                     // destination sees itself.
+                    var sendStart = clock.now
                     outcome.bytesSent += try await sendOpenFiles(of: pid, on: stream)
+                    outcome.sendingSeconds += (clock.now - sendStart).seconds
+                    sendStart = clock.now
                     outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
+                    outcome.sendingSeconds += (clock.now - sendStart).seconds
                     // The job's own directory, as it is now that the job is frozen.
+                    sendStart = clock.now
                     outcome.bytesSent += try await sendDirectory(jobs.layout.directory(id), round: 0, on: stream)
+                    outcome.sendingSeconds += (clock.now - sendStart).seconds
                     var moved = record
                     moved.currentNode = member.load.hostname
                     moved.migrations.append(.init(from: record.currentNode, to: member.load.hostname, at: UInt64(time(nil))))

@@ -6,7 +6,6 @@ import Foundation
 import ClusterControl
 import ClusterWire
 import NIOCore
-import NIOPosix
 
 extension Agent {
     /// Asks another member's agent one request over a secure stream.
@@ -23,13 +22,7 @@ extension Agent {
             let address = member.address
             let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
             do {
-                channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .connectTimeout(.seconds(2))
-                    .connect(host: address.host, port: Int(address.port)) { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                        }
-                    }
+                channel = try await StreamSocket.connect(to: address)
             } catch {
                 throw Failure("cannot reach \(member.load.hostname) at \(address): \(error)")
             }

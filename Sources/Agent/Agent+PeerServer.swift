@@ -26,7 +26,8 @@ extension Agent {
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .bind(host: host, port: Int(port)) { child in
                         child.eventLoop.makeCompletedFuture {
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                            try StreamSocket.configure(child)
+                            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
                         }
                     }
                 return PeerServer(channel: channel, logger: logger)
