@@ -66,9 +66,12 @@ extension Agent {
             defer { Migration.remove(work) }
             var outcome = Outcome()
             var frozen = false
+            // What the source was doing, for the error when the destination goes away.
+            var step = "connecting"
             do {
                 try await withStream(to: member) { stream in
                     // Offer, with this CPU's description for the destination to check.
+                    step = "offering the job"
                     _ = try await runCRIU(criu.cpuinfoDump(directory: work), in: work, log: "cpuinfo-dump.log")
                     let cpuinfo = try Data(contentsOf: URL(fileURLWithPath: work + "/cpuinfo.img"))
                     let usage = await jobs.usage(id)
@@ -83,6 +86,7 @@ extension Agent {
                     var last: UInt64 = .max
                     while precopy && round < maxRounds {
                         round += 1
+                        step = "pre-copy round \(round)"
                         let directory = work + "/\(round)"
                         _ = Migration.makeDirectories(directory)
                         // A process or thread of the job that exits mid-round fails the round
@@ -106,6 +110,7 @@ extension Agent {
                     _ = Migration.makeDirectories(directory)
                     let freeze = clock.now
                     frozen = true
+                    step = "the final dump and transfer"
                     try await retrying(directory) {
                         _ = try await runCRIU(
                             criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
@@ -128,10 +133,11 @@ extension Agent {
                     var moved = record
                     moved.currentNode = member.load.hostname
                     moved.migrations.append(.init(from: record.currentNode, to: member.load.hostname, at: UInt64(time(nil))))
+                    step = "the restore"
                     try await send(.restore(round: round, record: try JSONEncoder().encode(moved)), on: stream)
                     switch try await receive(on: stream) {
                     case .restored:
-                        break
+                        await FaultPoint.sourceAfterRestored.pass()
                     case .failed(let reason):
                         throw Failure("restoring job \(id) on \(member.load.hostname) failed: \(reason)")
                     default:
@@ -151,8 +157,9 @@ extension Agent {
                         logger.warning("job \(id): the confirmation from \(member.load.hostname) was lost, but it runs the job there")
                     } else {
                         await jobs.resume(id)
-                        logger.warning("job \(id) stays on this node: \(error)")
-                        throw error
+                        let reason = error is Failure ? "\(error)" : "lost the connection to \(member.load.hostname) during \(step) (\(error)): it died, or the network between the nodes failed"
+                        logger.warning("job \(id) stays on this node: \(reason)")
+                        throw Failure(reason)
                     }
                 }
             }
@@ -221,6 +228,7 @@ extension Agent {
             }
             try await send(.accept, on: stream)
             var restoredPID: Int32?
+            var receivedPages = false
             do {
                 while true {
                     let message = try await receive(on: stream)
@@ -229,6 +237,10 @@ extension Agent {
                         _ = link
                         try await receiveOpenFile(path: path, size: size, mode: mode, on: stream)
                     case .file(let round, let path, let size, let mode, let link):
+                        if round == 1 && !receivedPages {
+                            receivedPages = true
+                            await FaultPoint.destinationReceiving.pass()
+                        }
                         let directory = round == 0 ? jobs.layout.directory(id) : work + "/\(round)"
                         try await receiveFile(directory: directory, path: path, size: size, mode: mode, link: link, on: stream)
                     case .restore(let round, let recordData):
@@ -295,13 +307,7 @@ extension Agent {
         }
 
         func withStream<T: Sendable>(to member: Wire.MemberUpdate, _ body: (SecureStream) async throws -> T) async throws -> T {
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.seconds(2))
-                .connect(host: member.address.host, port: Int(member.address.port)) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
+            let channel = try await StreamSocket.connect(to: member.address)
             let keys = core.keys
             let me = core.settings.nodeID
             return try await channel.executeThenClose { inbound, outbound in

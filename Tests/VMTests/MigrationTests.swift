@@ -170,6 +170,108 @@ struct MigrationTests {
         #expect(Double(off.seconds) >= 1.5 * Double(on.seconds), "speedup at least 1.5×: \(off.seconds) s off, \(on.seconds) s on")
     }
 
+    /// Failures mid-migration, on three nodes: the destination dies while pre-copy pages are
+    /// on their way (the job goes on at the source), then the source dies right after the
+    /// destination confirmed the restore (the job goes on at the destination). Both are real
+    /// deaths (the node's QEMU is killed with SIGKILL); fault points hold the agent at the
+    /// exact step until the kill (Docs/migration.md, "Testing failures").
+    @Test func jobsSurviveANodeDyingMidMigration() async throws {
+        let image = try await Fixtures.shared.image("cluster")
+        let runDirectory = Repository.root + "/.build/mig-fault-test"
+        try await VirtualCluster.down(runDirectory: runDirectory)
+        let cluster = try await VirtualCluster.up(
+            .init(runDirectory: runDirectory, nodes: [image.iso, image.iso, image.iso].map(VirtualCluster.NodeSpec.init(image:)),
+                  memoryMiB: 2048, cpus: 1),
+            timeout: Self.bootDeadline)
+        defer {
+            VirtualClusterTests.keepAndScanConsoleLogs(cluster.nodes, prefix: "migration-fault")
+            Task { try? await VirtualCluster.down(runDirectory: runDirectory) }
+        }
+        do {
+            try await Self.survive(cluster)
+        } catch {
+            Issue.record("migration fault test failed: \(error)\n\(await VirtualClusterTests.agentJournals(cluster))")
+        }
+        try await VirtualCluster.down(runDirectory: runDirectory)
+    }
+
+    static func survive(_ cluster: VirtualCluster.Controller) async throws {
+        let node1 = "node-4c4201", node2 = "node-4c4202", node3 = "node-4c4203"
+        try await waitUntil("three agents list each other alive", deadline: .seconds(240)) {
+            let nodes = try await json([Control.Node].self, cluster, "node1", "cluster nodes --json")
+            return nodes.count == 3 && nodes.allSatisfy { $0.state == "alive" }
+        }
+        for node in ["node1", "node2", "node3"] { _ = try await shell(cluster, node, "cluster balance off") }
+        try await write(stateJob, to: "/tmp/state.py", on: "node1", cluster)
+        let id = try await run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/state.py")
+        try await waitUntil("the state job prints", deadline: .seconds(120)) {
+            try await shell(cluster, "node1", "cluster logs \(id) | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+        }
+
+        // 1. The destination dies mid-migration: node2 is killed while the first pre-copy round
+        //    arrives. The source notices (TCP user timeout), and the job runs on at node1.
+        _ = try await shell(cluster, "node2", "mkdir -p /run/clusterd/faults && touch /run/clusterd/faults/destination-receiving")
+        // The guest agent serves one command at a time: this one holds node1's until it ends,
+        // and the test watches node2 meanwhile.
+        let first = Task { try await cluster.exec("node1", command: "cluster migrate \(id) \(node2)", timeout: .seconds(300)) }
+        try await waitUntil("node2 receives pre-copy pages", deadline: .seconds(120)) {
+            try await shell(cluster, "node2", "ls /run/clusterd/faults").contains("destination-receiving.reached")
+        }
+        let killedDestination = ContinuousClock.now
+        try await cluster.kill("node2")
+        let refused = try await first.value
+        print("fault: destination killed mid pre-copy; `cluster migrate` gave up after \(ContinuousClock.now - killedDestination): \(VirtualClusterTests.text(refused.standardError).trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(refused.exitCode != 0, "the migration to a dead node fails")
+        let countBefore = try await counter(of: id, on: "node1", cluster)
+        try await Task.sleep(for: .seconds(3))
+        let countAfter = try await counter(of: id, on: "node1", cluster)
+        #expect(countAfter > countBefore + 10, "the job runs on at the source: counter \(countBefore) → \(countAfter) in 3 s")
+        let atSource = try #require(try await json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
+        #expect(atSource.state == "running" && atSource.currentNode == node1 && atSource.migrations == 0, "\(atSource)")
+
+        // 2. The source dies right after the destination confirmed: node1 is held after the
+        //    `restored` answer and killed. node3 notices the dead stream (TCP keepalive) and
+        //    lets its restored copy run.
+        _ = try await shell(cluster, "node1", "mkdir -p /run/clusterd/faults && touch /run/clusterd/faults/source-after-restored")
+        // In the background on the node: the guest agent serves one command at a time, and the
+        // test must ask node1 whether it reached the fault point meanwhile.
+        _ = try await shell(cluster, "node1", "setsid -f sh -c 'cluster migrate \(id) \(node3) > /tmp/migrate.out 2>&1' < /dev/null > /dev/null 2>&1")
+        try await waitUntil("node3 has restored the job", deadline: .seconds(300)) {
+            try await shell(cluster, "node1", "ls /run/clusterd/faults").contains("source-after-restored.reached")
+        }
+        let killedSource = ContinuousClock.now
+        try await cluster.kill("node1")
+        var resumed = 0
+        try await waitUntil("the job runs on at node3", deadline: .seconds(120)) {
+            let now = try await counter(of: id, on: "node3", cluster)
+            defer { resumed = now }
+            return resumed > 0 && now > resumed
+        }
+        print("fault: source killed after the restore was confirmed; the job ran on at \(node3) \(ContinuousClock.now - killedSource) later")
+        let atDestination = try #require(try await json([Control.Job].self, cluster, "node3", "cluster ps --json").first { $0.id == id })
+        #expect(atDestination.state == "running" && atDestination.currentNode == node3 && atDestination.migrations == 1, "\(atDestination)")
+
+        // Nothing lost: one unbroken counter from the first line to the last, same checksum,
+        // same PID inside the job's namespace.
+        let rows = try await shell(cluster, "node3", "cluster logs \(id)").split(separator: "\n").map { $0.split(separator: " ") }
+        var previous = 0
+        for row in rows {
+            guard row.count == 3, let value = Int(row[0]) else { Issue.record("unexpected line \(row)"); break }
+            #expect(value == previous + 1, "the counter went \(previous) → \(value): a gap or a restart")
+            previous = value
+        }
+        #expect(previous > countAfter, "the log at node3 goes on from where node1 left it")
+        #expect(Set(rows.map { $0.count > 1 ? String($0[1]) : "" }).count == 1, "the checksum changed")
+        #expect(Set(rows.map { $0.count > 2 ? String($0[2]) : "" }) == ["1"], "os.getpid() is 1 in the job's namespace throughout")
+    }
+
+    /// The counter of the state job's last complete line.
+    static func counter(of id: String, on node: String, _ cluster: VirtualCluster.Controller) async throws -> Int {
+        // The last complete line: the one being written may be cut short.
+        let last = try await shell(cluster, node, "cluster logs \(id) | tail -n 2 | head -n 1")
+        return Int(last.split(separator: " ").first ?? "") ?? 0
+    }
+
     /// Starts `count` burn jobs on node1 and waits for them: seconds from the first start to
     /// the last end, and how many ran elsewhere at the end.
     static func makespan(of count: Int, _ cluster: VirtualCluster.Controller) async throws -> (seconds: Int, moved: Int) {
