@@ -8,7 +8,7 @@ PROFILE ?= profiles/cluster.json
 # Debian packages livebuild needs to build images (libraries, mmdebstrap, bootloaders, xorriso)
 # and to test them (QEMU with its firmware, reference readers for squashfs, cpio and ISO).
 BUILD_DEPS := libarchive-dev libsquashfs-dev liblzo2-dev pkg-config mmdebstrap debian-archive-keyring \
-	xorriso isolinux syslinux-common grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools \
+	xorriso isolinux syslinux-common pxelinux grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools \
 	zstd xz-utils ca-certificates
 # What `livebuild run` and `livebuild cluster` need at run time (QEMU, firmware, and for the
 # virtual cluster iproute2 and dnsmasq-base: the DHCP server without the host service that
@@ -78,6 +78,7 @@ vm: deps agent
 	$(SWIFT) test --filter VMTests --no-parallel
 
 # Benchmarks (Docs/benchmarks.md): membership beside memberlist (loopback, then 3 QEMU nodes),
+# migration beside plain criu (2 QEMU nodes),
 # the build beside Debian live-build, then the squashfs stage beside tar2sqfs on the cached base
 # the build leaves behind. Slow: half an hour.
 bench: deps agent
@@ -87,6 +88,7 @@ bench: deps agent
 	for n in 3 20 100; do $$($(SWIFT) build -c release --show-bin-path)/livebuild bench membership --agents $$n --reference .build/memberlist-reference; done
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-cluster >/dev/null
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench membership --vms 3 --image out/bench-cluster/cluster.iso
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench migration --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench build $(PROFILE) --live-build
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-base >/dev/null
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench squashfs $$(ls -t $${LIVEBUILD_CACHE:-$$HOME/.cache/livebuild}/base/*.tar | head -1) --runs 3

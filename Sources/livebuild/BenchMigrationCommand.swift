@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Qemu
+import VirtualCluster
+
+extension BenchCommand {
+    /// Migration freeze and total times on two QEMU nodes, with and without pre-copy, beside
+    /// plain `criu dump` + `criu restore` of the same job over the same link.
+    struct MigrationBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "migration",
+            abstract: "Job migration between two QEMU nodes (pre-copy, no pre-copy) beside plain criu dump + restore.")
+
+        @Option(help: "The ISO both nodes boot (a profile with a cluster section, e.g. the default profile's).")
+        var image: String
+
+        @Option(help: "Job sizes in MiB, comma-separated.")
+        var sizes = "16,256,1024"
+
+        @Option(help: "Memory of each node in MiB (a job, its images and its restored copy must fit).")
+        var memory = 4096
+
+        @Option(help: "vCPUs per node.")
+        var cpus = 1
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--sizes must be positive MiB counts separated by commas, e.g. 16,256,1024")
+            }
+            if let largest = sizeList.max(), memory < 3 * largest + 512 {
+                throw ValidationError("--memory \(memory) MiB is too small for a \(largest) MiB job: the source holds the job and its images, the destination the images and the restored job; give at least \(3 * largest + 512)")
+            }
+            guard FileManager.default.fileExists(atPath: image) else {
+                throw ValidationError("--image \(image) does not exist; build one with `livebuild make profiles/cluster.json`")
+            }
+        }
+
+        var sizeList: [Int] { sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+        func run() async throws {
+            do {
+                let runDirectory = NSTemporaryDirectory() + "/lb-bench-migration-\(getpid())"
+                let report = try await VirtualCluster.migrationBenchmark(
+                    image: image, sizesMiB: sizeList, memoryMiB: memory, cpus: cpus, runDirectory: runDirectory
+                ) { line in FileHandle.standardError.write(Data("migration: \(line)\n".utf8)) }
+                try? FileManager.default.removeItem(atPath: runDirectory)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    FileHandle.standardOutput.write(try encoder.encode(report))
+                    print()
+                    return
+                }
+                print("migration between 2 QEMU nodes (\(Qemu.Accelerator.probe().rawValue), \(cpus) vCPU, \(memory) MiB each), seconds")
+                print("  size MiB  method        freeze  down    total   rounds")
+                for row in report.rows {
+                    print("  " + [pad(String(row.sizeMiB), 8), pad(row.method, 12), pad(fmt(row.freezeSeconds), 6),
+                                  pad(fmt(row.downtimeSeconds), 6), pad(fmt(row.totalSeconds), 6), String(row.precopyRounds)].joined(separator: "  "))
+                }
+                for size in Set(report.rows.map(\.sizeMiB)).sorted() {
+                    let rows = report.rows.filter { $0.sizeMiB == size }
+                    guard let plain = rows.first(where: { $0.method == "plain criu" }), plain.freezeSeconds > 0,
+                          let precopy = rows.first(where: { $0.method == "pre-copy" }) else { continue }
+                    print("  \(size) MiB: freeze with pre-copy / plain criu dump = \(fmt(precopy.freezeSeconds / plain.freezeSeconds))")
+                }
+                print("  freeze: the final dump (the job stopped on the source); down: until it can run on the destination")
+            } catch {
+                throw Failure.report(error)
+            }
+        }
+
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        func fmt(_ value: Double) -> String { BenchCommand.fixed(value, places: 2) }
+    }
+}
