@@ -46,8 +46,8 @@ public struct Builder {
     /// Runs every stage; returns the manifest that was written.
     @discardableResult
     public func build() async throws -> Manifest {
-        for requested in profile.outputs where requested != .iso {
-            throw LiveBuildError(code: .profile, message: "outputs: '\(requested.rawValue)' is not implemented yet; build with outputs [\"iso\"]")
+        for requested in profile.outputs where requested == .disk {
+            throw LiveBuildError(code: .profile, message: "outputs: '\(requested.rawValue)' is not implemented yet; build with outputs [\"iso\"] and/or [\"pxe\"]")
         }
         let fileManager = FileManager.default
         let target = URL(fileURLWithPath: output).standardizedFileURL
@@ -109,18 +109,44 @@ public struct Builder {
         timings.finish("initramfs", detail: "kernel \(kernelVersion), \(initramfs.modules.load.count) modules")
 
         // e. ISO
-        timings.start("iso")
-        let isoName = "\(profile.name).iso"
-        try await IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
-            .write(live: work + "/live", staging: work + "/iso-root", to: work + "/" + isoName, workDirectory: work + "/scratch")
-        try? fileManager.removeItem(atPath: work + "/scratch")
-        timings.finish("iso", detail: isoName)
+        let isoStage = IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
+        var outputs: [String] = []
+        if profile.outputs.contains(.iso) {
+            timings.start("iso")
+            let isoName = "\(profile.name).iso"
+            try await isoStage.write(live: work + "/live", staging: work + "/iso-root", to: work + "/" + isoName, workDirectory: work + "/scratch")
+            try? fileManager.removeItem(atPath: work + "/scratch")
+            timings.finish("iso", detail: isoName)
+            outputs.append(isoName)
+        }
+
+        // f. PXE tree
+        if profile.outputs.contains(.pxe) {
+            timings.start("pxe")
+            let files = try await PxeStage(menu: try isoStage.bootMenu(), squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch)
+                .write(live: work + "/live", to: work + "/" + PxeLayout.directory, scratch: work + "/scratch")
+            try? fileManager.removeItem(atPath: work + "/scratch")
+            timings.finish("pxe", detail: "\(files.count) files")
+            outputs += files.map { PxeLayout.directory + "/" + $0 }
+        }
 
         // manifest
         var artefacts: [Manifest.Artefact] = []
-        for path in [isoName, "live/vmlinuz", "live/initrd.img", "live/filesystem.squashfs"] {
+        var digests: [String: String] = [:]
+        for path in outputs + ["live/vmlinuz", "live/initrd.img", "live/filesystem.squashfs"] {
             let full = work + "/" + path
-            let sha = path == "live/filesystem.squashfs" ? squashfsSHA256 : try FileDigest.sha256(path: full)
+            // The PXE tree's live files are hard links to live/: one digest each.
+            let live = path.hasPrefix(PxeLayout.directory + "/live/") && !path.hasSuffix(".sha256")
+                ? String(path.dropFirst(PxeLayout.directory.count + 1)) : path
+            let sha: String
+            if live == "live/filesystem.squashfs" {
+                sha = squashfsSHA256
+            } else if let known = digests[live] {
+                sha = known
+            } else {
+                sha = try FileDigest.sha256(path: full)
+                digests[live] = sha
+            }
             artefacts.append(.init(path: path, size: try FileSize.of(full), sha256: sha))
         }
         let packages = rootfs.files.files["var/lib/dpkg/status"].map { DpkgStatus.installed(String(decoding: $0, as: UTF8.self)) } ?? []

@@ -3,7 +3,7 @@ extension Profile {
     public enum Output: String, Sendable, Equatable, CaseIterable {
         /// A hybrid ISO image that boots from CD or USB, BIOS or UEFI.
         case iso
-        /// Kernel, initramfs and root image for network boot (not built yet).
+        /// The PXE tree: kernel, initramfs, squashfs and network loaders (Docs/pxe.md).
         case pxe
         /// A raw disk image (not built yet).
         case disk

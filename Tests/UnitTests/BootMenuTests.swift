@@ -31,6 +31,41 @@ import Testing
         try Golden.check(menu.grubConfig(), against: "grub-\(name).cfg")
     }
 
+    @Test(arguments: cases)
+    func pxelinux(name: String, menu: BootMenu) throws {
+        try Golden.check(menu.pxelinuxConfig(), against: "pxelinux-\(name).cfg")
+    }
+
+    @Test(arguments: cases)
+    func grubNetwork(name: String, menu: BootMenu) throws {
+        try Golden.check(menu.grubNetworkConfig(), against: "grub-net-\(name).cfg")
+    }
+
+    @Test(arguments: cases)
+    func ipxe(name: String, menu: BootMenu) throws {
+        try Golden.check(menu.ipxeScript(), against: "ipxe-\(name).ipxe")
+    }
+
+    /// Every network loader hands the live init a `fetch=` URL naming the server it booted from,
+    /// in that loader's own syntax, and reads the kernel relative to the tree.
+    @Test func networkMenusFetchTheSquashfsFromTheBootServer() {
+        let pxelinux = Self.several.pxelinuxConfig()
+        #expect(pxelinux.components(separatedBy: "fetch=http://${pxeserver}/live/filesystem.squashfs").count == 4)
+        #expect(pxelinux.components(separatedBy: "IPAPPEND 1").count == 4)
+        #expect(pxelinux.contains("LINUX live/vmlinuz"))
+        let grub = Self.several.grubNetworkConfig()
+        #expect(grub.components(separatedBy: "fetch=http://${net_default_server}/live/filesystem.squashfs").count == 4)
+        #expect(grub.contains("\\$x"), "the entry's own $ stays escaped")
+        let ipxe = Self.several.ipxeScript()
+        #expect(ipxe.hasPrefix("#!ipxe\n"))
+        #expect(!ipxe.contains("choose"), "timeout 0 boots the first entry at once (iPXE's --timeout 0 would wait forever)")
+        let waiting = try! BootMenu(title: "t", timeoutSeconds: 3, entries: Self.several.entries)
+        #expect(waiting.ipxeScript().contains("choose --default entry1 --timeout 3000 target || goto entry1"))
+        #expect(ipxe.components(separatedBy: "kernel live/vmlinuz initrd=initrd.img ").count == 4)
+        #expect(ipxe.components(separatedBy: "fetch=http://${next-server}/live/filesystem.squashfs").count == 4)
+        #expect(!Self.single.ipxeScript().contains("menu "), "one entry boots without a menu")
+    }
+
     @Test func bothMenusUseTheSerialConsoleAndTheScreen() {
         let isolinux = Self.single.isolinuxConfig()
         #expect(isolinux.hasPrefix("SERIAL 0 115200\n"))

@@ -50,6 +50,17 @@ import Testing
         #expect(args.contains("ide-cd,id=cd0,drive=cd0-drive,bootindex=1"))
     }
 
+    /// A diskless PXE node on QEMU's user network: TFTP root and boot file on the netdev, the
+    /// card first in the boot order.
+    @Test func userNetworkServesTFTPAndTheCardBootsFirst() {
+        let card = Qemu.NetworkInterface(backend: .user(tftpRoot: "/srv/p,xe", bootFile: "boot.ipxe"), mac: "52:54:00:4c:43:01", bootIndex: 0)
+        #expect(card.arguments() == [
+            "-netdev", "user,id=net0,tftp=/srv/p,,xe,bootfile=boot.ipxe",
+            "-device", "virtio-net-pci,id=net0-nic,netdev=net0,mac=52:54:00:4c:43:01,bootindex=0",
+        ])
+        #expect(Qemu.NetworkInterface.tap("tap1", mac: "52:54:00:4c:42:01").arguments().last == "virtio-net-pci,id=net0-nic,netdev=net0,mac=52:54:00:4c:42:01")
+    }
+
     @Test func consoleSocketAcceptsInputAndStillLogs() {
         let session = Qemu.Session(consoleLog: "/logs/console.log", consoleSocket: "/run/console.sock")
         let args = Qemu.Machine(accelerator: .tcg).arguments(session: session)

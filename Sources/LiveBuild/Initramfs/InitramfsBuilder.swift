@@ -17,6 +17,8 @@ public struct InitramfsBuilder {
         "xhci_pci", "xhci_hcd", "ehci_pci", "ehci_hcd", "ohci_pci", "uhci_hcd", "usb_storage", "uas",
         // NVMe
         "nvme",
+        // network boot (fetch=): packet sockets for DHCP, and common NICs
+        "af_packet", "virtio_net", "e1000", "e1000e", "igb", "igc", "ixgbe", "r8169", "tg3",
     ]
 
     public var files: ImageFiles
@@ -78,6 +80,7 @@ public struct InitramfsBuilder {
         file("bin/busybox", busybox, 0o755)
         entries.append((FileEntry(path: "bin/sh", kind: .symlink, permissions: 0o777, mtime: mtime, linkTarget: "busybox"), []))
         file("init", Array(LiveInit.script.utf8), 0o755)
+        file("etc/livebuild/udhcpc.script", Array(LiveInit.udhcpcScript.utf8), 0o755)
 
         var loadOrder: [String] = []
         for module in resolution.load {

@@ -9,6 +9,9 @@
 /// - `live.check`: verify the squashfs sha256 before use (without it: size and magic only);
 /// - `live.wait=SECONDS`: how long to look for the medium (default 30);
 /// - `live.media=/dev/XXX`: use this device instead of searching;
+/// - `fetch=URL`: no medium: bring the network up (DHCP, or the `ip=` a PXE loader passed),
+///   download the squashfs over HTTP into RAM (retries, progress on the console), verify its
+///   size and sha256, and boot from that; `${pxeserver}` in the URL is the boot server;
 /// - `live.break`: stop in a shell just before switching root;
 /// - `live.debug`: trace the init;
 /// - `init=PATH`: what to run in the new root (default /sbin/init).
@@ -36,6 +39,24 @@ enum LiveInit {
         }
     }
 
+    /// `/etc/livebuild/udhcpc.script`: busybox udhcpc calls it with the lease in its
+    /// environment; it configures the interface and records the boot server (`siaddr`, else
+    /// the DHCP server) for `${pxeserver}`.
+    static let udhcpcScript = #"""
+    #!/bin/sh
+    case "$1" in
+        deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+        bound|renew)
+            ip addr flush dev "$interface"
+            ip addr add "$ip/${mask:-24}" dev "$interface"
+            for r in $router; do ip route add default via "$r" dev "$interface"; break; done
+            server="$siaddr"
+            [ -z "$server" ] || [ "$server" = 0.0.0.0 ] && server="$serverid"
+            echo "DHCP_SERVER='$server'" > /run/live/dhcp.conf ;;
+    esac
+    exit 0
+    """#
+
     /// The script itself. Kept free of bashisms: it runs under busybox `sh`.
     static let script = #"""
     #!/bin/sh
@@ -62,7 +83,7 @@ enum LiveInit {
         exec /init
     }
 
-    TORAM=0; CHECK=0; WAIT=30; MEDIA=""; BREAK=0; NEWINIT=/sbin/init
+    TORAM=0; CHECK=0; WAIT=30; MEDIA=""; BREAK=0; NEWINIT=/sbin/init; FETCH=""; IPARG=""; BOOTIF=
     for arg in $(cat /proc/cmdline); do
         case "$arg" in
             toram) TORAM=1 ;;
@@ -72,6 +93,9 @@ enum LiveInit {
             live.break) BREAK=1 ;;
             live.debug) set -x ;;
             init=*) NEWINIT="${arg#init=}" ;;
+            fetch=*) FETCH="${arg#fetch=}" ;;
+            ip=*) IPARG="${arg#ip=}" ;;
+            BOOTIF=*) BOOTIF="${arg#BOOTIF=}" ;;
         esac
     done
 
@@ -80,7 +104,68 @@ enum LiveInit {
         insmod "/lib/modules/$m" 2>/dev/null
     done
 
-    # Find the medium: a block device whose filesystem holds the marker live/ID.medium.
+    # Network boot: the squashfs comes over HTTP into RAM, verified before use.
+    net_up() {
+        ip link set lo up
+        # pxelinux's IPAPPEND 1: ip=CLIENT:SERVER:GATEWAY:NETMASK.
+        PXESERVER=$(echo "$IPARG" | cut -d: -f2)
+        mac=""
+        [ -n "$BOOTIF" ] && mac=$(echo "${BOOTIF#01-}" | tr - :)
+        TRIES=$((WAIT * 4))
+        while [ "$TRIES" -gt 0 ]; do
+            for path in /sys/class/net/*; do
+                dev="${path##*/}"
+                [ "$dev" = lo ] && continue
+                [ -n "$mac" ] && [ "$(cat "$path/address")" != "$mac" ] && continue
+                ip link set "$dev" up
+                if [ -n "$IPARG" ] && [ -n "$(echo "$IPARG" | cut -d: -f1)" ]; then
+                    ip addr add "$(echo "$IPARG" | cut -d: -f1)/$(echo "$IPARG" | cut -d: -f4)" dev "$dev" \
+                        && { GW=$(echo "$IPARG" | cut -d: -f3); [ -n "$GW" ] && ip route add default via "$GW"; NETDEV="$dev"; return 0; }
+                elif udhcpc -i "$dev" -n -q -t 3 -T 2 -s /etc/livebuild/udhcpc.script >/dev/null 2>&1; then
+                    NETDEV="$dev"
+                    . /run/live/dhcp.conf
+                    [ -n "$PXESERVER" ] || PXESERVER="$DHCP_SERVER"
+                    return 0
+                fi
+            done
+            TRIES=$((TRIES - 8))
+            sleep 1
+        done
+        return 1
+    }
+
+    if [ -n "$FETCH" ]; then
+        say "network boot: bringing the network up"
+        net_up || rescue "no network interface got an address in ${WAIT}s (interfaces: $(ls /sys/class/net | tr '\n' ' ')); is the cable in, and does a DHCP server answer on this network?"
+        case "$FETCH" in
+            *'${pxeserver}'*)
+                [ -n "$PXESERVER" ] || rescue "fetch=$FETCH names \${pxeserver}, but neither ip= nor DHCP gave a boot server; write the server's address into fetch="
+                FETCH="$(echo "$FETCH" | sed "s/\${pxeserver}/$PXESERVER/")" ;;
+        esac
+        say "network up on $NETDEV ($(ip -4 -o addr show dev "$NETDEV" | awk '{print $4}')); fetching $FETCH ($LIVE_SQUASHFS_SIZE bytes)"
+        mkdir -p /run/live/toram
+        mount -t tmpfs -o mode=0755,size=$((LIVE_SQUASHFS_SIZE / 1048576 + 64))m tmpfs /run/live/toram || rescue "cannot create a RAM disk for the squashfs"
+        SQUASHFS=/run/live/toram/filesystem.squashfs
+        attempt=1
+        while :; do
+            rm -f "$SQUASHFS"
+            wget -O "$SQUASHFS" "$FETCH" && [ "$(stat -c %s "$SQUASHFS")" = "$LIVE_SQUASHFS_SIZE" ] && break
+            [ "$attempt" -ge 5 ] && rescue "could not download $FETCH after 5 attempts (last size $(stat -c %s "$SQUASHFS" 2>/dev/null || echo 0) of $LIVE_SQUASHFS_SIZE bytes); is the server up and serving this build's pxe/ tree?"
+            say "download attempt $attempt failed; retrying in $((attempt * 2))s"
+            sleep $((attempt * 2))
+            attempt=$((attempt + 1))
+        done
+        say "verifying the squashfs sha256"
+        SUM=$(sha256sum "$SQUASHFS" | cut -d' ' -f1)
+        if [ "$SUM" != "$LIVE_SQUASHFS_SHA256" ]; then
+            rm -f "$SQUASHFS"
+            rescue "the squashfs from $FETCH has sha256 $SUM, expected $LIVE_SQUASHFS_SHA256: the server's copy is damaged or from another build; refusing to boot it"
+        fi
+        say "squashfs in RAM and verified"
+    fi
+
+    # Otherwise, find the medium: a block device whose filesystem holds the marker live/ID.medium.
+    if [ -z "$FETCH" ]; then
     try_medium() {
         mount -o ro "$1" /run/live/medium 2>/dev/null || return 1
         [ -e "/run/live/medium/live/$LIVE_MEDIUM_ID.medium" ] && return 0
@@ -137,6 +222,8 @@ enum LiveInit {
         say "verifying the squashfs sha256"
         SUM=$(sha256sum "$SQUASHFS" | cut -d' ' -f1)
         [ "$SUM" = "$LIVE_SQUASHFS_SHA256" ] || rescue "$LIVE_SQUASHFS has sha256 $SUM, expected $LIVE_SQUASHFS_SHA256: the medium is damaged"
+    fi
+
     fi
 
     mount -t squashfs -o ro,loop "$SQUASHFS" /run/live/rootfs || rescue "cannot mount $SQUASHFS (squashfs and loop modules loaded?)"

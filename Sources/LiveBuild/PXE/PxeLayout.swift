@@ -1,0 +1,43 @@
+/// Where things live in the PXE tree (`outputs: ["pxe"]`, written to `OUTDIR/pxe`). The tree is
+/// the root of both the TFTP and the HTTP server (Docs/pxe.md):
+///
+/// ```
+/// boot.ipxe                           iPXE script with the menu (QEMU's NIC ROM, iPXE chains)
+/// lpxelinux.0                         BIOS PXE loader (PXELINUX with HTTP), and its modules
+/// ldlinux.c32 libcom32.c32 libutil.c32 menu.c32
+/// pxelinux.cfg/default                BIOS menu
+/// grubx64.efi                         UEFI network GRUB (prefix /grub: reads grub/grub.cfg over TFTP)
+/// grub/grub.cfg                       UEFI menu
+/// undionly.kpxe  snponly.efi          iPXE for BIOS and UEFI, to chain from firmware PXE (proxy DHCP)
+/// live/vmlinuz  live/initrd.img       kernel and initramfs
+/// live/filesystem.squashfs            root filesystem, fetched over HTTP by the live init
+/// live/filesystem.squashfs.sha256     its digest (`sha256sum -c` format)
+/// ```
+///
+/// Every loader passes `fetch=http://SERVER/live/filesystem.squashfs` with the boot server it
+/// came from: iPXE and GRUB fill in the address themselves; PXELINUX passes `${pxeserver}`
+/// and `ip=` (IPAPPEND 1), and the live init takes the server from there.
+public enum PxeLayout {
+    public static let directory = "pxe"
+    public static let ipxeScript = "boot.ipxe"
+    public static let pxelinux = "lpxelinux.0"
+    public static let pxelinuxConfig = "pxelinux.cfg/default"
+    public static let grubLoader = "grubx64.efi"
+    public static let grubConfig = "grub/grub.cfg"
+    public static let ipxeBIOS = "undionly.kpxe"
+    public static let ipxeUEFI = "snponly.efi"
+    public static let kernel = "live/vmlinuz"
+    public static let initrd = "live/initrd.img"
+    public static let squashfs = "live/filesystem.squashfs"
+    public static let squashfsDigest = "live/filesystem.squashfs.sha256"
+
+    /// The `fetch=` URL with `server` standing for the boot server's address.
+    public static func fetchURL(server: String) -> String { "http://\(server)/\(squashfs)" }
+
+    /// GRUB modules built into grubx64.efi: network (efinet, tftp, http), the menu, the serial
+    /// console and video.
+    public static let grubModules = [
+        "efinet", "tftp", "http", "normal", "configfile", "linux", "echo", "serial", "terminal",
+        "all_video", "efi_gop", "test", "sleep", "halt", "reboot",
+    ]
+}
