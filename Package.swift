@@ -105,8 +105,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Serves a PXE tree: an HTTP file server on SwiftNIO's HTTP codec, and dnsmasq's
+        // DHCP and TFTP settings (`livebuild serve`; the head node's agent later).
+        .target(name: "BootServer", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(name: "livebuild", dependencies: [
-            "LiveBuild", "Profile", "Qemu", "VirtualCluster", "ClusterSimulator",
+            "LiveBuild", "Profile", "Qemu", "VirtualCluster", "ClusterSimulator", "BootServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -122,7 +130,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
-            "Balancer", "ClusterSimulator", "Jobs", "Migration",
+            "Balancer", "ClusterSimulator", "Jobs", "Migration", "BootServer",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",

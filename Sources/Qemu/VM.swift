@@ -32,11 +32,14 @@ extension Qemu {
         /// - Parameters:
         ///   - consoleLog: file for the serial console (created or truncated).
         ///   - interactive: also connect the console to this process's terminal.
+        ///   - namespace: run QEMU in this network namespace (`ip netns exec`), for tap devices
+        ///     that live there.
         public init(
             machine: Machine,
             consoleLog: String,
             interactive: Bool = false,
             qemu: String = Qemu.systemBinary,
+            namespace: String? = nil,
             logger: Logger = Logger(label: "livebuild.qemu")
         ) throws(Qemu.Error) {
             self.machine = machine
@@ -78,11 +81,22 @@ extension Qemu {
             consoleSocketPath = interactive ? nil : runDirectory + "/console.sock"
             let session = Session(consoleLog: consoleLog, consoleOnTerminal: interactive, qmpSocket: qmpPath, uefiVars: uefiVars,
                                   consoleSocket: consoleSocketPath)
-            commandLine = [qemu] + machine.arguments(session: session)
-
+            var command = [qemu] + machine.arguments(session: session)
             process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(commandLine.dropFirst())
+            if let namespace {
+                // `ip netns exec` enters the network namespace and execs QEMU (same pid), so
+                // QEMU opens its tap devices there.
+                guard let ip = Self.locate("ip") ?? ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+                    try? fileManager.removeItem(atPath: runDirectory)
+                    throw .launchFailed("ip (iproute2) not found; apt-get install iproute2")
+                }
+                command = [ip, "netns", "exec", namespace, executable] + command.dropFirst()
+                process.executableURL = URL(fileURLWithPath: ip)
+            } else {
+                process.executableURL = URL(fileURLWithPath: executable)
+            }
+            commandLine = command
+            process.arguments = Array(command.dropFirst())
             if !interactive {
                 process.standardInput = FileHandle.nullDevice
                 process.standardOutput = FileHandle.nullDevice

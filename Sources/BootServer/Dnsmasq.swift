@@ -1,0 +1,68 @@
+/// dnsmasq as the PXE boot server of a tree: DHCP (a full server, or proxy DHCP beside the
+/// site's own server) and TFTP, no DNS. iPXE (QEMU's NIC ROM, or iPXE chained) is told
+/// `boot.ipxe`; firmware PXE gets PXELINUX on BIOS and the network GRUB on UEFI (full DHCP), or
+/// PXELINUX and iPXE's `snponly.efi` (proxy DHCP: GRUB 2.06 cannot boot from a proxy offer).
+/// Docs/pxe.md shows the same settings as a configuration file.
+public struct DnsmasqConfiguration: Sendable, Hashable {
+    public enum Mode: Sendable, Hashable {
+        /// Hands out addresses from `first` to `last` on an isolated cluster LAN.
+        case full(first: String, last: String, netmask: String)
+        /// Only the PXE part: another server hands out addresses on `network`.
+        case proxy(network: String)
+    }
+
+    public var interface: String
+    public var tftpRoot: String
+    public var mode: Mode
+    public var leaseFile: String
+    public var pidFile: String
+    /// Whether the tree has iPXE's `snponly.efi` for UEFI machines in proxy mode.
+    public var hasIPXEForUEFI: Bool
+
+    public init(interface: String, tftpRoot: String, mode: Mode, leaseFile: String, pidFile: String, hasIPXEForUEFI: Bool) {
+        self.interface = interface
+        self.tftpRoot = tftpRoot
+        self.mode = mode
+        self.leaseFile = leaseFile
+        self.pidFile = pidFile
+        self.hasIPXEForUEFI = hasIPXEForUEFI
+    }
+
+    /// dnsmasq's command line (without the program): nothing read from the host's own
+    /// configuration, bound to `interface` alone, in the foreground, logging to stderr.
+    public func arguments() -> [String] {
+        var arguments = [
+            "--conf-file=/dev/null", "--no-hosts", "--no-resolv", "--port=0",
+            "--keep-in-foreground", "--log-facility=-", "--log-dhcp",
+            "--bind-interfaces", "--interface=\(interface)", "--except-interface=lo",
+            "--pid-file=\(pidFile)", "--dhcp-leasefile=\(leaseFile)",
+            "--enable-tftp", "--tftp-root=\(tftpRoot)",
+            // iPXE says so in its user class: it gets the script, not a loader again.
+            "--dhcp-userclass=set:ipxe,iPXE",
+        ]
+        switch mode {
+        case .full(let first, let last, let netmask):
+            arguments += [
+                "--dhcp-range=\(first),\(last),\(netmask),12h",
+                "--dhcp-authoritative",
+                // No router: a cluster LAN need not lead anywhere.
+                "--dhcp-option=option:router",
+                "--dhcp-match=set:efi64,option:client-arch,7",
+                "--dhcp-match=set:efi64,option:client-arch,9",
+                "--dhcp-boot=tag:ipxe,boot.ipxe",
+                "--dhcp-boot=tag:efi64,tag:!ipxe,grubx64.efi",
+                "--dhcp-boot=tag:!efi64,tag:!ipxe,lpxelinux.0",
+            ]
+        case .proxy(let network):
+            arguments += [
+                "--dhcp-range=\(network),proxy",
+                "--pxe-service=tag:!ipxe,x86PC,livebuild (BIOS),lpxelinux",
+                "--dhcp-boot=tag:ipxe,boot.ipxe",
+            ]
+            if hasIPXEForUEFI {
+                arguments.append("--pxe-service=tag:!ipxe,x86-64_EFI,livebuild (UEFI),snponly.efi")
+            }
+        }
+        return arguments
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import BootServer
+import Foundation
+import Logging
+
+/// `livebuild serve OUTDIR`: boots diskless machines from a build's PXE tree, from this host.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a build's PXE tree: DHCP and TFTP through dnsmasq, HTTP for the live files (Docs/pxe.md).",
+        discussion: """
+            Proxy DHCP by default: the network's own DHCP server keeps handing out addresses and \
+            this host only tells PXE clients where to boot from. --range makes it the DHCP server \
+            of an isolated cluster LAN instead. Needs root (DHCP, TFTP and HTTP ports) and dnsmasq. \
+            Stops on Ctrl-C or SIGTERM.
+            """)
+
+    @Argument(help: "A build's output directory (holding pxe/), or a PXE tree itself.")
+    var directory: String
+
+    @Option(help: "The network interface to serve on (e.g. eth0, br0).")
+    var interface: String
+
+    @Option(help: "Be the DHCP server and hand out FIRST,LAST[,NETMASK] (default netmask 255.255.255.0).")
+    var range: String?
+
+    @Option(help: "HTTP port; the tree's menus name port 80.")
+    var httpPort = 80
+
+    func validate() throws {
+        if let range {
+            let parts = range.split(separator: ",")
+            guard (2...3).contains(parts.count), parts.allSatisfy({ Self.isIPv4(String($0)) }) else {
+                throw ValidationError("--range \(range): give FIRST,LAST or FIRST,LAST,NETMASK as IPv4 addresses, e.g. 10.77.0.10,10.77.0.200")
+            }
+        }
+        guard (1...65535).contains(httpPort) else { throw ValidationError("--http-port \(httpPort) is not a port") }
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { Int($0).map { (0...255).contains($0) } ?? false }
+    }
+
+    func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            throw Failure.report(error)
+        }
+    }
+
+    func serve() async throws {
+        let tree = try Self.tree(in: directory)
+        guard let address = Self.ipv4(of: interface) else {
+            throw BootServerError("interface \(interface) has no IPv4 address; give it one (ip addr add ... dev \(interface)) or name another with --interface")
+        }
+        let mode: DnsmasqConfiguration.Mode
+        if let range {
+            let parts = range.split(separator: ",").map(String.init)
+            mode = .full(first: parts[0], last: parts[1], netmask: parts.count > 2 ? parts[2] : "255.255.255.0")
+        } else {
+            mode = .proxy(network: address.network)
+        }
+        let run = FileManager.default.temporaryDirectory.path + "/livebuild-serve-\(getpid())"
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        let configuration = DnsmasqConfiguration(
+            interface: interface, tftpRoot: tree, mode: mode, leaseFile: run + "/leases", pidFile: run + "/dnsmasq.pid",
+            hasIPXEForUEFI: FileManager.default.fileExists(atPath: tree + "/snponly.efi"))
+        var logger = Logger(label: "livebuild.serve")
+        logger.logLevel = .info
+
+        let http = try await HTTPFileServer.bind(root: tree, host: address.address, port: httpPort, logger: logger)
+        let dnsmasq = Process()
+        dnsmasq.executableURL = URL(fileURLWithPath: try Self.locate("dnsmasq"))
+        dnsmasq.arguments = configuration.arguments()
+        try dnsmasq.run()
+        defer {
+            // SIGKILL: a child of Foundation's Process can inherit a mask that blocks SIGTERM.
+            kill(dnsmasq.processIdentifier, SIGKILL)
+            dnsmasq.waitUntilExit()
+        }
+        switch mode {
+        case .full(let first, let last, _):
+            print("serving \(tree) on \(interface) (\(address.address)): DHCP \(first)-\(last), TFTP, HTTP port \(httpPort)")
+        case .proxy(let network):
+            print("serving \(tree) on \(interface) (\(address.address)): proxy DHCP for \(network), TFTP, HTTP port \(httpPort)")
+        }
+
+        // Until SIGINT or SIGTERM, or until dnsmasq stops.
+        let stop = AsyncStream<String> { continuation in
+            for signal in [SIGINT, SIGTERM] {
+                Foundation.signal(signal, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signal)
+                source.setEventHandler { continuation.yield(signal == SIGINT ? "SIGINT" : "SIGTERM") }
+                source.resume()
+                Self.sources.append(source)
+            }
+            dnsmasq.terminationHandler = { process in continuation.yield("dnsmasq exited with status \(process.terminationStatus)") }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await http.serve() }
+            for await reason in stop {
+                print("stopping: \(reason)")
+                break
+            }
+            group.cancelAll()
+        }
+    }
+
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+
+    /// The PXE tree: `directory/pxe`, or `directory` itself when it holds boot.ipxe.
+    static func tree(in directory: String) throws -> String {
+        for candidate in [directory + "/pxe", directory] where FileManager.default.fileExists(atPath: candidate + "/boot.ipxe") {
+            return URL(fileURLWithPath: candidate).standardizedFileURL.path
+        }
+        throw BootServerError("\(directory) holds no PXE tree (no pxe/boot.ipxe); build one with \"outputs\": [\"iso\", \"pxe\"] in the profile")
+    }
+
+    static func locate(_ program: String) throws -> String {
+        for directory in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] where FileManager.default.isExecutableFile(atPath: directory + "/" + program) {
+            return directory + "/" + program
+        }
+        throw BootServerError("\(program) is not installed; apt-get install dnsmasq-base")
+    }
+
+    /// The first IPv4 address of `name`, and its network address.
+    static func ipv4(of name: String) -> (address: String, network: String)? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(list) }
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard String(cString: entry.pointee.ifa_name) == name, let raw = entry.pointee.ifa_addr,
+                  raw.pointee.sa_family == sa_family_t(AF_INET), let maskRaw = entry.pointee.ifa_netmask else { continue }
+            let address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            let mask = maskRaw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            return (dotted(address), dotted(address & mask))
+        }
+        return nil
+    }
+
+    static func dotted(_ networkOrder: in_addr_t) -> String {
+        let value = UInt32(bigEndian: networkOrder)
+        return [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
+    }
+}

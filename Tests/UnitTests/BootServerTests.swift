@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import BootServer
+
+/// `livebuild serve`'s pieces: dnsmasq's command line in both DHCP modes, and the HTTP file
+/// server's path rules (nothing outside the tree is ever served).
+@Suite struct BootServerTests {
+    static func configuration(_ mode: DnsmasqConfiguration.Mode, uefiIPXE: Bool = false) -> DnsmasqConfiguration {
+        DnsmasqConfiguration(interface: "br0", tftpRoot: "/srv/pxe", mode: mode, leaseFile: "/run/l", pidFile: "/run/p", hasIPXEForUEFI: uefiIPXE)
+    }
+
+    @Test func fullDHCPHandsEachClientItsLoader() {
+        let arguments = Self.configuration(.full(first: "10.77.0.10", last: "10.77.0.200", netmask: "255.255.255.0")).arguments()
+        for expected in [
+            "--port=0", "--conf-file=/dev/null", "--interface=br0", "--bind-interfaces", "--enable-tftp", "--tftp-root=/srv/pxe",
+            "--dhcp-range=10.77.0.10,10.77.0.200,255.255.255.0,12h", "--dhcp-userclass=set:ipxe,iPXE",
+            "--dhcp-boot=tag:ipxe,boot.ipxe", "--dhcp-boot=tag:efi64,tag:!ipxe,grubx64.efi", "--dhcp-boot=tag:!efi64,tag:!ipxe,lpxelinux.0",
+            "--keep-in-foreground",
+        ] {
+            #expect(arguments.contains(expected), "\(expected) in \(arguments)")
+        }
+        #expect(!arguments.contains { $0.contains("proxy") })
+    }
+
+    @Test func proxyDHCPLeavesAddressesToTheSiteServer() {
+        let plain = Self.configuration(.proxy(network: "10.77.0.0")).arguments()
+        #expect(plain.contains("--dhcp-range=10.77.0.0,proxy"))
+        #expect(plain.contains("--pxe-service=tag:!ipxe,x86PC,livebuild (BIOS),lpxelinux"))
+        #expect(!plain.contains { $0.hasPrefix("--dhcp-authoritative") || $0.contains("grubx64") }, "GRUB 2.06 cannot boot from a proxy offer")
+        #expect(!plain.contains { $0.contains("snponly") })
+        let withIPXE = Self.configuration(.proxy(network: "10.77.0.0"), uefiIPXE: true).arguments()
+        #expect(withIPXE.contains("--pxe-service=tag:!ipxe,x86-64_EFI,livebuild (UEFI),snponly.efi"))
+    }
+
+    @Test func pathsNeverLeaveTheTree() throws {
+        let root = FileManager.default.temporaryDirectory.path + "/boot-server-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root + "/tree/live", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Data("k".utf8).write(to: URL(fileURLWithPath: root + "/tree/live/vmlinuz"))
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: root + "/secret"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/tree/out", withDestinationPath: root + "/secret")
+        let tree = try HTTPFileServer.realPath(root + "/tree")
+        #expect(HTTPFileServer.resolve("/live/vmlinuz", under: tree) == tree + "/live/vmlinuz")
+        #expect(HTTPFileServer.resolve("/live/vmlinuz?x=1", under: tree) == tree + "/live/vmlinuz")
+        #expect(HTTPFileServer.resolve("/%6Cive/vmlinuz", under: tree) == tree + "/live/vmlinuz")
+        for escape in ["/../secret", "/live/../../secret", "/%2e%2e/secret", "/out", "live/vmlinuz", "/%zz", "/missing"] {
+            #expect(HTTPFileServer.resolve(escape, under: tree) == nil, "\(escape) is refused")
+        }
+    }
+}
