@@ -1,0 +1,59 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ClusterControl
+import ClusterWire
+import Jobs
+import Logging
+import Migration
+import NIOCore
+import NIOPosix
+
+extension Agent {
+    /// `criu check`, run once per agent: a node where it fails never receives jobs.
+    actor CRIUCheck {
+        static let shared = CRIUCheck()
+        private var result: String??
+
+        func problem(
+            criu: Migration.CRIU, work: String,
+            run: (_ arguments: [String], _ directory: String, _ log: String) async throws -> Jobs.Exit
+        ) async -> String? {
+            if let result { return result }
+            var found: String?
+            do {
+                _ = try await run(criu.check(), work, "criu-output.log")
+            } catch {
+                found = "\(error)"
+            }
+            result = .some(found)
+            return found
+        }
+
+        /// The check at agent start, in its own directory; logs why CRIU does not work.
+        func works(logger: Logger) async -> Bool {
+            let directory = "/run/clusterd/criu-check"
+            _ = Migration.makeDirectories(directory)
+            var info = stat()
+            guard stat(Migration.CRIU().program, &info) == 0 else {
+                result = .some("criu is not installed")
+                logger.notice("criu is not installed: this node neither sends nor receives jobs")
+                return false
+            }
+            let problem = await problem(criu: Migration.CRIU(), work: directory) { arguments, directory, _ in
+                let exit = try await Jobs.Command.run(arguments, log: directory + "/criu-output.log", directory: directory)
+                guard exit == .exited(0) else { throw Failure("criu check failed (\(exit)); see \(directory)/criu-output.log") }
+                return exit
+            }
+            if let problem { logger.notice("\(problem): this node takes no jobs from others") }
+            return problem == nil
+        }
+    }
+}

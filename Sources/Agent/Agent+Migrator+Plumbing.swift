@@ -1,0 +1,162 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ClusterControl
+import ClusterWire
+import Jobs
+import Logging
+import Migration
+import NIOCore
+import NIOPosix
+
+extension Agent.Migrator {
+    // MARK: Plumbing
+
+    /// Runs a dump step up to 4 times, starting from an empty directory each time: a
+    /// process or thread that exits while CRIU seizes the tree fails the attempt (criu then
+    /// lets the tree run on), and the next one sees the tree as it is now. A job that ended
+    /// altogether fails every attempt.
+    func retrying(_ directory: String, _ step: () async throws -> Void) async throws {
+        var attempt = 1
+        while true {
+            do {
+                try await step()
+                return
+            } catch where attempt < 4 && "\(error)".contains("No such process") {
+                attempt += 1
+                Migration.remove(directory)
+                _ = Migration.makeDirectories(directory)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    func withStream<T: Sendable>(to member: Wire.MemberUpdate, _ body: (Agent.SecureStream) async throws -> T) async throws -> T {
+        let channel = try await Agent.StreamSocket.connect(to: member.address)
+        let keys = core.keys
+        let me = core.settings.nodeID
+        return try await channel.executeThenClose { inbound, outbound in
+            let stream = Agent.SecureStream(inbound: inbound, outbound: outbound)
+            let peer = try await stream.connect(as: Wire.Stream.Client(keys: keys, me: me))
+            guard peer == member.node else { throw Agent.Failure("\(member.address) answered as \(peer), not \(member.node)") }
+            try await stream.send(Array(try JSONEncoder().encode(Agent.PeerFrame.migrationStart)))
+            return try await body(stream)
+        }
+    }
+
+    func send(_ message: Migration.Message, on stream: Agent.SecureStream) async throws {
+        try await stream.send(Array(try JSONEncoder().encode(message)))
+    }
+
+    func receive(on stream: Agent.SecureStream) async throws -> Migration.Message {
+        guard let payload = try await stream.receive() else { throw Agent.Failure("the other node closed the migration stream") }
+        return try JSONDecoder().decode(Migration.Message.self, from: Data(payload))
+    }
+
+    /// Sends every file of `directory` as round `round`; returns the bytes sent.
+    func sendDirectory(_ directory: String, round: Int, on stream: Agent.SecureStream) async throws -> UInt64 {
+        var total: UInt64 = 0
+        for entry in Migration.entries(of: directory) where !entry.path.hasSuffix(".log") {
+            try await send(.file(round: round, path: entry.path, size: entry.size, mode: entry.mode, link: entry.link), on: stream)
+            guard entry.link == nil else { continue }
+            _ = try await sendContents(directory + "/" + entry.path, size: entry.size, on: stream)
+            total += entry.size
+        }
+        return total
+    }
+
+    /// Sends every regular file a process of the job holds open, outside the job's
+    /// directory and not on NFS, with its absolute path (round -1).
+    func sendOpenFiles(of pid: Int32, on stream: Agent.SecureStream) async throws -> UInt64 {
+        var total: UInt64 = 0
+        for path in Migration.openRegularFiles(of: Jobs.Usage.processes(sharingNamespaceOf: pid)) where !path.hasPrefix(jobs.layout.root + "/") {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+            let size = UInt64(info.st_size)
+            try await send(.file(round: -1, path: path, size: size, mode: UInt32(info.st_mode & 0o7777), link: nil), on: stream)
+            total += try await sendContents(directory + "/" + name, size: size, on: stream)
+        }
+        return total
+    }
+
+    /// Writes a file the job holds open at its absolute path (replacing what is there: the
+    /// restored process must find the file exactly as it was).
+    func receiveOpenFile(path: String, size: UInt64, mode: UInt32, on stream: Agent.SecureStream) async throws {
+        guard path.hasPrefix("/"), !path.contains("/../"), !path.hasPrefix("/proc/"), !path.hasPrefix("/sys/"), !path.hasPrefix("/dev/") else {
+            throw Agent.Failure("refusing open file path \(path)")
+        }
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        _ = Migration.makeDirectories(directory, mode: 0o755)
+        let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+        try await receiveFile(directory: directory, path: name, size: size, mode: mode, link: nil, on: stream)
+    }
+
+    func sendContents(_ path: String, size: UInt64, on stream: Agent.SecureStream) async throws -> UInt64 {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Agent.Failure("cannot read \(path)") }
+        defer { close(descriptor) }
+        var remaining = size
+        var buffer = [UInt8](repeating: 0, count: Self.chunk)
+        while remaining > 0 {
+            let want = Int(min(UInt64(Self.chunk), remaining))
+            let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, want) }
+            guard got > 0 else { throw Agent.Failure("\(path) shrank while being sent") }
+            try await stream.send(Array(buffer[0..<got]))
+            remaining -= UInt64(got)
+        }
+        return size
+    }
+
+    func receiveFile(directory: String, path: String, size: UInt64, mode: UInt32, link: String?, on stream: Agent.SecureStream) async throws {
+        guard !path.contains("/"), !path.hasPrefix(".") else { throw Agent.Failure("refusing file name \(path)") }
+        _ = Migration.makeDirectories(directory)
+        let target = directory + "/" + path
+        unlink(target)
+        if let link {
+            guard symlink(link, target) == 0 else { throw Agent.Failure("cannot link \(target)") }
+            return
+        }
+        let descriptor = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        guard descriptor >= 0 else { throw Agent.Failure("cannot write \(target)") }
+        defer { close(descriptor) }
+        var remaining = size
+        while remaining > 0 {
+            guard let bytes = try await stream.receive() else { throw Agent.Failure("the stream ended inside \(path)") }
+            guard UInt64(bytes.count) <= remaining else { throw Agent.Failure("\(path) is longer than announced") }
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == bytes.count else { throw Agent.Failure("cannot write \(target): disk full?") }
+            remaining -= UInt64(bytes.count)
+        }
+    }
+
+    /// Runs criu; on failure the error carries the last lines of its log.
+    func runCRIU(_ arguments: [String], in directory: String, log: String) async throws -> Jobs.Exit {
+        let exit: Jobs.Exit
+        do {
+            exit = try await Jobs.Command.run(arguments, log: directory + "/criu-output.log", directory: directory)
+        } catch {
+            throw Agent.Failure(error.description)
+        }
+        guard exit == .exited(0) else {
+            let text = (try? String(contentsOfFile: directory + "/" + log, encoding: .utf8)) ?? ""
+            let errors = text.split(separator: "\n").filter { $0.contains("Error") }.suffix(3).joined(separator: " | ")
+            throw Agent.Failure("criu \(arguments[1]) failed (\(exit)): \(errors.isEmpty ? String(text.suffix(400)) : errors)")
+        }
+        return exit
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
