@@ -109,7 +109,7 @@ public struct Builder {
         timings.finish("initramfs", detail: "kernel \(kernelVersion), \(initramfs.modules.load.count) modules")
 
         // e. ISO
-        let isoStage = IsoStage(profile: profile, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
+        let isoStage = IsoStage(profile: profile, mediumID: mediumID, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch, logger: logger)
         var outputs: [String] = []
         if profile.outputs.contains(.iso) {
             timings.start("iso")

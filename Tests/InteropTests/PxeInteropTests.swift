@@ -38,4 +38,19 @@ import TestSupport
         let script = try String(contentsOfFile: tree + "/" + PxeLayout.ipxeScript, encoding: .utf8)
         #expect(script.contains("Cluster node (copy to RAM)") && script.contains("toram"), "the menu comes from the profile")
     }
+
+    /// The ISO's root is a PXE tree too: a head node serves its own medium.
+    @Test func isoRootCarriesTheLoaders() async throws {
+        let image = try await Fixtures.shared.image("cluster")
+        let listing = try Tool.run(["xorriso", "-indev", image.iso, "-find", "/", "-type", "f"]).text
+        for file in PxeStage.files {
+            #expect(listing.contains("'/\(file)'"), "the ISO holds /\(file)")
+        }
+        let extracted = FileManager.default.temporaryDirectory.path + "/pxe-iso-\(getpid()).ipxe"
+        defer { try? FileManager.default.removeItem(atPath: extracted) }
+        try Tool.run(["xorriso", "-osirrox", "on", "-indev", image.iso, "-extract", "/boot.ipxe", extracted])
+        let script = try String(contentsOfFile: extracted, encoding: .utf8)
+        let tree = try String(contentsOfFile: image.directory + "/pxe/boot.ipxe", encoding: .utf8)
+        #expect(script == tree, "the ISO's boot.ipxe is the PXE tree's")
+    }
 }

@@ -14,6 +14,9 @@
 /// boot/grub/efiboot.img         FAT ESP image: EFI El Torito image and GPT/MBR partition 2
 /// EFI/BOOT/BOOTX64.EFI          the same GRUB image, for firmware that reads the ISO directly
 /// ```
+/// A profile with a `cluster` section adds the PXE tree's loaders and menus at the root
+/// (``PxeLayout``: boot.ipxe, lpxelinux.0 and its modules, pxelinux.cfg/, grubx64.efi, grub/,
+/// live/filesystem.squashfs.sha256), so the ISO's root can be served as a PXE tree by a head node.
 /// The MBR is syslinux's isohdpfx.bin (isohybrid), so the image boots when written raw to a
 /// USB stick on BIOS; the GPT and MBR list the ESP so it boots that way on UEFI too.
 public enum IsoLayout {

@@ -50,10 +50,11 @@ public struct PxeStage {
         PxeLayout.kernel, PxeLayout.initrd, PxeLayout.squashfs, PxeLayout.squashfsDigest,
     ]
 
-    /// Writes the tree into `directory` (which must not exist) from the live files in `live`;
+    /// Writes the tree into `directory` from the live files in `live` (hard links; with
+    /// `linkLive` false the live files are already there, as in the ISO's staging directory);
     /// returns its files (``files`` and the optional iPXE loaders present), for the manifest.
     @discardableResult
-    public func write(live: String, to directory: String, scratch: String) async throws -> [String] {
+    public func write(live: String, to directory: String, scratch: String, linkLive: Bool = true) async throws -> [String] {
         for text in [menu.title] + menu.entries.flatMap({ [$0.label, $0.kernelCommandLine] }) where text.contains("${") {
             throw LiveBuildError(code: .profile, message: "boot: \"\(text)\" contains \"${\", which the iPXE menu would expand as a setting; remove it for outputs [\"pxe\"]")
         }
@@ -65,7 +66,7 @@ public struct PxeStage {
         for sub in ["live", "pxelinux.cfg", "grub"] {
             try fileManager.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
         }
-        for name in ["vmlinuz", "initrd.img", "filesystem.squashfs"] {
+        for name in ["vmlinuz", "initrd.img", "filesystem.squashfs"] where linkLive {
             try fileManager.linkItem(atPath: live + "/" + name, toPath: directory + "/live/" + name)
         }
         try write("\(squashfsSHA256)  filesystem.squashfs\n", to: directory + "/" + PxeLayout.squashfsDigest)

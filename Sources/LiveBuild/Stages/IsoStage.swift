@@ -7,6 +7,7 @@ import Profile
 struct IsoStage {
     var profile: Profile
     var mediumID: String
+    var squashfsSHA256: String
     var sourceDateEpoch: Int64
     var logger: Logger
 
@@ -32,6 +33,12 @@ struct IsoStage {
             try fileManager.linkItem(atPath: live + "/" + name, toPath: staging + "/live/" + name)
         }
         defer { try? fileManager.removeItem(atPath: staging) }
+        if profile.cluster != nil {
+            // A cluster node booted from this ISO can be the head: it serves its own medium
+            // over TFTP and HTTP, so the medium carries the PXE loaders and menus too (Docs/pxe.md).
+            try await PxeStage(menu: try bootMenu(), squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch)
+                .write(live: live, to: staging, scratch: workDirectory + "/pxe", linkLive: false)
+        }
         do {
             let writer = IsoWriter(mediumID: try MediumID(mediumID), bootMenu: try bootMenu(),
                                    sourceDateEpoch: sourceDateEpoch, logger: logger)
