@@ -26,6 +26,9 @@ extension Agent {
             self.setKernelHostname = setKernelHostname
         }
 
+        /// Present when this node is the head (clusterd-head.service's condition).
+        public static let headMarker = "/run/clusterd/role-head"
+
         /// The networkd file for a static address; ahead of the image's DHCP default by name.
         public static let networkFile = "/run/systemd/network/10-livebuild-cluster.network"
 
@@ -52,6 +55,16 @@ extension Agent {
                 changes.append("static address \(address) on \(mac) (\(node.address.source))")
             } else {
                 changes.append("address by DHCP (\(node.address.source))")
+            }
+
+            // The head serves PXE from its boot medium: clusterd-head.service starts when this
+            // file exists (ConditionPathExists).
+            if node.role.value == .head {
+                try write("head (\(node.role.source))\n", to: Self.headMarker, mode: 0o644)
+                changes.append("role head (\(node.role.source)): clusterd-head.service serves PXE from the boot medium")
+            } else {
+                unlink(root + Self.headMarker)
+                changes.append("role node (\(node.role.source))")
             }
 
             let keys = node.sshAuthorizedKeys.value

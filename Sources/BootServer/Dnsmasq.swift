@@ -18,6 +18,9 @@ public struct DnsmasqConfiguration: Sendable, Hashable {
     public var pidFile: String
     /// Whether the tree has iPXE's `snponly.efi` for UEFI machines in proxy mode.
     public var hasIPXEForUEFI: Bool
+    /// dnsmasq's `--log-facility`: `-` for stderr (a terminal), a syslog facility such as
+    /// `DAEMON` for the journal.
+    public var logFacility = "-"
 
     public init(interface: String, tftpRoot: String, mode: Mode, leaseFile: String, pidFile: String, hasIPXEForUEFI: Bool) {
         self.interface = interface
@@ -33,7 +36,7 @@ public struct DnsmasqConfiguration: Sendable, Hashable {
     public func arguments() -> [String] {
         var arguments = [
             "--conf-file=/dev/null", "--no-hosts", "--no-resolv", "--port=0",
-            "--keep-in-foreground", "--log-facility=-", "--log-dhcp",
+            "--keep-in-foreground", "--log-facility=\(logFacility)", "--log-dhcp",
             "--bind-interfaces", "--interface=\(interface)", "--except-interface=lo",
             "--pid-file=\(pidFile)", "--dhcp-leasefile=\(leaseFile)",
             "--enable-tftp", "--tftp-root=\(tftpRoot)",

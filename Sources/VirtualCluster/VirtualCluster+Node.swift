@@ -21,6 +21,8 @@ extension VirtualCluster {
         public var uefiVars: String?
         /// QEMU's process id once started.
         public var pid: Int32?
+        /// True when it boots from its network card, with no medium (`image` is empty).
+        public var networkBoot: Bool?
 
         public init(index: Int, name: String, mac: String, tap: String, image: String, consoleLog: String,
                     agentSocket: String, pidFile: String, uefiVars: String? = nil, pid: Int32? = nil) {

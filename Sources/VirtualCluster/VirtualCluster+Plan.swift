@@ -39,7 +39,7 @@ extension VirtualCluster {
             guard longest.utf8.count <= Self.socketPathLimit else {
                 throw Error(.configuration, "run directory \(runDirectory) is too long for Unix socket paths; use one of at most \(Self.socketPathLimit - (longest.utf8.count - runDirectory.utf8.count)) bytes")
             }
-            for spec in configuration.nodes where !spec.image.hasPrefix("/") {
+            for spec in configuration.nodes where !spec.networkBoot && !spec.image.hasPrefix("/") {
                 throw Error(.configuration, "image \(spec.image): give an absolute path")
             }
 
@@ -54,12 +54,14 @@ extension VirtualCluster {
             nodes = configuration.nodes.enumerated().map { offset, spec in
                 let index = offset + 1
                 let name = "node\(index)"
-                return Node(
+                var node = Node(
                     index: index, name: name, mac: Self.mac(index: index), tap: "tap\(index)", image: Self.normalized(spec.image),
                     consoleLog: Self.nodeFile(runDirectory, name: name, suffix: ".console.log"),
                     agentSocket: Self.nodeFile(runDirectory, name: name, suffix: ".qga"),
                     pidFile: Self.nodeFile(runDirectory, name: name, suffix: ".pid"),
-                    uefiVars: uefi ? Self.nodeFile(runDirectory, name: name, suffix: ".OVMF_VARS.fd") : nil)
+                    uefiVars: spec.uefi ?? uefi ? Self.nodeFile(runDirectory, name: name, suffix: ".OVMF_VARS.fd") : nil)
+                if spec.networkBoot { node.networkBoot = true }
+                return node
             }
         }
 
@@ -130,10 +132,23 @@ extension VirtualCluster {
         /// card with its MAC on its tap, and its name as SMBIOS serial. A guest reboot reboots
         /// the node, as on real hardware.
         public func machine(for node: Node) -> Qemu.Machine {
-            Qemu.Machine(
-                memoryMiB: memoryMiB, cpus: cpus, firmware: firmware, media: [.cdrom(node.image)],
+            let network = node.networkBoot == true
+            return Qemu.Machine(
+                memoryMiB: memoryMiB, cpus: cpus, firmware: firmware(for: node), media: network ? [] : [.cdrom(node.image)],
                 accelerator: accelerator, exitOnReboot: false,
-                network: [.tap(node.tap, mac: node.mac)], smbiosSerial: node.name)
+                network: [.init(backend: .tap(node.tap), mac: node.mac, bootIndex: network ? 0 : nil)], smbiosSerial: node.name)
+        }
+
+        /// The node's own firmware: UEFI when it has a variable store, with the cluster's OVMF
+        /// (or the installed one when the cluster boots BIOS); otherwise BIOS.
+        public func firmware(for node: Node) -> Qemu.Firmware {
+            guard node.uefiVars != nil else { return .bios }
+            if case .uefi = firmware { return firmware }
+            return .uefi(Self.installedOVMF)
+        }
+
+        static var installedOVMF: Qemu.OVMF {
+            (try? Qemu.OVMF.installed()) ?? Qemu.OVMF(code: "/usr/share/OVMF/OVMF_CODE.fd", varsTemplate: "/usr/share/OVMF/OVMF_VARS.fd")
         }
 
         /// The host side of `node`: console log, guest-agent socket, daemonized with a pid file.

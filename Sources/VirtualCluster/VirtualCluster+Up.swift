@@ -11,18 +11,23 @@ extension VirtualCluster {
     /// dnsmasq and one daemonized QEMU per node, and writes the state file. Relative paths are
     /// taken from the current directory.
     ///
-    /// - Parameter timeout: how long the nodes may take to boot, from the first QEMU's start.
+    /// Nodes that boot from the network start only once the others answer and
+    /// `beforeNetworkBoot` has run (it makes one of them the head that serves them).
+    ///
+    /// - Parameter timeout: how long the nodes may take to boot, from the first QEMU's start
+    ///   (for network-boot nodes, from theirs).
     public static func up(
         _ configuration: Configuration,
         timeout: Duration = .seconds(300),
         logger: Logger = Logger(label: "livebuild.cluster"),
+        beforeNetworkBoot: (@Sendable (Controller) async throws -> Void)? = nil,
         onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) async throws -> Controller {
         try Host.requireRoot("starting a virtual cluster")
         let currentDirectory = FileManager.default.currentDirectoryPath
         var configuration = configuration
         configuration.runDirectory = Plan.absolute(configuration.runDirectory, in: currentDirectory)
-        for index in configuration.nodes.indices {
+        for index in configuration.nodes.indices where !configuration.nodes[index].networkBoot {
             let image = Plan.absolute(configuration.nodes[index].image, in: currentDirectory)
             guard FileManager.default.isReadableFile(atPath: image) else {
                 throw Error(.configuration, "node\(index + 1): image \(image) does not exist or is not readable")
@@ -57,8 +62,9 @@ extension VirtualCluster {
             }
             onEvent(.dhcpStarted(pid: dnsmasq))
 
-            for var node in plan.nodes {
-                if let vars = node.uefiVars, case .uefi(let ovmf) = plan.firmware {
+            func start(_ node: Node) async throws {
+                var node = node
+                if let vars = node.uefiVars, case .uefi(let ovmf) = plan.firmware(for: node) {
                     do {
                         try FileManager.default.copyItem(atPath: ovmf.varsTemplate, toPath: vars)
                     } catch {
@@ -75,9 +81,24 @@ extension VirtualCluster {
                 try write(plan.state(pids: pids), to: plan.stateFile)
                 onEvent(.nodeStarted(node))
             }
-
-            let controller = Controller(state: plan.state(pids: pids))
+            for node in plan.nodes where node.networkBoot != true {
+                try await start(node)
+            }
+            // Only the nodes started so far: the network-boot ones are not running yet.
+            var started = plan.state(pids: pids)
+            started.nodes = started.nodes.filter { $0.pid != nil }
+            var controller = Controller(state: started)
             try await controller.waitUntilReady(deadline: (firstStart ?? .now) + timeout, since: firstStart ?? .now, onEvent: onEvent)
+            let diskless = plan.nodes.filter { $0.networkBoot == true }
+            if !diskless.isEmpty {
+                try await beforeNetworkBoot?(controller)
+                let networkStart = ContinuousClock.now
+                for node in diskless {
+                    try await start(node)
+                }
+                controller = Controller(state: plan.state(pids: pids))
+                try await controller.waitUntilReady(deadline: networkStart + timeout, since: networkStart, onEvent: onEvent)
+            }
             return controller
         } catch {
             let reason = (error as? VirtualCluster.Error)?.description ?? String(describing: error)

@@ -31,6 +31,9 @@ struct ClusterUpCommand: AsyncParsableCommand {
     @Flag(help: "Boot with UEFI firmware (OVMF) instead of BIOS (SeaBIOS).")
     var uefi = false
 
+    @Flag(help: "Node 1 boots the ISO and becomes the head; the others have no disk and boot from it over the network (with UEFI: SeaBIOS nodes do not boot from the head's proxy DHCP yet).")
+    var pxe = false
+
     @Option(help: "Seconds the nodes may take to boot until their guest agents answer.")
     var timeout = 300
 
@@ -47,6 +50,7 @@ struct ClusterUpCommand: AsyncParsableCommand {
         guard memory >= 256 else { throw ValidationError("--memory \(memory): give at least 256 MiB") }
         guard (1...64).contains(cpus) else { throw ValidationError("--cpus \(cpus): give 1 to 64") }
         guard timeout > 0 else { throw ValidationError("--timeout \(timeout): give a number of seconds above 0") }
+        guard !pxe || nodes >= 2 else { throw ValidationError("--pxe needs at least 2 nodes: the head and one diskless node") }
         guard FileManager.default.isReadableFile(atPath: image) else {
             throw ValidationError("\(image) does not exist or is not readable")
         }
@@ -57,10 +61,20 @@ struct ClusterUpCommand: AsyncParsableCommand {
             let runDirectory = VirtualCluster.Plan.absolute(cluster.runDir, in: FileManager.default.currentDirectoryPath)
             let iso = image.hasSuffix(".json") ? try await build(into: runDirectory + "/image") : image
             let firmware: Qemu.Firmware = uefi ? .uefi(try Qemu.OVMF.installed()) : .bios
-            let configuration = VirtualCluster.Configuration(
+            var configuration = VirtualCluster.Configuration(
                 runDirectory: runDirectory, image: iso, count: nodes, memoryMiB: memory, cpus: cpus, firmware: firmware)
+            if pxe {
+                configuration.nodes = [.init(image: iso)] + (1..<nodes).map { index in
+                    _ = index
+                    return .network(uefi: true)
+                }
+            }
             let controller = try await VirtualCluster.up(
                 configuration, timeout: .seconds(timeout), logger: common.logger("livebuild.cluster"),
+                beforeNetworkBoot: { cluster in
+                    FileHandle.standardError.write(Data("cluster: node1 becomes the head and serves the diskless nodes\n".utf8))
+                    try await VirtualCluster.makeHead(cluster, node: "node1")
+                },
                 onEvent: { Self.show($0) })
             FileHandle.standardOutput.write(Data(Self.table(controller.state).utf8))
         } catch {

@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func serve() async throws {
         let tree = try Self.tree(in: directory)
-        guard let address = Self.ipv4(of: interface) else {
+        guard let address = InterfaceAddress.find(interface) else {
             throw BootServerError("interface \(interface) has no IPv4 address; give it one (ip addr add ... dev \(interface)) or name another with --interface")
         }
         let mode: DnsmasqConfiguration.Mode
@@ -126,23 +126,4 @@ struct ServeCommand: AsyncParsableCommand {
         throw BootServerError("\(program) is not installed; apt-get install dnsmasq-base")
     }
 
-    /// The first IPv4 address of `name`, and its network address.
-    static func ipv4(of name: String) -> (address: String, network: String)? {
-        var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return nil }
-        defer { freeifaddrs(list) }
-        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
-            guard String(cString: entry.pointee.ifa_name) == name, let raw = entry.pointee.ifa_addr,
-                  raw.pointee.sa_family == sa_family_t(AF_INET), let maskRaw = entry.pointee.ifa_netmask else { continue }
-            let address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-            let mask = maskRaw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-            return (dotted(address), dotted(address & mask))
-        }
-        return nil
-    }
-
-    static func dotted(_ networkOrder: in_addr_t) -> String {
-        let value = UInt32(bigEndian: networkOrder)
-        return [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
-    }
 }

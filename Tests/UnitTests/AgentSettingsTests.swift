@@ -3,6 +3,7 @@ import Foundation
 import NodeConfig
 import Testing
 @testable import Agent
+@testable import LiveBuild
 
 /// The agent's pure parts: key and peer parsing, settings with their sources, load sampling
 /// and boot configuration, on fake /proc, /sys and root trees.
@@ -160,7 +161,7 @@ import Testing
             nodes: [.init(match: .init(mac: "52:54:00:4c:42:01"), hostname: "head", address: "10.0.0.1/24", gateway: "10.0.0.254")])
         let node = try NodeConfig.resolve(section: section, facts: AgentSettingsTests.facts)
         let changes = try Agent.Configurator(root: root, setKernelHostname: false).apply(node, primaryMAC: "52:54:00:4c:42:01")
-        #expect(changes.count == 3)
+        #expect(changes.count == 4)
         func read(_ path: String) -> String? { try? String(contentsOfFile: root + path, encoding: .utf8) }
         #expect(read("/etc/hostname") == "head\n")
         #expect(read("/etc/hosts") == "127.0.0.1\tlocalhost\n127.0.1.1\thead\n::1\tlocalhost\n")
@@ -178,7 +179,24 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let node = try NodeConfig.resolve(section: .init(), facts: AgentSettingsTests.facts)
         let changes = try Agent.Configurator(root: root, setKernelHostname: false).apply(node, primaryMAC: "52:54:00:4c:42:01")
-        #expect(changes == ["hostname node-4c4201 (default)", "address by DHCP (default)"])
+        #expect(changes == ["hostname node-4c4201 (default)", "address by DHCP (default)", "role node (default)"])
         #expect(!FileManager.default.fileExists(atPath: root + Agent.Configurator.networkFile))
+    }
+
+    /// The head's marker starts clusterd-head.service (its ConditionPathExists); a node that is
+    /// no longer the head loses it.
+    @Test func headRoleLeavesTheMarkerForTheBootServer() throws {
+        let root = try Self.tree([:])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let head = try NodeConfig.resolve(
+            section: .init(nodes: [.init(match: .init(mac: "52:54:00:4c:42:01"), role: .head)]), facts: AgentSettingsTests.facts)
+        let configurator = Agent.Configurator(root: root, setKernelHostname: false)
+        let changes = try configurator.apply(head, primaryMAC: "52:54:00:4c:42:01")
+        #expect(changes.contains { $0.hasPrefix("role head") })
+        #expect(FileManager.default.fileExists(atPath: root + Agent.Configurator.headMarker))
+        let node = try NodeConfig.resolve(section: .init(), facts: AgentSettingsTests.facts)
+        _ = try configurator.apply(node, primaryMAC: "52:54:00:4c:42:01")
+        #expect(!FileManager.default.fileExists(atPath: root + Agent.Configurator.headMarker))
+        #expect(NodeRuntime.headUnit.contains("ConditionPathExists=\(Agent.Configurator.headMarker)"))
     }
 }

@@ -62,7 +62,8 @@ import Testing
         let waiting = try! BootMenu(title: "t", timeoutSeconds: 3, entries: Self.several.entries)
         #expect(waiting.ipxeScript().contains("choose --default entry1 --timeout 3000 target || goto entry1"))
         #expect(ipxe.components(separatedBy: "kernel live/vmlinuz initrd=initrd.img ").count == 4)
-        #expect(ipxe.components(separatedBy: "fetch=http://${next-server}/live/filesystem.squashfs").count == 4)
+        #expect(ipxe.components(separatedBy: "fetch=http://${bootserver}/live/filesystem.squashfs").count == 4)
+        #expect(ipxe.contains("isset ${proxydhcp/next-server} && set bootserver ${proxydhcp/next-server} || set bootserver ${next-server}"))
         #expect(!Self.single.ipxeScript().contains("menu "), "one entry boots without a menu")
     }
 

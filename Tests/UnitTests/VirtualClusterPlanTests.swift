@@ -48,6 +48,23 @@ import Testing
             == Self.runDirectory + "/node1.OVMF_VARS.fd")
     }
 
+    /// `cluster up --pxe`: a diskless node has no medium, boots from its card first, and may use
+    /// UEFI in a BIOS cluster (its own variable store).
+    @Test func networkBootNodesHaveNoMediumAndBootFromTheirCard() throws {
+        let plan = try VirtualCluster.Plan(
+            .init(runDirectory: Self.runDirectory, nodes: [.init(image: "/img/cluster.iso"), .network(uefi: false), .network(uefi: true)]),
+            accelerator: .tcg)
+        let head = plan.qemuArguments(for: plan.nodes[0]).joined(separator: " ")
+        #expect(head.contains("file=/img/cluster.iso") && head.contains("mac=52:54:00:4c:42:01 "), "the head boots its CD, its card is no boot device")
+        #expect(plan.nodes[1].networkBoot == true && plan.nodes[1].uefiVars == nil)
+        let bios = plan.qemuArguments(for: plan.nodes[1]).joined(separator: " ")
+        #expect(!bios.contains("cdrom") && !bios.contains("-drive if=none"))
+        #expect(bios.contains("virtio-net-pci,id=net0-nic,netdev=net0,mac=52:54:00:4c:42:02,bootindex=0"))
+        #expect(!bios.contains("pflash"))
+        let uefi = plan.qemuArguments(for: plan.nodes[2]).joined(separator: " ")
+        #expect(plan.nodes[2].uefiVars != nil && uefi.contains("pflash") && uefi.contains("bootindex=0"))
+    }
+
     @Test func eachNodeMayBootItsOwnImage() throws {
         let plan = try VirtualCluster.Plan(
             .init(runDirectory: Self.runDirectory, nodes: [.init(image: "/img/a.iso"), .init(image: "/img/a.iso"), .init(image: "/img/b.iso")]),

@@ -37,9 +37,12 @@ public struct NodeRuntime: Sendable {
             .init(path: "etc/livebuild/cluster.key", content: Array(key.text.utf8), permissions: 0o600),
             .init(path: "usr/lib/systemd/system/clusterd.service", content: Array(Self.agentUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-config.service", content: Array(Self.configUnit.utf8), permissions: 0o644),
+            .init(path: "usr/lib/systemd/system/clusterd-head.service", content: Array(Self.headUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/sysusers.d/livebuild-cluster.conf", content: Array(Self.sysusers.utf8), permissions: 0o644),
             .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd.service",
                   target: "/usr/lib/systemd/system/clusterd.service"),
+            .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd-head.service",
+                  target: "/usr/lib/systemd/system/clusterd-head.service"),
             .init(symlink: "etc/systemd/system/sysinit.target.wants/clusterd-config.service",
                   target: "/usr/lib/systemd/system/clusterd-config.service"),
         ]
@@ -90,6 +93,26 @@ public struct NodeRuntime: Sendable {
         RestartSec=1
         KillMode=process
         Nice=-10
+        StandardError=journal+console
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+
+    /// The head node's PXE boot server (`clusterd serve-boot`): only on the node whose
+    /// configuration makes it the head (`clusterd configure` leaves the marker file).
+    static let headUnit = """
+        [Unit]
+        Description=livebuild head node: PXE boot server for diskless nodes (dnsmasq, HTTP)
+        After=network.target clusterd-config.service
+        Requires=clusterd-config.service
+        ConditionPathExists=/run/clusterd/role-head
+
+        [Service]
+        ExecStart=/usr/sbin/clusterd serve-boot
+        Restart=on-failure
+        RestartSec=2
         StandardError=journal+console
 
         [Install]
