@@ -38,7 +38,7 @@ struct PxeBootTests {
 
     static func machine(tree: String, uefi: Bool) throws -> Qemu.Machine {
         Qemu.Machine(
-            memoryMiB: 1536, cpus: 2,
+            memoryMiB: 1536, cpus: LiveBootTests.cpus,
             firmware: uefi ? .uefi(try Qemu.OVMF.installed()) : .bios,
             media: [], accelerator: Qemu.Accelerator.probe(),
             network: [.init(backend: .user(tftpRoot: tree, bootFile: "boot.ipxe"), mac: "52:54:00:4c:43:01", bootIndex: 0)])

@@ -39,7 +39,7 @@ struct ServeTests {
 
         let log = logDirectory + "/serve-node.log"
         let machine = Qemu.Machine(
-            memoryMiB: 1536, cpus: 2, firmware: .bios, media: [], accelerator: Qemu.Accelerator.probe(),
+            memoryMiB: 1536, cpus: LiveBootTests.cpus, firmware: .bios, media: [], accelerator: Qemu.Accelerator.probe(),
             network: [.init(backend: .tap("tap0"), mac: "52:54:00:4c:44:01", bootIndex: 0)])
         let vm = try Qemu.VM(machine: machine, consoleLog: log, namespace: namespace)
         defer {
