@@ -4,6 +4,12 @@ extension BootMenu {
 
     /// `isolinux/isolinux.cfg`: a menu.c32 menu, mirrored on the serial port.
     public func isolinuxConfig() -> String {
+        syslinuxConfig(kernel: "/" + IsoLayout.kernel, initrd: "/" + IsoLayout.initrd)
+    }
+
+    /// The syslinux menu with these paths; `extraArguments` go after every entry's command
+    /// line, and `ipappend` adds an `IPAPPEND` line (PXELINUX).
+    func syslinuxConfig(kernel: String, initrd: String, extraArguments: String? = nil, ipappend: Int? = nil) -> String {
         // syslinux counts tenths of a second, and TIMEOUT 0 means "wait forever".
         let timeout = max(1, timeoutSeconds * 10)
         var lines = [
@@ -20,11 +26,13 @@ extension BootMenu {
             lines.append("LABEL entry\(index + 1)")
             lines.append("  MENU LABEL \(entry.label)")
             if index == 0 { lines.append("  MENU DEFAULT") }
-            lines.append("  LINUX /\(IsoLayout.kernel)")
-            lines.append("  INITRD /\(IsoLayout.initrd)")
-            if !entry.kernelCommandLine.isEmpty {
-                lines.append("  APPEND \(entry.kernelCommandLine)")
+            lines.append("  LINUX \(kernel)")
+            lines.append("  INITRD \(initrd)")
+            let arguments = ([entry.kernelCommandLine, extraArguments ?? ""]).filter { !$0.isEmpty }.joined(separator: " ")
+            if !arguments.isEmpty {
+                lines.append("  APPEND \(arguments)")
             }
+            if let ipappend { lines.append("  IPAPPEND \(ipappend)") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
