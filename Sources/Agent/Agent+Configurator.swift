@@ -29,6 +29,14 @@ extension Agent {
         /// Present when this node is the head (clusterd-head.service's condition).
         public static let headMarker = "/run/clusterd/role-head"
 
+        /// The head's DHCP range (`FIRST,LAST[,NETMASK]`), when it is the cluster LAN's DHCP
+        /// server; `clusterd serve-boot` reads it.
+        public static let dhcpRangeFile = "/run/clusterd/head-dhcp-range"
+
+        /// What `clusterd share` (clusterd-share.service) does: `export PATH` on the head,
+        /// `mount SERVER PATH` elsewhere; absent when there is nothing to share or to mount.
+        public static let shareFile = "/run/clusterd/share"
+
         /// The networkd file for a static address; ahead of the image's DHCP default by name.
         public static let networkFile = "/run/systemd/network/10-livebuild-cluster.network"
 
@@ -61,10 +69,31 @@ extension Agent {
             // file exists (ConditionPathExists).
             if node.role.value == .head {
                 try write("head (\(node.role.source))\n", to: Self.headMarker, mode: 0o644)
-                changes.append("role head (\(node.role.source)): clusterd-head.service serves PXE from the boot medium")
+                if let range = node.dhcpRange.value {
+                    try write(range + "\n", to: Self.dhcpRangeFile, mode: 0o644)
+                    changes.append("role head (\(node.role.source)): clusterd-head.service serves PXE from the boot medium, DHCP \(range) (\(node.dhcpRange.source))")
+                } else {
+                    unlink(root + Self.dhcpRangeFile)
+                    changes.append("role head (\(node.role.source)): clusterd-head.service serves PXE from the boot medium, proxy DHCP")
+                }
             } else {
                 unlink(root + Self.headMarker)
+                unlink(root + Self.dhcpRangeFile)
                 changes.append("role node (\(node.role.source))")
+            }
+
+            switch node.share {
+            case .export(let path):
+                try write("export \(path)\n", to: Self.shareFile, mode: 0o644)
+                changes.append("exports \(path) over NFS (\(node.sharedPath.source))")
+            case .mount(let server, let path):
+                try write("mount \(server) \(path)\n", to: Self.shareFile, mode: 0o644)
+                changes.append("mounts \(server):\(path) (\(node.sharedServer.source))")
+            case nil:
+                unlink(root + Self.shareFile)
+                changes.append(node.sharedPath.value == nil
+                    ? "no shared directory (\(node.sharedPath.source))"
+                    : "no shared directory: no server known (set shared.server in the profile or cluster.shared=HOST)")
             }
 
             let keys = node.sshAuthorizedKeys.value

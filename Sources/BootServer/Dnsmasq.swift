@@ -7,8 +7,9 @@ public struct DnsmasqConfiguration: Sendable, Hashable {
     public enum Mode: Sendable, Hashable {
         /// Hands out addresses from `first` to `last` on an isolated cluster LAN.
         case full(first: String, last: String, netmask: String)
-        /// Only the PXE part: another server hands out addresses on `network`.
-        case proxy(network: String)
+        /// Only the PXE part: another server hands out addresses on `network`; `server` is this
+        /// host's address there (the TFTP server named in the proxy offers).
+        case proxy(network: String, server: String)
     }
 
     public var interface: String
@@ -56,11 +57,14 @@ public struct DnsmasqConfiguration: Sendable, Hashable {
                 "--dhcp-boot=tag:efi64,tag:!ipxe,grubx64.efi",
                 "--dhcp-boot=tag:!efi64,tag:!ipxe,lpxelinux.0",
             ]
-        case .proxy(let network):
+        case .proxy(let network, let server):
             arguments += [
                 "--dhcp-range=\(network),proxy",
                 "--pxe-service=tag:!ipxe,x86PC,livebuild (BIOS),lpxelinux",
-                "--dhcp-boot=tag:ipxe,boot.ipxe",
+                // The server address puts it in the offer's next-server field. Without it,
+                // legacy iPXE (QEMU's SeaBIOS ROM) finds no PXE options in the proxy offer, asks
+                // again on port 4011, drops the answer for the same reason and boots nothing.
+                "--dhcp-boot=tag:ipxe,boot.ipxe,,\(server)",
             ]
             if hasIPXEForUEFI {
                 arguments.append("--pxe-service=tag:!ipxe,x86-64_EFI,livebuild (UEFI),snponly.efi")

@@ -12,6 +12,8 @@ public struct InterfaceAddress: Sendable, Hashable {
     public var address: String
     /// The network address (address AND netmask), dotted.
     public var network: String
+    /// The netmask's length in bits (24 for 255.255.255.0).
+    public var prefixLength: Int = 24
 
     /// The first IPv4 address of interface `name`, or of the first interface other than
     /// loopback that has one when `name` is nil.
@@ -26,7 +28,8 @@ public struct InterfaceAddress: Sendable, Hashable {
                   let maskRaw = entry.pointee.ifa_netmask else { continue }
             let address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
             let mask = maskRaw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-            return InterfaceAddress(interface: interface, address: dotted(address), network: dotted(address & mask))
+            return InterfaceAddress(interface: interface, address: dotted(address), network: dotted(address & mask),
+                                    prefixLength: UInt32(bigEndian: mask).nonzeroBitCount)
         }
         return nil
     }

@@ -20,10 +20,15 @@ extension NodeConfig {
         public var multicastGroup: String?
         /// Membership protocol timing; defaults in Docs/membership.md.
         public var timing: Timing?
+        /// What the head serves besides PXE files (Docs/pxe.md).
+        public var head: Head?
+        /// The directory the head exports over NFS and every other node mounts.
+        public var shared: Shared?
 
         public init(name: String? = nil, role: Role? = nil, peers: [String]? = nil, sshAuthorizedKeys: [String]? = nil,
                     labels: [String: String]? = nil, nodes: [NodeRule]? = nil, key: String? = nil, port: Int? = nil,
-                    multicast: Bool? = nil, multicastGroup: String? = nil, timing: Timing? = nil) {
+                    multicast: Bool? = nil, multicastGroup: String? = nil, timing: Timing? = nil, head: Head? = nil,
+                    shared: Shared? = nil) {
             self.name = name
             self.role = role
             self.peers = peers
@@ -35,6 +40,33 @@ extension NodeConfig {
             self.multicast = multicast
             self.multicastGroup = multicastGroup
             self.timing = timing
+            self.head = head
+            self.shared = shared
+        }
+    }
+
+    /// The head's DHCP: proxy DHCP beside the LAN's own server unless `dhcpRange` makes it the
+    /// DHCP server of an isolated cluster LAN.
+    public struct Head: Sendable, Equatable, Codable {
+        /// `FIRST,LAST` or `FIRST,LAST,NETMASK` (default netmask 255.255.255.0).
+        public var dhcpRange: String?
+
+        public init(dhcpRange: String? = nil) {
+            self.dhcpRange = dhcpRange
+        }
+    }
+
+    /// Shared storage: the head exports `path` (default /home) over NFS; every other node
+    /// mounts it from `server`, by default the head it booted from over the network.
+    public struct Shared: Sendable, Equatable, Codable {
+        public var enabled: Bool?
+        public var path: String?
+        public var server: String?
+
+        public init(enabled: Bool? = nil, path: String? = nil, server: String? = nil) {
+            self.enabled = enabled
+            self.path = path
+            self.server = server
         }
     }
 

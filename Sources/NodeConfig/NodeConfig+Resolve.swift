@@ -19,6 +19,16 @@ extension NodeConfig {
         if let peers = section.peers { resolved.peers = Setting(peers, .profile) }
         if let labels = section.labels { resolved.labels = Setting(labels, .profile) }
         if let keys = section.sshAuthorizedKeys { resolved.sshAuthorizedKeys = Setting(keys, .profile) }
+        if let range = section.head?.dhcpRange { resolved.dhcpRange = Setting(range, .profile) }
+        // A diskless node mounts the shared directory from the head it booted from.
+        if let bootServer = bootServer(facts.kernelCommandLine) {
+            resolved.sharedServer = Setting(bootServer.host, .kernel(parameter: bootServer.parameter))
+        }
+        if let shared = section.shared {
+            if let path = shared.path { resolved.sharedPath = Setting(path, .profile) }
+            if shared.enabled == false { resolved.sharedPath = Setting(nil, .profile) }
+            if let server = shared.server { resolved.sharedServer = Setting(server, .profile) }
+        }
 
         let macs = Set(facts.interfaces.map(\.mac))
         if let (index, rule) = section.nodes?.enumerated().first(where: { _, rule in
@@ -62,12 +72,33 @@ extension NodeConfig {
                     labels[String(parts[0])] = String(parts[1])
                 }
                 resolved.labels = Setting(labels, source)
+            case "shared":
+                if value == "off" {
+                    resolved.sharedPath = Setting(nil, source)
+                } else {
+                    guard !value.isEmpty, !value.contains("/") else {
+                        throw Error(message: "kernel parameter \(parameter): expected cluster.shared=HOST (the server to mount the shared directory from) or cluster.shared=off")
+                    }
+                    resolved.sharedServer = Setting(value, source)
+                }
             default:
-                throw Error(message: "kernel parameter \(parameter): unknown setting '\(key)'; known: name, role, hostname, address, gateway, peers, labels")
+                throw Error(message: "kernel parameter \(parameter): unknown setting '\(key)'; known: name, role, hostname, address, gateway, peers, labels, shared")
             }
         }
         try validate(resolved)
         return resolved
+    }
+
+    /// The host of the live init's `fetch=http://HOST[:PORT]/...` parameter: the server a
+    /// diskless node booted from.
+    static func bootServer(_ commandLine: String) -> (host: String, parameter: String)? {
+        for token in commandLine.split(separator: " ") where token.hasPrefix("fetch=http://") {
+            let rest = token.dropFirst("fetch=http://".count)
+            let authority = rest.prefix { $0 != "/" }
+            let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }.dropFirst()) : String(authority.prefix { $0 != ":" })
+            if !host.isEmpty { return (host, String(token)) }
+        }
+        return nil
     }
 
     static func validate(_ resolved: Resolved) throws(NodeConfig.Error) {
@@ -84,6 +115,15 @@ extension NodeConfig {
         }
         if let gateway = resolved.gateway.value, !isIPv4(gateway) {
             throw Error(message: "gateway '\(gateway)' from \(resolved.gateway.source): expected an IPv4 address")
+        }
+        if let path = resolved.sharedPath.value, !path.hasPrefix("/") || path == "/" || path.contains("..") {
+            throw Error(message: "shared directory '\(path)' from \(resolved.sharedPath.source): expected an absolute path below / such as /home")
+        }
+        if let range = resolved.dhcpRange.value {
+            let parts = range.split(separator: ",", omittingEmptySubsequences: false)
+            guard (2...3).contains(parts.count), parts.allSatisfy({ isIPv4(String($0)) }) else {
+                throw Error(message: "DHCP range '\(range)' from \(resolved.dhcpRange.source): expected FIRST,LAST or FIRST,LAST,NETMASK as IPv4 addresses")
+            }
         }
         if resolved.clusterName.value.isEmpty {
             throw Error(message: "the cluster name from \(resolved.clusterName.source) is empty")

@@ -40,6 +40,26 @@ extension NodeConfig {
         public var peers: Setting<[String]>
         public var labels: Setting<[String: String]>
         public var sshAuthorizedKeys: Setting<[String]>
+        /// The head's DHCP range (`FIRST,LAST[,NETMASK]`); nil means proxy DHCP.
+        public var dhcpRange: Setting<String?> = Setting(nil, .builtIn)
+        /// The shared directory; nil when shared storage is off.
+        public var sharedPath: Setting<String?> = Setting("/home", .builtIn)
+        /// Where a node other than the head mounts the shared directory from; nil when unknown
+        /// (a node booted from its own medium with no `shared.server` or `cluster.shared`).
+        public var sharedServer: Setting<String?> = Setting(nil, .builtIn)
+
+        /// What this node does with the shared directory.
+        public var share: Share? {
+            guard let path = sharedPath.value else { return nil }
+            if role.value == .head { return .export(path: path) }
+            return sharedServer.value.map { .mount(server: $0, path: path) }
+        }
+    }
+
+    /// The head exports the shared directory; the others mount it from the head.
+    public enum Share: Sendable, Equatable {
+        case export(path: String)
+        case mount(server: String, path: String)
     }
 
     /// A configuration that cannot be applied, with where the bad value came from.

@@ -1,8 +1,10 @@
 extension ProfileDecoder {
     static let clusterKeys = [
         "name", "role", "key", "port", "multicast", "multicastGroup", "peers", "sshAuthorizedKeys", "labels",
-        "nodes", "timing",
+        "nodes", "timing", "head", "shared",
     ]
+    static let clusterHeadKeys = ["dhcpRange"]
+    static let clusterSharedKeys = ["enabled", "path", "server"]
     static let clusterNodeKeys = ["match", "hostname", "role", "address", "gateway", "labels"]
     static let clusterMatchKeys = ["mac", "serial"]
     static let clusterTimingKeys = [
@@ -106,6 +108,32 @@ extension ProfileDecoder {
             _ = try fields.optional("suspicionTimeoutMs")?.integer(in: 10...600_000, what: "suspicionTimeoutMs")
             _ = try fields.optional("gossipFanout")?.integer(in: 1...64, what: "gossipFanout")
             _ = try fields.optional("retransmitMultiplier")?.integer(in: 1...16, what: "retransmitMultiplier")
+        }
+        if let head = object.optional("head") {
+            let fields = try head.object(allowing: Self.clusterHeadKeys)
+            if let range = fields.optional("dhcpRange") {
+                let text = try range.string()
+                let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+                guard (2...3).contains(parts.count), parts.allSatisfy({ Self.isIPv4(String($0)) }) else {
+                    throw range.error("\"\(text)\" is not a DHCP range; expected FIRST,LAST or FIRST,LAST,NETMASK, like 10.77.0.10,10.77.0.200 (leave it out for proxy DHCP beside the LAN's server)")
+                }
+            }
+        }
+        if let shared = object.optional("shared") {
+            let fields = try shared.object(allowing: Self.clusterSharedKeys)
+            if let enabled = fields.optional("enabled") { _ = try enabled.bool() }
+            if let path = fields.optional("path") {
+                let text = try path.string()
+                guard text.hasPrefix("/"), text != "/", !text.split(separator: "/").contains(".."), !text.contains(where: \.isWhitespace) else {
+                    throw path.error("shared directory \"\(text)\" must be an absolute path below /, without '..' or spaces, like /home")
+                }
+            }
+            if let server = fields.optional("server") {
+                let text = try server.nonEmptyString("the host that exports the shared directory")
+                guard !text.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+                    throw server.error("shared server \"\(text)\" must be a host name or address, without a path")
+                }
+            }
         }
         return (reader.node.plainValue, keyPath)
     }

@@ -1,10 +1,13 @@
 extension VirtualCluster {
-    /// Makes `node` the cluster's head, as `cluster.role=head` does at boot: leaves the marker
-    /// that starts clusterd-head.service (`clusterd serve-boot`: proxy DHCP and TFTP through
-    /// dnsmasq, HTTP, all from the node's boot medium), starts it, and waits until it serves
-    /// TFTP. For ``up(_:timeout:logger:beforeNetworkBoot:onEvent:)``'s `beforeNetworkBoot`.
+    /// Makes `node` the cluster's head, as `cluster.role=head` does at boot: runs
+    /// `clusterd configure` again with that parameter added (it leaves the marker that starts
+    /// clusterd-head.service, `clusterd serve-boot`: proxy DHCP and TFTP through dnsmasq, HTTP,
+    /// all from the node's boot medium; and the share setting of clusterd-share.service, which
+    /// exports /home over NFS), starts those services, and waits until it serves TFTP.
+    /// For ``up(_:timeout:logger:beforeNetworkBoot:onEvent:)``'s `beforeNetworkBoot`.
     public static func makeHead(_ cluster: Controller, node: String = "node1", deadline: Duration = .seconds(120)) async throws {
-        let start = try await cluster.exec(node, command: "mkdir -p /run/clusterd && echo head > /run/clusterd/role-head && systemctl start clusterd-head", timeout: .seconds(120))
+        let command = #"clusterd configure --kernel-command-line "$(cat /proc/cmdline) cluster.role=head" && systemctl start clusterd-head clusterd-share nfs-server"#
+        let start = try await cluster.exec(node, command: command, timeout: .seconds(120))
         guard start.exitCode == 0 else {
             throw Error(.exec, "\(node): starting clusterd-head failed: \(String(decoding: start.standardError, as: UTF8.self))")
         }

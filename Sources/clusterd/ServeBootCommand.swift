@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Agent
 import ArgumentParser
 import BootServer
 import Jobs
@@ -20,7 +21,7 @@ struct ServeBootCommand: AsyncParsableCommand {
     @Option(help: "The interface to serve on (default: the first with an IPv4 address).")
     var interface: String?
 
-    @Option(help: "Be the DHCP server and hand out FIRST,LAST (default: proxy DHCP beside the LAN's server).")
+    @Option(help: "Be the DHCP server and hand out FIRST,LAST[,NETMASK] (default: the profile's cluster.head.dhcpRange, else proxy DHCP beside the LAN's server).")
     var range: String?
 
     @Option(help: "Seconds to wait for an IPv4 address.")
@@ -42,12 +43,13 @@ struct ServeBootCommand: AsyncParsableCommand {
             throw BootServerError("no IPv4 address on \(interface ?? "any interface") after \(waitForAddress) s; the head serves the network it is on")
         }
         let mode: DnsmasqConfiguration.Mode
-        if let range {
+        // `clusterd configure` leaves the profile's range (cluster.head.dhcpRange) here.
+        if let range = range ?? Self.firstLine(Agent.Configurator.dhcpRangeFile) {
             let parts = range.split(separator: ",").map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--range \(range): give FIRST,LAST") }
-            mode = .full(first: parts[0], last: parts[1], netmask: "255.255.255.0")
+            guard (2...3).contains(parts.count) else { throw ValidationError("DHCP range \(range): give FIRST,LAST or FIRST,LAST,NETMASK") }
+            mode = .full(first: parts[0], last: parts[1], netmask: parts.count == 3 ? parts[2] : "255.255.255.0")
         } else {
-            mode = .proxy(network: address.network)
+            mode = .proxy(network: address.network, server: address.address)
         }
         let state = "/run/clusterd/head"
         var dnsmasq = DnsmasqConfiguration(
@@ -65,7 +67,11 @@ struct ServeBootCommand: AsyncParsableCommand {
         } catch {
             throw BootServerError("cannot start dnsmasq: \(error)")
         }
-        logger.info("serving \(root) on \(address.interface) (\(address.address)): \(range.map { "DHCP \($0)" } ?? "proxy DHCP for \(address.network)"), TFTP, HTTP port 80")
+        let dhcp = switch mode {
+        case .full(let first, let last, _): "DHCP \(first)-\(last)"
+        case .proxy(let network, _): "proxy DHCP for \(network)"
+        }
+        logger.info("serving \(root) on \(address.interface) (\(address.address)): \(dhcp), TFTP, HTTP port 80")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await http.serve() }
             group.addTask {
@@ -75,5 +81,14 @@ struct ServeBootCommand: AsyncParsableCommand {
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    private static func firstLine(_ path: String) -> String? {
+        guard let handle = fopen(path, "r") else { return nil }
+        defer { fclose(handle) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard fgets(&buffer, Int32(buffer.count), handle) != nil else { return nil }
+        let line = String(cString: buffer).split(separator: "\n").first.map(String.init) ?? ""
+        return line.isEmpty ? nil : line
     }
 }

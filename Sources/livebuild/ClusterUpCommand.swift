@@ -31,7 +31,7 @@ struct ClusterUpCommand: AsyncParsableCommand {
     @Flag(help: "Boot with UEFI firmware (OVMF) instead of BIOS (SeaBIOS).")
     var uefi = false
 
-    @Flag(help: "Node 1 boots the ISO and becomes the head; the others have no disk and boot from it over the network (with UEFI: SeaBIOS nodes do not boot from the head's proxy DHCP yet).")
+    @Flag(help: "Node 1 boots the ISO and becomes the head; the others have no disk and boot from it over the network (SeaBIOS and OVMF in turn).")
     var pxe = false
 
     @Option(help: "Seconds the nodes may take to boot until their guest agents answer.")
@@ -64,10 +64,8 @@ struct ClusterUpCommand: AsyncParsableCommand {
             var configuration = VirtualCluster.Configuration(
                 runDirectory: runDirectory, image: iso, count: nodes, memoryMiB: memory, cpus: cpus, firmware: firmware)
             if pxe {
-                configuration.nodes = [.init(image: iso)] + (1..<nodes).map { index in
-                    _ = index
-                    return .network(uefi: true)
-                }
+                // Diskless nodes alternate firmware: node2 SeaBIOS, node3 OVMF, node4 SeaBIOS, ...
+                configuration.nodes = [.init(image: iso)] + (1..<nodes).map { .network(uefi: $0 % 2 == 0) }
             }
             let controller = try await VirtualCluster.up(
                 configuration, timeout: .seconds(timeout), logger: common.logger("livebuild.cluster"),

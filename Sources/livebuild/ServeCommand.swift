@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             let parts = range.split(separator: ",").map(String.init)
             mode = .full(first: parts[0], last: parts[1], netmask: parts.count > 2 ? parts[2] : "255.255.255.0")
         } else {
-            mode = .proxy(network: address.network)
+            mode = .proxy(network: address.network, server: address.address)
         }
         let run = FileManager.default.temporaryDirectory.path + "/livebuild-serve-\(getpid())"
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
@@ -84,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         switch mode {
         case .full(let first, let last, _):
             print("serving \(tree) on \(interface) (\(address.address)): DHCP \(first)-\(last), TFTP, HTTP port \(httpPort)")
-        case .proxy(let network):
+        case .proxy(let network, _):
             print("serving \(tree) on \(interface) (\(address.address)): proxy DHCP for \(network), TFTP, HTTP port \(httpPort)")
         }
 

@@ -1,4 +1,5 @@
 import ClusterWire
+import BootServer
 import Foundation
 import NodeConfig
 import Testing
@@ -161,7 +162,7 @@ import Testing
             nodes: [.init(match: .init(mac: "52:54:00:4c:42:01"), hostname: "head", address: "10.0.0.1/24", gateway: "10.0.0.254")])
         let node = try NodeConfig.resolve(section: section, facts: AgentSettingsTests.facts)
         let changes = try Agent.Configurator(root: root, setKernelHostname: false).apply(node, primaryMAC: "52:54:00:4c:42:01")
-        #expect(changes.count == 4)
+        #expect(changes.count == 5)
         func read(_ path: String) -> String? { try? String(contentsOfFile: root + path, encoding: .utf8) }
         #expect(read("/etc/hostname") == "head\n")
         #expect(read("/etc/hosts") == "127.0.0.1\tlocalhost\n127.0.1.1\thead\n::1\tlocalhost\n")
@@ -179,7 +180,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let node = try NodeConfig.resolve(section: .init(), facts: AgentSettingsTests.facts)
         let changes = try Agent.Configurator(root: root, setKernelHostname: false).apply(node, primaryMAC: "52:54:00:4c:42:01")
-        #expect(changes == ["hostname node-4c4201 (default)", "address by DHCP (default)", "role node (default)"])
+        #expect(changes == ["hostname node-4c4201 (default)", "address by DHCP (default)", "role node (default)",
+                            "no shared directory: no server known (set shared.server in the profile or cluster.shared=HOST)"])
         #expect(!FileManager.default.fileExists(atPath: root + Agent.Configurator.networkFile))
     }
 
@@ -198,5 +200,29 @@ import Testing
         _ = try configurator.apply(node, primaryMAC: "52:54:00:4c:42:01")
         #expect(!FileManager.default.fileExists(atPath: root + Agent.Configurator.headMarker))
         #expect(NodeRuntime.headUnit.contains("ConditionPathExists=\(Agent.Configurator.headMarker)"))
+        #expect(NodeRuntime.nfsServerDropIn.contains("ConditionPathExists=\(Agent.Configurator.headMarker)"), "only the head runs the NFS server")
+    }
+
+    /// What clusterd share and serve-boot read: the head exports /home and, with the profile's
+    /// range, is the DHCP server; a diskless node mounts /home from its boot server.
+    @Test func sharedDirectoryAndDHCPRangeReachTheirServices() throws {
+        let root = try Self.tree([:])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let read = { (path: String) in FileManager.default.contents(atPath: root + path).map { String(decoding: $0, as: UTF8.self) } }
+        let configurator = Agent.Configurator(root: root, setKernelHostname: false)
+        let head = try NodeConfig.resolve(section: .init(role: .head, head: .init(dhcpRange: "10.77.0.10,10.77.0.200")), facts: AgentSettingsTests.facts)
+        let changes = try configurator.apply(head, primaryMAC: "52:54:00:4c:42:01")
+        #expect(read(Agent.Configurator.shareFile) == "export /home\n")
+        #expect(read(Agent.Configurator.dhcpRangeFile) == "10.77.0.10,10.77.0.200\n")
+        #expect(changes.contains("exports /home over NFS (default)"))
+        #expect(try SharedDirectory(line: "export /home") == .export(path: "/home"))
+
+        var facts = AgentSettingsTests.facts
+        facts.kernelCommandLine = "console=ttyS0 fetch=http://10.77.0.99/live/filesystem.squashfs"
+        let diskless = try NodeConfig.resolve(section: .init(), facts: facts)
+        _ = try configurator.apply(diskless, primaryMAC: "52:54:00:4c:42:01")
+        #expect(read(Agent.Configurator.shareFile) == "mount 10.77.0.99 /home\n")
+        #expect(read(Agent.Configurator.dhcpRangeFile) == nil && read(Agent.Configurator.headMarker) == nil)
+        #expect(NodeRuntime.shareUnit.contains("ConditionPathExists=\(Agent.Configurator.shareFile)"))
     }
 }

@@ -67,6 +67,21 @@ import Testing
         #expect(!Self.single.ipxeScript().contains("menu "), "one entry boots without a menu")
     }
 
+    /// A head serves its own boot medium; a diskless node has none, so network menus leave out
+    /// the entries that make a head (and keep them all if nothing else is left).
+    @Test func networkMenusLeaveOutTheHeadEntry() throws {
+        let menu = try BootMenu(title: "t", timeoutSeconds: 3, entries: [
+            .init(label: "Node", kernelCommandLine: "console=ttyS0"),
+            .init(label: "Head", kernelCommandLine: "console=ttyS0 cluster.role=head"),
+        ])
+        #expect(menu.isolinuxConfig().contains("cluster.role=head"), "the ISO keeps it")
+        for network in [menu.pxelinuxConfig(), menu.grubNetworkConfig(), menu.ipxeScript()] {
+            #expect(!network.contains("cluster.role=head") && !network.contains("Head") && network.contains("console=ttyS0"), "\(network)")
+        }
+        let onlyHead = try BootMenu(title: "t", timeoutSeconds: 0, entries: [.init(label: "Head", kernelCommandLine: "cluster.role=head")])
+        #expect(onlyHead.ipxeScript().contains("cluster.role=head"))
+    }
+
     @Test func bothMenusUseTheSerialConsoleAndTheScreen() {
         let isolinux = Self.single.isolinuxConfig()
         #expect(isolinux.hasPrefix("SERIAL 0 115200\n"))

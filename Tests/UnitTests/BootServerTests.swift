@@ -23,13 +23,25 @@ import Testing
     }
 
     @Test func proxyDHCPLeavesAddressesToTheSiteServer() {
-        let plain = Self.configuration(.proxy(network: "10.77.0.0")).arguments()
+        let plain = Self.configuration(.proxy(network: "10.77.0.0", server: "10.77.0.99")).arguments()
         #expect(plain.contains("--dhcp-range=10.77.0.0,proxy"))
         #expect(plain.contains("--pxe-service=tag:!ipxe,x86PC,livebuild (BIOS),lpxelinux"))
+        #expect(plain.contains("--dhcp-boot=tag:ipxe,boot.ipxe,,10.77.0.99"), "legacy iPXE needs next-server in the proxy offer")
         #expect(!plain.contains { $0.hasPrefix("--dhcp-authoritative") || $0.contains("grubx64") }, "GRUB 2.06 cannot boot from a proxy offer")
         #expect(!plain.contains { $0.contains("snponly") })
-        let withIPXE = Self.configuration(.proxy(network: "10.77.0.0"), uefiIPXE: true).arguments()
+        let withIPXE = Self.configuration(.proxy(network: "10.77.0.0", server: "10.77.0.99"), uefiIPXE: true).arguments()
         #expect(withIPXE.contains("--pxe-service=tag:!ipxe,x86-64_EFI,livebuild (UEFI),snponly.efi"))
+    }
+
+    @Test func sharedDirectorySettings() throws {
+        #expect(try SharedDirectory(line: "mount 10.77.0.99 /home") == .mount(server: "10.77.0.99", path: "/home"))
+        #expect(throws: BootServerError.self) { try SharedDirectory(line: "mount /home") }
+        #expect(throws: BootServerError.self) { try SharedDirectory(line: "export home") }
+        #expect(SharedDirectory.exportsLine(path: "/home", network: "10.77.0.0", prefixLength: 24)
+                == "/home 10.77.0.0/24(rw,sync,no_subtree_check,no_root_squash,fsid=7411)\n")
+        #expect(SharedDirectory.mountArguments(server: "10.77.0.99", path: "/home")
+                == ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "10.77.0.99:/home", "/home"])
+        #expect(SharedDirectory.mountArguments(server: "fd00::1", path: "/home")[5] == "[fd00::1]:/home")
     }
 
     @Test func pathsNeverLeaveTheTree() throws {

@@ -26,6 +26,33 @@ import Testing
         return facts
     }
 
+    /// The head exports the shared directory; a diskless node mounts it from the head it booted
+    /// from (`fetch=`), unless the profile or `cluster.shared` names another server or turns it off.
+    @Test func sharedDirectoryFollowsTheRoleAndTheBootServer() throws {
+        let fetch = "fetch=http://10.77.0.99/live/filesystem.squashfs"
+        #expect(try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "quiet")).share == nil, "no server known")
+        let diskless = try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "quiet " + fetch))
+        #expect(diskless.share == .mount(server: "10.77.0.99", path: "/home"))
+        #expect(diskless.sharedServer.source == .kernel(parameter: fetch))
+        let head = try NodeConfig.resolve(section: .init(role: .head), facts: facts(cmdline: ""))
+        #expect(head.share == .export(path: "/home"))
+        let scratch = try NodeConfig.resolve(section: .init(shared: .init(path: "/scratch", server: "head.lab")), facts: facts(cmdline: fetch))
+        #expect(scratch.share == .mount(server: "head.lab", path: "/scratch"), "the profile's server wins over the boot server")
+        #expect(try NodeConfig.resolve(section: .init(shared: .init(enabled: false)), facts: facts(cmdline: fetch)).share == nil)
+        #expect(try NodeConfig.resolve(section: .init(), facts: facts(cmdline: fetch + " cluster.shared=off")).share == nil)
+        #expect(try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "cluster.shared=10.0.0.1")).share == .mount(server: "10.0.0.1", path: "/home"))
+        #expect(throws: NodeConfig.Error.self) { try NodeConfig.resolve(section: .init(shared: .init(path: "/")), facts: facts(cmdline: "")) }
+    }
+
+    @Test func headDHCPRangeComesFromTheProfile() throws {
+        let head = try NodeConfig.resolve(section: .init(role: .head, head: .init(dhcpRange: "10.77.0.10,10.77.0.200")), facts: facts(cmdline: ""))
+        #expect(head.dhcpRange == .init("10.77.0.10,10.77.0.200", .profile))
+        let error = #expect(throws: NodeConfig.Error.self) {
+            try NodeConfig.resolve(section: .init(head: .init(dhcpRange: "10.77.0.10")), facts: facts(cmdline: ""))
+        }
+        #expect(error?.message.contains("expected FIRST,LAST") == true)
+    }
+
     @Test func identityComesFromThePrimaryPhysicalMAC() throws {
         let identity = try #require(NodeConfig.nodeIdentity(Self.facts))
         #expect(identity.id == 0x5254_00ab_cdef)
@@ -81,6 +108,7 @@ import Testing
         ("cluster.address=10.0.0.300/24", "expected an IPv4 address with prefix length"),
         ("cluster.gateway=gw", "expected an IPv4 address"),
         ("cluster.labels=novalue", "expected cluster.labels=KEY=VALUE"),
+        ("cluster.shared=head:/home", "expected cluster.shared=HOST"),
     ])
     func badParametersAreErrors(cmdline: String, message: String) {
         let error = #expect(throws: NodeConfig.Error.self) {

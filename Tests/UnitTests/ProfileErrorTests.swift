@@ -186,6 +186,15 @@ struct BadProfile: Sendable, CustomStringConvertible {
             name: "cluster key missing", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"key\": ‸\"nope.key\"}}",
             path: "cluster.key", message: "cluster key file \"nope.key\" not found"),
         BadProfile(
+            name: "cluster head dhcp range", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"head\": {\"dhcpRange\": ‸\"10.0.0.10-10.0.0.20\"}}}",
+            path: "cluster.head.dhcpRange", message: "is not a DHCP range; expected FIRST,LAST or FIRST,LAST,NETMASK"),
+        BadProfile(
+            name: "cluster shared relative path", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"shared\": {\"path\": ‸\"home\"}}}",
+            path: "cluster.shared.path", message: "must be an absolute path below /"),
+        BadProfile(
+            name: "cluster shared unknown key", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"shared\": {‸\"dir\": \"/home\"}}}",
+            path: "cluster.shared.dir", message: "unknown key \"dir\""),
+        BadProfile(
             name: "cluster multicast group", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"multicastGroup\": ‸\"10.0.0.1\"}}",
             path: "cluster.multicastGroup", message: "is not an IPv4 multicast address"),
         BadProfile(

@@ -7,11 +7,10 @@ import VirtualCluster
 
 /// A cluster from one ISO: node1 boots it and becomes the head (clusterd-head.service: proxy DHCP
 /// and TFTP through dnsmasq, HTTP, all from its own boot medium, beside the cluster network's
-/// DHCP server); node2 (OVMF) has no disk and boots from node1 over the network. Both list each
-/// other alive, and a job started on the head moves to the diskless node and back with its state
-/// intact. (A SeaBIOS node does not boot from the head's proxy DHCP yet: it gets the proxy offer
-/// and never asks for boot.ipxe; Docs/pxe.md, known gaps. SeaBIOS diskless boots are covered
-/// with full DHCP by ServeTests and PxeBootTests.)
+/// DHCP server; clusterd-share.service: /home over NFS); node2 (SeaBIOS) and node3 (OVMF) have no
+/// disk and boot from node1 over the network. Each mounts the head's /home, all three list each
+/// other alive, and a job started on the head moves to a diskless node and back with its state
+/// intact.
 @Suite(.serialized, .enabled(if: geteuid() == 0, "needs root: network namespaces and taps"))
 struct PxeClusterTests {
     static let runDirectory = Repository.root + "/.build/pxe-cluster-test"
@@ -23,9 +22,9 @@ struct PxeClusterTests {
         let headReady = LockedValue<Duration?>(nil)
         let cluster = try await VirtualCluster.up(
             .init(runDirectory: Self.runDirectory,
-                  nodes: [.init(image: image.iso), .network(uefi: true)],
+                  nodes: [.init(image: image.iso), .network(uefi: false), .network(uefi: true)],
                   memoryMiB: 2048, cpus: 1),
-            timeout: .seconds(480),
+            timeout: .seconds(600),
             beforeNetworkBoot: { cluster in
                 // What `cluster.role=head` (a kernel parameter or a node rule of the profile)
                 // makes clusterd configure do at boot.
@@ -36,7 +35,7 @@ struct PxeClusterTests {
             VirtualClusterTests.keepAndScanConsoleLogs(cluster.nodes, prefix: "pxe-cluster")
             Task { try? await VirtualCluster.down(runDirectory: Self.runDirectory) }
         }
-        print("pxe cluster: head serving after \(headReady.get().map { "\($0)" } ?? "?"), the diskless node answering after \(ContinuousClock.now - started)")
+        print("pxe cluster: head serving after \(headReady.get().map { "\($0)" } ?? "?"), the diskless nodes answering after \(ContinuousClock.now - started)")
         do {
             try await Self.exercise(cluster)
         } catch {
@@ -47,18 +46,31 @@ struct PxeClusterTests {
     }
 
     static func exercise(_ cluster: VirtualCluster.Controller) async throws {
-        for node in ["node2"] {
-            let root = try await MigrationTests.shell(cluster, node, "findmnt -n -o FSTYPE /; findmnt -n -o SOURCE /run/live/rootfs; grep -o 'fetch=[^ ]*' /proc/cmdline")
+        for (node, firmware) in [("node2", "bios"), ("node3", "uefi")] {
+            let root = try await MigrationTests.shell(cluster, node, "findmnt -n -o FSTYPE /; findmnt -n -o SOURCE /run/live/rootfs; grep -o 'fetch=[^ ]*' /proc/cmdline; test -d /sys/firmware/efi && echo uefi || echo bios")
             #expect(root.contains("overlay") && root.contains("/dev/loop"), "\(node) runs from the squashfs in RAM: \(root)")
             #expect(root.contains("fetch=http://10.77.0."), "\(node) fetched its root from the head: \(root)")
+            #expect(root.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(firmware), "\(node) booted with \(firmware) firmware: \(root)")
         }
-        let uefi = try await MigrationTests.shell(cluster, "node2", "test -d /sys/firmware/efi && echo uefi || echo bios")
-        #expect(uefi.contains("uefi"), "node2 booted with UEFI firmware")
-        try await MigrationTests.waitUntil("both agents list each other alive", deadline: .seconds(180)) {
+        try await MigrationTests.waitUntil("all three agents list each other alive", deadline: .seconds(180)) {
             let nodes = try await MigrationTests.json([Control.Node].self, cluster, "node1", "cluster nodes --json")
-            return nodes.count == 2 && nodes.allSatisfy { $0.state == "alive" }
+            return nodes.count == 3 && nodes.allSatisfy { $0.state == "alive" }
         }
-        for node in ["node1", "node2"] { _ = try await MigrationTests.shell(cluster, node, "cluster balance off") }
+
+        // Shared storage: the head's /home (a tmpfs, exported over NFS) on every node.
+        let headHome = try await MigrationTests.shell(cluster, "node1", "findmnt -n -o FSTYPE /home; exportfs -v")
+        #expect(headHome.hasPrefix("tmpfs") && headHome.contains("/home") && headHome.contains("10.77.0.0/24"), "the head exports /home: \(headHome)")
+        for node in ["node2", "node3"] {
+            try await MigrationTests.waitUntil("\(node) mounts the head's /home", deadline: .seconds(120)) {
+                try await MigrationTests.shell(cluster, node, "findmnt -n -o FSTYPE,SOURCE /home").contains("nfs4")
+            }
+        }
+        _ = try await MigrationTests.shell(cluster, "node2", "echo written-on-node2 > /home/shared-test && sync")
+        for node in ["node1", "node3"] {
+            let seen = try await MigrationTests.shell(cluster, node, "cat /home/shared-test")
+            #expect(seen.contains("written-on-node2"), "\(node) sees node2's file in the shared /home: \(seen)")
+        }
+        for node in ["node1", "node2", "node3"] { _ = try await MigrationTests.shell(cluster, node, "cluster balance off") }
 
         // A job started on the head moves to a diskless node and back, as in MigrationTests.
         try await MigrationTests.write(MigrationTests.stateJob, to: "/tmp/state.py", on: "node1", cluster)
@@ -67,7 +79,7 @@ struct PxeClusterTests {
             try await MigrationTests.shell(cluster, "node1", "cluster logs \(id) | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) != "0"
         }
         let there = try await MigrationTests.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) node-4c4202")
-        print("pxe cluster: 200 MB job head → diskless node2 in \(there.totalSeconds) s (freeze \(there.dumpSeconds) s)")
+        print("pxe cluster: 200 MB job head → diskless node2 (SeaBIOS) in \(there.totalSeconds) s (freeze \(there.dumpSeconds) s)")
         try await Task.sleep(for: .seconds(2))
         let back = try await MigrationTests.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) home")
         print("pxe cluster: back to the head in \(back.totalSeconds) s (freeze \(back.dumpSeconds) s)")

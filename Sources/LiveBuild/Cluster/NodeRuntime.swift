@@ -38,11 +38,15 @@ public struct NodeRuntime: Sendable {
             .init(path: "usr/lib/systemd/system/clusterd.service", content: Array(Self.agentUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-config.service", content: Array(Self.configUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-head.service", content: Array(Self.headUnit.utf8), permissions: 0o644),
+            .init(path: "usr/lib/systemd/system/clusterd-share.service", content: Array(Self.shareUnit.utf8), permissions: 0o644),
+            .init(path: "usr/lib/systemd/system/nfs-server.service.d/livebuild-head-only.conf", content: Array(Self.nfsServerDropIn.utf8), permissions: 0o644),
             .init(path: "usr/lib/sysusers.d/livebuild-cluster.conf", content: Array(Self.sysusers.utf8), permissions: 0o644),
             .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd.service",
                   target: "/usr/lib/systemd/system/clusterd.service"),
             .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd-head.service",
                   target: "/usr/lib/systemd/system/clusterd-head.service"),
+            .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd-share.service",
+                  target: "/usr/lib/systemd/system/clusterd-share.service"),
             .init(symlink: "etc/systemd/system/sysinit.target.wants/clusterd-config.service",
                   target: "/usr/lib/systemd/system/clusterd-config.service"),
         ]
@@ -117,6 +121,38 @@ public struct NodeRuntime: Sendable {
 
         [Install]
         WantedBy=multi-user.target
+
+        """
+
+    /// The shared directory (`clusterd share`): the head exports it over NFS, the others mount
+    /// it, retrying until the head answers. Type=exec: a node whose head is not up yet still
+    /// finishes booting.
+    static let shareUnit = """
+        [Unit]
+        Description=livebuild shared directory (NFS export on the head, mount on the other nodes)
+        After=network-online.target clusterd-config.service
+        Wants=network-online.target
+        Requires=clusterd-config.service
+        ConditionPathExists=/run/clusterd/share
+
+        [Service]
+        Type=exec
+        ExecStart=/usr/sbin/clusterd share
+        Restart=on-failure
+        RestartSec=5
+        StandardOutput=journal+console
+        StandardError=journal+console
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+
+    /// nfs-kernel-server enables its server on every node; only the head serves.
+    static let nfsServerDropIn = """
+        # livebuild: only the head node exports the shared directory (clusterd share).
+        [Unit]
+        ConditionPathExists=/run/clusterd/role-head
 
         """
 

@@ -1,0 +1,40 @@
+/// The cluster's shared directory (default /home): the head exports it over NFS, every other
+/// node mounts it from the head, so a job sees the same files wherever it runs and the migration
+/// engine has nothing to copy for files there (Docs/pxe.md, shared storage).
+public enum SharedDirectory: Sendable, Equatable {
+    case export(path: String)
+    case mount(server: String, path: String)
+
+    /// The head's exports file, read by nfs-server.service's `exportfs -r`.
+    public static let exportsFile = "/etc/exports.d/livebuild.exports"
+
+    /// Reads what `clusterd configure` wrote: `export PATH` or `mount SERVER PATH`.
+    public init(line: String) throws(BootServerError) {
+        let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
+        switch (words.first, words.count) {
+        case ("export", 2) where words[1].hasPrefix("/"):
+            self = .export(path: words[1])
+        case ("mount", 3) where words[2].hasPrefix("/"):
+            self = .mount(server: words[1], path: words[2])
+        default:
+            throw BootServerError("cannot read the share setting \"\(line)\": expected \"export PATH\" or \"mount SERVER PATH\"")
+        }
+    }
+
+    /// The exports line: read-write for the cluster's network alone. The directory is a tmpfs
+    /// (overlayfs, the live root, cannot be exported), so it needs an explicit fsid.
+    /// `no_root_squash`: jobs migrate with their owner, root included, as on openMosix.
+    public static func exportsLine(path: String, network: String, prefixLength: Int) -> String {
+        "\(path) \(network)/\(prefixLength)(rw,sync,no_subtree_check,no_root_squash,fsid=\(fsid))\n"
+    }
+
+    /// NFSv4 needs no rpcbind or statd on the client; `hard` (the default) rather than `soft`,
+    /// so a head that is slow to answer delays a job's writes instead of failing them.
+    public static func mountArguments(server: String, path: String) -> [String] {
+        let host = server.contains(":") ? "[\(server)]" : server
+        return ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "\(host):\(path)", path]
+    }
+
+    /// A constant fsid: only one directory is exported.
+    static let fsid = 7411
+}
