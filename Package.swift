@@ -108,7 +108,9 @@ let package = Package(
         // Serves a PXE tree: an HTTP file server on SwiftNIO's HTTP codec, and dnsmasq's
         // DHCP and TFTP settings (`livebuild serve`; the head node's agent later).
         .target(name: "BootServer", dependencies: [
+            "Jobs",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,6 +119,7 @@ let package = Package(
             "LiveBuild", "Profile", "Qemu", "VirtualCluster", "ClusterSimulator", "BootServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // Shared by the test tiers: the image fixtures (each profile built once per run) and a

@@ -22,19 +22,19 @@ public enum SharedDirectory: Sendable, Equatable {
     }
 
     /// The exports line: read-write for the cluster's network alone. The directory is a tmpfs
-    /// (overlayfs, the live root, cannot be exported), so it needs an explicit fsid.
-    /// `no_root_squash`: jobs migrate with their owner, root included, as on openMosix.
+    /// (overlayfs, the live root, cannot be exported), and it is the NFSv4 root (`fsid=0`):
+    /// otherwise the server's pseudo root would be the overlayfs `/`, and looking `/home` up
+    /// in it fails ("No such file or directory"). `no_root_squash`: jobs migrate with their
+    /// owner, root included, as on openMosix.
     public static func exportsLine(path: String, network: String, prefixLength: Int) -> String {
-        "\(path) \(network)/\(prefixLength)(rw,sync,no_subtree_check,no_root_squash,fsid=\(fsid))\n"
+        "\(path) \(network)/\(prefixLength)(rw,sync,no_subtree_check,no_root_squash,fsid=0)\n"
     }
 
-    /// NFSv4 needs no rpcbind or statd on the client; `hard` (the default) rather than `soft`,
-    /// so a head that is slow to answer delays a job's writes instead of failing them.
+    /// The export is the server's NFSv4 root (`SERVER:/`). NFSv4 needs no rpcbind or statd on
+    /// the client; `hard` (the default) rather than `soft`, so a head that is slow to answer
+    /// delays a job's writes instead of failing them.
     public static func mountArguments(server: String, path: String) -> [String] {
         let host = server.contains(":") ? "[\(server)]" : server
-        return ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "\(host):\(path)", path]
+        return ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "\(host):/", path]
     }
-
-    /// A constant fsid: only one directory is exported.
-    static let fsid = 7411
 }

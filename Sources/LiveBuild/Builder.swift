@@ -79,7 +79,7 @@ public struct Builder {
         var layers = try upperLayers(users: users)
         if let runtime {
             layers.append(Layer(name: "node runtime", source: InlineFilesSource(files: try runtime.files(), mtime: sourceDateEpoch),
-                                directories: .weak))
+                                directories: .weak, whiteouts: true))
         }
         let stack = LayerStack(layers: layers + base.layers, permissions: try permissionRules(users: users))
         let squashfsPath = work + "/live/filesystem.squashfs"

@@ -6,7 +6,7 @@ extension VirtualCluster {
     /// exports /home over NFS), starts those services, and waits until it serves TFTP.
     /// For ``up(_:timeout:logger:beforeNetworkBoot:onEvent:)``'s `beforeNetworkBoot`.
     public static func makeHead(_ cluster: Controller, node: String = "node1", deadline: Duration = .seconds(120)) async throws {
-        let command = #"clusterd configure --kernel-command-line "$(cat /proc/cmdline) cluster.role=head" && systemctl start clusterd-head clusterd-share nfs-server"#
+        let command = #"clusterd configure --kernel-command-line "$(cat /proc/cmdline) cluster.role=head" && systemctl start clusterd-head clusterd-share"#
         let start = try await cluster.exec(node, command: command, timeout: .seconds(120))
         guard start.exitCode == 0 else {
             throw Error(.exec, "\(node): starting clusterd-head failed: \(String(decoding: start.standardError, as: UTF8.self))")

@@ -4,8 +4,8 @@ import Glibc
 import Agent
 import ArgumentParser
 import BootServer
-import Jobs
 import Logging
+import ServiceLifecycle
 
 /// The head node's boot server (clusterd-head.service, started when the node configuration
 /// makes this node the head): its own boot medium served as a PXE tree, dnsmasq for proxy DHCP
@@ -59,28 +59,11 @@ struct ServeBootCommand: AsyncParsableCommand {
         _ = mkdir(state, 0o755)
         var logger = Logger(label: "clusterd.head")
         logger.logLevel = .info
-        let http = try await HTTPFileServer.bind(root: root, host: address.address, port: 80, logger: logger)
-        // systemd stops the whole unit's cgroup, dnsmasq included.
-        let pid: pid_t
-        do {
-            pid = try Jobs.Command.spawn(["/usr/sbin/dnsmasq"] + dnsmasq.arguments(), log: state + "/dnsmasq.out")
-        } catch {
-            throw BootServerError("cannot start dnsmasq: \(error)")
-        }
-        let dhcp = switch mode {
-        case .full(let first, let last, _): "DHCP \(first)-\(last)"
-        case .proxy(let network, _): "proxy DHCP for \(network)"
-        }
-        logger.info("serving \(root) on \(address.interface) (\(address.address)): \(dhcp), TFTP, HTTP port 80")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await http.serve() }
-            group.addTask {
-                let exit = await Jobs.Reaper.shared.exit(of: pid)
-                throw BootServerError("dnsmasq stopped (\(exit)); see \(state)/dnsmasq.out and the journal")
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        let session = BootSession(
+            dnsmasq: dnsmasq, dnsmasqPath: "/usr/sbin/dnsmasq", dnsmasqOutput: state + "/dnsmasq.out", address: address, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: session)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     private static func firstLine(_ path: String) -> String? {

@@ -29,7 +29,7 @@ struct ShareCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let text = Self.read(file) else {
-            print("clusterd share: \(file) does not exist: nothing to share or mount")
+            Self.say("clusterd share: \(file) does not exist: nothing to share or mount")
             return
         }
         switch try SharedDirectory(line: String(text.split(separator: "\n").first ?? "")) {
@@ -66,10 +66,11 @@ struct ShareCommand: AsyncParsableCommand {
         }
         fputs(line, handle)
         fclose(handle)
-        // nfs-server.service (on the head only) reads the file when it starts; if it is running
-        // already, this applies it.
-        let exit = try await Jobs.Command.run(["/usr/sbin/exportfs", "-ra"], log: Self.log)
-        print("clusterd share: exporting \(path) to \(address.network)/\(address.prefixLength) over NFS\(exit == .exited(0) ? "" : " (exportfs -ra: \(exit); nfs-server.service applies it when it starts)")")
+        // The image does not start the NFS server at boot (only the head serves): start it, then
+        // apply the exports in case it was running already.
+        try await Self.run(["/usr/bin/systemctl", "start", "nfs-server.service"])
+        try await Self.run(["/usr/sbin/exportfs", "-ra"])
+        Self.say("clusterd share: exporting \(path) to \(address.network)/\(address.prefixLength) over NFS")
     }
 
     private func mount(server: String, path: String) async throws {
@@ -80,11 +81,11 @@ struct ShareCommand: AsyncParsableCommand {
             attempt += 1
             let exit = try await Jobs.Command.run(arguments, log: Self.log)
             if exit == .exited(0) {
-                print("clusterd share: mounted \(server):\(path) on \(path) (attempt \(attempt))")
+                Self.say("clusterd share: mounted \(server):\(path) (the server's NFSv4 root) on \(path) (attempt \(attempt))")
                 return
             }
             if attempt == 1 || attempt % 20 == 0 {
-                print("clusterd share: cannot mount \(server):\(path) yet (\(exit), see \(Self.log)); retrying every \(retry) s")
+                Self.say("clusterd share: cannot mount \(server):\(path) yet (\(exit), see \(Self.log)); retrying every \(retry) s")
             }
             try await Task.sleep(for: .seconds(retry))
         }
@@ -104,14 +105,24 @@ struct ShareCommand: AsyncParsableCommand {
         return type < 0 ? nil : type
     }
 
+    /// One line to stdout at once: it reaches the journal and the console as it happens
+    /// (print's buffer would hold the mount loop's lines while it retries).
+    static func say(_ text: String) {
+        var line = text + "\n"
+        line.withUTF8 { bytes in _ = write(1, bytes.baseAddress, bytes.count) }
+    }
+
     private static func read(_ path: String) -> String? {
-        guard let handle = fopen(path, "r") else { return nil }
-        defer { fclose(handle) }
-        var text = ""
-        var buffer = [CChar](repeating: 0, count: 512)
-        while fgets(&buffer, Int32(buffer.count), handle) != nil {
-            text += String(cString: buffer)
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

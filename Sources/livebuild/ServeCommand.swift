@@ -2,6 +2,7 @@ import ArgumentParser
 import BootServer
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `livebuild serve OUTDIR`: boots diskless machines from a build's PXE tree, from this host.
 struct ServeCommand: AsyncParsableCommand {
@@ -70,46 +71,15 @@ struct ServeCommand: AsyncParsableCommand {
             hasIPXEForUEFI: FileManager.default.fileExists(atPath: tree + "/snponly.efi"))
         var logger = Logger(label: "livebuild.serve")
         logger.logLevel = .info
-
-        let http = try await HTTPFileServer.bind(root: tree, host: address.address, port: httpPort, logger: logger)
-        let dnsmasq = Process()
-        dnsmasq.executableURL = URL(fileURLWithPath: try Self.locate("dnsmasq"))
-        dnsmasq.arguments = configuration.arguments()
-        try dnsmasq.run()
-        defer {
-            // SIGKILL: a child of Foundation's Process can inherit a mask that blocks SIGTERM.
-            kill(dnsmasq.processIdentifier, SIGKILL)
-            dnsmasq.waitUntilExit()
-        }
-        switch mode {
-        case .full(let first, let last, _):
-            print("serving \(tree) on \(interface) (\(address.address)): DHCP \(first)-\(last), TFTP, HTTP port \(httpPort)")
-        case .proxy(let network, _):
-            print("serving \(tree) on \(interface) (\(address.address)): proxy DHCP for \(network), TFTP, HTTP port \(httpPort)")
-        }
-
-        // Until SIGINT or SIGTERM, or until dnsmasq stops.
-        let stop = AsyncStream<String> { continuation in
-            for signal in [SIGINT, SIGTERM] {
-                Foundation.signal(signal, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signal)
-                source.setEventHandler { continuation.yield(signal == SIGINT ? "SIGINT" : "SIGTERM") }
-                source.resume()
-                Self.sources.append(source)
-            }
-            dnsmasq.terminationHandler = { process in continuation.yield("dnsmasq exited with status \(process.terminationStatus)") }
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await http.serve() }
-            for await reason in stop {
-                print("stopping: \(reason)")
-                break
-            }
-            group.cancelAll()
-        }
+        let session = BootSession(
+            dnsmasq: configuration, dnsmasqPath: try Self.locate("dnsmasq"), dnsmasqOutput: "/dev/stderr",
+            address: address, httpPort: httpPort, logger: logger)
+        print(session.summary)
+        // Until SIGINT or SIGTERM (then dnsmasq is stopped), or until dnsmasq stops by itself.
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: session)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
-
-    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
 
     /// The PXE tree: `directory/pxe`, or `directory` itself when it holds boot.ipxe.
     static func tree(in directory: String) throws -> String {

@@ -200,7 +200,6 @@ import Testing
         _ = try configurator.apply(node, primaryMAC: "52:54:00:4c:42:01")
         #expect(!FileManager.default.fileExists(atPath: root + Agent.Configurator.headMarker))
         #expect(NodeRuntime.headUnit.contains("ConditionPathExists=\(Agent.Configurator.headMarker)"))
-        #expect(NodeRuntime.nfsServerDropIn.contains("ConditionPathExists=\(Agent.Configurator.headMarker)"), "only the head runs the NFS server")
     }
 
     /// What clusterd share and serve-boot read: the head exports /home and, with the profile's

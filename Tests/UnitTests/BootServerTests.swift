@@ -38,10 +38,10 @@ import Testing
         #expect(throws: BootServerError.self) { try SharedDirectory(line: "mount /home") }
         #expect(throws: BootServerError.self) { try SharedDirectory(line: "export home") }
         #expect(SharedDirectory.exportsLine(path: "/home", network: "10.77.0.0", prefixLength: 24)
-                == "/home 10.77.0.0/24(rw,sync,no_subtree_check,no_root_squash,fsid=7411)\n")
+                == "/home 10.77.0.0/24(rw,sync,no_subtree_check,no_root_squash,fsid=0)\n")
         #expect(SharedDirectory.mountArguments(server: "10.77.0.99", path: "/home")
-                == ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "10.77.0.99:/home", "/home"])
-        #expect(SharedDirectory.mountArguments(server: "fd00::1", path: "/home")[5] == "[fd00::1]:/home")
+                == ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "10.77.0.99:/", "/home"])
+        #expect(SharedDirectory.mountArguments(server: "fd00::1", path: "/home")[5] == "[fd00::1]:/")
     }
 
     @Test func pathsNeverLeaveTheTree() throws {

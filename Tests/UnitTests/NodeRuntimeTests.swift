@@ -1,3 +1,4 @@
+import Filesystem
 import Foundation
 import Testing
 @testable import LiveBuild
@@ -84,6 +85,26 @@ import Testing
         #expect(file("etc/systemd/system/sysinit.target.wants/clusterd-config.service")?.symlinkTarget == "/usr/lib/systemd/system/clusterd-config.service")
         let unit = try #require(file("usr/lib/systemd/system/clusterd.service")).content
         #expect(String(decoding: unit, as: UTF8.self).contains("ExecStart=/usr/sbin/clusterd run"))
+        #expect(file("etc/systemd/system/multi-user.target.wants/clusterd-share.service")?.symlinkTarget == "/usr/lib/systemd/system/clusterd-share.service")
+
+        // Over a base where nfs-kernel-server enabled its server, the layer's whiteout removes
+        // the link (only the head starts it), and the whiteout itself leaves no trace.
+        let sink = RecordingSink()
+        let base = ListSource([
+            ListSource.directory("etc/systemd/system/multi-user.target.wants"),
+            (FileEntry(path: "etc/systemd/system/multi-user.target.wants/nfs-server.service", kind: .symlink, permissions: 0o777,
+                       linkTarget: "/usr/lib/systemd/system/nfs-server.service"), []),
+            (FileEntry(path: "etc/systemd/system/multi-user.target.wants/ssh.service", kind: .symlink, permissions: 0o777,
+                       linkTarget: "/usr/lib/systemd/system/ssh.service"), []),
+        ])
+        try LayerStack(layers: [
+            Layer(name: "node runtime", source: InlineFilesSource(files: files, mtime: 0), directories: .weak, whiteouts: true),
+            Layer(name: "base", source: base, directories: .strong),
+        ]).write(to: sink)
+        #expect(sink.entries["etc/systemd/system/multi-user.target.wants/nfs-server.service"] == nil)
+        #expect(sink.entries["etc/systemd/system/multi-user.target.wants/ssh.service"] != nil)
+        #expect(sink.entries["etc/systemd/system/multi-user.target.wants/clusterd-share.service"] != nil)
+        #expect(!sink.order.contains { $0.contains(".wh.") })
 
         #expect(try NodeRuntime.prepare(profile: Profile(name: "n", base: .tarball(.init(path: "/x.tar")), sourcePath: "/n.json"), output: directory) == nil)
     }

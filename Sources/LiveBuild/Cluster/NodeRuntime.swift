@@ -3,7 +3,8 @@ import Profile
 
 /// What `livebuild make` adds to an image whose profile has a `cluster` section: the agent and
 /// its command line, their systemd units, the `cluster` group (systemd-sysusers) and the
-/// cluster key (0600). A layer below the overlays, so a profile can still override a unit.
+/// cluster key (0600). A layer below the overlays, so a profile can still override a unit; it
+/// may hold whiteouts (`.wh.NAME`) that remove a base file.
 public struct NodeRuntime: Sendable {
     public var binaries: AgentBinaries
     public var key: ClusterKeyFile
@@ -39,7 +40,6 @@ public struct NodeRuntime: Sendable {
             .init(path: "usr/lib/systemd/system/clusterd-config.service", content: Array(Self.configUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-head.service", content: Array(Self.headUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-share.service", content: Array(Self.shareUnit.utf8), permissions: 0o644),
-            .init(path: "usr/lib/systemd/system/nfs-server.service.d/livebuild-head-only.conf", content: Array(Self.nfsServerDropIn.utf8), permissions: 0o644),
             .init(path: "usr/lib/sysusers.d/livebuild-cluster.conf", content: Array(Self.sysusers.utf8), permissions: 0o644),
             .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd.service",
                   target: "/usr/lib/systemd/system/clusterd.service"),
@@ -47,6 +47,10 @@ public struct NodeRuntime: Sendable {
                   target: "/usr/lib/systemd/system/clusterd-head.service"),
             .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd-share.service",
                   target: "/usr/lib/systemd/system/clusterd-share.service"),
+            // nfs-kernel-server enables its server (and with it mountd, idmapd, nfsdcld) on every
+            // node; only the head serves, and `clusterd share` starts it there. A whiteout: this
+            // layer removes the base's symlink.
+            .init(path: "etc/systemd/system/multi-user.target.wants/.wh.nfs-server.service", content: [], permissions: 0o644),
             .init(symlink: "etc/systemd/system/sysinit.target.wants/clusterd-config.service",
                   target: "/usr/lib/systemd/system/clusterd-config.service"),
         ]
@@ -145,14 +149,6 @@ public struct NodeRuntime: Sendable {
 
         [Install]
         WantedBy=multi-user.target
-
-        """
-
-    /// nfs-kernel-server enables its server on every node; only the head serves.
-    static let nfsServerDropIn = """
-        # livebuild: only the head node exports the shared directory (clusterd share).
-        [Unit]
-        ConditionPathExists=/run/clusterd/role-head
 
         """
 

@@ -1,0 +1,205 @@
+import ClusterControl
+import Foundation
+
+extension VirtualCluster {
+    /// Power-on to listed in `cluster nodes`, ISO boot beside PXE boot, and several diskless
+    /// nodes booting at once from one head, in QEMU.
+    ///
+    /// One cluster per count in `counts`: node1 and node2 boot the ISO at the same moment
+    /// (node1 becomes the head), then `count` diskless nodes (SeaBIOS and OVMF in turn) power on
+    /// together and boot from the head. A poller on the host asks node1's `cluster nodes` every
+    /// second and reads the diskless nodes' console logs, so every figure is host time from a
+    /// node's QEMU start. The head's bytes sent (its interface counter) cover TFTP, HTTP, NFS and
+    /// gossip; the squashfs rate is the diskless nodes' squashfs bytes over the window from the
+    /// first download's start to the last one's end, as the consoles show them.
+    public static func pxeBenchmark(
+        image: String, counts: [Int], memoryMiB: Int, runDirectory: String,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> PxeBenchmark {
+        var report = PxeBenchmark(memoryMiB: memoryMiB, rows: [])
+        for count in counts {
+            report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, runDirectory: runDirectory, progress: progress))
+        }
+        return report
+    }
+
+    private static func pxeRun(
+        image: String, diskless: Int, memoryMiB: Int, runDirectory: String, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> PxeBenchmark.Row {
+        _ = try await down(runDirectory: runDirectory)
+        let observer = PxeObserver(runDirectory: runDirectory)
+        let poller = Task { await observer.poll() }
+        defer { poller.cancel() }
+        let headBytes = LockedBox<UInt64?>(nil)
+        progress("\(diskless) diskless node(s): booting node1 (the head) and node2 from the ISO")
+        let cluster: Controller
+        do {
+            cluster = try await up(
+                .init(runDirectory: runDirectory,
+                      nodes: [.init(image: image), .init(image: image)] + (0..<diskless).map { .network(uefi: $0 % 2 == 1) },
+                      memoryMiB: memoryMiB, cpus: 1),
+                timeout: .seconds(1200),
+                beforeNetworkBoot: { cluster in
+                    try await makeHead(cluster, node: "node1")
+                    headBytes.value = try await Self.bytesSent(cluster, "node1")
+                    progress("head serving; powering on \(diskless) diskless node(s)")
+                },
+                onEvent: { event in
+                    if case .nodeStarted(let node) = event { observer.started(node) }
+                })
+        } catch {
+            poller.cancel()
+            throw error
+        }
+        do {
+            let everyone = cluster.nodes
+            let deadline = ContinuousClock.now + .seconds(900)
+            while !everyone.allSatisfy({ observer.listed(hostname(mac: $0.mac)) != nil }) {
+                guard ContinuousClock.now < deadline else {
+                    throw Error(.boot, "not every node was listed alive by node1 within 900 s of the diskless nodes' start")
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+            poller.cancel()
+            let sent = try await Self.bytesSent(cluster, "node1") - (headBytes.value ?? 0)
+            let row = try observer.row(nodes: everyone, headBytesSent: sent)
+            progress("\(diskless) diskless node(s): all listed \(String(format: "%.1f", row.allListedSeconds)) s after power-on, squashfs served at \(String(format: "%.1f", row.squashfsBytesPerSecond / 1e6)) MB/s")
+            _ = try await down(runDirectory: runDirectory)
+            return row
+        } catch {
+            progress("failed: \(error)\n\(consoleTails(cluster.nodes, lines: 20))")
+            _ = try? await down(runDirectory: runDirectory)
+            throw error
+        }
+    }
+
+    /// The node's host name, as the node configuration derives it from its MAC.
+    static func hostname(mac: String) -> String {
+        "node-" + mac.split(separator: ":").suffix(3).joined()
+    }
+
+    /// Bytes sent by `node`'s interfaces other than loopback.
+    static func bytesSent(_ cluster: Controller, _ node: String) async throws -> UInt64 {
+        let result = try await cluster.exec(node, command: "cat $(ls -d /sys/class/net/*/statistics/tx_bytes | grep -v /lo/)", timeout: .seconds(60))
+        return String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").compactMap { UInt64($0) }.reduce(0, +)
+    }
+
+    /// What the poller saw, in host time.
+    final class PxeObserver: @unchecked Sendable {
+        let runDirectory: String
+        private let lock = NSLock()
+        private var starts: [String: (node: Node, at: ContinuousClock.Instant)] = [:]
+        private var listedAt: [String: ContinuousClock.Instant] = [:]
+        private var fetchStart: [String: ContinuousClock.Instant] = [:]
+        private var fetchEnd: [String: ContinuousClock.Instant] = [:]
+        private var fetchBytes: [String: UInt64] = [:]
+
+        init(runDirectory: String) { self.runDirectory = runDirectory }
+
+        func started(_ node: Node) {
+            lock.withLock { starts[node.name] = (node, .now) }
+        }
+
+        func listed(_ hostname: String) -> ContinuousClock.Instant? {
+            lock.withLock { listedAt[hostname] }
+        }
+
+        /// Every second: node1's `cluster nodes`, and the diskless consoles' download lines.
+        func poll() async {
+            while !Task.isCancelled {
+                let now = ContinuousClock.now
+                if let controller = try? Controller.open(runDirectory: runDirectory),
+                   controller.nodes.first?.pid != nil,
+                   let result = try? await controller.exec("node1", command: "cluster nodes --json", timeout: .seconds(10)),
+                   let nodes = try? JSONDecoder().decode([Control.Node].self, from: Data(result.standardOutput)) {
+                    lock.withLock {
+                        for node in nodes where node.state == "alive" && listedAt[node.hostname] == nil {
+                            listedAt[node.hostname] = now
+                        }
+                    }
+                }
+                let nodes = lock.withLock { starts.values.map(\.node) }
+                for node in nodes where node.networkBoot == true {
+                    guard let console = try? String(contentsOfFile: node.consoleLog, encoding: .utf8) else { continue }
+                    lock.withLock {
+                        if fetchStart[node.name] == nil, let line = console.split(separator: "\n").first(where: { $0.contains("fetching http") }) {
+                            fetchStart[node.name] = now
+                            // "... fetching URL (SIZE bytes)"
+                            if let open = line.lastIndex(of: "("), let size = UInt64(line[line.index(after: open)...].prefix { $0.isNumber }) {
+                                fetchBytes[node.name] = size
+                            }
+                        }
+                        if fetchEnd[node.name] == nil, console.contains("squashfs in RAM and verified") {
+                            fetchEnd[node.name] = now
+                        }
+                    }
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+
+        func row(nodes: [Node], headBytesSent: UInt64) throws -> PxeBenchmark.Row {
+            try lock.withLock {
+                func seconds(_ duration: Duration) -> Double {
+                    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+                }
+                func listedAfterStart(_ node: Node) throws -> Double {
+                    guard let start = starts[node.name]?.at, let listed = listedAt[VirtualCluster.hostname(mac: node.mac)] else {
+                        throw Error(.boot, "\(node.name) has no start or listed time")
+                    }
+                    return seconds(listed - start)
+                }
+                let iso = nodes.filter { $0.networkBoot != true }
+                let network = nodes.filter { $0.networkBoot == true }
+                let networkStart = network.compactMap { starts[$0.name]?.at }.min() ?? .now
+                let lastListed = network.compactMap { listedAt[VirtualCluster.hostname(mac: $0.mac)] }.max() ?? .now
+                let firstFetch = network.compactMap { fetchStart[$0.name] }.min()
+                let lastFetch = network.compactMap { fetchEnd[$0.name] }.max()
+                let window = firstFetch.flatMap { first in lastFetch.map { seconds($0 - first) } } ?? 0
+                let squashfs = network.compactMap { fetchBytes[$0.name] }.reduce(0, +)
+                return PxeBenchmark.Row(
+                    disklessNodes: network.count,
+                    isoListedSeconds: try iso.map(listedAfterStart),
+                    pxeListedSeconds: try network.map(listedAfterStart),
+                    allListedSeconds: seconds(lastListed - networkStart),
+                    squashfsBytes: squashfs,
+                    downloadWindowSeconds: window,
+                    squashfsBytesPerSecond: window > 0 ? Double(squashfs) / window : 0,
+                    headBytesSent: headBytesSent)
+            }
+        }
+    }
+}
+
+/// A mutable value shared with `@Sendable` closures.
+final class LockedBox<T: Sendable>: @unchecked Sendable {
+    private var stored: T
+    private let lock = NSLock()
+    init(_ value: T) { stored = value }
+    var value: T {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// ``VirtualCluster/pxeBenchmark(image:counts:memoryMiB:runDirectory:progress:)``'s figures,
+/// seconds from each node's QEMU start.
+public struct PxeBenchmark: Codable, Sendable {
+    public struct Row: Codable, Sendable {
+        public var disklessNodes: Int
+        /// node1 (the head) and node2, booted from the ISO at the same moment.
+        public var isoListedSeconds: [Double]
+        /// Each diskless node, from its power-on until node1 lists it alive.
+        public var pxeListedSeconds: [Double]
+        /// From the diskless nodes' power-on until the last of them is listed.
+        public var allListedSeconds: Double
+        public var squashfsBytes: UInt64
+        public var downloadWindowSeconds: Double
+        public var squashfsBytesPerSecond: Double
+        /// Everything the head sent while the diskless nodes booted (TFTP, HTTP, NFS, gossip).
+        public var headBytesSent: UInt64
+    }
+
+    public var memoryMiB: Int
+    public var rows: [Row]
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Qemu
+import VirtualCluster
+
+extension BenchCommand {
+    /// Power-on to listed, ISO boot beside PXE boot, and 1, 4 and 8 diskless nodes booting at
+    /// once from one head (Docs/benchmarks.md).
+    struct PxeBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pxe",
+            abstract: "Power-on to listed in `cluster nodes`, ISO beside PXE boot; several diskless nodes booting at once from one head.")
+
+        @Option(help: "The ISO of a cluster profile with a pxe output (e.g. the default profile's).")
+        var image: String
+
+        @Option(help: "Diskless node counts, one cluster each, comma-separated.")
+        var nodes = "1,4,8"
+
+        @Option(help: "Memory of each node in MiB (a diskless node holds its squashfs in RAM).")
+        var memory = 1536
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        var counts: [Int] { nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+        func validate() throws {
+            guard !counts.isEmpty, counts.allSatisfy({ (1...(VirtualCluster.maximumNodes - 2)).contains($0) }) else {
+                throw ValidationError("--nodes must be counts of diskless nodes from 1 to \(VirtualCluster.maximumNodes - 2), comma-separated, e.g. 1,4,8")
+            }
+            guard memory >= 1024 else { throw ValidationError("--memory \(memory): a diskless node needs at least 1024 MiB (its squashfs lives in RAM)") }
+            guard FileManager.default.fileExists(atPath: image) else {
+                throw ValidationError("--image \(image) does not exist; build one with `livebuild make profiles/cluster.json`")
+            }
+        }
+
+        func run() async throws {
+            do {
+                let runDirectory = NSTemporaryDirectory() + "/lb-bench-pxe-\(getpid())"
+                let report = try await VirtualCluster.pxeBenchmark(
+                    image: image, counts: counts, memoryMiB: memory, runDirectory: runDirectory
+                ) { line in FileHandle.standardError.write(Data("pxe: \(line)\n".utf8)) }
+                try? FileManager.default.removeItem(atPath: runDirectory)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    FileHandle.standardOutput.write(try encoder.encode(report))
+                    print()
+                    return
+                }
+                print("network boot from one head (\(Qemu.Accelerator.probe().rawValue), 1 vCPU, \(memory) MiB each); seconds from power-on")
+                print("  diskless  ISO: head, node2  PXE: each node (mean / max)  all listed  squashfs served     head sent")
+                for row in report.rows {
+                    let mean = row.pxeListedSeconds.reduce(0, +) / Double(max(1, row.pxeListedSeconds.count))
+                    let isoMean = row.isoListedSeconds.reduce(0, +) / Double(max(1, row.isoListedSeconds.count))
+                    print("  " + [
+                        pad(String(row.disklessNodes), 8),
+                        pad(row.isoListedSeconds.map(fmt).joined(separator: ", "), 15),
+                        pad("\(fmt(mean)) / \(fmt(row.pxeListedSeconds.max() ?? 0))", 30),
+                        pad(fmt(row.allListedSeconds), 10),
+                        pad("\(fmt(row.squashfsBytesPerSecond / 1e6)) MB/s in \(fmt(row.downloadWindowSeconds)) s", 18),
+                        "\(fmt(Double(row.headBytesSent) / 1e6)) MB",
+                    ].joined(separator: "  "))
+                    print("  \(row.disklessNodes) diskless: PXE / ISO power-on to listed = \(fmt(mean / max(isoMean, 0.001)))")
+                }
+                print("  listed: node1 (the head) lists the node alive in `cluster nodes`; ISO nodes boot two at once, PXE nodes all at once")
+            } catch {
+                throw Failure.report(error)
+            }
+        }
+
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        func fmt(_ value: Double) -> String { BenchCommand.fixed(value, places: 1) }
+    }
+}
