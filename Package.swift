@@ -82,7 +82,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "clusterd", dependencies: [
-            "Agent", "ClusterWire", "NodeConfig", "BootServer", "Jobs", "CJobs",
+            "Agent", "ClusterWire", "ClusterControl", "NodeConfig", "BootServer", "Jobs", "CJobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -89,11 +89,12 @@ extension Agent {
             case .mount(let server, let path):
                 try write("mount \(server) \(path)\n", to: Self.shareFile, mode: 0o644)
                 changes.append("mounts \(server):\(path) (\(node.sharedServer.source))")
+            case .discover(let path):
+                try write("discover \(path)\n", to: Self.shareFile, mode: 0o644)
+                changes.append("mounts \(path) from the member that exports it, once the agent sees one (\(node.sharedPath.source))")
             case nil:
                 unlink(root + Self.shareFile)
-                changes.append(node.sharedPath.value == nil
-                    ? "no shared directory (\(node.sharedPath.source))"
-                    : "no shared directory: no server known (set shared.server in the profile or cluster.shared=HOST)")
+                changes.append("no shared directory (\(node.sharedPath.source))")
             }
 
             let keys = node.sshAuthorizedKeys.value

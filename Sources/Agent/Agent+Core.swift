@@ -165,7 +165,8 @@ extension Agent {
                 cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz), load: Double(load.loadMilli) / 1000,
                 freeMemoryKiB: load.freeMemoryKiB, jobs: Int(load.runningJobs),
                 uptimeSeconds: load.bootTime > 0 && wallClock >= load.bootTime ? Int(wallClock - load.bootTime) : nil,
-                agentVersion: load.agentVersion, stateChangedSecondsAgo: seconds(now - changed))
+                agentVersion: load.agentVersion, stateChangedSecondsAgo: seconds(now - changed),
+                sharesDirectory: load.sharesDirectory)
         }
 
         /// `cluster status`.

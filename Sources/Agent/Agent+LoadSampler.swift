@@ -18,8 +18,10 @@ extension Agent {
             self.hostname = hostname
         }
 
-        /// One sample; fields that cannot be read stay zero.
+        /// One sample; fields that cannot be read stay zero. The node shares the cluster's
+        /// directory while `clusterd configure` says it exports it (the head).
         public func sample(runningJobs: UInt32 = 0, acceptsJobs: Bool = false) -> Wire.NodeLoad {
+            let sharesDirectory = HostFacts.text(root + Configurator.shareFile)?.hasPrefix("export ") ?? false
             let cpuinfo = HostFacts.text(root + "/proc/cpuinfo") ?? ""
             let processors = cpuinfo.split(separator: "\n").filter { $0.hasPrefix("processor") }.count
             let mhz = Self.field("cpu MHz", in: cpuinfo).flatMap { Double($0) }.map { UInt32($0.rounded()) } ?? 0
@@ -34,7 +36,8 @@ extension Agent {
             return Wire.NodeLoad(
                 cpus: UInt16(clamping: max(processors, 1)), cpuMHz: mhz, loadMilli: loadMilli,
                 freeMemoryKiB: available, runningJobs: runningJobs, agentVersion: Agent.version,
-                hostname: hostname, bootTime: bootTime, memoryTotalKiB: total, acceptsJobs: acceptsJobs)
+                hostname: hostname, bootTime: bootTime, memoryTotalKiB: total, acceptsJobs: acceptsJobs,
+                sharesDirectory: sharesDirectory)
         }
 
         /// The value after `name` and the colon on the first line that starts with `name`.
@@ -52,7 +55,8 @@ extension Agent {
         public static func worthPublishing(_ new: Wire.NodeLoad, over old: Wire.NodeLoad) -> Bool {
             if new.cpus != old.cpus || new.cpuMHz != old.cpuMHz || new.runningJobs != old.runningJobs
                 || new.agentVersion != old.agentVersion || new.hostname != old.hostname || new.bootTime != old.bootTime
-                || new.memoryTotalKiB != old.memoryTotalKiB || new.acceptsJobs != old.acceptsJobs {
+                || new.memoryTotalKiB != old.memoryTotalKiB || new.acceptsJobs != old.acceptsJobs
+                || new.sharesDirectory != old.sharesDirectory {
                 return true
             }
             let loadDelta = new.loadMilli > old.loadMilli ? new.loadMilli - old.loadMilli : old.loadMilli - new.loadMilli

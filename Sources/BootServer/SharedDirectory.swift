@@ -4,11 +4,14 @@
 public enum SharedDirectory: Sendable, Equatable {
     case export(path: String)
     case mount(server: String, path: String)
+    /// No server configured: mount from the member that announces it exports the directory.
+    case discover(path: String)
 
     /// The head's exports file, read by nfs-server.service's `exportfs -r`.
     public static let exportsFile = "/etc/exports.d/livebuild.exports"
 
-    /// Reads what `clusterd configure` wrote: `export PATH` or `mount SERVER PATH`.
+    /// Reads what `clusterd configure` wrote: `export PATH`, `mount SERVER PATH` or
+    /// `discover PATH`.
     public init(line: String) throws(BootServerError) {
         let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
         switch (words.first, words.count) {
@@ -16,8 +19,10 @@ public enum SharedDirectory: Sendable, Equatable {
             self = .export(path: words[1])
         case ("mount", 3) where words[2].hasPrefix("/"):
             self = .mount(server: words[1], path: words[2])
+        case ("discover", 2) where words[1].hasPrefix("/"):
+            self = .discover(path: words[1])
         default:
-            throw BootServerError("cannot read the share setting \"\(line)\": expected \"export PATH\" or \"mount SERVER PATH\"")
+            throw BootServerError("cannot read the share setting \"\(line)\": expected \"export PATH\", \"mount SERVER PATH\" or \"discover PATH\"")
         }
     }
 
@@ -28,6 +33,15 @@ public enum SharedDirectory: Sendable, Equatable {
     /// owner, root included, as on openMosix.
     public static func exportsLine(path: String, network: String, prefixLength: Int) -> String {
         "\(path) \(network)/\(prefixLength)(rw,sync,no_subtree_check,no_root_squash,fsid=0)\n"
+    }
+
+    /// The host of an agent address (`HOST:PORT`, `[V6]:PORT`): where a member that shares the
+    /// directory exports it.
+    public static func host(ofAgentAddress address: String) -> String {
+        if address.hasPrefix("["), let end = address.firstIndex(of: "]") {
+            return String(address[address.index(after: address.startIndex)..<end])
+        }
+        return String(address.prefix { $0 != ":" })
     }
 
     /// The export is the server's NFSv4 root (`SERVER:/`). NFSv4 needs no rpcbind or statd on

@@ -24,11 +24,13 @@ extension Control {
         /// suspected it, declared it dead, saw it come back): benchmarks turn it into the
         /// instant a join or a death was seen. For the node itself: since the agent started.
         public var stateChangedSecondsAgo: Double
+        /// Whether it exports the cluster's shared directory (the head); nil from older agents.
+        public var sharesDirectory: Bool?
 
         public init(
             id: String, hostname: String, address: String, state: String, isSelf: Bool, incarnation: UInt64,
             cpus: Int, cpuMHz: Int, load: Double, freeMemoryKiB: UInt64, jobs: Int, uptimeSeconds: Int?,
-            agentVersion: String, stateChangedSecondsAgo: Double
+            agentVersion: String, stateChangedSecondsAgo: Double, sharesDirectory: Bool? = nil
         ) {
             self.id = id
             self.hostname = hostname
@@ -44,6 +46,7 @@ extension Control {
             self.uptimeSeconds = uptimeSeconds
             self.agentVersion = agentVersion
             self.stateChangedSecondsAgo = stateChangedSecondsAgo
+            self.sharesDirectory = sharesDirectory
         }
     }
 }

@@ -12,7 +12,8 @@ extension Wire.Message {
     ///
     /// An address is `host:text port:u16`; an update is `node:u64 incarnation:u64 status:u8
     /// address cpus:u16 cpuMHz:u32 loadMilli:u32 freeMemoryKiB:u64 runningJobs:u32
-    /// agentVersion:text hostname:text bootTime:u64 memoryTotalKiB:u64 acceptsJobs:u8`.
+    /// agentVersion:text hostname:text bootTime:u64 memoryTotalKiB:u64 flags:u8`, flags bit 0
+    /// acceptsJobs, bit 1 sharesDirectory (other bits zero, ignored when read).
     public func encoded() -> [UInt8] {
         var writer = Wire.ByteWriter()
         writer.write(Wire.version)
@@ -90,7 +91,7 @@ extension Wire.Message {
         writer.write(text: update.load.hostname)
         writer.write(update.load.bootTime)
         writer.write(update.load.memoryTotalKiB)
-        writer.write(UInt8(update.load.acceptsJobs ? 1 : 0))
+        writer.write(UInt8(update.load.acceptsJobs ? 1 : 0) | UInt8(update.load.sharesDirectory ? 2 : 0))
     }
 
     private static func readAddress(_ reader: inout Wire.ByteReader) throws(Wire.DecodingError) -> Wire.Address {
@@ -115,7 +116,7 @@ extension Wire.Message {
         let statusByte = try reader.read(UInt8.self, field: "update.status")
         guard let status = Wire.MemberStatus(rawValue: statusByte) else { throw .unknownStatus(statusByte) }
         let address = try readAddress(&reader)
-        let load = Wire.NodeLoad(
+        var load = Wire.NodeLoad(
             cpus: try reader.read(UInt16.self, field: "load.cpus"),
             cpuMHz: try reader.read(UInt32.self, field: "load.cpuMHz"),
             loadMilli: try reader.read(UInt32.self, field: "load.loadMilli"),
@@ -124,9 +125,11 @@ extension Wire.Message {
             agentVersion: try reader.readText(field: "load.agentVersion"),
             hostname: try reader.readText(field: "load.hostname"),
             bootTime: try reader.read(UInt64.self, field: "load.bootTime"),
-            memoryTotalKiB: try reader.read(UInt64.self, field: "load.memoryTotalKiB"),
-            acceptsJobs: try reader.read(UInt8.self, field: "load.acceptsJobs") != 0
+            memoryTotalKiB: try reader.read(UInt64.self, field: "load.memoryTotalKiB")
         )
+        let flags = try reader.read(UInt8.self, field: "load.flags")
+        load.acceptsJobs = flags & 1 != 0
+        load.sharesDirectory = flags & 2 != 0
         return Wire.MemberUpdate(node: node, incarnation: incarnation, status: status, address: address, load: load)
     }
 }

@@ -25,15 +25,20 @@ extension Wire {
         public var memoryTotalKiB: UInt64
         /// Whether the node takes jobs from others: its balancing is on and CRIU works there.
         public var acceptsJobs: Bool
+        /// Whether the node exports the cluster's shared directory (the head): nodes that know
+        /// no server mount it from the member that says so.
+        public var sharesDirectory: Bool
 
         /// Creates a load record; every field defaults to zero/empty for nodes not yet measured.
         public init(
             cpus: UInt16 = 0, cpuMHz: UInt32 = 0, loadMilli: UInt32 = 0,
             freeMemoryKiB: UInt64 = 0, runningJobs: UInt32 = 0, agentVersion: String = "",
-            hostname: String = "", bootTime: UInt64 = 0, memoryTotalKiB: UInt64 = 0, acceptsJobs: Bool = false
+            hostname: String = "", bootTime: UInt64 = 0, memoryTotalKiB: UInt64 = 0, acceptsJobs: Bool = false,
+            sharesDirectory: Bool = false
         ) {
             self.memoryTotalKiB = memoryTotalKiB
             self.acceptsJobs = acceptsJobs
+            self.sharesDirectory = sharesDirectory
             self.cpus = cpus
             self.cpuMHz = cpuMHz
             self.loadMilli = loadMilli

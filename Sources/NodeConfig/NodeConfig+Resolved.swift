@@ -45,21 +45,24 @@ extension NodeConfig {
         /// The shared directory; nil when shared storage is off.
         public var sharedPath: Setting<String?> = Setting("/home", .builtIn)
         /// Where a node other than the head mounts the shared directory from; nil when unknown
-        /// (a node booted from its own medium with no `shared.server` or `cluster.shared`).
+        /// (a node booted from its own medium with no `shared.server` or `cluster.shared`):
+        /// then it mounts from the member that announces it shares the directory.
         public var sharedServer: Setting<String?> = Setting(nil, .builtIn)
 
         /// What this node does with the shared directory.
         public var share: Share? {
             guard let path = sharedPath.value else { return nil }
             if role.value == .head { return .export(path: path) }
-            return sharedServer.value.map { .mount(server: $0, path: path) }
+            return sharedServer.value.map { .mount(server: $0, path: path) } ?? .discover(path: path)
         }
     }
 
-    /// The head exports the shared directory; the others mount it from the head.
+    /// The head exports the shared directory; the others mount it from the head: a server
+    /// they know, or the member that announces it exports the directory.
     public enum Share: Sendable, Equatable {
         case export(path: String)
         case mount(server: String, path: String)
+        case discover(path: String)
     }
 
     /// A configuration that cannot be applied, with where the bad value came from.

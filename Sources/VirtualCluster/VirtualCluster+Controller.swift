@@ -64,8 +64,9 @@ extension VirtualCluster {
             }
         }
 
-        /// Waits until every node's guest agent answers `guest-ping`; throws at `deadline` or
-        /// when a QEMU exits, naming the nodes still awaited.
+        /// Waits until every node's guest agent answers `guest-ping`; throws at `deadline`, when
+        /// a QEMU exits, or as soon as a node's console shows a kernel panic (a panicked guest
+        /// never answers), naming the nodes still awaited.
         public func waitUntilReady(
             deadline: ContinuousClock.Instant, since start: ContinuousClock.Instant = .now,
             onEvent: @Sendable (Event) -> Void = { _ in }
@@ -75,6 +76,9 @@ extension VirtualCluster {
                 for node in pending {
                     guard isRunning(node) else {
                         throw Error(.boot, "\(node.name): QEMU exited while booting; see \(node.consoleLog)")
+                    }
+                    if let panic = Self.kernelPanic(consoleLog: node.consoleLog) {
+                        throw Error(.boot, "\(node.name): the guest kernel panicked while booting (\(panic)); see \(node.consoleLog)")
                     }
                     if Qemu.GuestAgent(socketPath: node.agentSocket).ping(timeout: .seconds(2)) {
                         pending.removeAll { $0.name == node.name }
@@ -86,6 +90,14 @@ extension VirtualCluster {
                     throw Error(.boot, "timed out after \(Self.seconds(ContinuousClock.now - start)) s waiting for the guest agent of \(pending.map(\.name).joined(separator: ", ")) to answer guest-ping; check the console logs, and that the image has the package qemu-guest-agent")
                 }
                 try await Task.sleep(for: min(.seconds(1), max(.zero, deadline - .now)))
+            }
+        }
+
+        /// The `Kernel panic - ...` line of a console log, if there is one.
+        static func kernelPanic(consoleLog: String) -> String? {
+            guard let text = try? String(contentsOfFile: consoleLog, encoding: .utf8), text.contains("Kernel panic") else { return nil }
+            return text.split(separator: "\n").first { $0.contains("Kernel panic") }.map {
+                String($0.drop { $0 != "K" }.prefix(120))
             }
         }
 

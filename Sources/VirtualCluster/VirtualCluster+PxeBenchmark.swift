@@ -16,9 +16,17 @@ extension VirtualCluster {
         image: String, counts: [Int], memoryMiB: Int, runDirectory: String,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> PxeBenchmark {
-        var report = PxeBenchmark(memoryMiB: memoryMiB, rows: [])
+        var report = PxeBenchmark(memoryMiB: memoryMiB, rows: [], guestPanics: 0)
         for count in counts {
-            report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, runDirectory: runDirectory, progress: progress))
+            // A guest kernel panicking under TCG (seen now and then, Docs/benchmarks.md) spoils
+            // that run's figures, not the method: counted, and the run repeated once.
+            do {
+                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, runDirectory: runDirectory, progress: progress))
+            } catch let error as VirtualCluster.Error where error.message.contains("kernel panicked") {
+                report.guestPanics += 1
+                progress("\(count) diskless node(s): \(error.message); running it again")
+                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, runDirectory: runDirectory, progress: progress))
+            }
         }
         return report
     }
@@ -38,7 +46,7 @@ extension VirtualCluster {
                 .init(runDirectory: runDirectory,
                       nodes: [.init(image: image), .init(image: image)] + (0..<diskless).map { .network(uefi: $0 % 2 == 1) },
                       memoryMiB: memoryMiB, cpus: 1),
-                timeout: .seconds(1200),
+                timeout: .seconds(900),
                 beforeNetworkBoot: { cluster in
                     try await makeHead(cluster, node: "node1")
                     headBytes.value = try await Self.bytesSent(cluster, "node1")
@@ -202,4 +210,6 @@ public struct PxeBenchmark: Codable, Sendable {
 
     public var memoryMiB: Int
     public var rows: [Row]
+    /// Runs repeated because a guest kernel panicked.
+    public var guestPanics: Int
 }

@@ -5,6 +5,7 @@ import Agent
 import ArgumentParser
 import BootServer
 import CJobs
+import ClusterControl
 import Jobs
 
 /// The shared directory (clusterd-share.service, when `clusterd configure` left
@@ -35,6 +36,7 @@ struct ShareCommand: AsyncParsableCommand {
         switch try SharedDirectory(line: String(text.split(separator: "\n").first ?? "")) {
         case .export(let path): try await export(path)
         case .mount(let server, let path): try await mount(server: server, path: path)
+        case .discover(let path): try await mount(server: await discoverServer(path: path), path: path)
         }
     }
 
@@ -71,6 +73,25 @@ struct ShareCommand: AsyncParsableCommand {
         try await Self.run(["/usr/bin/systemctl", "start", "nfs-server.service"])
         try await Self.run(["/usr/sbin/exportfs", "-ra"])
         Self.say("clusterd share: exporting \(path) to \(address.network)/\(address.prefixLength) over NFS")
+    }
+
+    /// The first member the local agent lists alive that announces it exports the shared
+    /// directory (the head), asked every `retry` seconds.
+    private func discoverServer(path: String) async throws -> String {
+        var asked = 0
+        while true {
+            asked += 1
+            if let nodes = try? Control.Client.send(Control.Request(.nodes)).nodes,
+               let head = nodes.first(where: { !$0.isSelf && $0.state == "alive" && $0.sharesDirectory == true }) {
+                let server = SharedDirectory.host(ofAgentAddress: head.address)
+                Self.say("clusterd share: \(head.hostname) (\(server)) exports \(path)")
+                return server
+            }
+            if asked == 1 {
+                Self.say("clusterd share: no member exports \(path) yet; asking the agent every \(retry) s until one does")
+            }
+            try await Task.sleep(for: .seconds(retry))
+        }
     }
 
     private func mount(server: String, path: String) async throws {

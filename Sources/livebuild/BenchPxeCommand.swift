@@ -65,6 +65,9 @@ extension BenchCommand {
                     print("  \(row.disklessNodes) diskless: PXE / ISO power-on to listed = \(fmt(mean / max(isoMean, 0.001)))")
                 }
                 print("  listed: node1 (the head) lists the node alive in `cluster nodes`; ISO nodes boot two at once, PXE nodes all at once")
+                if report.guestPanics > 0 {
+                    print("  \(report.guestPanics) run(s) repeated after a guest kernel panic")
+                }
             } catch {
                 throw Failure.report(error)
             }

@@ -181,7 +181,7 @@ import Testing
         let node = try NodeConfig.resolve(section: .init(), facts: AgentSettingsTests.facts)
         let changes = try Agent.Configurator(root: root, setKernelHostname: false).apply(node, primaryMAC: "52:54:00:4c:42:01")
         #expect(changes == ["hostname node-4c4201 (default)", "address by DHCP (default)", "role node (default)",
-                            "no shared directory: no server known (set shared.server in the profile or cluster.shared=HOST)"])
+                            "mounts /home from the member that exports it, once the agent sees one (default)"])
         #expect(!FileManager.default.fileExists(atPath: root + Agent.Configurator.networkFile))
     }
 

@@ -36,6 +36,9 @@ import Testing
     @Test func sharedDirectorySettings() throws {
         #expect(try SharedDirectory(line: "mount 10.77.0.99 /home") == .mount(server: "10.77.0.99", path: "/home"))
         #expect(throws: BootServerError.self) { try SharedDirectory(line: "mount /home") }
+        #expect(try SharedDirectory(line: "discover /home") == .discover(path: "/home"))
+        #expect(SharedDirectory.host(ofAgentAddress: "10.77.0.99:7946") == "10.77.0.99")
+        #expect(SharedDirectory.host(ofAgentAddress: "[fd00::1]:7946") == "fd00::1")
         #expect(throws: BootServerError.self) { try SharedDirectory(line: "export home") }
         #expect(SharedDirectory.exportsLine(path: "/home", network: "10.77.0.0", prefixLength: 24)
                 == "/home 10.77.0.0/24(rw,sync,no_subtree_check,no_root_squash,fsid=0)\n")

@@ -30,7 +30,7 @@ import Testing
     /// from (`fetch=`), unless the profile or `cluster.shared` names another server or turns it off.
     @Test func sharedDirectoryFollowsTheRoleAndTheBootServer() throws {
         let fetch = "fetch=http://10.77.0.99/live/filesystem.squashfs"
-        #expect(try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "quiet")).share == nil, "no server known")
+        #expect(try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "quiet")).share == .discover(path: "/home"), "no server known: the member that exports it")
         let diskless = try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "quiet " + fetch))
         #expect(diskless.share == .mount(server: "10.77.0.99", path: "/home"))
         #expect(diskless.sharedServer.source == .kernel(parameter: fetch))

@@ -26,6 +26,11 @@ import Testing
         .join(update),
         .join(Wire.MemberUpdate(node: Wire.NodeID(0), incarnation: 0, status: .alive,
                                 address: Wire.Address(host: "", port: 0), load: Wire.NodeLoad())),
+        // The head: shares the cluster's directory and takes no jobs, or does.
+        .join(Wire.MemberUpdate(node: Wire.NodeID(3), incarnation: 1, status: .alive, address: address,
+                                load: Wire.NodeLoad(hostname: "head", sharesDirectory: true))),
+        .gossip(updates: [Wire.MemberUpdate(node: Wire.NodeID(4), incarnation: 1, status: .alive, address: address,
+                                            load: Wire.NodeLoad(acceptsJobs: true, sharesDirectory: true))]),
     ]
 
     @Test(arguments: messages)

@@ -67,6 +67,12 @@ struct PxeClusterTests {
             let server = try await MigrationTests.shell(cluster, node, "systemctl is-active nfs-server || true")
             #expect(server.contains("inactive"), "only the head runs the NFS server; \(node): \(server)")
         }
+        // A node that knows no server (booted from its own medium) mounts from the member that
+        // announces it exports the directory: the same command, on a scratch mount point.
+        let heads = try await MigrationTests.json([Control.Node].self, cluster, "node3", "cluster nodes --json").filter { $0.sharesDirectory == true }
+        #expect(heads.map(\.hostname) == ["node-4c4201"], "only the head announces the shared directory: \(heads)")
+        let discovered = try await MigrationTests.shell(cluster, "node3", "echo 'discover /mnt/discovered' > /run/discover-test && timeout 120 clusterd share --file /run/discover-test && findmnt -n -o FSTYPE /mnt/discovered && umount /mnt/discovered")
+        #expect(discovered.contains("exports /mnt/discovered") && discovered.contains("nfs4"), "discovery mounts the head's export: \(discovered)")
         _ = try await MigrationTests.shell(cluster, "node2", "echo written-on-node2 > /home/shared-test && sync")
         for node in ["node1", "node3"] {
             let seen = try await MigrationTests.shell(cluster, node, "cat /home/shared-test")
