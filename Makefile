@@ -89,6 +89,7 @@ bench: deps agent
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-cluster >/dev/null
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench membership --vms 3 --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench migration --image out/bench-cluster/cluster.iso
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench pxe --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench build $(PROFILE) --live-build
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-base >/dev/null
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench squashfs $$(ls -t $${LIVEBUILD_CACHE:-$$HOME/.cache/livebuild}/base/*.tar | head -1) --runs 3

@@ -95,7 +95,10 @@ extension VirtualCluster {
 
         /// The `Kernel panic - ...` line of a console log, if there is one.
         static func kernelPanic(consoleLog: String) -> String? {
-            guard let text = try? String(contentsOfFile: consoleLog, encoding: .utf8), text.contains("Kernel panic") else { return nil }
+            // Lossy: firmware writes bytes that are not UTF-8 to the console.
+            guard let data = FileManager.default.contents(atPath: consoleLog) else { return nil }
+            let text = String(decoding: data, as: UTF8.self)
+            guard text.contains("Kernel panic") else { return nil }
             return text.split(separator: "\n").first { $0.contains("Kernel panic") }.map {
                 String($0.drop { $0 != "K" }.prefix(120))
             }

@@ -7,9 +7,10 @@ extension VirtualCluster {
     ///
     /// One cluster per count in `counts`: node1 and node2 boot the ISO at the same moment
     /// (node1 becomes the head), then `count` diskless nodes (SeaBIOS and OVMF in turn) power on
-    /// together and boot from the head. A poller on the host asks node1's `cluster nodes` every
-    /// second and reads the diskless nodes' console logs, so every figure is host time from a
-    /// node's QEMU start. The head's bytes sent (its interface counter) cover TFTP, HTTP, NFS and
+    /// together and boot from the head. Pollers on the host ask node1's `cluster nodes` every
+    /// second (a node is listed at the answer's time less its `stateChangedSecondsAgo`) and read
+    /// the diskless nodes' console logs every half second, so every figure is host time from a
+    /// node's QEMU start. A download ends when the live init starts checking the sha256. The head's bytes sent (its interface counter) cover TFTP, HTTP, NFS and
     /// gossip; the squashfs rate is the diskless nodes' squashfs bytes over the window from the
     /// first download's start to the last one's end, as the consoles show them.
     public static func pxeBenchmark(
@@ -112,23 +113,43 @@ extension VirtualCluster {
             lock.withLock { listedAt[hostname] }
         }
 
-        /// Every second: node1's `cluster nodes`, and the diskless consoles' download lines.
+        /// node1's `cluster nodes` every second, and the diskless consoles' download lines every
+        /// half second, until cancelled.
         func poll() async {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.pollMembers() }
+                group.addTask { await self.pollConsoles() }
+            }
+        }
+
+        /// When node1 first listed each node alive: the answer's time less the member's
+        /// `stateChangedSecondsAgo`, so a slow guest-agent round trip does not move it.
+        private func pollMembers() async {
             while !Task.isCancelled {
-                let now = ContinuousClock.now
                 if let controller = try? Controller.open(runDirectory: runDirectory),
                    controller.nodes.first?.pid != nil,
                    let result = try? await controller.exec("node1", command: "cluster nodes --json", timeout: .seconds(10)),
                    let nodes = try? JSONDecoder().decode([Control.Node].self, from: Data(result.standardOutput)) {
+                    let answered = ContinuousClock.now
                     lock.withLock {
                         for node in nodes where node.state == "alive" && listedAt[node.hostname] == nil {
-                            listedAt[node.hostname] = now
+                            listedAt[node.hostname] = answered - .milliseconds(Int(node.stateChangedSecondsAgo * 1000))
                         }
                     }
                 }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+
+        /// When each diskless node's live init started and finished its download.
+        private func pollConsoles() async {
+            while !Task.isCancelled {
+                let now = ContinuousClock.now
                 let nodes = lock.withLock { starts.values.map(\.node) }
                 for node in nodes where node.networkBoot == true {
-                    guard let console = try? String(contentsOfFile: node.consoleLog, encoding: .utf8) else { continue }
+                    // Lossy: firmware writes bytes that are not UTF-8 to the console.
+                    guard let data = FileManager.default.contents(atPath: node.consoleLog) else { continue }
+                    let console = String(decoding: data, as: UTF8.self)
                     lock.withLock {
                         if fetchStart[node.name] == nil, let line = console.split(separator: "\n").first(where: { $0.contains("fetching http") }) {
                             fetchStart[node.name] = now
@@ -137,12 +158,13 @@ extension VirtualCluster {
                                 fetchBytes[node.name] = size
                             }
                         }
-                        if fetchEnd[node.name] == nil, console.contains("squashfs in RAM and verified") {
+                        // The live init says so as soon as the download is complete.
+                        if fetchEnd[node.name] == nil, console.contains("verifying the squashfs sha256") {
                             fetchEnd[node.name] = now
                         }
                     }
                 }
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: .milliseconds(500))
             }
         }
 
