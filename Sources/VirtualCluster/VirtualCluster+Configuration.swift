@@ -12,6 +12,11 @@ extension VirtualCluster {
         public var firmware: Qemu.Firmware
         /// nil: `Qemu.Accelerator.probe()` decides (KVM when it works, TCG otherwise).
         public var accelerator: Qemu.Accelerator?
+        /// Time between powering on one network-boot node and the next, as a PDU's sequenced
+        /// power-on does. Zero starts them together. Under TCG on a small host, many firmware
+        /// DHCP clients starting at once can time out (iPXE: "No configuration methods
+        /// succeeded"), and the machine falls through to the firmware's shell.
+        public var networkBootInterval: Duration = .zero
 
         public init(runDirectory: String, nodes: [NodeSpec], memoryMiB: Int = 1024, cpus: Int = 1,
                     firmware: Qemu.Firmware = .bios, accelerator: Qemu.Accelerator? = nil) {

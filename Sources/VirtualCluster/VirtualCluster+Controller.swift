@@ -99,8 +99,10 @@ extension VirtualCluster {
             guard let data = FileManager.default.contents(atPath: consoleLog) else { return nil }
             let text = String(decoding: data, as: UTF8.self)
             guard text.contains("Kernel panic") else { return nil }
-            return text.split(separator: "\n").first { $0.contains("Kernel panic") }.map {
-                String($0.drop { $0 != "K" }.prefix(120))
+            // Serial consoles end lines with CR LF, one Character in Swift.
+            return text.split(whereSeparator: \.isNewline).first { $0.contains("Kernel panic") }.map { line in
+                let start = line.range(of: "Kernel panic")?.lowerBound ?? line.startIndex
+                return String(line[start...].prefix(120))
             }
         }
 

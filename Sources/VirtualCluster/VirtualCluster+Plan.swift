@@ -130,13 +130,17 @@ extension VirtualCluster {
 
         /// The machine of `node`: the shared hardware settings, its ISO as a CD-ROM, a virtio-net
         /// card with its MAC on its tap, and its name as SMBIOS serial. A guest reboot reboots
-        /// the node, as on real hardware.
+        /// the node, as on real hardware. A SeaBIOS network-boot node whose PXE attempt failed
+        /// (DHCP timing out on a loaded host) reboots after 5 s and tries again, as PXE servers
+        /// are usually set to; SeaBIOS alone honours QEMU's `reboot-timeout`.
         public func machine(for node: Node) -> Qemu.Machine {
             let network = node.networkBoot == true
-            return Qemu.Machine(
+            var machine = Qemu.Machine(
                 memoryMiB: memoryMiB, cpus: cpus, firmware: firmware(for: node), media: network ? [] : [.cdrom(node.image)],
                 accelerator: accelerator, exitOnReboot: false,
                 network: [.init(backend: .tap(node.tap), mac: node.mac, bootIndex: network ? 0 : nil)], smbiosSerial: node.name)
+            if network, case .bios = machine.firmware { machine.extraArguments += ["-boot", "reboot-timeout=5000"] }
+            return machine
         }
 
         /// The node's own firmware: UEFI when it has a variable store, with the cluster's OVMF

@@ -14,26 +14,26 @@ extension VirtualCluster {
     /// gossip; the squashfs rate is the diskless nodes' squashfs bytes over the window from the
     /// first download's start to the last one's end, as the consoles show them.
     public static func pxeBenchmark(
-        image: String, counts: [Int], memoryMiB: Int, runDirectory: String,
+        image: String, counts: [Int], memoryMiB: Int, powerOnInterval: Duration = .zero, runDirectory: String,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> PxeBenchmark {
-        var report = PxeBenchmark(memoryMiB: memoryMiB, rows: [], guestPanics: 0)
+        var report = PxeBenchmark(memoryMiB: memoryMiB, powerOnIntervalSeconds: Double(powerOnInterval.components.seconds), rows: [], guestPanics: 0)
         for count in counts {
             // A guest kernel panicking under TCG (seen now and then, Docs/benchmarks.md) spoils
             // that run's figures, not the method: counted, and the run repeated once.
             do {
-                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, runDirectory: runDirectory, progress: progress))
+                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
             } catch let error as VirtualCluster.Error where error.message.contains("kernel panicked") {
                 report.guestPanics += 1
                 progress("\(count) diskless node(s): \(error.message); running it again")
-                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, runDirectory: runDirectory, progress: progress))
+                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
             }
         }
         return report
     }
 
     private static func pxeRun(
-        image: String, diskless: Int, memoryMiB: Int, runDirectory: String, progress: @escaping @Sendable (String) -> Void
+        image: String, diskless: Int, memoryMiB: Int, interval: Duration, runDirectory: String, progress: @escaping @Sendable (String) -> Void
     ) async throws -> PxeBenchmark.Row {
         _ = try await down(runDirectory: runDirectory)
         let observer = PxeObserver(runDirectory: runDirectory)
@@ -42,11 +42,14 @@ extension VirtualCluster {
         let headBytes = LockedBox<UInt64?>(nil)
         progress("\(diskless) diskless node(s): booting node1 (the head) and node2 from the ISO")
         let cluster: Controller
+        var configuration = Configuration(
+            runDirectory: runDirectory,
+            nodes: [.init(image: image), .init(image: image)] + (0..<diskless).map { .network(uefi: $0 % 2 == 1) },
+            memoryMiB: memoryMiB, cpus: 1)
+        configuration.networkBootInterval = interval
         do {
             cluster = try await up(
-                .init(runDirectory: runDirectory,
-                      nodes: [.init(image: image), .init(image: image)] + (0..<diskless).map { .network(uefi: $0 % 2 == 1) },
-                      memoryMiB: memoryMiB, cpus: 1),
+                configuration,
                 timeout: .seconds(900),
                 beforeNetworkBoot: { cluster in
                     try await makeHead(cluster, node: "node1")
@@ -151,7 +154,9 @@ extension VirtualCluster {
                     guard let data = FileManager.default.contents(atPath: node.consoleLog) else { continue }
                     let console = String(decoding: data, as: UTF8.self)
                     lock.withLock {
-                        if fetchStart[node.name] == nil, let line = console.split(separator: "\n").first(where: { $0.contains("fetching http") }) {
+                        // Serial consoles end lines with CR LF, one Character in Swift: split on
+                        // isNewline, not on "\n".
+                        if fetchStart[node.name] == nil, let line = console.split(whereSeparator: \.isNewline).first(where: { $0.contains("fetching http") }) {
                             fetchStart[node.name] = now
                             // "... fetching URL (SIZE bytes)"
                             if let open = line.lastIndex(of: "("), let size = UInt64(line[line.index(after: open)...].prefix { $0.isNumber }) {
@@ -231,6 +236,8 @@ public struct PxeBenchmark: Codable, Sendable {
     }
 
     public var memoryMiB: Int
+    /// Seconds between one diskless node's power-on and the next.
+    public var powerOnIntervalSeconds: Double
     public var rows: [Row]
     /// Runs repeated because a guest kernel panicked.
     public var guestPanics: Int

@@ -93,7 +93,10 @@ extension VirtualCluster {
             if !diskless.isEmpty {
                 try await beforeNetworkBoot?(controller)
                 let networkStart = ContinuousClock.now
-                for node in diskless {
+                for (index, node) in diskless.enumerated() {
+                    if index > 0 && configuration.networkBootInterval > .zero {
+                        try await Task.sleep(for: configuration.networkBootInterval)
+                    }
                     try await start(node)
                 }
                 controller = Controller(state: plan.state(pids: pids))

@@ -20,6 +20,9 @@ extension BenchCommand {
         @Option(help: "Memory of each node in MiB (a diskless node holds its squashfs in RAM).")
         var memory = 1536
 
+        @Option(help: "Seconds between one diskless node's power-on and the next (a PDU's sequenced power-on); 0 powers them on together.")
+        var interval = 5
+
         @Flag(help: "Print JSON.")
         var json = false
 
@@ -29,6 +32,7 @@ extension BenchCommand {
             guard !counts.isEmpty, counts.allSatisfy({ (1...(VirtualCluster.maximumNodes - 2)).contains($0) }) else {
                 throw ValidationError("--nodes must be counts of diskless nodes from 1 to \(VirtualCluster.maximumNodes - 2), comma-separated, e.g. 1,4,8")
             }
+            guard (0...600).contains(interval) else { throw ValidationError("--interval \(interval): give 0 to 600 seconds") }
             guard memory >= 1024 else { throw ValidationError("--memory \(memory): a diskless node needs at least 1024 MiB (its squashfs lives in RAM)") }
             guard FileManager.default.fileExists(atPath: image) else {
                 throw ValidationError("--image \(image) does not exist; build one with `livebuild make profiles/cluster.json`")
@@ -39,7 +43,7 @@ extension BenchCommand {
             do {
                 let runDirectory = NSTemporaryDirectory() + "/lb-bench-pxe-\(getpid())"
                 let report = try await VirtualCluster.pxeBenchmark(
-                    image: image, counts: counts, memoryMiB: memory, runDirectory: runDirectory
+                    image: image, counts: counts, memoryMiB: memory, powerOnInterval: .seconds(interval), runDirectory: runDirectory
                 ) { line in FileHandle.standardError.write(Data("pxe: \(line)\n".utf8)) }
                 try? FileManager.default.removeItem(atPath: runDirectory)
                 if json {
@@ -49,7 +53,7 @@ extension BenchCommand {
                     print()
                     return
                 }
-                print("network boot from one head (\(Qemu.Accelerator.probe().rawValue), 1 vCPU, \(memory) MiB each); seconds from power-on")
+                print("network boot from one head (\(Qemu.Accelerator.probe().rawValue), 1 vCPU, \(memory) MiB each; diskless nodes powered on \(interval) s apart); seconds from power-on")
                 print("  diskless  ISO: head, node2  PXE: each node (mean / max)  all listed  squashfs served     head sent")
                 for row in report.rows {
                     let mean = row.pxeListedSeconds.reduce(0, +) / Double(max(1, row.pxeListedSeconds.count))

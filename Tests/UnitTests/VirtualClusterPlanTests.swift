@@ -61,7 +61,10 @@ import Testing
         #expect(!bios.contains("cdrom") && !bios.contains("-drive if=none"))
         #expect(bios.contains("virtio-net-pci,id=net0-nic,netdev=net0,mac=52:54:00:4c:42:02,bootindex=0"))
         #expect(!bios.contains("pflash"))
+        #expect(bios.contains("-boot reboot-timeout=5000"), "a failed PXE attempt retries")
         let uefi = plan.qemuArguments(for: plan.nodes[2]).joined(separator: " ")
+        #expect(!uefi.contains("reboot-timeout"))
+        #expect(!head.contains("reboot-timeout"))
         #expect(plan.nodes[2].uefiVars != nil && uefi.contains("pflash") && uefi.contains("bootindex=0"))
     }
 
@@ -150,6 +153,21 @@ import Testing
             try VirtualCluster.Plan(.init(runDirectory: "/" + String(repeating: "d", count: 100), image: "/img/a.iso", count: 1), accelerator: .tcg)
         }
         #expect(long?.message.contains("too long for Unix socket paths") == true)
+    }
+
+    /// A panicked guest never answers its guest agent: waiting fails at once, with the line.
+    /// Consoles hold bytes that are not UTF-8 (firmware) and CR LF line ends, which must not
+    /// hide the panic.
+    @Test func kernelPanicOnTheConsoleIsFound() throws {
+        let path = NSTemporaryDirectory() + "/console-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var bytes = Data([0xff, 0xfe, 0x1b]) + Data("[    7.65] Oops: general protection fault\r\n".utf8)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(VirtualCluster.Controller.kernelPanic(consoleLog: path) == nil)
+        bytes += Data("[    7.66] Kernel panic - not syncing: Fatal exception in interrupt\r\n[    7.67] Kernel Offset: 0x18200000\r\n".utf8)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(VirtualCluster.Controller.kernelPanic(consoleLog: path) == "Kernel panic - not syncing: Fatal exception in interrupt")
+        #expect(VirtualCluster.hostname(mac: "52:54:00:4c:42:0a") == "node-4c420a")
     }
 
     @Test func stateFileRoundTrip() throws {
