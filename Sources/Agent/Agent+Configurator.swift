@@ -26,6 +26,9 @@ extension Agent {
             self.setKernelHostname = setKernelHostname
         }
 
+        /// Where the settings below live; the agent's control socket is there too.
+        static let stateDirectory = "/run/clusterd"
+
         /// Present when this node is the head (clusterd-head.service's condition).
         public static let headMarker = "/run/clusterd/role-head"
 
@@ -150,7 +153,15 @@ extension Agent {
         private func write(_ text: String, to path: String, mode: Int) throws(Failure) {
             let target = root + path
             let directory = String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)])
-            if !directory.isEmpty { try makeDirectory(String(directory.dropFirst(root.count)), mode: 0o755) }
+            if !directory.isEmpty {
+                let relative = String(directory.dropFirst(root.count))
+                try makeDirectory(relative, mode: relative == Self.stateDirectory ? 0o750 : 0o755)
+                // The agent's control socket lives there too: root and the cluster group only,
+                // as the agent makes it when it comes first.
+                if relative == Self.stateDirectory, let group = getgrnam("cluster") {
+                    _ = chown(directory, 0, group.pointee.gr_gid)
+                }
+            }
             let temporary = target + ".clusterd-new"
             guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
                 throw Failure("cannot write \(target)")

@@ -39,14 +39,7 @@ extension Agent {
                     guard mkdir(directory, 0o750) == 0 else {
                         throw Failure("cannot create the control socket directory \(directory): \(String(cString: strerror(errno)))")
                     }
-                }
-                // Also when `clusterd configure` created it first (0755, for its share and head
-                // settings): root and the cluster group only.
-                if let gid {
-                    _ = chown(directory, 0, gid)
-                    _ = chmod(directory, 0o750)
-                } else {
-                    _ = chmod(directory, 0o700)
+                    if let gid { _ = chown(directory, 0, gid) } else { _ = chmod(directory, 0o700) }
                 }
             }
             let previous = umask(0o177)
