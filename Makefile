@@ -5,11 +5,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 PROFILE ?= profiles/cluster.json
 
-# Debian packages livebuild needs to build images (libraries, mmdebstrap, bootloaders, xorriso)
-# and to test them (QEMU with its firmware, reference readers for squashfs, cpio and ISO).
+# Debian packages livebuild needs to build images (libraries, mmdebstrap, bootloaders, xorriso;
+# libguestfs for disk images, with a kernel for its appliance: supermin boots the host's) and to
+# test them (QEMU with its firmware, reference readers for squashfs, cpio and ISO).
 BUILD_DEPS := libarchive-dev libsquashfs-dev liblzo2-dev pkg-config mmdebstrap debian-archive-keyring \
 	xorriso isolinux syslinux-common pxelinux grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools \
-	zstd xz-utils ca-certificates
+	zstd xz-utils ca-certificates libguestfs-dev linux-image-amd64
 # What `livebuild run` and `livebuild cluster` need at run time (QEMU, firmware, and for the
 # virtual cluster iproute2 and dnsmasq-base: the DHCP server without the host service that
 # Debian's `dnsmasq` package would start).

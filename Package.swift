@@ -6,6 +6,7 @@
 //   Filesystem   plain-value model of a filesystem entry stream (no C, no I/O)
 //   Archive      libarchive wrappers: tar/cpio/raw readers and writers
 //   Squashfs     libsquashfs wrappers: the in-process squashfs writer
+//   Guestfs      libguestfs wrappers: partitions, filesystems and files of disk images
 //   Profile      the JSON profile: parsing with positions, validation, `extends`
 //   Qemu         QEMU command lines, KVM probe, VM runner, guest-agent client
 //   VirtualCluster  N QEMU nodes on a private network in a namespace: plan, up, exec, down
@@ -53,6 +54,12 @@ let package = Package(
             pkgConfig: "libsquashfs1",
             providers: [.apt(["libsquashfs-dev"])]
         ),
+        // libguestfs: disk images built and read through its appliance, as an ordinary user.
+        .systemLibrary(
+            name: "CGuestfs",
+            pkgConfig: "libguestfs",
+            providers: [.apt(["libguestfs-dev"])]
+        ),
         // LZO for squashfs: libsquashfs (LGPL) leaves it out, so Squashfs supplies it on liblzo2 (GPL).
         .systemLibrary(
             name: "CLzo",
@@ -64,6 +71,7 @@ let package = Package(
         .target(name: "Archive", dependencies: ["CArchive", "Filesystem"]),
         .target(name: "Squashfs", dependencies: ["CSquashfs", "CLzo", "Filesystem"]),
         .target(name: "Profile"),
+        .target(name: "Guestfs", dependencies: ["CGuestfs"]),
         .target(name: "ClusterWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Membership", dependencies: ["ClusterWire"]),
         .target(name: "NodeConfig"),
@@ -95,7 +103,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LiveBuild", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "ClusterControl", "ClusterWire",
+            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "ClusterControl", "ClusterWire", "Guestfs",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Subprocess", package: "swift-subprocess"),

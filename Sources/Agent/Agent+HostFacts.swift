@@ -32,7 +32,8 @@ extension Agent {
 
         /// A small file's text without surrounding whitespace; nil when unreadable (DMI files
         /// are root-only, VMs may lack them).
-        static func text(_ path: String) -> String? {
+        /// A small file's text without surrounding whitespace; nil when it cannot be read.
+        public static func text(_ path: String) -> String? {
             guard let data = FileManager.default.contents(atPath: path) else { return nil }
             let value = String(decoding: data, as: UTF8.self)
             let trimmed = value.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()

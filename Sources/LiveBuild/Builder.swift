@@ -4,7 +4,8 @@ import Logging
 import Profile
 import Squashfs
 
-/// The build pipeline: base → layers → squashfs → initramfs → ISO → manifest. Everything is
+/// The build pipeline: base → layers → squashfs → initramfs → ISO → PXE tree → disk image →
+/// manifest. Everything is
 /// written into a temporary directory beside the output, which replaces the output only when
 /// every stage has succeeded, so a failed build never leaves a half-written output.
 public struct Builder {
@@ -46,9 +47,6 @@ public struct Builder {
     /// Runs every stage; returns the manifest that was written.
     @discardableResult
     public func build() async throws -> Manifest {
-        for requested in profile.outputs where requested == .disk {
-            throw LiveBuildError(code: .profile, message: "outputs: '\(requested.rawValue)' is not implemented yet; build with outputs [\"iso\"] and/or [\"pxe\"]")
-        }
         let fileManager = FileManager.default
         let target = URL(fileURLWithPath: output).standardizedFileURL
         let parent = target.deletingLastPathComponent().path
@@ -128,6 +126,17 @@ public struct Builder {
             try? fileManager.removeItem(atPath: work + "/scratch")
             timings.finish("pxe", detail: "\(files.count) files")
             outputs += files.map { PxeLayout.directory + "/" + $0 }
+        }
+
+        // g. disk image
+        if profile.outputs.contains(.disk) {
+            timings.start("disk")
+            let diskName = "\(profile.name).\(profile.disk.format.fileExtension)"
+            let layout = try await DiskStage(menu: try isoStage.bootMenu(), disk: profile.disk, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
+                .write(live: work + "/live", to: work + "/" + diskName, scratch: work + "/scratch")
+            try? fileManager.removeItem(atPath: work + "/scratch")
+            timings.finish("disk", detail: "\(diskName), \(layout.size >> 20) MiB, \(layout.partitions.count) partitions")
+            outputs.append(diskName)
         }
 
         // manifest

@@ -50,3 +50,26 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         objectValue?[key]
     }
 }
+
+extension JSONValue: Encodable {
+    /// Numbers are written as integers when they are whole, otherwise as doubles.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let flag): try container.encode(flag)
+        case .number(let text):
+            if let integer = Int(text) { try container.encode(integer) } else { try container.encode(Double(text) ?? 0) }
+        case .string(let text): try container.encode(text)
+        case .array(let items): try container.encode(items)
+        case .object(let members): try container.encode(members)
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses JSON text (`file` names it in the error).
+    public static func parse(_ text: String, file: String) throws -> JSONValue {
+        try JSONParser.parse(text, file: file).plainValue
+    }
+}

@@ -26,6 +26,12 @@ extension Profile {
             "outputs": .array(outputs.map { .string($0.rawValue) }),
         ]
         if let description { root["description"] = .string(description) }
+        // Only with a disk output, so other profiles' digests stay as they were.
+        if outputs.contains(.disk) {
+            var settings: [String: JSONValue] = ["format": .string(disk.format.rawValue), "margin": .number(String(disk.marginPercent))]
+            if let bytes = disk.persistenceBytes { settings["persistence"] = .string("\(bytes >> 20)MiB") }
+            root["disk"] = .object(settings)
+        }
         if let cluster { root["cluster"] = cluster }
         switch base {
         case .debian(let debian):

@@ -24,6 +24,8 @@ public struct Profile: Sendable, Equatable {
     public var squashfs: SquashfsSettings
     /// What to build; never empty, no duplicates.
     public var outputs: [Output]
+    /// The disk image's settings (used with `outputs: ["disk"]`).
+    public var disk: Disk
     /// Node configuration, carried through untouched; always an object when present.
     public var cluster: JSONValue?
     /// `cluster.key` resolved against the file it was written in (absolute); nil when the
@@ -48,6 +50,7 @@ public struct Profile: Sendable, Equatable {
         boot: Boot = Boot(),
         squashfs: SquashfsSettings = SquashfsSettings(),
         outputs: [Output] = [.iso],
+        disk: Disk = Disk(),
         cluster: JSONValue? = nil,
         clusterKeyPath: String? = nil,
         sourcePath: String,
@@ -63,6 +66,7 @@ public struct Profile: Sendable, Equatable {
         self.boot = boot
         self.squashfs = squashfs
         self.outputs = outputs
+        self.disk = disk
         self.cluster = cluster
         self.clusterKeyPath = clusterKeyPath
         self.sourcePath = sourcePath

@@ -16,7 +16,7 @@ struct ProfileDecoder {
     /// Every key allowed at the top level of a profile, in documentation order.
     static let topLevelKeys = [
         "$schema", "name", "description", "extends", "base", "overlays", "permissions", "files",
-        "kernel", "boot", "squashfs", "outputs", "cluster",
+        "kernel", "boot", "squashfs", "outputs", "disk", "cluster",
     ]
 
     /// Names are used in output file names.
@@ -59,6 +59,10 @@ struct ProfileDecoder {
         let squashfs = try object.optional("squashfs").map { value throws(ProfileError) in try decodeSquashfs(value) }
             ?? Profile.SquashfsSettings()
         let outputs = try object.optional("outputs").map { value throws(ProfileError) in try decodeOutputs(value) } ?? [.iso]
+        let disk = try object.optional("disk").map { value throws(ProfileError) in try decodeDisk(value) } ?? Profile.Disk()
+        if mode == .complete, let value = object.optional("disk"), !outputs.contains(.disk) {
+            throw value.error("\"disk\" settings are given, but outputs has no \"disk\"; add \"disk\" to outputs or remove \"disk\"")
+        }
 
         var cluster: JSONValue?
         var clusterKeyPath: String?
@@ -68,7 +72,7 @@ struct ProfileDecoder {
 
         return Profile(
             name: name, description: description, base: base, overlays: overlays, permissions: permissions,
-            files: files, kernel: kernel, boot: boot, squashfs: squashfs, outputs: outputs, cluster: cluster,
+            files: files, kernel: kernel, boot: boot, squashfs: squashfs, outputs: outputs, disk: disk, cluster: cluster,
             clusterKeyPath: clusterKeyPath, sourcePath: root.location.file)
     }
 
@@ -100,6 +104,30 @@ struct ProfileDecoder {
             outputs.append(output)
         }
         return outputs
+    }
+
+    static let diskKeys = ["format", "persistence", "margin"]
+
+    func decodeDisk(_ reader: NodeReader) throws(ProfileError) -> Profile.Disk {
+        let object = try reader.object(allowing: Self.diskKeys)
+        var disk = Profile.Disk()
+        if let value = object.optional("format") {
+            disk.format = try value.choice(Profile.Disk.Format.self, what: "disk format")
+        }
+        if let value = object.optional("persistence") {
+            let text = try value.nonEmptyString("a size like \"512MiB\"")
+            guard let bytes = Profile.Disk.bytes(text) else {
+                throw value.error("invalid size \"\(text)\"; expected a whole number with a unit, like \"512MiB\" or \"2GiB\"")
+            }
+            guard bytes >= 16 << 20 else {
+                throw value.error("persistence size \(text) is too small; ext4 needs at least 16MiB, and home directories far more (try \"1GiB\")")
+            }
+            disk.persistenceBytes = bytes
+        }
+        if let value = object.optional("margin") {
+            disk.marginPercent = try value.integer(in: Profile.Disk.margins, what: "margin (percent)")
+        }
+        return disk
     }
 
     /// A host path written in a profile, made absolute relative to the directory of the file it

@@ -85,7 +85,7 @@ extension Qemu.Machine {
 extension Qemu.Medium {
     func arguments(bootIndex: Int) -> [String] {
         let drive = "\(id)-drive"
-        var driveOptions = "if=none,id=\(drive),format=raw,file=\(Qemu.Machine.escape(path))"
+        var driveOptions = "if=none,id=\(drive),format=\(format),file=\(Qemu.Machine.escape(path))"
         if attachment == .cdrom { driveOptions += ",media=cdrom" }
         if readOnly { driveOptions += ",readonly=on" }
         let device: String

@@ -19,12 +19,15 @@ extension Qemu {
         public var id: String
         /// Attach read-only, so the guest cannot change the image.
         public var readOnly: Bool
+        /// The image's format: `raw` (ISOs, `.img` disks) or `qcow2`.
+        public var format: String
 
-        public init(attachment: Attachment, path: String, id: String, readOnly: Bool = true) {
+        public init(attachment: Attachment, path: String, id: String, readOnly: Bool = true, format: String = "raw") {
             self.attachment = attachment
             self.path = path
             self.id = id
             self.readOnly = readOnly
+            self.format = format
         }
 
         /// An image as a CD-ROM disc.
@@ -38,8 +41,8 @@ extension Qemu {
         }
 
         /// An image as a virtio disk.
-        public static func virtioDisk(_ path: String, id: String = "disk0", readOnly: Bool = false) -> Medium {
-            Medium(attachment: .virtioDisk, path: path, id: id, readOnly: readOnly)
+        public static func virtioDisk(_ path: String, id: String = "disk0", readOnly: Bool = false, format: String = "raw") -> Medium {
+            Medium(attachment: .virtioDisk, path: path, id: id, readOnly: readOnly, format: format)
         }
     }
 }

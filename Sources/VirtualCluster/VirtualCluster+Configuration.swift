@@ -17,6 +17,9 @@ extension VirtualCluster {
         /// DHCP clients starting at once can time out (iPXE: "No configuration methods
         /// succeeded"), and the machine falls through to the firmware's shell.
         public var networkBootInterval: Duration = .zero
+        /// How many times `up` power-cycles a network-boot node whose firmware gave up
+        /// (OVMF in its shell) before it fails.
+        public var maxPowerCycles = 3
 
         public init(runDirectory: String, nodes: [NodeSpec], memoryMiB: Int = 1024, cpus: Int = 1,
                     firmware: Qemu.Firmware = .bios, accelerator: Qemu.Accelerator? = nil) {

@@ -1,4 +1,5 @@
 import Foundation
+import LiveBuild
 import Qemu
 
 extension VirtualCluster {
@@ -66,7 +67,9 @@ extension VirtualCluster {
 
         /// Waits until every node's guest agent answers `guest-ping`; throws at `deadline`, when
         /// a QEMU exits, or as soon as a node's console shows a kernel panic (a panicked guest
-        /// never answers), naming the nodes still awaited.
+        /// never answers), naming the nodes still awaited. A network-boot node whose firmware
+        /// gave up (``firmwareGaveUp(consoleLog:)``) throws ``FirmwareGaveUp``, for the caller
+        /// to power-cycle it.
         public func waitUntilReady(
             deadline: ContinuousClock.Instant, since start: ContinuousClock.Instant = .now,
             onEvent: @Sendable (Event) -> Void = { _ in }
@@ -79,6 +82,9 @@ extension VirtualCluster {
                     }
                     if let panic = Self.kernelPanic(consoleLog: node.consoleLog) {
                         throw Error(.boot, "\(node.name): the guest kernel panicked while booting (\(panic)); see \(node.consoleLog)")
+                    }
+                    if node.networkBoot == true, let line = Self.firmwareGaveUp(consoleLog: node.consoleLog) {
+                        throw FirmwareGaveUp(node: node, line: line)
                     }
                     if Qemu.GuestAgent(socketPath: node.agentSocket).ping(timeout: .seconds(2)) {
                         pending.removeAll { $0.name == node.name }
@@ -106,10 +112,31 @@ extension VirtualCluster {
             }
         }
 
+        /// The console line showing that a network-boot node's firmware stopped trying: OVMF,
+        /// once every network boot option failed (iPXE's DHCP timing out on a loaded host, seen
+        /// under TCG), starts its built-in shell and waits there for a keyboard. SeaBIOS retries
+        /// by itself (`reboot-timeout`, ``Plan/machine(for:)``).
+        static func firmwareGaveUp(consoleLog: String) -> String? {
+            guard let data = FileManager.default.contents(atPath: consoleLog) else { return nil }
+            let text = String(decoding: data, as: UTF8.self)
+            guard text.contains("EFI Internal Shell") else { return nil }
+            return text.split(whereSeparator: \.isNewline).first { $0.contains("starting") && $0.contains("EFI Internal Shell") }
+                .map { String($0.prefix(120)) }
+        }
+
         /// `duration` in seconds with one decimal, for messages.
         static func seconds(_ duration: Duration) -> String {
-            let tenths = Int((Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) * 10)
+            let tenths = Int(duration.seconds * 10)
             return "\(tenths / 10).\(tenths % 10)"
         }
+    }
+}
+
+extension VirtualCluster {
+    /// A network-boot node's firmware gave up; the node waits for a power cycle.
+    public struct FirmwareGaveUp: Swift.Error, Sendable {
+        public var node: Node
+        /// The console line that shows it.
+        public var line: String
     }
 }

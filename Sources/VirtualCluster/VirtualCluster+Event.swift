@@ -9,6 +9,9 @@ extension VirtualCluster {
         case nodeStarted(Node)
         /// The guest agent of `node` answered `guest-ping`, `after` the first QEMU started.
         case nodeReady(name: String, after: Duration)
+        /// `up` killed and restarted a network-boot node whose firmware gave up (`reason`, the
+        /// console line); the failed attempt's console log is kept as `consoleLog`.
+        case powerCycled(name: String, reason: String, consoleLog: String)
         /// Something failed: everything started so far is being removed.
         case tearingDown(reason: String)
         /// `down` stopped `pid` (`program` is QEMU or dnsmasq).

@@ -1,5 +1,6 @@
 import ClusterControl
 import Foundation
+import LiveBuild
 
 extension VirtualCluster {
     /// Power-on to listed in `cluster nodes`, ISO boot beside PXE boot, and several diskless
@@ -17,17 +18,28 @@ extension VirtualCluster {
         image: String, counts: [Int], memoryMiB: Int, powerOnInterval: Duration = .zero, runDirectory: String,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> PxeBenchmark {
-        var report = PxeBenchmark(memoryMiB: memoryMiB, powerOnIntervalSeconds: Double(powerOnInterval.components.seconds), rows: [], guestPanics: 0)
+        var report = PxeBenchmark(memoryMiB: memoryMiB, powerOnIntervalSeconds: Double(powerOnInterval.components.seconds), rows: [], failures: [], guestPanics: 0)
         for count in counts {
             // A guest kernel panicking under TCG (seen now and then, Docs/benchmarks.md) spoils
-            // that run's figures, not the method: counted, and the run repeated once.
+            // that run's figures, not the method: counted, and the run repeated once. Any other
+            // failure is reported for that count, and the next count still runs.
             do {
-                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
-            } catch let error as VirtualCluster.Error where error.message.contains("kernel panicked") {
-                report.guestPanics += 1
-                progress("\(count) diskless node(s): \(error.message); running it again")
-                report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
+                do {
+                    report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
+                } catch let error as VirtualCluster.Error where error.message.contains("kernel panicked") {
+                    report.guestPanics += 1
+                    progress("\(count) diskless node(s): \(error.message); running it again")
+                    report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let reason = (error as? VirtualCluster.Error)?.description ?? String(describing: error)
+                report.failures.append(.init(disklessNodes: count, reason: String(reason.prefix(400))))
             }
+        }
+        guard !report.rows.isEmpty else {
+            throw Error(.boot, "no network-boot run succeeded: " + report.failures.map { "\($0.disklessNodes) node(s): \($0.reason)" }.joined(separator: "; "))
         }
         return report
     }
@@ -57,7 +69,13 @@ extension VirtualCluster {
                     progress("head serving; powering on \(diskless) diskless node(s)")
                 },
                 onEvent: { event in
-                    if case .nodeStarted(let node) = event { observer.started(node) }
+                    switch event {
+                    case .nodeStarted(let node): observer.started(node)
+                    case .powerCycled(let name, let reason, _):
+                        observer.powerCycled(name)
+                        progress("\(name): firmware gave up (\(reason)); power-cycled it")
+                    default: break
+                    }
                 })
         } catch {
             poller.cancel()
@@ -108,8 +126,20 @@ extension VirtualCluster {
 
         init(runDirectory: String) { self.runDirectory = runDirectory }
 
+        private var cycles = 0
+
+        /// A power cycle keeps the node's first power-on: its figures include the failed attempt.
         func started(_ node: Node) {
-            lock.withLock { starts[node.name] = (node, .now) }
+            lock.withLock { starts[node.name] = (node, starts[node.name]?.at ?? .now) }
+        }
+
+        func powerCycled(_ name: String) {
+            lock.withLock {
+                cycles += 1
+                // The new attempt downloads again: its console is read afresh.
+                fetchStart[name] = nil
+                fetchEnd[name] = nil
+            }
         }
 
         func listed(_ hostname: String) -> ContinuousClock.Instant? {
@@ -175,9 +205,7 @@ extension VirtualCluster {
 
         func row(nodes: [Node], headBytesSent: UInt64) throws -> PxeBenchmark.Row {
             try lock.withLock {
-                func seconds(_ duration: Duration) -> Double {
-                    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-                }
+                func seconds(_ duration: Duration) -> Double { duration.seconds }
                 func listedAfterStart(_ node: Node) throws -> Double {
                     guard let start = starts[node.name]?.at, let listed = listedAt[VirtualCluster.hostname(mac: node.mac)] else {
                         throw Error(.boot, "\(node.name) has no start or listed time")
@@ -200,7 +228,8 @@ extension VirtualCluster {
                     squashfsBytes: squashfs,
                     downloadWindowSeconds: window,
                     squashfsBytesPerSecond: window > 0 ? Double(squashfs) / window : 0,
-                    headBytesSent: headBytesSent)
+                    headBytesSent: headBytesSent,
+                    powerCycles: cycles)
             }
         }
     }
@@ -233,12 +262,20 @@ public struct PxeBenchmark: Codable, Sendable {
         public var squashfsBytesPerSecond: Double
         /// Everything the head sent while the diskless nodes booted (TFTP, HTTP, NFS, gossip).
         public var headBytesSent: UInt64
+        /// Diskless nodes power-cycled because their firmware gave up (their figures include it).
+        public var powerCycles: Int
     }
 
     public var memoryMiB: Int
     /// Seconds between one diskless node's power-on and the next.
     public var powerOnIntervalSeconds: Double
     public var rows: [Row]
+    /// A count whose run failed (the others still ran).
+    public struct Failure: Codable, Sendable {
+        public var disklessNodes: Int
+        public var reason: String
+    }
+    public var failures: [Failure]
     /// Runs repeated because a guest kernel panicked.
     public var guestPanics: Int
 }

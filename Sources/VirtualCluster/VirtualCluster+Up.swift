@@ -100,7 +100,30 @@ extension VirtualCluster {
                     try await start(node)
                 }
                 controller = Controller(state: plan.state(pids: pids))
-                try await controller.waitUntilReady(deadline: networkStart + timeout, since: networkStart, onEvent: onEvent)
+                // A node whose firmware gave up is power-cycled, as an operator (or a PDU
+                // script) would: at most `maxPowerCycles` times, its failed console log kept.
+                var cycles: [String: Int] = [:]
+                while true {
+                    do {
+                        try await controller.waitUntilReady(deadline: networkStart + timeout, since: networkStart, onEvent: onEvent)
+                        break
+                    } catch let stuck as FirmwareGaveUp {
+                        let count = cycles[stuck.node.name, default: 0] + 1
+                        guard count <= configuration.maxPowerCycles else {
+                            throw Error(.boot, "\(stuck.node.name): the firmware gave up network boot \(count) times (\(stuck.line)); see \(stuck.node.consoleLog) and the dnsmasq logs")
+                        }
+                        cycles[stuck.node.name] = count
+                        try await controller.kill(stuck.node.name)
+                        let fileManager = FileManager.default
+                        let kept = "\(stuck.node.consoleLog).failed\(count)"
+                        try? fileManager.removeItem(atPath: kept)
+                        try? fileManager.moveItem(atPath: stuck.node.consoleLog, toPath: kept)
+                        if let vars = stuck.node.uefiVars { try? fileManager.removeItem(atPath: vars) }
+                        onEvent(.powerCycled(name: stuck.node.name, reason: stuck.line, consoleLog: kept))
+                        try await start(plan.nodes.first { $0.name == stuck.node.name } ?? stuck.node)
+                        controller = Controller(state: plan.state(pids: pids))
+                    }
+                }
             }
             return controller
         } catch {

@@ -44,7 +44,7 @@ struct ServeBootCommand: AsyncParsableCommand {
         }
         let mode: DnsmasqConfiguration.Mode
         // `clusterd configure` leaves the profile's range (cluster.head.dhcpRange) here.
-        if let range = range ?? Self.firstLine(Agent.Configurator.dhcpRangeFile) {
+        if let range = range ?? Agent.HostFacts.text(Agent.Configurator.dhcpRangeFile).flatMap({ $0.split(separator: "\n").first.map(String.init) }) {
             let parts = range.split(separator: ",").map(String.init)
             guard (2...3).contains(parts.count) else { throw ValidationError("DHCP range \(range): give FIRST,LAST or FIRST,LAST,NETMASK") }
             mode = .full(first: parts[0], last: parts[1], netmask: parts.count == 3 ? parts[2] : "255.255.255.0")
@@ -64,14 +64,5 @@ struct ServeBootCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: session)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-
-    private static func firstLine(_ path: String) -> String? {
-        guard let handle = fopen(path, "r") else { return nil }
-        defer { fclose(handle) }
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard fgets(&buffer, Int32(buffer.count), handle) != nil else { return nil }
-        let line = String(cString: buffer).split(separator: "\n").first.map(String.init) ?? ""
-        return line.isEmpty ? nil : line
     }
 }

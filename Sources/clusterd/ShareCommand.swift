@@ -29,7 +29,7 @@ struct ShareCommand: AsyncParsableCommand {
     static let log = "/run/clusterd/share.log"
 
     func run() async throws {
-        guard let text = Self.read(file) else {
+        guard let text = Agent.HostFacts.text(file) else {
             Self.say("clusterd share: \(file) does not exist: nothing to share or mount")
             return
         }
@@ -131,19 +131,5 @@ struct ShareCommand: AsyncParsableCommand {
     static func say(_ text: String) {
         var line = text + "\n"
         line.withUTF8 { bytes in _ = write(1, bytes.baseAddress, bytes.count) }
-    }
-
-    private static func read(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -66,9 +66,13 @@ extension BenchCommand {
                         pad("\(fmt(row.squashfsBytesPerSecond / 1e6)) MB/s in \(fmt(row.downloadWindowSeconds)) s", 18),
                         "\(fmt(Double(row.headBytesSent) / 1e6)) MB",
                     ].joined(separator: "  "))
-                    print("  \(row.disklessNodes) diskless: PXE / ISO power-on to listed = \(fmt(mean / max(isoMean, 0.001)))")
+                    print("  \(row.disklessNodes) diskless: PXE / ISO power-on to listed = \(fmt(mean / max(isoMean, 0.001)))"
+                          + (row.powerCycles > 0 ? "; \(row.powerCycles) node(s) power-cycled after their firmware gave up (included)" : ""))
                 }
                 print("  listed: node1 (the head) lists the node alive in `cluster nodes`; ISO nodes boot two at once, PXE nodes all at once")
+                for failure in report.failures {
+                    print("  \(failure.disklessNodes) diskless: no figures: \(failure.reason)")
+                }
                 if report.guestPanics > 0 {
                     print("  \(report.guestPanics) run(s) repeated after a guest kernel panic")
                 }

@@ -100,7 +100,8 @@ struct ClusterUpCommand: AsyncParsableCommand {
         case .networkReady(let namespace): line = "network namespace \(namespace) ready (bridge, taps)"
         case .dhcpStarted(let pid): line = "dnsmasq (DHCP) running, pid \(pid)"
         case .nodeStarted(let node): line = "\(node.name) started (QEMU pid \(node.pid.map(String.init) ?? "?"))"
-        case .nodeReady(let name, let after): line = "\(name) ready after \(after.seconds) s"
+        case .nodeReady(let name, let after): line = "\(name) ready after \(BenchCommand.fixed(after.seconds, places: 1)) s"
+        case .powerCycled(let name, let reason, let log): line = "\(name): firmware gave up (\(reason)); power-cycled it (failed attempt's console: \(log))"
         case .tearingDown: line = "failed; removing what was started"
         case .stopped, .namespaceRemoved: return
         }
@@ -115,13 +116,5 @@ struct ClusterUpCommand: AsyncParsableCommand {
             row[0].padding(toLength: widths[0] + 2, withPad: " ", startingAt: 0)
                 + row[1].padding(toLength: widths[1] + 2, withPad: " ", startingAt: 0) + row[2]
         }.joined(separator: "\n") + "\n"
-    }
-}
-
-extension Duration {
-    /// Whole seconds and one decimal, for messages.
-    fileprivate var seconds: String {
-        let tenths = Int((Double(components.seconds) + Double(components.attoseconds) / 1e18) * 10)
-        return "\(tenths / 10).\(tenths % 10)"
     }
 }

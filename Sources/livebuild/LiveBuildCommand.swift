@@ -8,7 +8,7 @@ struct LiveBuildCommand: AsyncParsableCommand {
         abstract: "Build bootable live systems from a declarative JSON profile.",
         discussion: "Profiles are described in Docs/profile.md; `livebuild make profiles/cluster.json` builds the default cluster node image.",
         version: "0.1.0",
-        subcommands: [MakeCommand.self, ValidateCommand.self, RunCommand.self, ServeCommand.self, ClusterCommand.self, BenchCommand.self, SimulateCommand.self]
+        subcommands: [MakeCommand.self, ValidateCommand.self, InspectCommand.self, RunCommand.self, ServeCommand.self, ClusterCommand.self, BenchCommand.self, SimulateCommand.self]
     )
 
     /// Exit statuses: 0 success, 1 failure, 2 usage error (argument-parser's own default for

@@ -19,6 +19,11 @@ public actor Fixtures {
         public var squashfs: String { directory + "/live/filesystem.squashfs" }
         public var initramfs: String { directory + "/live/initrd.img" }
         public var kernel: String { directory + "/live/vmlinuz" }
+        /// The disk image (`NAME.img` or `NAME.qcow2`), when the profile has a disk output.
+        public var disk: String? {
+            let name = manifest.profile.name
+            return manifest.artefacts.first { $0.path == name + ".img" || $0.path == name + ".qcow2" }.map { directory + "/" + $0.path }
+        }
     }
 
     private var builds: [String: Task<Image, any Error>] = [:]

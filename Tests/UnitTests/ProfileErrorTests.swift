@@ -213,6 +213,21 @@ struct BadProfile: Sendable, CustomStringConvertible {
             name: "cluster ssh key", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"cluster\": {\"sshAuthorizedKeys\": [‸\"AAAA\"]}}",
             path: "cluster.sshAuthorizedKeys[0]", message: "expected an OpenSSH public key line"),
         BadProfile(
+            name: "disk format", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"disk\"], \"disk\": {\"format\": ‸\"vmdk\"}}",
+            path: "disk.format", message: "\"vmdk\""),
+        BadProfile(
+            name: "disk persistence size without unit", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"disk\"], \"disk\": {\"persistence\": ‸\"512\"}}",
+            path: "disk.persistence", message: "invalid size \"512\"; expected a whole number with a unit, like \"512MiB\""),
+        BadProfile(
+            name: "disk persistence too small", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"disk\"], \"disk\": {\"persistence\": ‸\"8MiB\"}}",
+            path: "disk.persistence", message: "too small"),
+        BadProfile(
+            name: "disk margin", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"disk\"], \"disk\": {\"margin\": ‸-5}}",
+            path: "disk.margin", message: "margin (percent) -5 is out of range; expected 0 to 400"),
+        BadProfile(
+            name: "disk settings without disk output", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"disk\": ‸{\"format\": \"raw\"}}",
+            path: "disk", message: "outputs has no \"disk\""),
+        BadProfile(
             name: "replace wrapper with another key",
             marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"overlays\": {‸\"replce\": []}}",
             path: "overlays.replce", message: "did you mean \"replace\"?"),

@@ -8,7 +8,9 @@ public struct InitramfsBuilder {
     /// Modules the live init loads (with their dependencies) when the kernel has them.
     public static let defaultModules = [
         // block layer, loop and the filesystems of the medium and the root
-        "loop", "squashfs", "overlay", "isofs", "nls_utf8", "nls_cp437", "nls_iso8859_1", "vfat", "ext4",
+        "loop", "squashfs", "overlay", "isofs", "nls_utf8", "nls_cp437", "nls_iso8859_1", "nls_ascii", "vfat", "ext4",
+        // ext4 asks the crypto API for crc32c, and the initramfs has no modprobe to load it on demand
+        "crc32c_generic", "crc32c_intel",
         // CD, SATA, IDE, SCSI
         "cdrom", "sr_mod", "sd_mod", "ahci", "ata_piix", "ata_generic", "pata_acpi",
         // virtio (QEMU, clouds)

@@ -12,10 +12,16 @@
 /// - `fetch=URL`: no medium: bring the network up (DHCP, or the `ip=` a PXE loader passed),
 ///   download the squashfs over HTTP into RAM (retries, progress on the console), verify its
 ///   size and sha256, and boot from that; `${pxeserver}` in the URL is the boot server;
+/// - `persistence`: keep changes on the ext4 partition labelled ``persistenceLabel`` (a disk
+///   image's, or one added to a USB stick) instead of in RAM; without such a partition the
+///   init says so and falls back to RAM;
 /// - `live.break`: stop in a shell just before switching root;
 /// - `live.debug`: trace the init;
 /// - `init=PATH`: what to run in the new root (default /sbin/init).
 enum LiveInit {
+    /// The filesystem label of a persistence partition (ext4 allows 16 bytes).
+    static let persistenceLabel = "livebuild-rw"
+
     /// Values stamped into the initramfs at build time.
     struct Configuration: Equatable {
         var mediumID: String
@@ -83,7 +89,7 @@ enum LiveInit {
         exec /init
     }
 
-    TORAM=0; CHECK=0; WAIT=30; MEDIA=""; BREAK=0; NEWINIT=/sbin/init; FETCH=""; IPARG=""; BOOTIF=
+    TORAM=0; CHECK=0; WAIT=30; MEDIA=""; BREAK=0; NEWINIT=/sbin/init; FETCH=""; IPARG=""; BOOTIF=; PERSIST=0; RAW=0
     for arg in $(cat /proc/cmdline); do
         case "$arg" in
             toram) TORAM=1 ;;
@@ -91,6 +97,7 @@ enum LiveInit {
             live.wait=*) WAIT="${arg#live.wait=}" ;;
             live.media=*) MEDIA="${arg#live.media=}" ;;
             live.break) BREAK=1 ;;
+            persistence) PERSIST=1 ;;
             live.debug) set -x ;;
             init=*) NEWINIT="${arg#init=}" ;;
             fetch=*) FETCH="${arg#fetch=}" ;;
@@ -164,8 +171,12 @@ enum LiveInit {
         say "squashfs in RAM and verified"
     fi
 
-    # Otherwise, find the medium: a block device whose filesystem holds the marker live/ID.medium.
+    # Otherwise, find the medium: a block device whose filesystem holds the marker live/ID.medium,
+    # or a disk image's live partition, which holds the squashfs itself under the GPT name ID.
     if [ -z "$FETCH" ]; then
+    raw_medium() {
+        grep -qx "PARTNAME=$LIVE_MEDIUM_ID" "/sys/class/block/${1##*/}/uevent" 2>/dev/null
+    }
     try_medium() {
         mount -o ro "$1" /run/live/medium 2>/dev/null || return 1
         [ -e "/run/live/medium/live/$LIVE_MEDIUM_ID.medium" ] && return 0
@@ -178,12 +189,13 @@ enum LiveInit {
     TRIES=$((WAIT * 4))
     while [ -z "$FOUND" ] && [ "$TRIES" -gt 0 ]; do
         if [ -n "$MEDIA" ]; then
-            try_medium "$MEDIA" && FOUND="$MEDIA"
+            if raw_medium "$MEDIA"; then FOUND="$MEDIA"; RAW=1; else try_medium "$MEDIA" && FOUND="$MEDIA"; fi
         else
             for path in /sys/class/block/*; do
                 dev="/dev/${path##*/}"
                 case "${path##*/}" in loop*|ram*|zram*) continue ;; esac
                 [ -b "$dev" ] || continue
+                raw_medium "$dev" && { FOUND="$dev"; RAW=1; break; }
                 try_medium "$dev" && { FOUND="$dev"; break; }
             done
         fi
@@ -203,33 +215,63 @@ enum LiveInit {
         p="${p%/*}"
     done
 
-    SQUASHFS="/run/live/medium/$LIVE_SQUASHFS"
-    [ -f "$SQUASHFS" ] || rescue "$LIVE_SQUASHFS is missing on $FOUND"
-    SIZE=$(stat -c %s "$SQUASHFS")
-    [ "$SIZE" = "$LIVE_SQUASHFS_SIZE" ] || rescue "$LIVE_SQUASHFS on $FOUND has $SIZE bytes, expected $LIVE_SQUASHFS_SIZE: the medium is damaged or from another build"
-    [ "$(head -c 4 "$SQUASHFS")" = "hsqs" ] || rescue "$LIVE_SQUASHFS on $FOUND is not a squashfs image"
+    if [ "$RAW" = 1 ]; then
+        SQUASHFS="$FOUND"
+        SIZE=$LIVE_SQUASHFS_SIZE
+        PARTSIZE=$(( $(cat "/sys/class/block/${FOUND##*/}/size") * 512 ))
+        [ "$PARTSIZE" -ge "$SIZE" ] || rescue "the live partition $FOUND has $PARTSIZE bytes, less than the squashfs's $SIZE: the disk image is truncated or damaged"
+        [ "$(head -c 4 "$SQUASHFS")" = "hsqs" ] || rescue "the live partition $FOUND holds no squashfs image: the disk image is damaged"
+    else
+        SQUASHFS="/run/live/medium/$LIVE_SQUASHFS"
+        [ -f "$SQUASHFS" ] || rescue "$LIVE_SQUASHFS is missing on $FOUND"
+        SIZE=$(stat -c %s "$SQUASHFS")
+        [ "$SIZE" = "$LIVE_SQUASHFS_SIZE" ] || rescue "$LIVE_SQUASHFS on $FOUND has $SIZE bytes, expected $LIVE_SQUASHFS_SIZE: the medium is damaged or from another build"
+        [ "$(head -c 4 "$SQUASHFS")" = "hsqs" ] || rescue "$LIVE_SQUASHFS on $FOUND is not a squashfs image"
+    fi
 
     if [ "$TORAM" = 1 ]; then
         say "copying the squashfs to RAM ($SIZE bytes)"
         mkdir -p /run/live/toram
         mount -t tmpfs -o mode=0755,size=$((SIZE / 1048576 + 64))m tmpfs /run/live/toram || rescue "cannot create a RAM disk for toram"
-        SUM=$(cat "$SQUASHFS" | tee /run/live/toram/filesystem.squashfs | sha256sum | cut -d' ' -f1)
+        SUM=$(head -c "$SIZE" "$SQUASHFS" | tee /run/live/toram/filesystem.squashfs | sha256sum | cut -d' ' -f1)
         [ "$SUM" = "$LIVE_SQUASHFS_SHA256" ] || rescue "the squashfs copied to RAM has sha256 $SUM, expected $LIVE_SQUASHFS_SHA256: the medium is damaged"
-        umount /run/live/medium || rescue "cannot release the medium after copying to RAM"
+        [ "$RAW" = 1 ] || umount /run/live/medium || rescue "cannot release the medium after copying to RAM"
         SQUASHFS=/run/live/toram/filesystem.squashfs
         say "squashfs in RAM and verified; the medium can be removed"
     elif [ "$CHECK" = 1 ]; then
         say "verifying the squashfs sha256"
-        SUM=$(sha256sum "$SQUASHFS" | cut -d' ' -f1)
+        SUM=$(head -c "$SIZE" "$SQUASHFS" | sha256sum | cut -d' ' -f1)
         [ "$SUM" = "$LIVE_SQUASHFS_SHA256" ] || rescue "$LIVE_SQUASHFS has sha256 $SUM, expected $LIVE_SQUASHFS_SHA256: the medium is damaged"
     fi
 
     fi
 
     mount -t squashfs -o ro,loop "$SQUASHFS" /run/live/rootfs || rescue "cannot mount $SQUASHFS (squashfs and loop modules loaded?)"
-    mount -t tmpfs -o mode=0755 tmpfs /run/live/rw || rescue "cannot mount the tmpfs for changes"
-    mkdir -p /run/live/rw/upper /run/live/rw/work
-    mount -t overlay overlay -o lowerdir=/run/live/rootfs,upperdir=/run/live/rw/upper,workdir=/run/live/rw/work /newroot \
+
+    # Changes go to RAM, or with `persistence` to the partition labelled livebuild-rw.
+    RW=/run/live/rw
+    if [ "$PERSIST" = 1 ]; then
+        PDEV=""
+        TRIES=20
+        while [ -z "$PDEV" ] && [ "$TRIES" -gt 0 ]; do
+            PDEV=$(findfs LABEL=\#(persistenceLabel) 2>/dev/null)
+            [ -n "$PDEV" ] || { TRIES=$((TRIES - 1)); sleep 0.25; }
+        done
+        mkdir -p /run/live/persistence
+        if [ -z "$PDEV" ]; then
+            say "persistence: no partition labelled \#(persistenceLabel); changes stay in RAM and are lost at power-off"
+        elif mount -t ext4 -o noatime "$PDEV" /run/live/persistence; then
+            RW=/run/live/persistence
+            say "persistence: changes are kept on $PDEV"
+        else
+            say "persistence: cannot mount $PDEV (labelled \#(persistenceLabel)) as ext4; changes stay in RAM and are lost at power-off"
+        fi
+    fi
+    if [ "$RW" = /run/live/rw ]; then
+        mount -t tmpfs -o mode=0755 tmpfs /run/live/rw || rescue "cannot mount the tmpfs for changes"
+    fi
+    mkdir -p "$RW/upper" "$RW/work"
+    mount -t overlay overlay -o "lowerdir=/run/live/rootfs,upperdir=$RW/upper,workdir=$RW/work" /newroot \
         || rescue "cannot mount the overlay root (overlay module loaded?)"
     [ -x "/newroot$NEWINIT" ] || [ -L "/newroot$NEWINIT" ] || rescue "$NEWINIT is missing in the image"
 
