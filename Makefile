@@ -79,9 +79,9 @@ vm: deps agent
 	$(SWIFT) test --filter VMTests --no-parallel
 
 # Benchmarks (Docs/benchmarks.md): membership beside memberlist (loopback, then 3 QEMU nodes),
-# migration beside plain criu (2 QEMU nodes),
-# the build beside Debian live-build, then the squashfs stage beside tar2sqfs on the cached base
-# the build leaves behind. Slow: half an hour.
+# migration beside plain criu (2 QEMU nodes), network boot (1, 4, 8 diskless nodes), the build
+# beside Debian live-build, the disk image stage beside the ISO stage, then the squashfs stage
+# beside tar2sqfs on the cached base the build leaves behind. Slow: an hour.
 bench: deps agent
 	@dpkg -s live-build golang-go golang-github-hashicorp-memberlist-dev >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends live-build golang-go golang-github-hashicorp-memberlist-dev; }
 	$(SWIFT) build -c release
@@ -92,6 +92,7 @@ bench: deps agent
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench migration --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench pxe --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench build $(PROFILE) --live-build
+	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench disk $(PROFILE)
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-base >/dev/null
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench squashfs $$(ls -t $${LIVEBUILD_CACHE:-$$HOME/.cache/livebuild}/base/*.tar | head -1) --runs 3
 

@@ -145,6 +145,7 @@ let package = Package(
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LoopbackTests", dependencies: [
             "ClusterControl", "ClusterWire", "LiveBuild", "TestSupport",

@@ -17,7 +17,7 @@ import TestSupport
         for required in ["linux-image-amd64", "busybox-static", "systemd-sysv", "criu", "openssh-server"] {
             #expect(names.contains(required), "manifest lists \(required)")
         }
-        #expect(image.manifest.stages.map(\.name) == ["base", "rootfs", "initramfs", "iso", "pxe"])
+        #expect(image.manifest.stages.map(\.name) == ["base", "rootfs", "initramfs", "iso", "pxe", "disk"])
         let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: image.directory + "/manifest.json")))
         #expect((decoded as? [String: Any])?["mediumID"] as? String == image.manifest.mediumID)
     }

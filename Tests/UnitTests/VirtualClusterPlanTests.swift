@@ -170,6 +170,20 @@ import Testing
         #expect(VirtualCluster.hostname(mac: "52:54:00:4c:42:0a") == "node-4c420a")
     }
 
+    /// OVMF that found nothing to boot starts its shell and waits for a keyboard: `up` must see
+    /// it (to power-cycle the node), and must not mistake the boot-option lines before it.
+    @Test func ovmfFallingIntoItsShellIsFound() throws {
+        let path = NSTemporaryDirectory() + "/console-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var bytes = Data([0x1b, 0x5b, 0x3d, 0x33, 0x68]) + Data("Configuring (net0 52:54:00:4c:42:06)..... No configuration methods succeeded\r\n".utf8)
+            + Data("BdsDxe: failed to load Boot0001 \"UEFI PXEv4 (MAC:5254004C4206)\": Not Found\r\n".utf8)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(VirtualCluster.Controller.firmwareGaveUp(consoleLog: path) == nil)
+        bytes += Data("BdsDxe: loading Boot0006 \"EFI Internal Shell\" from Fv(7CB8)\r\nBdsDxe: starting Boot0006 \"EFI Internal Shell\" from Fv(7CB8)\r\nShell> ".utf8)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(VirtualCluster.Controller.firmwareGaveUp(consoleLog: path) == "BdsDxe: starting Boot0006 \"EFI Internal Shell\" from Fv(7CB8)")
+    }
+
     @Test func stateFileRoundTrip() throws {
         let plan = try Self.plan()
         let state = plan.state(pids: ["node1": 4242, "node2": 4343])

@@ -7,6 +7,11 @@ public struct AgentBinaries: Sendable, Equatable {
     public var clusterd: String
     public var cluster: String
 
+    public init(clusterd: String, cluster: String) {
+        self.clusterd = clusterd
+        self.cluster = cluster
+    }
+
     /// Where the binaries are looked for, in order: `$LIVEBUILD_AGENT_DIR`, beside the running
     /// livebuild, the repository's `.build-agent/release` (what `make agent` writes) seen from
     /// a livebuild in `.build/…`, then `/usr/lib/livebuild`.

@@ -30,14 +30,20 @@ public struct Inspector {
         guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw LiveBuildError(code: .input, message: "\(path) does not exist; inspect takes an ISO, a disk image (.img, .qcow2), a squashfs or a PXE tree directory")
         }
-        if isDirectory.boolValue { return try inspectPXE(path) }
-        switch try Self.kind(ofFile: path) {
-        case .iso: return try inspectISO(path)
-        case .squashfs: return try inspectSquashfs(path)
-        case .disk(let format): return try inspectDisk(path, format: format)
-        case nil:
-            throw LiveBuildError(code: .input, message: "\(path) is not an ISO 9660 image, a GPT disk image (raw or qcow2) or a squashfs image (no known signature in its first 40 KiB); is it damaged or truncated?")
+        var inspection: Inspection
+        if isDirectory.boolValue {
+            inspection = try inspectPXE(path)
+        } else {
+            switch try Self.kind(ofFile: path) {
+            case .iso: inspection = try inspectISO(path)
+            case .squashfs: inspection = try inspectSquashfs(path)
+            case .disk(let format): inspection = try inspectDisk(path, format: format)
+            case nil:
+                throw LiveBuildError(code: .input, message: "\(path) is not an ISO 9660 image, a GPT disk image (raw or qcow2) or a squashfs image (no known signature in its first 40 KiB); is it damaged or truncated?")
+            }
         }
+        inspection.files.sort { $0.path < $1.path }
+        return inspection
     }
 
     enum FileKind: Equatable { case iso, squashfs, disk(format: String) }

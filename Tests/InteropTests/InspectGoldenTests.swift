@@ -1,0 +1,148 @@
+import Foundation
+import LiveBuild
+import Logging
+import Profile
+import Testing
+import TestSupport
+
+/// `livebuild inspect` on each kind of input, against golden files, and on damaged images.
+///
+/// The inputs come from one small build that is the same byte for byte on every run: a
+/// hand-made base tarball (a stand-in kernel, two packages, an os-release), fixed stand-ins for
+/// the node runtime's binaries and a fixed cluster key, so the report does not change when the
+/// Debian mirror or the agent's code does. Re-record with
+/// `LIVEBUILD_RECORD_GOLDEN=1 swift test --filter InspectGoldenTests`.
+@Suite(.serialized) struct InspectGoldenTests {
+    static let root = Repository.root + "/.build/fixtures/inspect"
+
+    /// The build, once per process.
+    static let build = Task { try await makeBuild() }
+
+    static func makeBuild() async throws -> String {
+        let fileManager = FileManager.default
+        try? fileManager.removeItem(atPath: root)
+        let tree = root + "/rootfs"
+        let files: [String: String] = [
+            "boot/vmlinuz-6.1.0-golden": "a stand-in kernel\n",
+            "lib/modules/6.1.0-golden/modules.dep": "",
+            "lib/modules/6.1.0-golden/modules.builtin": "",
+            "usr/bin/busybox": "a stand-in busybox\n",
+            "etc/os-release": "PRETTY_NAME=\"Golden Linux 1.0\"\nID=golden\n",
+            "var/lib/dpkg/status": """
+                Package: golden-base
+                Status: install ok installed
+                Architecture: amd64
+                Version: 1.0-1
+
+                Package: golden-tools
+                Status: install ok installed
+                Architecture: all
+                Version: 2:3.4~rc1
+
+                Package: removed-one
+                Status: deinstall ok config-files
+                Version: 0.1
+
+                """,
+            "agent/clusterd": "#!/bin/sh\necho stand-in clusterd\n",
+            "agent/cluster": "#!/bin/sh\necho stand-in cluster\n",
+            "golden.key": String(repeating: "0123456789abcdef", count: 4) + "\n",
+        ]
+        for (path, content) in files {
+            let full = (path.hasPrefix("agent/") || path == "golden.key" ? root + "/" : tree + "/") + path
+            try fileManager.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(content.utf8).write(to: URL(fileURLWithPath: full))
+        }
+        try Tool.run(["tar", "--sort=name", "--mtime=@1700000000", "--owner=0", "--group=0", "--numeric-owner",
+                      "-C", tree, "-cf", root + "/rootfs.tar", "."])
+        let profilePath = root + "/golden.json"
+        try Data(#"""
+            {
+              "name": "golden",
+              "description": "The inspect golden fixture",
+              "base": {"tarball": "rootfs.tar"},
+              "kernel": {"cmdline": ["console=ttyS0,115200"]},
+              "boot": {"timeout": 1, "entries": [{"label": "Golden"}, {"label": "Golden (copy to RAM)", "cmdline": ["toram"]}]},
+              "outputs": ["iso", "pxe", "disk"],
+              "disk": {"format": "raw", "persistence": "16MiB"},
+              "cluster": {"name": "golden", "key": "golden.key", "labels": {"rack": "7"}, "multicast": false, "peers": ["10.0.0.1"]}
+            }
+            """#.utf8).write(to: URL(fileURLWithPath: profilePath))
+        var builder = Builder(
+            profile: try ProfileLoader.load(path: profilePath), output: root + "/out", cacheDirectory: root + "/cache",
+            sourceDateEpoch: Fixtures.sourceDateEpoch, logger: Logger(label: "livebuild.tests"))
+        let agent = AgentBinaries(clusterd: root + "/agent/clusterd", cluster: root + "/agent/cluster")
+        builder.agentBinaries = { agent }
+        try await builder.build()
+        return root + "/out"
+    }
+
+    static func inspect(_ path: String) async throws -> Inspection {
+        try await Inspector(logger: Logger(label: "livebuild.tests")).inspect(path)
+    }
+
+    /// The report with the input's path replaced, compared with (or recorded as) the golden file.
+    static func checkGolden(_ inspection: Inspection, kind: String) throws {
+        var inspection = inspection
+        inspection.path = "IMAGE"
+        let actual = inspection.text()
+        let golden = Repository.root + "/Tests/InteropTests/Golden/inspect-\(kind).txt"
+        if ProcessInfo.processInfo.environment["LIVEBUILD_RECORD_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(atPath: (golden as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try actual.write(toFile: golden, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOfFile: golden, encoding: .utf8)
+        #expect(actual == expected, "inspect \(kind) differs from \(golden):\n\(actual)")
+    }
+
+    @Test(arguments: ["iso", "disk", "squashfs", "pxe"])
+    func matchesTheGoldenReport(kind: String) async throws {
+        let out = try await Self.build.value
+        let path = switch kind {
+        case "iso": out + "/golden.iso"
+        case "disk": out + "/golden.img"
+        case "squashfs": out + "/live/filesystem.squashfs"
+        default: out + "/pxe"
+        }
+        let inspection = try await Self.inspect(path)
+        #expect(inspection.kind.rawValue == kind)
+        #expect(inspection.packages.map(\.name) == ["golden-base", "golden-tools"])
+        #expect(inspection.kernels == ["6.1.0-golden"])
+        // The node configuration is there; the key only by its fingerprint.
+        #expect(inspection.nodeConfiguration?["labels"]?["rack"] == .string("7"))
+        #expect(inspection.clusterKeyFingerprint?.isEmpty == false)
+        #expect(!inspection.text().contains("0123456789abcdef0123"))
+        try Self.checkGolden(inspection, kind: kind)
+    }
+
+    @Test func aTruncatedISOIsReportedAsDamaged() async throws {
+        let out = try await Self.build.value
+        let damaged = Self.root + "/truncated.iso"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/golden.iso"))
+        try bytes.prefix(bytes.count * 3 / 4).write(to: URL(fileURLWithPath: damaged))
+        let error = try await #require(throws: LiveBuildError.self) { _ = try await Self.inspect(damaged) }
+        #expect(error.message.contains("damaged"), "\(error.message)")
+        #expect(error.message.contains(damaged) || error.message.contains("squashfs"), "\(error.message)")
+    }
+
+    @Test func aCorruptedSquashfsIsReportedAsDamaged() async throws {
+        let out = try await Self.build.value
+        let damaged = Self.root + "/corrupted.squashfs"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/live/filesystem.squashfs"))
+        // Keep the superblock, wreck the tables behind it (directory, inode, id tables).
+        for index in max(96, bytes.count - 8192)..<bytes.count { bytes[index] = 0xA5 }
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let error = try await #require(throws: LiveBuildError.self) { _ = try await Self.inspect(damaged) }
+        #expect(error.message.contains("damaged"), "\(error.message)")
+    }
+
+    @Test func somethingElseIsNamedAsNoImage() async throws {
+        let other = NSTemporaryDirectory() + "/livebuild-inspect-notes-\(getpid()).txt"
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        try Data(String(repeating: "not an image\n", count: 4000).utf8).write(to: URL(fileURLWithPath: other))
+        let error = try await #require(throws: LiveBuildError.self) { _ = try await Self.inspect(other) }
+        #expect(error.message.contains("is not an ISO 9660 image, a GPT disk image"), "\(error.message)")
+        let missing = try await #require(throws: LiveBuildError.self) { _ = try await Self.inspect(other + ".missing.iso") }
+        #expect(missing.message.contains("does not exist"))
+    }
+}
