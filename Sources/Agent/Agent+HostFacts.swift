@@ -32,7 +32,6 @@ extension Agent {
 
         /// A small file's text without surrounding whitespace; nil when unreadable (DMI files
         /// are root-only, VMs may lack them).
-        /// A small file's text without surrounding whitespace; nil when it cannot be read.
         public static func text(_ path: String) -> String? {
             guard let data = FileManager.default.contents(atPath: path) else { return nil }
             let value = String(decoding: data, as: UTF8.self)

@@ -25,14 +25,18 @@ extension Qemu {
 
         /// The accelerator to use on this host.
         ///
-        /// `LIVEBUILD_ACCEL=tcg|kvm` wins. Otherwise KVM is used only if a short probe boot with
-        /// `accel=kvm -cpu host` reaches SeaBIOS's boot stage: a present /dev/kvm is not enough
-        /// (nested KVM can abort on MSR writes or hang). The probe runs once per process, blocks
-        /// for up to `timeout`, and its result is cached.
+        /// `LIVEBUILD_ACCEL=tcg|kvm` wins. Otherwise KVM is used only if a Linux kernel boots
+        /// under `accel=kvm -cpu host` to its last word (the panic for want of a root
+        /// filesystem) within `timeout`: a present /dev/kvm is not enough, and neither is
+        /// firmware that runs (nested KVM can abort on MSR writes, or run SeaBIOS and then hang
+        /// in the kernel's early boot, as on this project's build hosts). The kernel is the
+        /// newest readable /boot/vmlinuz-* (Debian's linux-image-amd64, which libguestfs needs
+        /// too); with none, TCG. The probe runs once per process, blocks for up to `timeout`
+        /// (about a second where KVM works), and its result is cached.
         public static func probe(
             qemu: String = Qemu.systemBinary,
             environment: [String: String] = ProcessInfo.processInfo.environment,
-            timeout: Duration = .seconds(5),
+            timeout: Duration = .seconds(8),
             logger: Logger = Logger(label: "livebuild.qemu")
         ) -> Accelerator {
             if let forced = environment[overrideVariable].flatMap({ Accelerator(rawValue: $0.lowercased()) }) {
@@ -44,16 +48,27 @@ extension Qemu {
             return result
         }
 
-        /// The command line of the probe boot: firmware only, no disks; SeaBIOS's debug output
-        /// goes to `debugLog`, where it prints "Booting from ..." once POST is done.
-        static func probeArguments(debugLog: String) -> [String] {
+        /// The command line of the probe boot: `kernel` with no root filesystem, its console on
+        /// `serialLog`, where it ends with "Kernel panic" once it has set up every CPU feature
+        /// and device it uses; `panic=-1` with `-no-reboot` then ends QEMU.
+        static func probeArguments(kernel: String, serialLog: String) -> [String] {
             [
                 "-nodefaults", "-no-user-config",
-                "-machine", "q35,accel=kvm", "-cpu", "host", "-m", "64",
+                "-machine", "q35,accel=kvm", "-cpu", "host", "-m", "256",
                 "-display", "none", "-no-reboot",
-                "-debugcon", "file:\(Qemu.Machine.escape(debugLog))",
-                "-global", "isa-debugcon.iobase=0x402",
+                "-serial", "file:\(Qemu.Machine.escape(serialLog))",
+                "-kernel", kernel,
+                "-append", "console=ttyS0 panic=-1 root=/dev/livebuild-kvm-probe",
             ]
+        }
+
+        /// The newest readable kernel under `directory` (`vmlinuz-VERSION`, by version).
+        static func probeKernel(directory: String = "/boot") -> String? {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            return names.filter { $0.hasPrefix("vmlinuz-") }
+                .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+                .map { directory + "/" + $0 }
+                .last { access($0, R_OK) == 0 }
         }
 
         private static func runProbe(qemu: String, timeout: Duration, logger: Logger) -> Accelerator {
@@ -61,15 +76,19 @@ extension Qemu {
                 logger.debug("KVM probe: /dev/kvm is not usable; using TCG")
                 return .tcg
             }
+            guard let kernel = probeKernel() else {
+                logger.info("KVM probe: no kernel under /boot to test KVM with (apt-get install linux-image-amd64); using TCG")
+                return .tcg
+            }
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("livebuild-kvm-probe-\(UUID().uuidString)")
             try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let debugLog = directory.appendingPathComponent("seabios.log").path
+            let serialLog = directory.appendingPathComponent("console.log").path
 
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [qemu] + probeArguments(debugLog: debugLog)
+            process.arguments = [qemu] + probeArguments(kernel: kernel, serialLog: serialLog)
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -85,18 +104,19 @@ extension Qemu {
             }
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
-                if let text = try? String(contentsOfFile: debugLog, encoding: .isoLatin1),
-                   text.contains("Booting from") || text.contains("No bootable device") {
-                    logger.debug("KVM probe: firmware ran under KVM; using KVM")
+                // Whether QEMU had exited before the log was read: it exits right after the panic.
+                let exited = !process.isRunning
+                if let text = try? String(contentsOfFile: serialLog, encoding: .isoLatin1), text.contains("Kernel panic") {
+                    logger.debug("KVM probe: \(kernel) booted under KVM; using KVM")
                     return .kvm
                 }
-                if !process.isRunning {
-                    logger.debug("KVM probe: QEMU exited with status \(process.terminationStatus); using TCG")
+                if exited {
+                    logger.debug("KVM probe: QEMU exited with status \(process.terminationStatus) before the kernel finished; using TCG")
                     return .tcg
                 }
                 Thread.sleep(forTimeInterval: 0.05)
             }
-            logger.debug("KVM probe: no firmware output within \(timeout); using TCG")
+            logger.info("KVM probe: \(kernel) did not boot under KVM within \(timeout) (broken nested KVM?); using TCG")
             return .tcg
         }
     }

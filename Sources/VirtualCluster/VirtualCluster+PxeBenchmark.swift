@@ -15,8 +15,8 @@ extension VirtualCluster {
     /// gossip; the squashfs rate is the diskless nodes' squashfs bytes over the window from the
     /// first download's start to the last one's end, as the consoles show them.
     public static func pxeBenchmark(
-        image: String, counts: [Int], memoryMiB: Int, powerOnInterval: Duration = .zero, runDirectory: String,
-        progress: @escaping @Sendable (String) -> Void = { _ in }
+        image: String, counts: [Int], memoryMiB: Int, powerOnInterval: Duration = .zero, timeout: Duration = .seconds(900),
+        runDirectory: String, progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> PxeBenchmark {
         var report = PxeBenchmark(memoryMiB: memoryMiB, powerOnIntervalSeconds: Double(powerOnInterval.components.seconds), rows: [], failures: [], guestPanics: 0)
         for count in counts {
@@ -25,11 +25,11 @@ extension VirtualCluster {
             // failure is reported for that count, and the next count still runs.
             do {
                 do {
-                    report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
+                    report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, timeout: timeout, runDirectory: runDirectory, progress: progress))
                 } catch let error as VirtualCluster.Error where error.message.contains("kernel panicked") {
                     report.guestPanics += 1
                     progress("\(count) diskless node(s): \(error.message); running it again")
-                    report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, runDirectory: runDirectory, progress: progress))
+                    report.rows.append(try await pxeRun(image: image, diskless: count, memoryMiB: memoryMiB, interval: powerOnInterval, timeout: timeout, runDirectory: runDirectory, progress: progress))
                 }
             } catch is CancellationError {
                 throw CancellationError()
@@ -45,7 +45,8 @@ extension VirtualCluster {
     }
 
     private static func pxeRun(
-        image: String, diskless: Int, memoryMiB: Int, interval: Duration, runDirectory: String, progress: @escaping @Sendable (String) -> Void
+        image: String, diskless: Int, memoryMiB: Int, interval: Duration, timeout: Duration, runDirectory: String,
+        progress: @escaping @Sendable (String) -> Void
     ) async throws -> PxeBenchmark.Row {
         _ = try await down(runDirectory: runDirectory)
         let observer = PxeObserver(runDirectory: runDirectory)
@@ -62,7 +63,7 @@ extension VirtualCluster {
         do {
             cluster = try await up(
                 configuration,
-                timeout: .seconds(900),
+                timeout: timeout,
                 beforeNetworkBoot: { cluster in
                     try await makeHead(cluster, node: "node1")
                     headBytes.value = try await Self.bytesSent(cluster, "node1")
@@ -83,10 +84,11 @@ extension VirtualCluster {
         }
         do {
             let everyone = cluster.nodes
-            let deadline = ContinuousClock.now + .seconds(900)
+            let deadline = ContinuousClock.now + timeout
             while !everyone.allSatisfy({ observer.listed(hostname(mac: $0.mac)) != nil }) {
                 guard ContinuousClock.now < deadline else {
-                    throw Error(.boot, "not every node was listed alive by node1 within 900 s of the diskless nodes' start")
+                    let missing = everyone.filter { observer.listed(hostname(mac: $0.mac)) == nil }.map(\.name)
+                    throw Error(.boot, "node1 did not list \(missing.joined(separator: ", ")) alive within \(timeout.components.seconds) s of the diskless nodes' start; raise --timeout on a loaded or small host")
                 }
                 try await Task.sleep(for: .seconds(1))
             }
@@ -178,7 +180,8 @@ extension VirtualCluster {
         private func pollConsoles() async {
             while !Task.isCancelled {
                 let now = ContinuousClock.now
-                let nodes = lock.withLock { starts.values.map(\.node) }
+                // A node whose download has been timed is not read again (a power cycle resets it).
+                let nodes = lock.withLock { starts.values.map(\.node).filter { fetchEnd[$0.name] == nil } }
                 for node in nodes where node.networkBoot == true {
                     // Lossy: firmware writes bytes that are not UTF-8 to the console.
                     guard let data = FileManager.default.contents(atPath: node.consoleLog) else { continue }
@@ -205,12 +208,11 @@ extension VirtualCluster {
 
         func row(nodes: [Node], headBytesSent: UInt64) throws -> PxeBenchmark.Row {
             try lock.withLock {
-                func seconds(_ duration: Duration) -> Double { duration.seconds }
                 func listedAfterStart(_ node: Node) throws -> Double {
                     guard let start = starts[node.name]?.at, let listed = listedAt[VirtualCluster.hostname(mac: node.mac)] else {
                         throw Error(.boot, "\(node.name) has no start or listed time")
                     }
-                    return seconds(listed - start)
+                    return (listed - start).seconds
                 }
                 let iso = nodes.filter { $0.networkBoot != true }
                 let network = nodes.filter { $0.networkBoot == true }
@@ -218,13 +220,13 @@ extension VirtualCluster {
                 let lastListed = network.compactMap { listedAt[VirtualCluster.hostname(mac: $0.mac)] }.max() ?? .now
                 let firstFetch = network.compactMap { fetchStart[$0.name] }.min()
                 let lastFetch = network.compactMap { fetchEnd[$0.name] }.max()
-                let window = firstFetch.flatMap { first in lastFetch.map { seconds($0 - first) } } ?? 0
+                let window = firstFetch.flatMap { first in lastFetch.map { ($0 - first).seconds } } ?? 0
                 let squashfs = network.compactMap { fetchBytes[$0.name] }.reduce(0, +)
                 return PxeBenchmark.Row(
                     disklessNodes: network.count,
                     isoListedSeconds: try iso.map(listedAfterStart),
                     pxeListedSeconds: try network.map(listedAfterStart),
-                    allListedSeconds: seconds(lastListed - networkStart),
+                    allListedSeconds: (lastListed - networkStart).seconds,
                     squashfsBytes: squashfs,
                     downloadWindowSeconds: window,
                     squashfsBytesPerSecond: window > 0 ? Double(squashfs) / window : 0,
@@ -235,18 +237,7 @@ extension VirtualCluster {
     }
 }
 
-/// A mutable value shared with `@Sendable` closures.
-final class LockedBox<T: Sendable>: @unchecked Sendable {
-    private var stored: T
-    private let lock = NSLock()
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
-/// ``VirtualCluster/pxeBenchmark(image:counts:memoryMiB:runDirectory:progress:)``'s figures,
+/// ``VirtualCluster/pxeBenchmark(image:counts:memoryMiB:powerOnInterval:timeout:runDirectory:progress:)``'s figures,
 /// seconds from each node's QEMU start.
 public struct PxeBenchmark: Codable, Sendable {
     public struct Row: Codable, Sendable {

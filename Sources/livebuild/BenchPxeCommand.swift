@@ -23,6 +23,9 @@ extension BenchCommand {
         @Option(help: "Seconds between one diskless node's power-on and the next (a PDU's sequenced power-on); 0 powers them on together.")
         var interval = 5
 
+        @Option(help: "Seconds each count's nodes may take to boot, and again to be listed (TCG guests on few cores need more as the count grows).")
+        var timeout = 900
+
         @Flag(help: "Print JSON.")
         var json = false
 
@@ -33,6 +36,7 @@ extension BenchCommand {
                 throw ValidationError("--nodes must be counts of diskless nodes from 1 to \(VirtualCluster.maximumNodes - 2), comma-separated, e.g. 1,4,8")
             }
             guard (0...600).contains(interval) else { throw ValidationError("--interval \(interval): give 0 to 600 seconds") }
+            guard (60...7200).contains(timeout) else { throw ValidationError("--timeout \(timeout): give 60 to 7200 seconds") }
             guard memory >= 1024 else { throw ValidationError("--memory \(memory): a diskless node needs at least 1024 MiB (its squashfs lives in RAM)") }
             guard FileManager.default.fileExists(atPath: image) else {
                 throw ValidationError("--image \(image) does not exist; build one with `livebuild make profiles/cluster.json`")
@@ -43,7 +47,8 @@ extension BenchCommand {
             do {
                 let runDirectory = NSTemporaryDirectory() + "/lb-bench-pxe-\(getpid())"
                 let report = try await VirtualCluster.pxeBenchmark(
-                    image: image, counts: counts, memoryMiB: memory, powerOnInterval: .seconds(interval), runDirectory: runDirectory
+                    image: image, counts: counts, memoryMiB: memory, powerOnInterval: .seconds(interval), timeout: .seconds(timeout),
+                    runDirectory: runDirectory
                 ) { line in FileHandle.standardError.write(Data("pxe: \(line)\n".utf8)) }
                 try? FileManager.default.removeItem(atPath: runDirectory)
                 if json {

@@ -112,6 +112,12 @@ import TestSupport
         #expect(inspection.nodeConfiguration?["labels"]?["rack"] == .string("7"))
         #expect(inspection.clusterKeyFingerprint?.isEmpty == false)
         #expect(!inspection.text().contains("0123456789abcdef0123"))
+        // Read where the build left it: its manifest is found and agrees.
+        #expect(inspection.build?.sourceDateEpoch == Fixtures.sourceDateEpoch)
+        #expect(inspection.build?.digestMatches == (kind == "pxe" ? nil : true))
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(inspection)) as? [String: Any]
+        #expect(json?["kind"] as? String == kind)
+        #expect((json?["packages"] as? [[String: Any]])?.count == 2)
         try Self.checkGolden(inspection, kind: kind)
     }
 

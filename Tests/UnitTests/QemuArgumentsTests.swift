@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Qemu
 
@@ -99,6 +100,24 @@ import Testing
     @Test func acceleratorOverride() {
         #expect(Qemu.Accelerator.probe(environment: ["LIVEBUILD_ACCEL": "tcg"]) == .tcg)
         #expect(Qemu.Accelerator.probe(environment: ["LIVEBUILD_ACCEL": "KVM"]) == .kvm)
+    }
+
+    /// The KVM probe boots a real kernel (firmware alone ran under this project's broken
+    /// nested KVM, whose guests then hung): the newest /boot/vmlinuz-* by version, to its panic.
+    @Test func kvmProbeBootsTheNewestKernel() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("probe-kernels-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(Qemu.Accelerator.probeKernel(directory: directory) == nil)
+        for name in ["vmlinuz-6.1.0-9-amd64", "vmlinuz-6.1.0-57-amd64", "config-6.12.0-1-amd64", "initrd.img-6.1.0-57-amd64"] {
+            FileManager.default.createFile(atPath: directory + "/" + name, contents: Data())
+        }
+        #expect(Qemu.Accelerator.probeKernel(directory: directory) == directory + "/vmlinuz-6.1.0-57-amd64")
+        let arguments = Qemu.Accelerator.probeArguments(kernel: "/boot/vmlinuz-x", serialLog: "/tmp/a,b.log")
+        #expect(arguments.contains("q35,accel=kvm"))
+        #expect(arguments.contains("file:/tmp/a,,b.log"))
+        #expect(arguments.firstIndex(of: "-kernel").map { arguments[$0 + 1] } == "/boot/vmlinuz-x")
+        #expect(arguments.contains("-no-reboot"))
     }
 
     @Test func consoleScanning() {

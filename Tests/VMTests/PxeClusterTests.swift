@@ -19,7 +19,7 @@ struct PxeClusterTests {
         let image = try await Fixtures.shared.image("cluster")
         try await VirtualCluster.down(runDirectory: Self.runDirectory)
         let started = ContinuousClock.now
-        let headReady = LockedValue<Duration?>(nil)
+        let headReady = LockedBox<Duration?>(nil)
         let cluster = try await VirtualCluster.up(
             .init(runDirectory: Self.runDirectory,
                   nodes: [.init(image: image.iso), .network(uefi: false), .network(uefi: true)],
@@ -29,13 +29,13 @@ struct PxeClusterTests {
                 // What `cluster.role=head` (a kernel parameter or a node rule of the profile)
                 // makes clusterd configure do at boot.
                 try await VirtualCluster.makeHead(cluster, node: "node1")
-                headReady.set(ContinuousClock.now - started)
+                headReady.value = ContinuousClock.now - started
             })
         defer {
             VirtualClusterTests.keepAndScanConsoleLogs(cluster.nodes, prefix: "pxe-cluster")
             Task { try? await VirtualCluster.down(runDirectory: Self.runDirectory) }
         }
-        print("pxe cluster: head serving after \(headReady.get().map { "\($0)" } ?? "?"), the diskless nodes answering after \(ContinuousClock.now - started)")
+        print("pxe cluster: head serving after \(headReady.value.map { "\($0)" } ?? "?"), the diskless nodes answering after \(ContinuousClock.now - started)")
         do {
             try await Self.exercise(cluster)
         } catch {
@@ -104,13 +104,4 @@ struct PxeClusterTests {
         #expect(Set(rows.map { $0.count > 1 ? String($0[1]) : "" }).count == 1, "the checksum changed")
         _ = try await MigrationTests.shell(cluster, "node1", "cluster kill \(id)")
     }
-}
-
-/// A value shared with a `@Sendable` closure.
-final class LockedValue<T: Sendable>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ value: T) { self.value = value }
-    func set(_ new: T) { lock.lock(); value = new; lock.unlock() }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -36,6 +36,16 @@ public struct Inspection: Encodable, Sendable, Equatable {
         public var inodes: UInt32
     }
 
+    /// From the build's manifest.json, when the image lies in a build's output directory.
+    public struct Build: Encodable, Sendable, Equatable {
+        public var livebuildVersion: String
+        public var sourceDateEpoch: Int64
+        public var profileSHA256: String
+        public var base: String
+        /// Whether the image's sha256 is the one the manifest lists (nil: it lists none).
+        public var digestMatches: Bool?
+    }
+
     public var kind: Kind
     public var path: String
     /// The image file's size (a PXE tree: its files together).
@@ -58,6 +68,7 @@ public struct Inspection: Encodable, Sendable, Equatable {
     public var squashfs: Squashfs?
     public var partitions: [Partition]
     public var files: [File]
+    public var build: Build?
 
     /// Keys whose string values `inspect` never shows.
     static let secretKeys = ["password", "secret", "token", "passphrase", "privatekey"]
@@ -85,6 +96,10 @@ public struct Inspection: Encodable, Sendable, Equatable {
             lines.append("  " + name.padding(toLength: 16, withPad: " ", startingAt: 0) + value)
         }
         fact("medium id", mediumID)
+        if let build {
+            let digest = build.digestMatches.map { $0 ? "; sha256 as its manifest lists" : "; sha256 DIFFERS from its manifest: the image changed or is damaged" } ?? ""
+            fact("built by", "livebuild \(build.livebuildVersion), SOURCE_DATE_EPOCH \(build.sourceDateEpoch), profile sha256 \(build.profileSHA256.prefix(16))\(digest)")
+        }
         fact("profile", profile.map { name in description.map { "\(name): \($0)" } ?? name })
         fact("system", operatingSystem)
         fact("kernel", kernels.joined(separator: ", "))
