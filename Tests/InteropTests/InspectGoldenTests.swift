@@ -142,6 +142,29 @@ import TestSupport
         #expect(error.message.contains("damaged"), "\(error.message)")
     }
 
+    /// A disk image cut short inside its live partition (a stick pulled mid-`dd`): read through
+    /// libguestfs, it is named as damaged, never reported from a half-read squashfs.
+    @Test func aTruncatedDiskIsReportedAsDamaged() async throws {
+        let out = try await Self.build.value
+        let damaged = Self.root + "/truncated.img"
+        let layout = try #require(try await Self.inspect(out + "/golden.img").partitions.first { $0.filesystem == "squashfs" })
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/golden.img"))
+        // Keep the GPT and the ESP, stop 4 KiB into the live partition.
+        let start = try #require(Self.partitionStart(bytes, number: layout.number))
+        try bytes.prefix(Int(start) + 4096).write(to: URL(fileURLWithPath: damaged))
+        let error = try await #require(throws: LiveBuildError.self) { _ = try await Self.inspect(damaged) }
+        #expect(error.message.contains("damaged"), "\(error.message)")
+        #expect(error.message.contains(damaged), "\(error.message)")
+    }
+
+    /// The byte offset of GPT partition `number` (entries from LBA 2, 128 bytes each, first LBA at 32).
+    static func partitionStart(_ disk: Data, number: Int) -> UInt64? {
+        let entry = 1024 + (number - 1) * 128
+        guard disk.count >= entry + 40 else { return nil }
+        let lba = (0..<8).reduce(UInt64(0)) { $0 | UInt64(disk[entry + 32 + $1]) << (8 * UInt64($1)) }
+        return lba * 512
+    }
+
     @Test func somethingElseIsNamedAsNoImage() async throws {
         let other = NSTemporaryDirectory() + "/livebuild-inspect-notes-\(getpid()).txt"
         defer { try? FileManager.default.removeItem(atPath: other) }

@@ -74,10 +74,14 @@ struct PxeBootTests {
     @Test func refusesACorruptedSquashfs() async throws {
         let image = try await Fixtures.shared.image("cluster")
         let tree = image.directory + "/pxe"
-        // The HTTP side serves a copy of the squashfs with one byte changed; TFTP the real tree.
+        // The HTTP side serves the real kernel and initramfs (iPXE loads them over HTTP) beside a
+        // copy of the squashfs with one byte changed; TFTP the real tree.
         let corrupt = Repository.root + "/.build/pxe-corrupt"
         try? FileManager.default.removeItem(atPath: corrupt)
         try FileManager.default.createDirectory(atPath: corrupt + "/live", withIntermediateDirectories: true)
+        for file in ["live/vmlinuz", "live/initrd.img"] {
+            try FileManager.default.copyItem(atPath: tree + "/" + file, toPath: corrupt + "/" + file)
+        }
         var bytes = try Data(contentsOf: URL(fileURLWithPath: tree + "/live/filesystem.squashfs"))
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: corrupt + "/live/filesystem.squashfs"))

@@ -151,10 +151,7 @@ public struct DiskStage {
             .write(to: URL(fileURLWithPath: directory + "/" + Files.grubConfig))
         do {
             // No device in the prefix: GRUB reads /boot/grub on the partition it was loaded from.
-            try await tools.run("grub-mkimage", [
-                "--directory", host.grubEFIModules, "--format", "x86_64-efi", "--prefix", "/boot/grub",
-                "--output", directory + "/" + Files.efiLoader,
-            ] + HostBootloaders.grubModules)
+            try await tools.run("grub-mkimage", HostBootloaders.grubImageArguments(directory: host.grubEFIModules, prefix: "/boot/grub", output: directory + "/" + Files.efiLoader))
         } catch {
             throw LiveBuildError(code: .tool, message: "building the disk's GRUB (grub-mkimage) failed: \(error)", underlying: error)
         }

@@ -30,6 +30,16 @@ public struct HostBootloaders: Sendable, Hashable {
             + [("\(grubEFIModules)/linux.mod", "grub-efi-amd64-bin")]
     }
 
+    /// grub-mkimage's arguments for an x86_64-efi GRUB with `modules` (from the module
+    /// directory `directory`) built in that reads its menu from `prefix` (after `config`, an
+    /// early config built into the image, when given). The ISO's, the disk's and the network
+    /// GRUB differ only in these.
+    static func grubImageArguments(directory: String, prefix: String, config: String? = nil, output: String, modules: [String] = grubModules) -> [String] {
+        ["--directory", directory, "--format", "x86_64-efi", "--prefix", prefix]
+            + (config.map { ["--config", $0] } ?? [])
+            + ["--output", output] + modules
+    }
+
     /// GRUB modules built into BOOTX64.EFI, so it needs nothing from the medium but grub.cfg.
     public static let grubModules = [
         "part_gpt", "part_msdos", "fat", "iso9660", "search", "search_fs_file", "search_label",

@@ -9,13 +9,7 @@ extension IsoWriter {
         try writeFile(earlyConfig, contents: grubEarlyConfig())
         try? FileManager.default.removeItem(atPath: loader)
         do {
-            try await tools.run("grub-mkimage", [
-                "--directory", bootloaders.grubEFIModules,
-                "--format", "x86_64-efi",
-                "--prefix", "/boot/grub",
-                "--config", earlyConfig,
-                "--output", loader,
-            ] + HostBootloaders.grubModules)
+            try await tools.run("grub-mkimage", HostBootloaders.grubImageArguments(directory: bootloaders.grubEFIModules, prefix: "/boot/grub", config: earlyConfig, output: loader))
         } catch {
             throw .tool(error)
         }

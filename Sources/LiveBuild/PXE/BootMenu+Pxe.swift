@@ -51,8 +51,10 @@ extension BootMenu {
             // initrd=initrd.img: the kernel's EFI stub finds the initramfs by that name.
             let arguments = ["initrd=initrd.img"] + (entry.kernelCommandLine.isEmpty ? [] : [Self.ipxeText(entry.kernelCommandLine)])
                 + ["fetch=" + PxeLayout.fetchURL(server: "${bootserver}")]
-            lines.append("kernel \(PxeLayout.kernel) \(arguments.joined(separator: " "))")
-            lines.append("initrd \(PxeLayout.initrd)")
+            // Over HTTP, not relative to the script (which came over TFTP): TFTP's one block
+            // per round trip took a kernel 15 minutes to reach eight busy nodes.
+            lines.append("kernel \(PxeLayout.httpURL(server: "${bootserver}", PxeLayout.kernel)) \(arguments.joined(separator: " "))")
+            lines.append("initrd \(PxeLayout.httpURL(server: "${bootserver}", PxeLayout.initrd))")
             lines.append("boot")
         }
         return lines.joined(separator: "\n") + "\n"

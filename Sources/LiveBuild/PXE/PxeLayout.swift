@@ -14,7 +14,8 @@
 /// live/filesystem.squashfs.sha256     its digest (`sha256sum -c` format)
 /// ```
 ///
-/// Every loader passes `fetch=http://SERVER/live/filesystem.squashfs` with the boot server it
+/// iPXE loads the kernel and initramfs over HTTP from the boot server; PXELINUX and GRUB over
+/// TFTP. Every loader passes `fetch=http://SERVER/live/filesystem.squashfs` with the boot server it
 /// came from: iPXE and GRUB fill in the address themselves; PXELINUX passes `${pxeserver}`
 /// and `ip=` (IPAPPEND 1), and the live init takes the server from there.
 public enum PxeLayout {
@@ -31,8 +32,11 @@ public enum PxeLayout {
     public static let squashfs = "live/filesystem.squashfs"
     public static let squashfsDigest = "live/filesystem.squashfs.sha256"
 
+    /// The HTTP URL of `path` in the tree on `server`.
+    public static func httpURL(server: String, _ path: String) -> String { "http://\(server)/\(path)" }
+
     /// The `fetch=` URL with `server` standing for the boot server's address.
-    public static func fetchURL(server: String) -> String { "http://\(server)/\(squashfs)" }
+    public static func fetchURL(server: String) -> String { httpURL(server: server, squashfs) }
 
     /// GRUB modules built into grubx64.efi: network (efinet, tftp, http), the menu, the serial
     /// console and video.

@@ -83,10 +83,7 @@ public struct PxeStage {
         try fileManager.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         do {
             // Prefix /grub: GRUB completes it to (tftp,SERVER)/grub with the server it came from.
-            try await tools.run("grub-mkimage", [
-                "--directory", host.grubEFIModules, "--format", "x86_64-efi", "--prefix", "/grub",
-                "--output", directory + "/" + PxeLayout.grubLoader,
-            ] + PxeLayout.grubModules)
+            try await tools.run("grub-mkimage", HostBootloaders.grubImageArguments(directory: host.grubEFIModules, prefix: "/grub", output: directory + "/" + PxeLayout.grubLoader, modules: PxeLayout.grubModules))
         } catch {
             throw LiveBuildError(code: .tool, message: "building the network GRUB failed: \(error)", underlying: error)
         }
