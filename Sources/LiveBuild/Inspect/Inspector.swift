@@ -43,21 +43,19 @@ public struct Inspector {
             }
         }
         inspection.files.sort { $0.path < $1.path }
-        inspection.build = try Self.build(of: path)
+        inspection.build = try Self.build(of: path, isTree: inspection.kind == .pxe)
         return inspection
     }
 
     /// The facts of the build's manifest.json beside `path` (a build's output directory holds
     /// the image and the manifest; the squashfs and the PXE tree sit one level down).
-    static func build(of path: String) throws -> Inspection.Build? {
+    static func build(of path: String, isTree: Bool) throws -> Inspection.Build? {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         for directory in [url.deletingLastPathComponent(), url.deletingLastPathComponent().deletingLastPathComponent()] {
             guard let data = FileManager.default.contents(atPath: directory.path + "/manifest.json"),
                   let manifest = try? JSONDecoder().decode(Manifest.self, from: data) else { continue }
             let relative = String(url.path.dropFirst(directory.path.count + 1))
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-            let listed = isDirectory.boolValue ? nil : manifest.artefacts.first { $0.path == relative }
+            let listed = isTree ? nil : manifest.artefacts.first { $0.path == relative }
             return Inspection.Build(
                 livebuildVersion: manifest.livebuildVersion, sourceDateEpoch: manifest.sourceDateEpoch,
                 profileSHA256: manifest.profile.sha256, base: manifest.base,
