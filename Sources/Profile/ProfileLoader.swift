@@ -59,10 +59,14 @@ public enum ProfileLoader {
         let tree: JSONNode
         do { tree = try JSONParser.parse(bytes, file: display) } catch { throw ProfileError(error) }
         let extends = tree.member("extends")
+        if extends == nil, let removal = ProfileMerger.firstRemoval(in: tree) {
+            throw removal.error("null removes a setting inherited through \"extends\", but this profile extends none; remove the key")
+        }
         if extends != nil || reference != nil {
             // One file of a chain: report its own mistakes in it before merging hides them.
-            // (A lone profile is checked once, completely, by the caller.)
-            _ = try ProfileDecoder(mode: .fragment, fileSystem: fileSystem).decode(tree)
+            // (A lone profile is checked once, completely, by the caller.) Its removals are
+            // checked by the merge: they only say which inherited keys to drop.
+            _ = try ProfileDecoder(mode: .fragment, fileSystem: fileSystem).decode(ProfileMerger.withoutRemovals(tree))
         }
         guard let extends else { return tree }
         let reader = NodeReader(node: extends.value, path: JSONPath.root.appending("extends"))

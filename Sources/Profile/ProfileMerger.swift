@@ -3,6 +3,8 @@
 ///
 /// Rules (documented in `Docs/profile.md`):
 /// - objects merge key by key, recursively; on anything else the child wins;
+/// - a child's `null` removes what the parent set under that key (as in JSON Merge Patch,
+///   RFC 7396), so a child can drop a parent's `disk` block along with its disk output;
 /// - arrays replace, except the lists in ``appendingLists``, where the child's items follow the
 ///   parent's, unless the child writes `{"replace": [...]}`;
 /// - in `files`, a child entry replaces the parent's entry with the same path;
@@ -34,6 +36,10 @@ enum ProfileMerger {
         }
         var members = parentMembers
         for member in childMembers {
+            if case .null = member.value.value, !keys.isEmpty || !notInherited.contains(member.key) {
+                members.removeAll { $0.key == member.key }
+                continue
+            }
             if let index = members.firstIndex(where: { $0.key == member.key }) {
                 members[index] = JSONMember(
                     key: member.key, keyLocation: member.keyLocation,
@@ -72,5 +78,29 @@ enum ProfileMerger {
     private static func filePath(_ node: JSONNode) -> String? {
         guard case .string(let path)? = node.member("path")?.value.value else { return nil }
         return ImagePath.normalize(path)
+    }
+
+    /// `tree` without its removals (members whose value is `null`), at every depth: what a file
+    /// of a chain is checked as on its own.
+    static func withoutRemovals(_ tree: JSONNode) -> JSONNode {
+        guard case .object(let members) = tree.value else { return tree }
+        let kept = members.compactMap { member -> JSONMember? in
+            if case .null = member.value.value { return nil }
+            var member = member
+            member.value = withoutRemovals(member.value)
+            return member
+        }
+        return JSONNode(value: .object(kept), location: tree.location)
+    }
+
+    /// The first removal (`"key": null`) in `tree`, as a reader for its error.
+    static func firstRemoval(in tree: JSONNode, path: JSONPath = .root) -> NodeReader? {
+        guard case .object(let members) = tree.value else { return nil }
+        for member in members {
+            let memberPath = path.appending(member.key)
+            if case .null = member.value.value { return NodeReader(node: member.value, path: memberPath) }
+            if let found = firstRemoval(in: member.value, path: memberPath) { return found }
+        }
+        return nil
     }
 }

@@ -145,3 +145,35 @@ extension ProfileMergeTests {
         #expect(error.message == "duplicate path \"/etc/shadow\"; first given at profiles/base.json:5:19")
     }
 }
+
+extension ProfileMergeTests {
+    @Test func nullRemovesWhatTheParentSet() throws {
+        let parent = Self.parent.replacingOccurrences(
+            of: "\"outputs\": [\"iso\", \"pxe\"],", with: "\"outputs\": [\"iso\", \"disk\"], \"disk\": {\"format\": \"qcow2\"},")
+        let profile = try ProfileFixtures.load("""
+            {"name": "c", "extends": "base.json", "outputs": ["iso"], "disk": null,
+             "cluster": {"timing": {"probeTimeoutMs": null}, "peers": null}}
+            """, extra: ["base.json": parent])
+        #expect(profile.outputs == [.iso])
+        #expect(profile.disk == Profile.Disk())
+        #expect(profile.cluster == .object(["role": .string("head"), "timing": .object(["protocolPeriodMs": .number("300")])]))
+    }
+
+    @Test func withoutTheRemovalTheParentsDiskBlockIsAnError() throws {
+        let parent = Self.parent.replacingOccurrences(
+            of: "\"outputs\": [\"iso\", \"pxe\"],", with: "\"outputs\": [\"iso\", \"disk\"], \"disk\": {\"format\": \"qcow2\"},")
+        let error = try #require(throws: ProfileError.self) {
+            try ProfileFixtures.load("{\"name\": \"c\", \"extends\": \"base.json\", \"outputs\": [\"iso\"]}", extra: ["base.json": parent])
+        }
+        #expect(error.message.contains("outputs has no \"disk\""))
+    }
+
+    @Test func nullInAProfileThatExtendsNothingIsAnError() throws {
+        let (text, line, column) = try #require(ProfileFixtures.locate(
+            "{\"name\": \"c\", \"base\": {\"tarball\": \"rootfs.tar\"}, \"disk\": ‸null}"))
+        let error = try #require(throws: ProfileError.self) { try ProfileFixtures.load(text) }
+        #expect(error.file == "profiles/x.json" && error.line == line && error.column == column)
+        #expect(error.jsonPath == "disk")
+        #expect(error.message == "null removes a setting inherited through \"extends\", but this profile extends none; remove the key")
+    }
+}
