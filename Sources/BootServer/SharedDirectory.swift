@@ -35,6 +35,23 @@ public enum SharedDirectory: Sendable, Equatable {
         "\(path) \(network)/\(prefixLength)(rw,sync,no_subtree_check,no_root_squash,fsid=0)\n"
     }
 
+    /// The head's exports file for its boot medium, when the medium's menus boot diskless nodes
+    /// with their root over NFS (`pxe.root` `nfs`, `live.nfs=`).
+    public static let mediumExportsFile = "/etc/exports.d/livebuild-medium.exports"
+
+    /// The boot medium's exports line: read-only, every client squashed to nobody (the tree's
+    /// files are world-readable), for the cluster's network alone. Mounted by path over NFSv3
+    /// (the NFSv4 root is the shared directory); `fsid=1`, as iso9660 has no UUID for nfsd.
+    public static func mediumExportsLine(path: String, network: String, prefixLength: Int) -> String {
+        "\(path) \(network)/\(prefixLength)(ro,all_squash,no_subtree_check,fsid=1)\n"
+    }
+
+    /// Whether the PXE tree's iPXE script boots nodes with `live.nfs=`: the server then exports
+    /// the tree over NFS too.
+    public static func treeMountsOverNFS(ipxeScript: String) -> Bool {
+        ipxeScript.contains(" live.nfs=")
+    }
+
     /// The host of an agent address (`HOST:PORT`, `[V6]:PORT`): where a member that shares the
     /// directory exports it.
     public static func host(ofAgentAddress address: String) -> String {

@@ -89,14 +89,19 @@ extension NodeConfig {
         return resolved
     }
 
-    /// The host of the live init's `fetch=http://HOST[:PORT]/...` parameter: the server a
-    /// diskless node booted from.
+    /// The host of the live init's `fetch=http://HOST[:PORT]/...` or `live.nfs=HOST:/PATH`
+    /// parameter: the server a diskless node booted from.
     static func bootServer(_ commandLine: String) -> (host: String, parameter: String)? {
-        for token in commandLine.split(separator: " ") where token.hasPrefix("fetch=http://") {
-            let rest = token.dropFirst("fetch=http://".count)
-            let authority = rest.prefix { $0 != "/" }
-            let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }.dropFirst()) : String(authority.prefix { $0 != ":" })
-            if !host.isEmpty { return (host, String(token)) }
+        for token in commandLine.split(separator: " ") {
+            if token.hasPrefix("fetch=http://") {
+                let rest = token.dropFirst("fetch=http://".count)
+                let authority = rest.prefix { $0 != "/" }
+                let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }.dropFirst()) : String(authority.prefix { $0 != ":" })
+                if !host.isEmpty { return (host, String(token)) }
+            } else if token.hasPrefix("live.nfs=") {
+                let host = String(token.dropFirst("live.nfs=".count).prefix { $0 != ":" })
+                if !host.isEmpty { return (host, String(token)) }
+            }
         }
         return nil
     }

@@ -32,6 +32,10 @@ extension Profile {
             if let bytes = disk.persistenceBytes { settings["persistence"] = .string("\(bytes >> 20)MiB") }
             root["disk"] = .object(settings)
         }
+        // Only when not the default, likewise.
+        if outputs.contains(.pxe) || cluster != nil, pxe != Pxe() {
+            root["pxe"] = .object(["root": .string(pxe.root.rawValue)])
+        }
         if let cluster { root["cluster"] = cluster }
         switch base {
         case .debian(let debian):

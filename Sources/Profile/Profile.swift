@@ -26,6 +26,8 @@ public struct Profile: Sendable, Equatable {
     public var outputs: [Output]
     /// The disk image's settings (used with `outputs: ["disk"]`).
     public var disk: Disk
+    /// The PXE tree's settings (used with `outputs: ["pxe"]`).
+    public var pxe: Pxe
     /// Node configuration, carried through untouched; always an object when present.
     public var cluster: JSONValue?
     /// `cluster.key` resolved against the file it was written in (absolute); nil when the
@@ -51,6 +53,7 @@ public struct Profile: Sendable, Equatable {
         squashfs: SquashfsSettings = SquashfsSettings(),
         outputs: [Output] = [.iso],
         disk: Disk = Disk(),
+        pxe: Pxe = Pxe(),
         cluster: JSONValue? = nil,
         clusterKeyPath: String? = nil,
         sourcePath: String,
@@ -67,6 +70,7 @@ public struct Profile: Sendable, Equatable {
         self.squashfs = squashfs
         self.outputs = outputs
         self.disk = disk
+        self.pxe = pxe
         self.cluster = cluster
         self.clusterKeyPath = clusterKeyPath
         self.sourcePath = sourcePath

@@ -16,7 +16,7 @@ struct ProfileDecoder {
     /// Every key allowed at the top level of a profile, in documentation order.
     static let topLevelKeys = [
         "$schema", "name", "description", "extends", "base", "overlays", "permissions", "files",
-        "kernel", "boot", "squashfs", "outputs", "disk", "cluster",
+        "kernel", "boot", "squashfs", "outputs", "disk", "pxe", "cluster",
     ]
 
     /// Names are used in output file names.
@@ -63,6 +63,12 @@ struct ProfileDecoder {
         if mode == .complete, let value = object.optional("disk"), !outputs.contains(.disk) {
             throw value.error("\"disk\" settings are given, but outputs has no \"disk\"; add \"disk\" to outputs or remove \"disk\"")
         }
+        let pxe = try object.optional("pxe").map { value throws(ProfileError) in try decodePxe(value) } ?? Profile.Pxe()
+        // A cluster node's ISO carries the PXE tree too (a head serves it), so it takes them as well.
+        if mode == .complete, let value = object.optional("pxe"), !outputs.contains(.pxe),
+           !(outputs.contains(.iso) && object.optional("cluster") != nil) {
+            throw value.error("\"pxe\" settings are given, but nothing boots over the network: outputs has no \"pxe\", and only a cluster node's ISO (with a \"cluster\" section) carries a PXE tree; add \"pxe\" to outputs or remove \"pxe\"")
+        }
 
         var cluster: JSONValue?
         var clusterKeyPath: String?
@@ -72,7 +78,7 @@ struct ProfileDecoder {
 
         return Profile(
             name: name, description: description, base: base, overlays: overlays, permissions: permissions,
-            files: files, kernel: kernel, boot: boot, squashfs: squashfs, outputs: outputs, disk: disk, cluster: cluster,
+            files: files, kernel: kernel, boot: boot, squashfs: squashfs, outputs: outputs, disk: disk, pxe: pxe, cluster: cluster,
             clusterKeyPath: clusterKeyPath, sourcePath: root.location.file)
     }
 
@@ -107,6 +113,17 @@ struct ProfileDecoder {
     }
 
     static let diskKeys = ["format", "persistence", "margin"]
+
+    static let pxeKeys = ["root"]
+
+    func decodePxe(_ reader: NodeReader) throws(ProfileError) -> Profile.Pxe {
+        let object = try reader.object(allowing: Self.pxeKeys)
+        var pxe = Profile.Pxe()
+        if let value = object.optional("root") {
+            pxe.root = try value.choice(Profile.Pxe.Root.self, what: "PXE root")
+        }
+        return pxe
+    }
 
     func decodeDisk(_ reader: NodeReader) throws(ProfileError) -> Profile.Disk {
         let object = try reader.object(allowing: Self.diskKeys)

@@ -42,6 +42,9 @@ struct ServeBootCommand: AsyncParsableCommand {
         guard let address else {
             throw BootServerError("no IPv4 address on \(interface ?? "any interface") after \(waitForAddress) s; the head serves the network it is on")
         }
+        if let script = Agent.HostFacts.text(root + "/boot.ipxe"), SharedDirectory.treeMountsOverNFS(ipxeScript: script) {
+            try await exportOverNFS(address)
+        }
         let mode: DnsmasqConfiguration.Mode
         // `clusterd configure` leaves the profile's range (cluster.head.dhcpRange) here.
         if let range = range ?? Agent.HostFacts.text(Agent.Configurator.dhcpRangeFile).flatMap({ $0.split(separator: "\n").first.map(String.init) }) {
@@ -64,5 +67,20 @@ struct ServeBootCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: session)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The tree's menus pass `live.nfs=`: export it read-only over NFSv3 to the network served,
+    /// and start the NFS server (the image does not start it at boot).
+    private func exportOverNFS(_ address: InterfaceAddress) async throws {
+        let line = SharedDirectory.mediumExportsLine(path: root, network: address.network, prefixLength: address.prefixLength)
+        try await ShareCommand.run(["/usr/bin/mkdir", "-p", "/etc/exports.d"])
+        guard let handle = fopen(SharedDirectory.mediumExportsFile, "w") else {
+            throw BootServerError("cannot write \(SharedDirectory.mediumExportsFile): \(String(cString: strerror(errno)))")
+        }
+        fputs(line, handle)
+        fclose(handle)
+        try await ShareCommand.run(["/usr/bin/systemctl", "start", "rpcbind.socket", "nfs-server.service"])
+        try await ShareCommand.run(["/usr/sbin/exportfs", "-ra"])
+        ShareCommand.say("clusterd serve-boot: exporting \(root) read-only to \(address.network)/\(address.prefixLength) over NFSv3 (the menus boot diskless nodes with live.nfs=)")
     }
 }

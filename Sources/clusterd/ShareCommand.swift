@@ -112,7 +112,7 @@ struct ShareCommand: AsyncParsableCommand {
         }
     }
 
-    private static func run(_ arguments: [String]) async throws {
+    static func run(_ arguments: [String]) async throws {
         let exit = try await Jobs.Command.run(arguments, log: log)
         guard exit == .exited(0) else {
             throw BootServerError("\(arguments.joined(separator: " ")) failed (\(exit)); see \(log)")

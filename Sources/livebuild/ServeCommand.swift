@@ -53,6 +53,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func serve() async throws {
         let tree = try Self.tree(in: directory)
+        if let script = FileManager.default.contents(atPath: tree + "/boot.ipxe"),
+           SharedDirectory.treeMountsOverNFS(ipxeScript: String(decoding: script, as: UTF8.self)) {
+            throw BootServerError("\(tree) was built with \"pxe\": {\"root\": \"nfs\"}: its menus mount the squashfs over NFS from /run/live/medium, which only a head booted from the ISO exports; serve builds with the default root (\"http\") from here, or boot a head from this build's ISO")
+        }
         guard let address = InterfaceAddress.find(interface) else {
             throw BootServerError("interface \(interface) has no IPv4 address; give it one (ip addr add ... dev \(interface)) or name another with --interface")
         }

@@ -21,5 +21,11 @@ import TestSupport
         let modules = names.filter { $0.hasPrefix("lib/modules/") }
         #expect(modules.count > 5 && modules.count < 80)
         #expect(image.manifest.initramfsModules.count == modules.count)
+        // NFS root (live.nfs=): the NFSv3 client and what it needs, loaded without modprobe.
+        for module in ["nfsv3", "nfs", "sunrpc", "lockd"] {
+            #expect(modules.contains("lib/modules/\(module).ko"), "the initramfs has \(module).ko: \(modules)")
+        }
+        // The live init as the initramfs holds it parses as POSIX sh.
+        try Tool.run(["sh", "-c", "bsdtar -xOf \"$1\" init | sh -n", "sh", image.initramfs])
     }
 }

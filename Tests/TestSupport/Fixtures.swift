@@ -49,9 +49,27 @@ public actor Fixtures {
                 _ = try ClusterKeyFile.readOrGenerate(keyPath)
             }
             let profilePath = directory + "/intruder.json"
-            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "intruder", "cluster": {"key": "intruder.cluster.key"}}"#
+            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "intruder", "cluster": {"key": "intruder.cluster.key"}, "outputs": ["iso"], "disk": null}"#
             try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
             return try await Self.build(profilePath: profilePath, into: directory + "/intruder")
+        }
+        builds[name] = task
+        return try await task.value
+    }
+
+    /// The default profile with `"pxe": {"root": "nfs"}`, ISO only: a head booted from it
+    /// boots diskless nodes with their squashfs over NFS. `.build/fixtures/nfsroot`, with the
+    /// default profile's cluster key (its nodes join the same cluster).
+    public func nfsRootImage() async throws -> Image {
+        let name = "nfsroot"
+        if let task = builds[name] { return try await task.value }
+        let task = Task { () throws -> Image in
+            let directory = Repository.root + "/.build/fixtures"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let profilePath = directory + "/nfsroot.json"
+            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "nfsroot", "outputs": ["iso"], "disk": null, "pxe": {"root": "nfs"}}"#
+            try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
+            return try await Self.build(profilePath: profilePath, into: directory + "/nfsroot")
         }
         builds[name] = task
         return try await task.value

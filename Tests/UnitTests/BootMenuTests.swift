@@ -68,6 +68,21 @@ import Testing
         #expect(!Self.single.ipxeScript().contains("menu "), "one entry boots without a menu")
     }
 
+    /// With `pxe.root` `nfs` every network loader passes `live.nfs=SERVER:/run/live/medium`
+    /// (a head's boot medium) in place of `fetch=`, with the same boot server.
+    @Test func nfsRootMenusMountTheHeadsMedium() {
+        let pxelinux = Self.several.pxelinuxConfig(root: .nfs)
+        #expect(pxelinux.components(separatedBy: "live.nfs=${pxeserver}:/run/live/medium").count == 4)
+        #expect(pxelinux.components(separatedBy: "IPAPPEND 1").count == 4)
+        let grub = Self.several.grubNetworkConfig(root: .nfs)
+        #expect(grub.components(separatedBy: "live.nfs=${net_default_server}:/run/live/medium").count == 4)
+        let ipxe = Self.several.ipxeScript(root: .nfs)
+        #expect(ipxe.components(separatedBy: "live.nfs=${bootserver}:/run/live/medium\n").count == 4)
+        for menu in [pxelinux, grub, ipxe] {
+            #expect(!menu.contains("fetch="), "\(menu)")
+        }
+    }
+
     /// A head serves its own boot medium; a diskless node has none, so network menus leave out
     /// the entries that make a head (and keep them all if nothing else is left).
     @Test func networkMenusLeaveOutTheHeadEntry() throws {

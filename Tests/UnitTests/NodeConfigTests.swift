@@ -34,6 +34,8 @@ import Testing
         let diskless = try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "quiet " + fetch))
         #expect(diskless.share == .mount(server: "10.77.0.99", path: "/home"))
         #expect(diskless.sharedServer.source == .kernel(parameter: fetch))
+        let nfsRoot = try NodeConfig.resolve(section: .init(), facts: facts(cmdline: "live.nfs=10.77.0.98:/run/live/medium quiet"))
+        #expect(nfsRoot.share == .mount(server: "10.77.0.98", path: "/home"), "an NFS-root node mounts /home from its NFS server")
         let head = try NodeConfig.resolve(section: .init(role: .head), facts: facts(cmdline: ""))
         #expect(head.share == .export(path: "/home"))
         let scratch = try NodeConfig.resolve(section: .init(shared: .init(path: "/scratch", server: "head.lab")), facts: facts(cmdline: fetch))

@@ -228,6 +228,12 @@ struct BadProfile: Sendable, CustomStringConvertible {
             name: "disk settings without disk output", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"disk\": ‸{\"format\": \"raw\"}}",
             path: "disk", message: "outputs has no \"disk\""),
         BadProfile(
+            name: "pxe root", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"pxe\"], \"pxe\": {\"root\": ‸\"nbd\"}}",
+            path: "pxe.root", message: "unknown PXE root \"nbd\"; expected one of"),
+        BadProfile(
+            name: "pxe settings without pxe output", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"pxe\": ‸{\"root\": \"nfs\"}}",
+            path: "pxe", message: "outputs has no \"pxe\""),
+        BadProfile(
             name: "replace wrapper with another key",
             marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"overlays\": {‸\"replce\": []}}",
             path: "overlays.replce", message: "did you mean \"replace\"?"),

@@ -48,6 +48,7 @@ import Testing
         #expect(Self.propertyKeys(boot?["properties"]?["serial"], in: schema) == ProfileDecoder.serialKeys.sorted())
         #expect(Self.propertyKeys(schema["$defs"]?["bootEntry"], in: schema) == ProfileDecoder.bootEntryKeys.sorted())
         #expect(Self.propertyKeys(properties?["squashfs"], in: schema) == ProfileDecoder.squashfsKeys.sorted())
+        #expect(Self.propertyKeys(properties?["pxe"], in: schema) == ProfileDecoder.pxeKeys.sorted())
         #expect(Self.propertyKeys(schema["$defs"]?["inlineFile"], in: schema) == ProfileDecoder.fileKeys.sorted())
         #expect(Self.propertyKeys(schema["$defs"]?["permission"], in: schema) == ProfileDecoder.permissionKeys.sorted())
     }
@@ -58,6 +59,7 @@ import Testing
         func values(_ value: JSONValue?) -> [String] { value?["enum"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
         #expect(values(defs?["compression"]) == Profile.Compression.allCases.map(\.rawValue))
         #expect(values(defs?["output"]) == Profile.Output.allCases.map(\.rawValue))
+        #expect(values(schema["properties"]?["pxe"]?["properties"]?["root"]) == Profile.Pxe.Root.allCases.map(\.rawValue))
         #expect(values(defs?["variant"]) == Profile.DebianVariant.allCases.map(\.rawValue))
     }
 

@@ -21,6 +21,8 @@ public struct InitramfsBuilder {
         "nvme",
         // network boot (fetch=): packet sockets for DHCP, and common NICs
         "af_packet", "virtio_net", "e1000", "e1000e", "igb", "igc", "ixgbe", "r8169", "tg3",
+        // NFS root (live.nfs=): the NFSv3 client, without lock manager (mounted nolock)
+        "nfsv3",
     ]
 
     public var files: ImageFiles

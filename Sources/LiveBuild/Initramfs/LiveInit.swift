@@ -12,6 +12,9 @@
 /// - `fetch=URL`: no medium: bring the network up (DHCP, or the `ip=` a PXE loader passed),
 ///   download the squashfs over HTTP into RAM (retries, progress on the console), verify its
 ///   size and sha256, and boot from that; `${pxeserver}` in the URL is the boot server;
+/// - `live.nfs=SERVER:/PATH`: no medium: bring the network up likewise, mount SERVER:/PATH
+///   read-only over NFSv3 as the medium (a head exports its own), verify the squashfs's size
+///   and sha256 once, and boot from it there; `${pxeserver}` may stand for SERVER;
 /// - `persistence`: keep changes on the ext4 partition labelled ``persistenceLabel`` (a disk
 ///   image's, or one added to a USB stick) instead of in RAM; without such a partition the
 ///   init says so and falls back to RAM;
@@ -89,7 +92,7 @@ enum LiveInit {
         exec /init
     }
 
-    TORAM=0; CHECK=0; WAIT=30; MEDIA=""; BREAK=0; NEWINIT=/sbin/init; FETCH=""; IPARG=""; BOOTIF=; PERSIST=0; RAW=0
+    TORAM=0; CHECK=0; WAIT=30; MEDIA=""; BREAK=0; NEWINIT=/sbin/init; FETCH=""; NFSROOT=""; IPARG=""; BOOTIF=; PERSIST=0; RAW=0
     for arg in $(cat /proc/cmdline); do
         case "$arg" in
             toram) TORAM=1 ;;
@@ -101,6 +104,7 @@ enum LiveInit {
             live.debug) set -x ;;
             init=*) NEWINIT="${arg#init=}" ;;
             fetch=*) FETCH="${arg#fetch=}" ;;
+            live.nfs=*) NFSROOT="${arg#live.nfs=}" ;;
             ip=*) IPARG="${arg#ip=}" ;;
             BOOTIF=*) BOOTIF="${arg#BOOTIF=}" ;;
         esac
@@ -171,9 +175,52 @@ enum LiveInit {
         say "squashfs in RAM and verified"
     fi
 
+    # Or the medium is a server's directory over NFS (a head's own boot medium): read in place,
+    # verified once before use. Linux parses the NFS options itself (busybox here has no NFS
+    # client of its own); addr= is the server's address, so SERVER must be numeric.
+    if [ -n "$NFSROOT" ] && [ -z "$FETCH" ]; then
+        say "network boot: bringing the network up"
+        net_up || rescue "no network interface got an address in ${WAIT}s (interfaces: $(ls /sys/class/net | tr '\n' ' ')); is the cable in, and does a DHCP server answer on this network?"
+        case "$NFSROOT" in
+            *'${pxeserver}'*)
+                [ -n "$PXESERVER" ] || rescue "live.nfs=$NFSROOT names \${pxeserver}, but neither ip= nor DHCP gave a boot server; write the server's address into live.nfs="
+                NFSROOT="$(echo "$NFSROOT" | sed "s/\${pxeserver}/$PXESERVER/")" ;;
+        esac
+        NFSHOST="${NFSROOT%%:*}"; NFSPATH="${NFSROOT#*:}"
+        case "$NFSHOST" in
+            ""|*[!0-9.]*) rescue "live.nfs=$NFSROOT: expected SERVER:/PATH with SERVER an IPv4 address (the initramfs looks up no names)" ;;
+        esac
+        case "$NFSPATH" in
+            /*) ;;
+            *) rescue "live.nfs=$NFSROOT: expected SERVER:/PATH, an absolute path after the colon" ;;
+        esac
+        say "network up on $NETDEV ($(ip -4 -o addr show dev "$NETDEV" | awk '{print $4}')); mounting $NFSHOST:$NFSPATH over NFS"
+        attempt=1
+        until mount -t nfs -o "ro,vers=3,proto=tcp,mountproto=tcp,nolock,hard,addr=$NFSHOST" "$NFSHOST:$NFSPATH" /run/live/medium; do
+            [ "$attempt" -ge 5 ] && rescue "cannot mount $NFSHOST:$NFSPATH over NFS after 5 attempts; does the server export it (a head does once booted with its \"Cluster head\" entry, without toram)?"
+            say "NFS mount attempt $attempt failed; retrying in $((attempt * 2))s"
+            sleep $((attempt * 2))
+            attempt=$((attempt + 1))
+        done
+        # The root is read over this connection from now on: systemd-networkd (which would drop
+        # an address it did not configure, and ask DHCP as another client) keeps it, and renews
+        # the lease as the client udhcpc was. /run moves into the new root.
+        mkdir -p /run/systemd/network
+        printf '[Match]\nMACAddress=%s\n\n[Network]\nDHCP=yes\nKeepConfiguration=yes\n\n[DHCPv4]\nClientIdentifier=mac\n' \
+            "$(cat "/sys/class/net/$NETDEV/address")" > /run/systemd/network/10-livebuild-nfs-root.network
+        SQUASHFS="/run/live/medium/$LIVE_SQUASHFS"
+        [ -f "$SQUASHFS" ] || rescue "$LIVE_SQUASHFS is missing on $NFSHOST:$NFSPATH: the server exports something else than this build's medium"
+        SIZE=$(stat -c %s "$SQUASHFS")
+        [ "$SIZE" = "$LIVE_SQUASHFS_SIZE" ] || rescue "$LIVE_SQUASHFS on $NFSHOST:$NFSPATH has $SIZE bytes, expected $LIVE_SQUASHFS_SIZE: the server's copy is damaged or from another build"
+        say "verifying the squashfs sha256 (read once over NFS)"
+        SUM=$(sha256sum "$SQUASHFS" | cut -d' ' -f1)
+        [ "$SUM" = "$LIVE_SQUASHFS_SHA256" ] || rescue "the squashfs on $NFSHOST:$NFSPATH has sha256 $SUM, expected $LIVE_SQUASHFS_SHA256: the server's copy is damaged or from another build; refusing to boot it"
+        say "squashfs on NFS and verified"
+    fi
+
     # Otherwise, find the medium: a block device whose filesystem holds the marker live/ID.medium,
     # or a disk image's live partition, which holds the squashfs itself under the GPT name ID.
-    if [ -z "$FETCH" ]; then
+    if [ -z "$FETCH" ] && [ -z "$NFSROOT" ]; then
     raw_medium() {
         grep -qx "PARTNAME=$LIVE_MEDIUM_ID" "/sys/class/block/${1##*/}/uevent" 2>/dev/null
     }

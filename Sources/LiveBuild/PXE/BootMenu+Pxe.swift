@@ -1,3 +1,5 @@
+import Profile
+
 extension BootMenu {
     /// The entries of a network menu: the medium's, less those that make a head
     /// (`cluster.role=head`), which serves its own boot medium and a diskless node has none.
@@ -9,25 +11,25 @@ extension BootMenu {
     }
 
     /// `pxelinux.cfg/default`: the isolinux menu with paths relative to the loader's directory,
-    /// and `fetch=` pointing at the boot server (`${pxeserver}`, which the live init replaces
-    /// with the server from the `ip=` that `IPAPPEND 1` adds).
-    public func pxelinuxConfig() -> String {
+    /// and `fetch=` (or `live.nfs=`) pointing at the boot server (`${pxeserver}`, which the live
+    /// init replaces with the server from the `ip=` that `IPAPPEND 1` adds).
+    public func pxelinuxConfig(root: Profile.Pxe.Root = .http) -> String {
         network.syslinuxConfig(kernel: PxeLayout.kernel, initrd: PxeLayout.initrd,
-                       extraArguments: "fetch=" + PxeLayout.fetchURL(server: "${pxeserver}"), ipappend: 1)
+                       extraArguments: PxeLayout.rootArgument(root, server: "${pxeserver}"), ipappend: 1)
     }
 
     /// `grub/grub.cfg` of the network GRUB: the ISO's menu, with the kernel and initramfs read
     /// from the boot server (GRUB's root is `(tftp,SERVER)`) and `fetch=` naming that server
     /// (not escaped: GRUB expands the server it booted from).
-    public func grubNetworkConfig() -> String {
+    public func grubNetworkConfig(root: Profile.Pxe.Root = .http) -> String {
         network.grubConfig(kernel: "/" + PxeLayout.kernel, initrd: "/" + PxeLayout.initrd,
-                   extraArguments: "fetch=" + PxeLayout.fetchURL(server: "${net_default_server}"))
+                   extraArguments: PxeLayout.rootArgument(root, server: "${net_default_server}"))
     }
 
     /// `boot.ipxe`: the menu for iPXE (QEMU's NIC ROM, or iPXE chained from firmware PXE).
     /// Paths are relative to the script's own URL, so the tree works from any TFTP or HTTP
     /// root; `${bootserver}` is the server that answered as proxy DHCP, else DHCP's next-server.
-    public func ipxeScript() -> String {
+    public func ipxeScript(root: Profile.Pxe.Root = .http) -> String {
         let entries = network.entries
         var lines = [
             "#!ipxe",
@@ -50,7 +52,7 @@ extension BootMenu {
             lines.append(":entry\(index + 1)")
             // initrd=initrd.img: the kernel's EFI stub finds the initramfs by that name.
             let arguments = ["initrd=initrd.img"] + (entry.kernelCommandLine.isEmpty ? [] : [Self.ipxeText(entry.kernelCommandLine)])
-                + ["fetch=" + PxeLayout.fetchURL(server: "${bootserver}")]
+                + [PxeLayout.rootArgument(root, server: "${bootserver}")]
             // Over HTTP, not relative to the script (which came over TFTP): with TFTP's one
             // block per round trip, eight busy nodes had half their kernel after 9 minutes.
             lines.append("kernel \(PxeLayout.httpURL(server: "${bootserver}", PxeLayout.kernel)) \(arguments.joined(separator: " "))")

@@ -1,3 +1,5 @@
+import Profile
+
 /// Where things live in the PXE tree (`outputs: ["pxe"]`, written to `OUTDIR/pxe`). The tree is
 /// the root of both the TFTP and the HTTP server (Docs/pxe.md):
 ///
@@ -37,6 +39,19 @@ public enum PxeLayout {
 
     /// The `fetch=` URL with `server` standing for the boot server's address.
     public static func fetchURL(server: String) -> String { httpURL(server: server, squashfs) }
+
+    /// What a head exports read-only over NFSv3 for `pxe.root` `nfs`: its boot medium, whose
+    /// root is this tree (the NFSv4 root is the shared directory, so the medium goes by path).
+    public static let nfsExport = "/run/live/medium"
+
+    /// The kernel parameter that tells the live init where the squashfs is: `fetch=URL`
+    /// (HTTP into RAM) or `live.nfs=SERVER:PATH` (read over NFS).
+    public static func rootArgument(_ root: Profile.Pxe.Root, server: String) -> String {
+        switch root {
+        case .http: "fetch=" + fetchURL(server: server)
+        case .nfs: "live.nfs=\(server):\(nfsExport)"
+        }
+    }
 
     /// GRUB modules built into grubx64.efi: network (efinet, tftp, http), the menu, the serial
     /// console and video.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Profile
 
 /// Stage f (`outputs: ["pxe"]`): the PXE tree beside the ISO, from the same kernel, initramfs
 /// and squashfs (hard links, no copies). Loaders come from the build host's Debian packages;
@@ -31,13 +32,16 @@ public struct PxeStage {
     }
 
     public var menu: BootMenu
+    /// How diskless nodes get the squashfs (`pxe.root`): the menus pass `fetch=` or `live.nfs=`.
+    public var root: Profile.Pxe.Root
     public var squashfsSHA256: String
     public var sourceDateEpoch: Int64
     public var host = HostFiles()
     public var tools: ToolRunner
 
-    public init(menu: BootMenu, squashfsSHA256: String, sourceDateEpoch: Int64, tools: ToolRunner = ToolRunner()) {
+    public init(menu: BootMenu, root: Profile.Pxe.Root = .http, squashfsSHA256: String, sourceDateEpoch: Int64, tools: ToolRunner = ToolRunner()) {
         self.menu = menu
+        self.root = root
         self.squashfsSHA256 = squashfsSHA256
         self.sourceDateEpoch = sourceDateEpoch
         self.tools = tools.withSourceDateEpoch(sourceDateEpoch)
@@ -77,9 +81,9 @@ public struct PxeStage {
         for (source, target) in optional {
             try fileManager.copyItem(atPath: source, toPath: directory + "/" + target)
         }
-        try write(menu.ipxeScript(), to: directory + "/" + PxeLayout.ipxeScript)
-        try write(menu.pxelinuxConfig(), to: directory + "/" + PxeLayout.pxelinuxConfig)
-        try write(menu.grubNetworkConfig(), to: directory + "/" + PxeLayout.grubConfig)
+        try write(menu.ipxeScript(root: root), to: directory + "/" + PxeLayout.ipxeScript)
+        try write(menu.pxelinuxConfig(root: root), to: directory + "/" + PxeLayout.pxelinuxConfig)
+        try write(menu.grubNetworkConfig(root: root), to: directory + "/" + PxeLayout.grubConfig)
         try fileManager.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         do {
             // Prefix /grub: GRUB completes it to (tftp,SERVER)/grub with the server it came from.
