@@ -6,17 +6,20 @@ import TestSupport
 import VirtualCluster
 
 /// A cluster from one ISO: node1 boots it and becomes the head (clusterd-head.service: proxy DHCP
-/// and TFTP through dnsmasq, HTTP, all from its own boot medium, beside the cluster network's
-/// DHCP server; clusterd-share.service: /home over NFS); node2 (SeaBIOS) and node3 (OVMF) have no
-/// disk and boot from node1 over the network. Each mounts the head's /home, all three list each
-/// other alive, and a job started on the head moves to a diskless node and back with its state
-/// intact.
+/// and TFTP through dnsmasq, HTTP, and its boot medium read-only over NFSv3, all from its own
+/// boot medium, beside the cluster network's DHCP server; clusterd-share.service: /home over
+/// NFS); node2 (SeaBIOS) and node3 (OVMF) have no disk and boot from node1 over the network.
+/// The ISO is the default profile with `"pxe": {"root": "nfs"}`: the diskless nodes load kernel
+/// and initramfs over HTTP and run from the head's squashfs over NFS, verified once, with no
+/// copy in RAM (the HTTP root into RAM is PxeBootTests' and ServeTests'). Each mounts the head's
+/// /home, all three list each other alive, and a job started on the head moves to a diskless
+/// node and back with its state intact.
 @Suite(.serialized, .enabled(if: geteuid() == 0, "needs root: network namespaces and taps"))
 struct PxeClusterTests {
     static let runDirectory = Repository.root + "/.build/pxe-cluster-test"
 
     @Test func disklessNodesBootFromTheHeadAndRunMigratedJobs() async throws {
-        let image = try await Fixtures.shared.image("cluster")
+        let image = try await Fixtures.shared.nfsRootImage()
         try await VirtualCluster.down(runDirectory: Self.runDirectory)
         let started = ContinuousClock.now
         let headReady = LockedBox<Duration?>(nil)
@@ -46,12 +49,28 @@ struct PxeClusterTests {
     }
 
     static func exercise(_ cluster: VirtualCluster.Controller) async throws {
-        for (node, firmware) in [("node2", "bios"), ("node3", "uefi")] {
-            let root = try await MigrationTests.shell(cluster, node, "findmnt -n -o FSTYPE /; findmnt -n -o SOURCE /run/live/rootfs; grep -o 'fetch=[^ ]*' /proc/cmdline; test -d /sys/firmware/efi && echo uefi || echo bios")
-            #expect(root.contains("overlay") && root.contains("/dev/loop"), "\(node) runs from the squashfs in RAM: \(root)")
-            #expect(root.contains("fetch=http://10.77.0."), "\(node) fetched its root from the head: \(root)")
+        let exports = try await MigrationTests.shell(cluster, "node1", "exportfs -v")
+        #expect(exports.contains("/run/live/medium") && exports.contains("ro,"), "the head exports its medium read-only: \(exports)")
+        for (index, node, firmware) in [(1, "node2", "bios"), (2, "node3", "uefi")] {
+            let root = try await MigrationTests.shell(cluster, node, """
+                findmnt -n -o FSTYPE /; findmnt -n -o FSTYPE,SOURCE /run/live/medium; \
+                losetup -n -O BACK-FILE "$(findmnt -n -o SOURCE /run/live/rootfs)"; grep -o 'live.nfs=[^ ]*' /proc/cmdline; \
+                findmnt -n /run/live/toram >/dev/null && echo SQUASHFS-IN-RAM; test -d /sys/firmware/efi && echo uefi || echo bios
+                """)
+            #expect(root.hasPrefix("overlay"), "\(node)'s root is an overlay: \(root)")
+            #expect(root.contains("nfs 10.77.0.") && root.contains(":/run/live/medium"), "\(node)'s medium is the head's, over NFS: \(root)")
+            #expect(root.contains("/run/live/medium/live/filesystem.squashfs"), "\(node)'s root reads the squashfs on NFS through a loop device: \(root)")
+            #expect(root.contains("live.nfs=10.77.0."), "the head's menu passed live.nfs= with its address: \(root)")
+            #expect(!root.contains("SQUASHFS-IN-RAM"), "no copy of the squashfs in RAM on \(node): \(root)")
             #expect(root.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(firmware), "\(node) booted with \(firmware) firmware: \(root)")
+            let console = String(decoding: FileManager.default.contents(atPath: cluster.nodes[index].consoleLog) ?? Data(), as: UTF8.self)
+            #expect(console.contains("livebuild-init: squashfs on NFS and verified"), "\(node)'s init verified the squashfs before use")
         }
+        // The root keeps working from NFS: read a few thousand files of /usr/share through it.
+        let read = try await MigrationTests.shell(cluster, "node2", "find /usr/share -type f -print0 | head -z -n 3000 | xargs -0 cat 2>&1 >/dev/null | head -3; find /usr/share -type f -print0 | head -z -n 3000 | xargs -0 cat | wc -c")
+        #expect(!read.contains("Input/output error"), "\(read)")
+        let bytes = read.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.last ?? 0
+        #expect(bytes > 1_000_000, "read \(bytes) bytes of /usr/share over NFS")
         try await MigrationTests.waitUntil("all three agents list each other alive", deadline: .seconds(180)) {
             let nodes = try await MigrationTests.json([Control.Node].self, cluster, "node1", "cluster nodes --json")
             return nodes.count == 3 && nodes.allSatisfy { $0.state == "alive" }
