@@ -72,15 +72,9 @@ struct ServeBootCommand: AsyncParsableCommand {
     /// The tree's menus pass `live.nfs=`: export it read-only over NFSv3 to the network served,
     /// and start the NFS server (the image does not start it at boot).
     private func exportOverNFS(_ address: InterfaceAddress) async throws {
-        let line = SharedDirectory.mediumExportsLine(path: root, network: address.network, prefixLength: address.prefixLength)
-        try await ShareCommand.run(["/usr/bin/mkdir", "-p", "/etc/exports.d"])
-        guard let handle = fopen(SharedDirectory.mediumExportsFile, "w") else {
-            throw BootServerError("cannot write \(SharedDirectory.mediumExportsFile): \(String(cString: strerror(errno)))")
-        }
-        fputs(line, handle)
-        fclose(handle)
-        try await ShareCommand.run(["/usr/bin/systemctl", "start", "rpcbind.socket", "nfs-server.service"])
-        try await ShareCommand.run(["/usr/sbin/exportfs", "-ra"])
+        try await ShareCommand.publish(
+            SharedDirectory.mediumExportsLine(path: root, network: address.network, prefixLength: address.prefixLength),
+            to: SharedDirectory.mediumExportsFile, starting: ["rpcbind.socket", "nfs-server.service"])
         ShareCommand.say("clusterd serve-boot: exporting \(root) read-only to \(address.network)/\(address.prefixLength) over NFSv3 (the menus boot diskless nodes with live.nfs=)")
     }
 }

@@ -61,17 +61,9 @@ struct ShareCommand: AsyncParsableCommand {
             try await Self.run(["/usr/bin/cp", "-a", staging + "/.", path + "/"])
             try await Self.run(["/usr/bin/rm", "-rf", staging])
         }
-        let line = SharedDirectory.exportsLine(path: path, network: address.network, prefixLength: address.prefixLength)
-        try await Self.run(["/usr/bin/mkdir", "-p", "/etc/exports.d"])
-        guard let handle = fopen(SharedDirectory.exportsFile, "w") else {
-            throw BootServerError("cannot write \(SharedDirectory.exportsFile): \(String(cString: strerror(errno)))")
-        }
-        fputs(line, handle)
-        fclose(handle)
-        // The image does not start the NFS server at boot (only the head serves): start it, then
-        // apply the exports in case it was running already.
-        try await Self.run(["/usr/bin/systemctl", "start", "nfs-server.service"])
-        try await Self.run(["/usr/sbin/exportfs", "-ra"])
+        try await Self.publish(
+            SharedDirectory.exportsLine(path: path, network: address.network, prefixLength: address.prefixLength),
+            to: SharedDirectory.exportsFile, starting: ["nfs-server.service"])
         Self.say("clusterd share: exporting \(path) to \(address.network)/\(address.prefixLength) over NFS")
     }
 
@@ -112,7 +104,20 @@ struct ShareCommand: AsyncParsableCommand {
         }
     }
 
-    static func run(_ arguments: [String]) async throws {
+    /// Writes one exports file, starts `units` (the image does not start the NFS server at
+    /// boot: only the head serves), then applies the exports in case it was running already.
+    static func publish(_ line: String, to file: String, starting units: [String]) async throws {
+        try await run(["/usr/bin/mkdir", "-p", "/etc/exports.d"])
+        guard let handle = fopen(file, "w") else {
+            throw BootServerError("cannot write \(file): \(String(cString: strerror(errno)))")
+        }
+        fputs(line, handle)
+        fclose(handle)
+        try await run(["/usr/bin/systemctl", "start"] + units)
+        try await run(["/usr/sbin/exportfs", "-ra"])
+    }
+
+    private static func run(_ arguments: [String]) async throws {
         let exit = try await Jobs.Command.run(arguments, log: log)
         guard exit == .exited(0) else {
             throw BootServerError("\(arguments.joined(separator: " ")) failed (\(exit)); see \(log)")
