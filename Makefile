@@ -18,21 +18,24 @@ RUN_DEPS := qemu-system-x86 ovmf iproute2 dnsmasq-base
 TEST_DEPS := $(RUN_DEPS) qemu-utils ipxe-qemu squashfs-tools-ng squashfs-tools \
 	libarchive-tools cpio busybox-static python3 attr
 
-.PHONY: all build release agent iso cluster check unit interop loopback vm deps build-deps run-deps test-deps bench clean
+.PHONY: all swift build release agent iso cluster check unit interop loopback vm deps build-deps run-deps test-deps bench clean
 
 all: build
 
-deps: build-deps test-deps
+# One apt-get run for everything the build and the tests need (`deps`), or only the build's.
+deps: swift
+	@dpkg -s $(BUILD_DEPS) $(TEST_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(BUILD_DEPS) $(TEST_DEPS); }
 
-build-deps:
+swift:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.1 or newer is needed: install a swift.org toolchain (Debian's swiftlang 6.0 is too old) and put swift on PATH" >&2; exit 1; }
+
+build-deps: swift
 	@dpkg -s $(BUILD_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(BUILD_DEPS); }
 
 run-deps:
 	@dpkg -s $(RUN_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(RUN_DEPS); }
 
-test-deps: build-deps
-	@dpkg -s $(TEST_DEPS) >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(TEST_DEPS); }
+test-deps: deps
 
 build: build-deps
 	$(SWIFT) build
@@ -43,8 +46,10 @@ release: build-deps
 # The node runtime (clusterd, cluster) that images with a `cluster` section carry: release,
 # Swift runtime linked statically (images have no Swift runtime), stripped. Its own scratch
 # directory, so it never invalidates the debug build; livebuild finds it in .build-agent/release.
+# It links none of the system libraries, so it needs no Debian package and builds while apt-get
+# installs them (`make check`).
 AGENT_BUILD := $(SWIFT) build -c release --static-swift-stdlib -Xlinker --strip-all --scratch-path .build-agent
-agent: build-deps
+agent: swift
 	$(AGENT_BUILD) --product clusterd
 	$(AGENT_BUILD) --product cluster
 
@@ -60,8 +65,12 @@ cluster: release agent run-deps
 
 # The whole test suite: unit, interop and loopback tiers in parallel, then the VM tier one test at
 # a time (VM tests boot QEMU under TCG or KVM; the balancing test times a makespan, which other
-# VMs sharing the host's cores would distort).
-check: deps agent
+# VMs sharing the host's cores would distort). The packages install while the agent builds.
+# Both test processes run the same build, so the VM tier reuses the image fixtures the first
+# one built (LIVEBUILD_FIXTURE_RUN, Tests/TestSupport/Fixtures.swift).
+check: export LIVEBUILD_FIXTURE_RUN := check-$(shell date +%s)-$(shell echo $$$$)
+check:
+	$(MAKE) -j2 deps agent
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip VMTests
 	$(SWIFT) test --skip-build --filter VMTests --no-parallel

@@ -31,7 +31,7 @@ public actor Fixtures {
     /// The image of `profiles/NAME.json`, building it on first use.
     public func image(_ name: String) async throws -> Image {
         if let task = builds[name] { return try await task.value }
-        let task = Task { try await Self.build(name, into: Repository.root + "/.build/fixtures/\(name)") }
+        let task = Task { try await Self.reusableBuild(profilePath: Repository.root + "/profiles/\(name).json", into: Repository.root + "/.build/fixtures/\(name)") }
         builds[name] = task
         return try await task.value
     }
@@ -51,7 +51,7 @@ public actor Fixtures {
             let profilePath = directory + "/intruder.json"
             let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "intruder", "cluster": {"key": "intruder.cluster.key"}, "outputs": ["iso"], "disk": null}"#
             try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
-            return try await Self.build(profilePath: profilePath, into: directory + "/intruder")
+            return try await Self.reusableBuild(profilePath: profilePath, into: directory + "/intruder")
         }
         builds[name] = task
         return try await task.value
@@ -69,10 +69,38 @@ public actor Fixtures {
             let profilePath = directory + "/nfsroot.json"
             let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "nfsroot", "outputs": ["iso"], "disk": null, "pxe": {"root": "nfs"}}"#
             try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
-            return try await Self.build(profilePath: profilePath, into: directory + "/nfsroot")
+            return try await Self.reusableBuild(profilePath: profilePath, into: directory + "/nfsroot")
         }
         builds[name] = task
         return try await task.value
+    }
+
+    /// `make check` runs the tiers as two test processes of one build and gives both the same
+    /// `LIVEBUILD_FIXTURE_RUN`: a shared fixture the first process built in that run (with the
+    /// same binaries, from the same profile) is reused by the second instead of built again.
+    public static var fixtureRun: String? {
+        ProcessInfo.processInfo.environment["LIVEBUILD_FIXTURE_RUN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Builds the profile at `profilePath` into `output`, or reuses what this run's first test
+    /// process built there (``fixtureRun``): its stamp names the run and the merged profile's
+    /// digest, and every artefact of its manifest is present with its size.
+    static func reusableBuild(profilePath: String, into output: String) async throws -> Image {
+        guard let run = fixtureRun else { return try await build(profilePath: profilePath, into: output) }
+        let profile = try ProfileLoader.load(path: profilePath)
+        let stampPath = output + "/.fixture-run"
+        let stamp = run + " " + FileDigest.sha256(Array(profile.canonicalJSON().utf8)) + "\n"
+        let fileManager = FileManager.default
+        if (try? String(contentsOfFile: stampPath, encoding: .utf8)) == stamp,
+           let data = fileManager.contents(atPath: output + "/manifest.json"),
+           let manifest = try? JSONDecoder().decode(Manifest.self, from: data),
+           manifest.artefacts.allSatisfy({ (try? fileManager.attributesOfItem(atPath: output + "/" + $0.path))?[.size] as? UInt64 == $0.size }) {
+            Logger(label: "livebuild.tests").info("fixture \(output): reusing this run's build (LIVEBUILD_FIXTURE_RUN=\(run))")
+            return Image(directory: output, manifest: manifest)
+        }
+        let image = try await build(profilePath: profilePath, into: output)
+        try Data(stamp.utf8).write(to: URL(fileURLWithPath: stampPath))
+        return image
     }
 
     /// Builds `profiles/NAME.json` into `output` (used by the fixture and by tests that need a

@@ -33,17 +33,57 @@ import TestSupport
         #expect(failures.isEmpty, "kernel failure on the console (\(log)):\n\(failures.joined(separator: "\n"))")
     }
 
-    /// BIOS and UEFI at once: each VM has one vCPU, so the two fill this 2-core host.
-    @Test func reachesALoginPromptOnBIOSAndUEFI() async throws {
+    static let marker = "for f in /home/persist-test /etc/persist-test; do [ -e $f ] && echo \"HAVE $f: $(cat $f)\" || echo \"NO $f\"; done"
+
+    /// Five boots, two at a time (each VM has one vCPU, so two fill this 2-core host):
+    /// 1. BIOS and UEFI from the disk's own menus, at once; the UEFI one, whose default entry
+    ///    keeps changes on the persistence partition, writes two files and is powered off.
+    /// 2. The same disk again with `persistence` (the files are there) and without it (they
+    ///    are not; changes go to RAM), at once: the second on a copy of the overlay (only the
+    ///    writes; same backing image), since QEMU locks a disk it writes to.
+    @Test func bootsOnBIOSAndUEFIAndKeepsChangesOnlyWithPersistence() async throws {
+        let disk = try await Self.overlay("persistence")
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for firmware in ["bios", "uefi"] { group.addTask { try await Self.bootToLogin(firmware: firmware) } }
+            group.addTask { try await Self.bootToLogin(firmware: "bios", disk: try await Self.overlay("boot-bios")) { _ in } }
+            group.addTask {
+                try await Self.bootToLogin(firmware: "uefi", disk: disk) { vm in
+                    let write = try await vm.shell("echo home-$((6 * 7)) > /home/persist-test && echo etc-$((6 * 7)) > /etc/persist-test && sync && " + Self.marker, timeout: .seconds(120))
+                    #expect(write.output.contains("HAVE /home/persist-test: home-42"), "\(write.output)")
+                    // A clean power-off, as a user would do it.
+                    try vm.type("systemctl poweroff\n")
+                    let status = try await vm.waitForExit(timeout: .seconds(300))
+                    #expect(status != nil, "the VM powered off")
+                }
+            }
+            try await group.waitForAll()
+        }
+        let copy = disk.replacingOccurrences(of: ".qcow2", with: "-copy.qcow2")
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: disk, toPath: copy)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await Self.boot(disk, persistence: true, name: "persistence-2") { vm in
+                    let after = try await vm.shell(Self.marker, timeout: .seconds(120))
+                    #expect(after.output.contains("HAVE /home/persist-test: home-42"), "\(after.output)")
+                    #expect(after.output.contains("HAVE /etc/persist-test: etc-42"), "\(after.output)")
+                }
+            }
+            group.addTask {
+                try await Self.boot(copy, persistence: false, name: "persistence-off") { vm in
+                    let without = try await vm.shell(Self.marker + "; findmnt -n -o FSTYPE /run/live/rw", timeout: .seconds(120))
+                    #expect(without.output.contains("NO /home/persist-test"), "\(without.output)")
+                    #expect(without.output.contains("NO /etc/persist-test"), "\(without.output)")
+                    #expect(without.output.contains("tmpfs"), "changes go to RAM: \(without.output)")
+                }
+            }
             try await group.waitForAll()
         }
     }
 
-    static func bootToLogin(firmware: String) async throws {
+    /// Boots `disk` from its own boot loader to a logged-in shell, checks the overlay's upper
+    /// layer is on the persistence partition, then runs `body`.
+    static func bootToLogin(firmware: String, disk: String, _ body: (Qemu.VM) async throws -> Void) async throws {
         let image = try await Fixtures.shared.image("cluster")
-        let disk = try await Self.overlay("boot-\(firmware)")
         let machine = Qemu.Machine(
             memoryMiB: 1536, cpus: 1,
             firmware: firmware == "uefi" ? .uefi(try Qemu.OVMF.installed()) : .bios,
@@ -68,6 +108,7 @@ import TestSupport
         #expect(root.output.contains("/dev/vda3"), "the overlay's upper layer is on the persistence partition: \(root.output)")
         #expect(image.manifest.mediumID.isEmpty == false)
         print("disk boot \(firmware): login prompt after \(login); log \(log)")
+        try await body(vm)
     }
 
     /// Boots the disk with the live kernel loaded directly (the menus are covered above), so
@@ -83,43 +124,5 @@ import TestSupport
         defer { Self.finish(vm, log: log) }
         try await vm.waitFor(pattern: "root@node-", timeout: Self.deadline)
         try await body(vm)
-    }
-
-    @Test func changesSurviveAPowerOffOnlyWithPersistence() async throws {
-        let disk = try await Self.overlay("persistence")
-        let check = "for f in /home/persist-test /etc/persist-test; do [ -e $f ] && echo \"HAVE $f: $(cat $f)\" || echo \"NO $f\"; done"
-
-        try await Self.boot(disk, persistence: true, name: "persistence-1") { vm in
-            let write = try await vm.shell("echo home-$((6 * 7)) > /home/persist-test && echo etc-$((6 * 7)) > /etc/persist-test && sync && " + check, timeout: .seconds(120))
-            #expect(write.output.contains("HAVE /home/persist-test: home-42"), "\(write.output)")
-            // A clean power-off, as a user would do it.
-            try vm.type("systemctl poweroff\n")
-            let status = try await vm.waitForExit(timeout: .seconds(300))
-            #expect(status != nil, "the VM powered off")
-        }
-        // The same disk booted again with and without `persistence`, both at once: the second
-        // on a copy of the overlay (only the writes; same backing image), since QEMU locks a
-        // disk it writes to.
-        let copy = disk.replacingOccurrences(of: ".qcow2", with: "-copy.qcow2")
-        try? FileManager.default.removeItem(atPath: copy)
-        try FileManager.default.copyItem(atPath: disk, toPath: copy)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await Self.boot(disk, persistence: true, name: "persistence-2") { vm in
-                    let after = try await vm.shell(check, timeout: .seconds(120))
-                    #expect(after.output.contains("HAVE /home/persist-test: home-42"), "\(after.output)")
-                    #expect(after.output.contains("HAVE /etc/persist-test: etc-42"), "\(after.output)")
-                }
-            }
-            group.addTask {
-                try await Self.boot(copy, persistence: false, name: "persistence-off") { vm in
-                    let without = try await vm.shell(check + "; findmnt -n -o FSTYPE /run/live/rw", timeout: .seconds(120))
-                    #expect(without.output.contains("NO /home/persist-test"), "\(without.output)")
-                    #expect(without.output.contains("NO /etc/persist-test"), "\(without.output)")
-                    #expect(without.output.contains("tmpfs"), "changes go to RAM: \(without.output)")
-                }
-            }
-            try await group.waitForAll()
-        }
     }
 }

@@ -1,0 +1,242 @@
+import ClusterControl
+import Foundation
+import Qemu
+import Testing
+import TestSupport
+import VirtualCluster
+
+/// The migration engine on the cluster of ``ClusterTests``, with real CRIU inside the guests
+/// (one TCG vCPU per node): a job's state survives head → diskless node → head; a Python
+/// program and a multithreaded Python program with a forked child, moved mid-run, finish with
+/// the right answers; the destination dying mid-migration leaves the job at the source;
+/// automatic balancing spreads four CPU-bound jobs started on one of two nodes and beats the
+/// same jobs unbalanced; the source dying right after the restore leaves the job at the
+/// destination. The deaths are real: the node's QEMU is killed with SIGKILL, and fault points
+/// hold the agent at the exact step until the kill (Docs/migration.md, "Testing failures").
+extension ClusterTests {
+    /// 200 MB of known bytes, then a counter and the buffer's checksum every 0.1 s.
+    static let stateJob = """
+        import hashlib, os, time
+        buffer = bytearray(200 * 1024 * 1024)
+        for i in range(0, len(buffer), 4096):
+            buffer[i] = (i // 4096) % 251
+        digest = hashlib.sha256(buffer).hexdigest()[:16]
+        counter = 0
+        while True:
+            counter += 1
+            print(counter, digest, os.getpid(), flush=True)
+            time.sleep(0.1)
+        """
+
+    /// A known result: the number of primes below 300,000, by trial division (slow on purpose:
+    /// about a minute on a TCG vCPU).
+    static let primes = """
+        import math
+        def prime(n):
+            if n < 2: return False
+            for d in range(2, math.isqrt(n) + 1):
+                if n % d == 0: return False
+            return True
+        print(sum(1 for n in range(300000) if prime(n)), flush=True)
+        """
+
+    /// Three threads and a forked child each hash a range; the parent joins them and prints
+    /// the four digests (known: computed once with CPython 3, deterministic).
+    static let threaded = """
+        import hashlib, os, threading
+        def work(start, count):
+            h = hashlib.sha256()
+            for i in range(start, start + count):
+                h.update(hashlib.sha256(str(i).encode()).digest())
+            return h.hexdigest()[:12]
+        N = 250000
+        results = {}
+        def thread(k):
+            results[k] = work(k * N, N)
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(read)
+            os.write(write, work(3 * N, N).encode())
+            os._exit(0)
+        os.close(write)
+        threads = [threading.Thread(target=thread, args=(k,)) for k in range(3)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        from_child = os.read(read, 64).decode()
+        os.waitpid(child, 0)
+        print(" ".join(results[k] for k in range(3)), from_child, flush=True)
+        """
+    static let threadedResult = "2c7d105ef5fd a03499f16d94 4cf9931dc8d5 33ede199f8de\n"
+
+    /// CPU-bound, about 100 s alone on a TCG vCPU here: 2 million chained SHA-256 hashes.
+    static let burn = """
+        import hashlib
+        h = b""
+        for i in range(2000000):
+            h = hashlib.sha256(h).digest()
+        print(h.hex()[:8], flush=True)
+        """
+    static let burnResult = "bc7615a7\n"
+
+    static func checkMigration(_ cluster: VirtualCluster.Controller) async throws {
+        // Explicit moves first: automatic balancing would move the jobs by itself.
+        for node in ["node1", "node2", "node3"] { _ = try await Guest.shell(cluster, node, "cluster balance off") }
+
+        // 1. State: head → diskless node → head, the counter never skips or restarts, the
+        //    checksum never changes, the PID inside the job's namespace stays 1.
+        try await Guest.write(stateJob, to: "/tmp/state.py", on: "node1", cluster)
+        let id = try await startStateJob(on: "node1", cluster)
+        let there = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) \(bios)")
+        print("migration: 200 MB job \(head) → diskless \(bios) (SeaBIOS): total \(there.totalSeconds) s, frozen \(there.frozenSeconds) s, final dump \(there.dumpSeconds) s, pre-copy rounds \(there.precopyRounds)")
+        try await Task.sleep(for: .seconds(2))
+        let back = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) home")
+        print("migration: back to the head: total \(back.totalSeconds) s, frozen \(back.frozenSeconds) s, final dump \(back.dumpSeconds) s")
+        try await Task.sleep(for: .seconds(2))
+        let job = try #require(try await Guest.json([Control.Job].self, cluster, "node2", "cluster ps --json").first { $0.id == id })
+        #expect(job.state == "running" && job.currentNode == head && job.migrations == 2 && job.namespacePID == 1, "\(job)")
+        let afterMoves = try await checkUnbrokenLog(of: id, on: "node2", cluster)
+        #expect(afterMoves > 20)
+
+        // 2. Real programs moved mid-run: a Python computation, and a Python program with
+        //    three threads and a forked child (a process tree with a pipe), give the right answers.
+        try await Guest.write(primes, to: "/tmp/primes.py", on: "node1", cluster)
+        try await Guest.write(threaded, to: "/tmp/threaded.py", on: "node1", cluster)
+        let python = try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/primes.py")
+        let tree = try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/threaded.py")
+        try await Task.sleep(for: .seconds(5))
+        for moving in [python, tree] {
+            let report = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(moving) \(uefi)")
+            print("migration: \(moving) moved mid-run to diskless \(uefi) (OVMF) in \(report.totalSeconds) s (frozen \(report.frozenSeconds) s)")
+        }
+        for finished in [python, tree] {
+            try await Guest.waitUntil("job \(finished) ends", deadline: .seconds(900)) {
+                try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == finished }?.state != "running"
+            }
+        }
+        let finalJobs = try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json")
+        for finished in [python, tree] {
+            let job = try #require(finalJobs.first { $0.id == finished })
+            #expect(job.state == "exited" && job.exitCode == 0 && job.migrations == 1 && job.currentNode == uefi, "\(job)")
+        }
+        #expect(try await Guest.shell(cluster, "node1", "cluster logs \(python)") == "25997\n", "π(300,000) = 25,997")
+        #expect(try await Guest.shell(cluster, "node1", "cluster logs \(tree)") == threadedResult)
+
+        // 3. The destination dies mid-migration: node3 is killed while the first pre-copy round
+        //    arrives. The source notices (TCP user timeout), and the job runs on at the head.
+        _ = try await Guest.shell(cluster, "node3", "mkdir -p /run/clusterd/faults && touch /run/clusterd/faults/destination-receiving")
+        // The guest agent serves one command at a time: this one holds node1's until it ends,
+        // and the test watches node3 meanwhile.
+        let first = Task { try await cluster.exec("node1", command: "cluster migrate \(id) \(uefi)", timeout: .seconds(300)) }
+        try await Guest.waitUntil("node3 receives pre-copy pages", deadline: .seconds(120)) {
+            try await Guest.shell(cluster, "node3", "ls /run/clusterd/faults").contains("destination-receiving.reached")
+        }
+        let killedDestination = ContinuousClock.now
+        let killedAt = Date()
+        try await cluster.kill("node3")
+        let refused = try await first.value
+        print("fault: destination killed mid pre-copy; `cluster migrate` gave up after \(ContinuousClock.now - killedDestination): \(Guest.text(refused.standardError).trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(refused.exitCode != 0, "the migration to a dead node fails")
+        let countBefore = try await counter(of: id, on: "node1", cluster)
+        try await Task.sleep(for: .seconds(3))
+        let countAfter = try await counter(of: id, on: "node1", cluster)
+        #expect(countAfter > countBefore + 10, "the job runs on at the source: counter \(countBefore) → \(countAfter) in 3 s")
+        let atSource = try #require(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
+        #expect(atSource.state == "running" && atSource.currentNode == head && atSource.migrations == 2, "\(atSource)")
+        #expect(try await checkUnbrokenLog(of: id, on: "node1", cluster) > afterMoves, "nothing lost at the source")
+        // Membership: the two left declare node3 dead.
+        try await checkDeclaredDead(cluster, index: 3, killedAt: killedAt, survivors: ["node1", "node2"])
+        _ = try await Guest.shell(cluster, "node1", "cluster kill \(id)")
+    }
+
+    /// Automatic balancing on the two nodes left (node1, node2; one vCPU each): 4 equal
+    /// CPU-bound jobs started on node1 spread by themselves, against the same jobs with
+    /// balancing off.
+    static func checkBalancing(_ cluster: VirtualCluster.Controller) async throws {
+        try await Guest.write(burn, to: "/tmp/burn.py", on: "node1", cluster)
+        let off = try await makespan(of: 4, cluster)
+        for node in ["node1", "node2"] { _ = try await Guest.shell(cluster, node, "cluster balance on") }
+        let on = try await makespan(of: 4, cluster)
+        print("balancing: 4 CPU-bound jobs started on node1 of 2: makespan \(off.seconds) s with balancing off, \(on.seconds) s on (\(on.moved) of them moved), speedup \(Double(off.seconds) / Double(max(on.seconds, 1)))")
+        #expect(on.moved >= 1, "the balancer moved jobs to the idle node")
+        #expect(Double(off.seconds) >= 1.5 * Double(on.seconds), "speedup at least 1.5×: \(off.seconds) s off, \(on.seconds) s on")
+        for node in ["node1", "node2"] { _ = try await Guest.shell(cluster, node, "cluster balance off") }
+    }
+
+    /// The source dies right after the destination confirmed: a job started on node2 moves to
+    /// the head; node2 is held after the `restored` answer and killed. The head notices the dead
+    /// stream (TCP keepalive) and lets its restored copy run, nothing lost.
+    static func checkSourceDying(_ cluster: VirtualCluster.Controller) async throws {
+        try await Guest.write(stateJob, to: "/tmp/state.py", on: "node2", cluster)
+        let id = try await startStateJob(on: "node2", cluster)
+        _ = try await Guest.shell(cluster, "node2", "mkdir -p /run/clusterd/faults && touch /run/clusterd/faults/source-after-restored")
+        // In the background on the node: the guest agent serves one command at a time, and the
+        // test must ask node2 whether it reached the fault point meanwhile.
+        _ = try await Guest.shell(cluster, "node2", "setsid -f sh -c 'cluster migrate \(id) \(head) > /tmp/migrate.out 2>&1' < /dev/null > /dev/null 2>&1")
+        try await Guest.waitUntil("the head has restored the job", deadline: .seconds(300)) {
+            try await Guest.shell(cluster, "node2", "ls /run/clusterd/faults").contains("source-after-restored.reached")
+        }
+        let killedSource = ContinuousClock.now
+        try await cluster.kill("node2")
+        var resumed = 0
+        try await Guest.waitUntil("the job runs on at the head", deadline: .seconds(120)) {
+            let now = try await counter(of: id, on: "node1", cluster)
+            defer { resumed = now }
+            return resumed > 0 && now > resumed
+        }
+        print("fault: source killed after the restore was confirmed; the job ran on at \(head) \(ContinuousClock.now - killedSource) later")
+        let atDestination = try #require(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
+        #expect(atDestination.state == "running" && atDestination.currentNode == head && atDestination.migrations == 1, "\(atDestination)")
+        #expect(try await checkUnbrokenLog(of: id, on: "node1", cluster) > resumed, "the log at the head goes on from where node2 left it")
+    }
+
+    /// Starts the state job on `node` and waits for its first line.
+    static func startStateJob(on node: String, _ cluster: VirtualCluster.Controller) async throws -> String {
+        let id = try await Guest.run(cluster, node, "cd /tmp && cluster run -- python3 /tmp/state.py")
+        try await Guest.waitUntil("the state job prints", deadline: .seconds(120)) {
+            try await Guest.shell(cluster, node, "cluster logs \(id) | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+        }
+        return id
+    }
+
+    /// The state job's log read on `node`: one unbroken counter from 1, one checksum, and PID 1
+    /// inside the job's namespace throughout. Returns the last counter.
+    static func checkUnbrokenLog(of id: String, on node: String, _ cluster: VirtualCluster.Controller) async throws -> Int {
+        // The last line may be cut short while the job writes it.
+        let rows = try await Guest.shell(cluster, node, "cluster logs \(id)").split(separator: "\n").dropLast().map { $0.split(separator: " ") }
+        var previous = 0
+        for row in rows {
+            guard row.count == 3, let value = Int(row[0]) else { Issue.record("unexpected line \(row)"); break }
+            #expect(value == previous + 1, "the counter went \(previous) → \(value): a gap or a restart")
+            previous = value
+        }
+        #expect(Set(rows.map { $0.count > 1 ? String($0[1]) : "" }).count == 1, "the checksum changed")
+        #expect(Set(rows.map { $0.count > 2 ? String($0[2]) : "" }) == ["1"], "os.getpid() is 1 in the job's namespace throughout")
+        return previous
+    }
+
+    /// The counter of the state job's last complete line.
+    static func counter(of id: String, on node: String, _ cluster: VirtualCluster.Controller) async throws -> Int {
+        let last = try await Guest.shell(cluster, node, "cluster logs \(id) | tail -n 2 | head -n 1")
+        return Int(last.split(separator: " ").first ?? "") ?? 0
+    }
+
+    /// Starts `count` burn jobs on node1 and waits for them: seconds from the first start to
+    /// the last end, and how many ran elsewhere at the end.
+    static func makespan(of count: Int, _ cluster: VirtualCluster.Controller) async throws -> (seconds: Int, moved: Int) {
+        var ids: [String] = []
+        for _ in 0..<count { ids.append(try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/burn.py")) }
+        var jobs: [Control.Job] = []
+        try await Guest.waitUntil("\(count) burn jobs end", deadline: .seconds(900)) {
+            jobs = try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").filter { ids.contains($0.id) }
+            return jobs.count == count && jobs.allSatisfy { $0.state != "running" }
+        }
+        for job in jobs {
+            #expect(job.state == "exited" && job.exitCode == 0, "\(job)")
+            #expect(try await Guest.shell(cluster, "node1", "cluster logs \(job.id)") == burnResult)
+        }
+        let start = jobs.map(\.startedAt).min() ?? 0
+        let end = jobs.compactMap(\.endedAt).max() ?? 0
+        return (Int(end) - Int(start), jobs.filter { $0.currentNode != head }.count)
+    }
+}

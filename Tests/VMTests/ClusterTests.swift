@@ -1,0 +1,134 @@
+import ClusterControl
+import Foundation
+import Qemu
+import Testing
+import TestSupport
+import VirtualCluster
+
+/// One virtual cluster serves every cluster-level VM check, since TCG boots are the slow part
+/// (each boot is about two minutes here, and CI has 90 for everything):
+///
+/// - node1 boots the ISO and becomes the head (clusterd-head.service: proxy DHCP and TFTP
+///   through dnsmasq, HTTP, and its boot medium read-only over NFSv3, all from its own boot
+///   medium, beside the cluster network's DHCP server; clusterd-share.service: /home over NFS);
+/// - node2 (SeaBIOS) and node3 (OVMF) have no disk and boot from node1 over the network. The
+///   ISO is the default profile with `"pxe": {"root": "nfs"}`: they load kernel and initramfs
+///   over HTTP and run from the head's squashfs over NFS, verified once, with no copy in RAM
+///   (the HTTP root into RAM is PxeBootTests' and ServeTests');
+/// - node4 boots an ISO built with another cluster key: the intruder.
+///
+/// In order: the diskless roots, the guest agent and the private network, membership (the
+/// intruder never listed, its datagrams counted), the shared /home, the migration engine (a
+/// 200 MB job head → diskless node → head, two programs moved mid-run), the destination dying
+/// mid-migration (node3; node1 and node2 declare it dead), automatic balancing on the two
+/// nodes left, the source dying after the restore (node2), and `down` after a crash.
+@Suite(.serialized, .enabled(if: geteuid() == 0, "needs root: network namespaces and taps"))
+struct ClusterTests {
+    /// Short, so the sockets' paths stay under the Unix limit.
+    static let runDirectory = Repository.root + "/.build/cluster-test"
+    static let head = "node-4c4201", bios = "node-4c4202", uefi = "node-4c4203"
+
+    @Test func headDisklessNodesAndAnIntruderFromOneBoot() async throws {
+        // Both derived builds at once (each reuses the cached base).
+        async let nfsRoot = Fixtures.shared.nfsRootImage()
+        async let other = Fixtures.shared.intruderImage()
+        let (image, intruder) = try await (nfsRoot, other)
+        try await VirtualCluster.down(runDirectory: Self.runDirectory)  // a previous run's leftovers
+        let linksBefore = try Self.hostLinks()
+        let started = ContinuousClock.now
+        let headReady = LockedBox<Duration?>(nil)
+        let cluster = try await VirtualCluster.up(
+            .init(runDirectory: Self.runDirectory,
+                  nodes: [.init(image: image.iso), .network(uefi: false), .network(uefi: true), .init(image: intruder.iso)],
+                  memoryMiB: 2048, cpus: 1),
+            timeout: .seconds(600),
+            beforeNetworkBoot: { cluster in
+                // What `cluster.role=head` (a kernel parameter or a node rule of the profile)
+                // makes clusterd configure do at boot.
+                try await VirtualCluster.makeHead(cluster, node: "node1")
+                headReady.value = ContinuousClock.now - started
+            })
+        defer {
+            Guest.keepAndScanConsoleLogs(cluster.nodes, prefix: "cluster")
+            Task { try? await VirtualCluster.down(runDirectory: Self.runDirectory) }
+        }
+        print("cluster: head serving after \(headReady.value.map { "\($0)" } ?? "?"), every node answering after \(ContinuousClock.now - started) (\(Qemu.Accelerator.probe().rawValue))")
+
+        // Each step throws on what the later ones depend on; a failure names the step and
+        // carries the agents' journals.
+        let steps: [(String, () async throws -> Void)] = [
+            ("diskless roots", { try await Self.checkDisklessRoots(cluster) }),
+            ("exec and network", { try await Self.checkExecAndNetwork(cluster, linksBefore: linksBefore) }),
+            ("membership", { try await Self.checkMembership(cluster) }),
+            ("shared /home", { try await Self.checkSharedHome(cluster) }),
+            ("migration", { try await Self.checkMigration(cluster) }),
+            ("balancing", { try await Self.checkBalancing(cluster) }),
+            ("source dies", { try await Self.checkSourceDying(cluster) }),
+            ("down after a crash", { try await Self.checkDownAfterACrash(cluster, linksBefore: linksBefore) }),
+        ]
+        for (name, step) in steps {
+            let stepStarted = ContinuousClock.now
+            do {
+                try await step()
+                print("cluster: step \"\(name)\" passed in \(ContinuousClock.now - stepStarted)")
+            } catch {
+                let journal = (try? await Guest.shell(cluster, "node1", "journalctl -b --no-pager -u clusterd-head | tail -40", timeout: .seconds(30))) ?? ""
+                Issue.record("cluster test failed in step \"\(name)\": \(error)\n\(VirtualCluster.consoleTails(cluster.nodes, lines: 30))\n\(await Guest.agentJournals(cluster))\n--- node1 head journal:\n\(journal)")
+                break
+            }
+        }
+        try await VirtualCluster.down(runDirectory: Self.runDirectory)
+    }
+
+    /// Both diskless nodes run from the head's squashfs over NFS, read through a loop device,
+    /// verified by the init, with no copy in RAM; a few thousand files read back through it.
+    static func checkDisklessRoots(_ cluster: VirtualCluster.Controller) async throws {
+        let exports = try await Guest.shell(cluster, "node1", "exportfs -v")
+        #expect(exports.contains("/run/live/medium") && exports.contains("ro,"), "the head exports its medium read-only: \(exports)")
+        for (index, node, firmware) in [(1, "node2", "bios"), (2, "node3", "uefi")] {
+            let root = try await Guest.shell(cluster, node, """
+                findmnt -n -o FSTYPE /; findmnt -n -o FSTYPE,SOURCE /run/live/medium; \
+                losetup -n -O BACK-FILE "$(findmnt -n -o SOURCE /run/live/rootfs)"; grep -o 'live.nfs=[^ ]*' /proc/cmdline; \
+                findmnt -n /run/live/toram >/dev/null && echo SQUASHFS-IN-RAM; test -d /sys/firmware/efi && echo uefi || echo bios
+                """)
+            #expect(root.hasPrefix("overlay"), "\(node)'s root is an overlay: \(root)")
+            #expect(root.contains("nfs 10.77.0.") && root.contains(":/run/live/medium"), "\(node)'s medium is the head's, over NFS: \(root)")
+            #expect(root.contains("/run/live/medium/live/filesystem.squashfs"), "\(node)'s root reads the squashfs on NFS through a loop device: \(root)")
+            #expect(root.contains("live.nfs=10.77.0."), "the head's menu passed live.nfs= with its address: \(root)")
+            #expect(!root.contains("SQUASHFS-IN-RAM"), "no copy of the squashfs in RAM on \(node): \(root)")
+            #expect(root.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(firmware), "\(node) booted with \(firmware) firmware: \(root)")
+            let console = String(decoding: FileManager.default.contents(atPath: cluster.nodes[index].consoleLog) ?? Data(), as: UTF8.self)
+            #expect(console.contains("livebuild-init: squashfs on NFS and verified"), "\(node)'s init verified the squashfs before use")
+        }
+        // The root keeps working from NFS: read a few thousand files of /usr/share through it.
+        let read = try await Guest.shell(cluster, "node2", "find /usr/share -type f -print0 | head -z -n 3000 | xargs -0 cat 2>/tmp/read-errors | wc -c; head -3 /tmp/read-errors")
+        #expect(!read.contains("Input/output error"), "\(read)")
+        let bytes = read.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.first ?? 0
+        #expect(bytes > 1_000_000, "read \(bytes) bytes of /usr/share over NFS")
+    }
+
+    /// Shared storage: the head's /home (a tmpfs, exported over NFS) on every node, and a node
+    /// that knows no server finds the head by what it announces.
+    static func checkSharedHome(_ cluster: VirtualCluster.Controller) async throws {
+        let headHome = try await Guest.shell(cluster, "node1", "findmnt -n -o FSTYPE /home; exportfs -v")
+        #expect(headHome.hasPrefix("tmpfs") && headHome.contains("/home") && headHome.contains("10.77.0.0/24"), "the head exports /home: \(headHome)")
+        for node in ["node2", "node3"] {
+            try await Guest.waitUntil("\(node) mounts the head's /home", deadline: .seconds(120)) {
+                try await Guest.shell(cluster, node, "findmnt -n -o FSTYPE,SOURCE /home || true").contains("nfs4")
+            }
+            let server = try await Guest.shell(cluster, node, "systemctl is-active nfs-server || true")
+            #expect(server.contains("inactive"), "only the head runs the NFS server; \(node): \(server)")
+        }
+        // A node that knows no server (booted from its own medium) mounts from the member that
+        // announces it exports the directory: the same command, on a scratch mount point.
+        let heads = try await Guest.json([Control.Node].self, cluster, "node3", "cluster nodes --json").filter { $0.sharesDirectory == true }
+        #expect(heads.map(\.hostname) == [head], "only the head announces the shared directory: \(heads)")
+        let discovered = try await Guest.shell(cluster, "node3", "echo 'discover /mnt/discovered' > /run/discover-test && timeout 120 clusterd share --file /run/discover-test && findmnt -n -o FSTYPE /mnt/discovered && umount /mnt/discovered")
+        #expect(discovered.contains("exports /mnt/discovered") && discovered.contains("nfs4"), "discovery mounts the head's export: \(discovered)")
+        _ = try await Guest.shell(cluster, "node2", "echo written-on-node2 > /home/shared-test && sync")
+        for node in ["node1", "node3"] {
+            let seen = try await Guest.shell(cluster, node, "cat /home/shared-test")
+            #expect(seen.contains("written-on-node2"), "\(node) sees node2's file in the shared /home: \(seen)")
+        }
+    }
+}
