@@ -83,23 +83,23 @@ public actor Fixtures {
     }
 
     /// Builds the profile at `profilePath` into `output`, or reuses what this run's first test
-    /// process built there (``fixtureRun``): its stamp names the run and the merged profile's
-    /// digest, and every artefact of its manifest is present with its size.
+    /// process built there (``fixtureRun``): its stamp names the run, its manifest the merged
+    /// profile's digest, and every artefact of the manifest is present with its size.
     static func reusableBuild(profilePath: String, into output: String) async throws -> Image {
-        guard let run = fixtureRun else { return try await build(profilePath: profilePath, into: output) }
-        let profile = try ProfileLoader.load(path: profilePath)
+        let builder = try builder(profilePath: profilePath, output: output)
+        guard let run = fixtureRun else { return Image(directory: output, manifest: try await builder.build()) }
         let stampPath = output + "/.fixture-run"
-        let stamp = run + " " + FileDigest.sha256(Array(profile.canonicalJSON().utf8)) + "\n"
         let fileManager = FileManager.default
-        if (try? String(contentsOfFile: stampPath, encoding: .utf8)) == stamp,
+        if (try? String(contentsOfFile: stampPath, encoding: .utf8)) == run + "\n",
            let data = fileManager.contents(atPath: output + "/manifest.json"),
            let manifest = try? JSONDecoder().decode(Manifest.self, from: data),
+           manifest.profile.sha256 == builder.profileSHA256,
            manifest.artefacts.allSatisfy({ (try? fileManager.attributesOfItem(atPath: output + "/" + $0.path))?[.size] as? UInt64 == $0.size }) {
             Logger(label: "livebuild.tests").info("fixture \(output): reusing this run's build (LIVEBUILD_FIXTURE_RUN=\(run))")
             return Image(directory: output, manifest: manifest)
         }
-        let image = try await build(profilePath: profilePath, into: output)
-        try Data(stamp.utf8).write(to: URL(fileURLWithPath: stampPath))
+        let image = Image(directory: output, manifest: try await builder.build())
+        try Data((run + "\n").utf8).write(to: URL(fileURLWithPath: stampPath))
         return image
     }
 
@@ -111,12 +111,13 @@ public actor Fixtures {
 
     /// Builds the profile at `profilePath` into `output`.
     public static func build(profilePath: String, into output: String) async throws -> Image {
-        let profile = try ProfileLoader.load(path: profilePath)
-        let builder = Builder(
-            profile: profile, output: output, cacheDirectory: cacheDirectory,
+        Image(directory: output, manifest: try await builder(profilePath: profilePath, output: output).build())
+    }
+
+    static func builder(profilePath: String, output: String) throws -> Builder {
+        Builder(
+            profile: try ProfileLoader.load(path: profilePath), output: output, cacheDirectory: cacheDirectory,
             sourceDateEpoch: sourceDateEpoch, logger: Logger(label: "livebuild.tests"))
-        let manifest = try await builder.build()
-        return Image(directory: output, manifest: manifest)
     }
 
     /// The cached base tar of `profiles/NAME.json` (a Debian base), built by `image(NAME)`.
