@@ -24,7 +24,10 @@ extension Agent {
         let settle: Duration = .seconds(3)
         /// CPU seconds each job had used at the last step, and when.
         private var lastCPU: [String: (seconds: Double, at: ContinuousClock.Instant)] = [:]
+        /// Moves made whose arrival gossip has not shown yet.
+        private var arrivals = Balancer.Arrivals()
         private let clock = ContinuousClock()
+        private let origin = ContinuousClock.now
         let logger: Logger
 
         init(logger: Logger) {
@@ -70,11 +73,16 @@ extension Agent {
             let local = Self.node(me, load)
             // Suspects too: a node busy with jobs is suspected now and then under load, and a
             // move to a node that really died fails fast and leaves the job here.
-            let peers = await core.liveMembers().map { Self.node($0.node, $0.load) }
+            let members = await core.liveMembers()
+            let elapsed = now - origin
+            let peers = arrivals.adjust(members.map { Self.node($0.node, $0.load) }, at: elapsed)
             guard let decision = Balancer.decide(
                 local: local, jobs: candidates, peers: peers, migrationInProgress: migrating, settings: settings),
-                  let target = await core.liveMembers().first(where: { $0.node.rawValue == decision.target }) else { return }
+                  let target = members.first(where: { $0.node.rawValue == decision.target }) else { return }
+            let memory = candidates.first(where: { $0.id == decision.job })?.memoryKiB ?? 0
             migrating = true
+            arrivals.record(
+                target: decision.target, gossipedJobs: Int(target.load.runningJobs), memoryKiB: memory, at: elapsed)
             logger.info("balancer: moving job \(decision.job) to \(target.load.hostname) (\(decision.reason), gain \(decision.estimatedGain))")
             let logger = logger
             Task {
@@ -83,9 +91,15 @@ extension Agent {
                     await self.finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds)
                 } catch {
                     logger.warning("balancer: job \(decision.job) stays: \(error)")
-                    await self.finished(bytes: 0, seconds: 0)
+                    await self.failed(target: decision.target, memoryKiB: memory)
                 }
             }
+        }
+
+        /// A move failed: the job stayed, so the target does not have it.
+        private func failed(target: UInt64, memoryKiB: UInt64) {
+            arrivals.withdraw(target: target, memoryKiB: memoryKiB)
+            finished(bytes: 0, seconds: 0)
         }
 
         /// A move ended; a successful one measures the transfer rate future estimates use: bytes

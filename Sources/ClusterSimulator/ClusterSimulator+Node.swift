@@ -19,6 +19,8 @@ extension ClusterSimulator {
         /// Memory of the jobs in ``jobs``.
         var jobMemoryKiB: UInt64 = 0
         var migrating = false
+        /// Moves this node made that its gossip view may not show yet (as the agent keeps them).
+        var arrivals = Balancer.Arrivals()
         /// The decaying average of runnable jobs.
         var smoothedLoad = 0.0
         /// Each load publication: (incarnation, when), for information age.

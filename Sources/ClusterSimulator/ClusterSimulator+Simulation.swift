@@ -171,6 +171,8 @@ extension ClusterSimulator {
                     memoryTotalKiB: hardware[peer].memoryTotalKiB, memoryFreeKiB: load.freeMemoryKiB,
                     acceptsJobs: hardware[peer].acceptsJobs, informationAge: now - member.since))
             }
+            let elapsed = now - .zero
+            peers = nodes[index].arrivals.adjust(peers, at: elapsed)
             let local = nodes[index].jobs.map { job in
                 Balancer.Job(
                     id: jobs[job].id, demand: 1, memoryKiB: jobs[job].memoryKiB, runTime: now - jobs[job].arrival,
@@ -181,6 +183,9 @@ extension ClusterSimulator {
                 settings: configuration.settings),
                 let position = local.firstIndex(where: { $0.id == decision.job })
             else { return }
+            let gossiped = nodes[index].membership.members[Wire.NodeID(decision.target)]?.load.runningJobs ?? 0
+            nodes[index].arrivals.record(
+                target: decision.target, gossipedJobs: Int(gossiped), memoryKiB: local[position].memoryKiB, at: elapsed)
             startMigration(of: nodes[index].jobs[position], from: index, to: Int(decision.target) - 1, reason: decision.reason)
         }
 

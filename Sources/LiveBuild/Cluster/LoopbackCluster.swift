@@ -77,7 +77,7 @@ public final class LoopbackCluster: @unchecked Sendable {
             "--control-socket", socket(index), "--control-group", "root",
             "--jobs-directory", jobsDirectory(index),
         ]
-        FileManager.default.createFile(atPath: log(index), contents: nil)
+        _ = FileManager.default.createFile(atPath: log(index), contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log(index)))
         output.seekToEndOfFile()
         process.standardOutput = output
