@@ -121,7 +121,7 @@ public struct Builder {
         // f. PXE tree
         if profile.outputs.contains(.pxe) {
             timings.start("pxe")
-            let files = try await PxeStage(menu: try isoStage.bootMenu(), root: profile.pxe.root, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch)
+            let files = try await PxeStage(menu: try isoStage.bootMenu(), pxe: profile.pxe, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch)
                 .write(live: work + "/live", to: work + "/" + PxeLayout.directory, scratch: work + "/scratch")
             try? fileManager.removeItem(atPath: work + "/scratch")
             timings.finish("pxe", detail: "\(files.count) files")

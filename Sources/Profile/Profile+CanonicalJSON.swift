@@ -34,7 +34,11 @@ extension Profile {
         }
         // Only when not the default, likewise.
         if outputs.contains(.pxe) || cluster != nil, pxe != Pxe() {
-            root["pxe"] = .object(["root": .string(pxe.root.rawValue)])
+            var settings: [String: JSONValue] = ["root": .string(pxe.root.rawValue)]
+            if !pxe.nodes.isEmpty {
+                settings["nodes"] = .array(pxe.nodes.map { .object(["mac": .string($0.mac), "root": .string($0.root.rawValue)]) })
+            }
+            root["pxe"] = .object(settings)
         }
         if let cluster { root["cluster"] = cluster }
         switch base {

@@ -12,10 +12,45 @@ extension Profile {
             case nfs
         }
 
-        public var root: Root
+        /// One node's own choice of root (`pxe.nodes`), by the MAC address it boots with: the
+        /// loaders pick it before anything else runs on the node, so a MAC, not a serial.
+        public struct Node: Sendable, Equatable {
+            /// Lowercase, colon-separated (`52:54:00:12:34:56`), as iPXE and GRUB print it.
+            public var mac: String
+            public var root: Root
 
-        public init(root: Root = .http) {
+            public init(mac: String, root: Root) {
+                self.mac = mac
+                self.root = root
+            }
+
+            /// The MAC as PXELINUX names a per-node file (`01-52-54-00-12-34-56`: ARP type 1,
+            /// then the address with dashes).
+            public var pxelinuxName: String { "01-" + String(mac.map { $0 == ":" ? "-" : $0 }) }
+        }
+
+        /// The root every node gets unless ``nodes`` names it.
+        public var root: Root
+        /// Nodes whose root differs from ``root`` (or restates it), in the profile's order.
+        public var nodes: [Node]
+
+        public init(root: Root = .http, nodes: [Node] = []) {
             self.root = root
+            self.nodes = nodes
+        }
+
+        /// The root the node with `mac` (any case, ':' or '-') gets.
+        public func root(forMAC mac: String) -> Root {
+            let wanted = Self.normalisedMAC(mac)
+            return nodes.first { $0.mac == wanted }?.root ?? root
+        }
+
+        /// Whether any node gets its root over NFS, so the server must export the medium.
+        public var usesNFS: Bool { root == .nfs || nodes.contains { $0.root == .nfs } }
+
+        /// `52-54-00-AB-CD-EF` or `52:54:00:ab:cd:ef` as `52:54:00:ab:cd:ef`.
+        public static func normalisedMAC(_ text: String) -> String {
+            String(text.lowercased().map { $0 == "-" ? ":" : $0 })
         }
     }
 }

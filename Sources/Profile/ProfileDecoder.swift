@@ -114,13 +114,31 @@ struct ProfileDecoder {
 
     static let diskKeys = ["format", "persistence", "margin"]
 
-    static let pxeKeys = ["root"]
+    static let pxeKeys = ["root", "nodes"]
+    static let pxeNodeKeys = ["mac", "root"]
 
     func decodePxe(_ reader: NodeReader) throws(ProfileError) -> Profile.Pxe {
         let object = try reader.object(allowing: Self.pxeKeys)
         var pxe = Profile.Pxe()
         if let value = object.optional("root") {
             pxe.root = try value.choice(Profile.Pxe.Root.self, what: "PXE root")
+        }
+        if let nodes = object.optional("nodes") {
+            for node in try nodes.array() {
+                let fields = try node.object(allowing: Self.pxeNodeKeys)
+                let macField = try fields.required("mac", hint: " (the MAC address the node boots with, like 52:54:00:12:34:56)")
+                let text = try macField.string()
+                let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
+                guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
+                    throw macField.error("\"\(text)\" is not a MAC address like 52:54:00:12:34:56")
+                }
+                let mac = Profile.Pxe.normalisedMAC(text)
+                if pxe.nodes.contains(where: { $0.mac == mac }) {
+                    throw macField.error("MAC \(mac) is given twice in pxe.nodes; keep one entry per node")
+                }
+                let root = try fields.required("root", hint: " (\"http\" or \"nfs\")").choice(Profile.Pxe.Root.self, what: "PXE root")
+                pxe.nodes.append(Profile.Pxe.Node(mac: mac, root: root))
+            }
         }
         return pxe
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LiveBuild
+import Profile
 import Testing
 import TestSupport
 
@@ -37,6 +38,26 @@ import TestSupport
         }
         let script = try String(contentsOfFile: tree + "/" + PxeLayout.ipxeScript, encoding: .utf8)
         #expect(script.contains("Cluster node (copy to RAM)") && script.contains("toram"), "the menu comes from the profile")
+    }
+
+    /// Per-node roots (`pxe.nodes`): GRUB's own parser accepts the menu that branches on the
+    /// MAC and each node's file.
+    @Test func perNodeGrubMenusParse() throws {
+        let menu = try BootMenu(title: "Cluster", timeoutSeconds: 3, entries: [
+            .init(label: "Cluster node", kernelCommandLine: "boot=live console=ttyS0,115200"),
+            .init(label: "Cluster node (copy to RAM)", kernelCommandLine: "boot=live toram console=ttyS0,115200"),
+        ])
+        let nodes = [Profile.Pxe.Node(mac: "52:54:00:4c:42:03", root: .nfs), Profile.Pxe.Node(mac: "52:54:00:4c:42:04", root: .http)]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pxe-nodes-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = [("grub.cfg", menu.grubNetworkConfig(root: .http, nodes: nodes))]
+            + nodes.map { ("grub.cfg-" + $0.pxelinuxName, menu.grubNetworkConfig(root: $0.root)) }
+        for (name, text) in files {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/" + name))
+            let check = try Tool.run(["grub-script-check", directory + "/" + name])
+            #expect(check.status == 0, "grub-script-check \(name): \(check.stderr)")
+        }
     }
 
     /// The ISO's root is a PXE tree too: a head node serves its own medium.

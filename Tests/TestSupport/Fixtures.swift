@@ -57,8 +57,9 @@ public actor Fixtures {
         return try await task.value
     }
 
-    /// The default profile with `"pxe": {"root": "nfs"}`, ISO only: a head booted from it
-    /// boots diskless nodes with their squashfs over NFS. `.build/fixtures/nfsroot`, with the
+    /// The default profile with a per-node root (`pxe.nodes`), ISO only: a head booted from it
+    /// boots the virtual cluster's node3 with its squashfs over NFS, other diskless nodes with
+    /// theirs over HTTP into RAM. `.build/fixtures/nfsroot`, with the
     /// default profile's cluster key (its nodes join the same cluster).
     public func nfsRootImage() async throws -> Image {
         let name = "nfsroot"
@@ -67,7 +68,8 @@ public actor Fixtures {
             let directory = Repository.root + "/.build/fixtures"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let profilePath = directory + "/nfsroot.json"
-            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "nfsroot", "outputs": ["iso"], "disk": null, "pxe": {"root": "nfs"}}"#
+            // Per node: the virtual cluster's node3 (MAC 52:54:00:4c:42:03) over NFS, the rest over HTTP.
+            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "nfsroot", "outputs": ["iso"], "disk": null, "pxe": {"root": "http", "nodes": [{"mac": "52:54:00:4c:42:03", "root": "nfs"}]}}"#
             try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
             return try await Self.reusableBuild(profilePath: profilePath, into: directory + "/nfsroot")
         }

@@ -231,6 +231,15 @@ struct BadProfile: Sendable, CustomStringConvertible {
             name: "pxe root", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"pxe\"], \"pxe\": {\"root\": ‸\"nbd\"}}",
             path: "pxe.root", message: "unknown PXE root \"nbd\"; expected one of"),
         BadProfile(
+            name: "pxe node MAC", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"pxe\"], \"pxe\": {\"nodes\": [{\"mac\": ‸\"52:54:00\", \"root\": \"nfs\"}]}}",
+            path: "pxe.nodes[0].mac", message: "\"52:54:00\" is not a MAC address like 52:54:00:12:34:56"),
+        BadProfile(
+            name: "pxe node twice", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"pxe\"], \"pxe\": {\"nodes\": [{\"mac\": \"52:54:00:00:00:01\", \"root\": \"nfs\"}, {\"mac\": ‸\"52-54-00-00-00-01\", \"root\": \"http\"}]}}",
+            path: "pxe.nodes[1].mac", message: "MAC 52:54:00:00:00:01 is given twice in pxe.nodes"),
+        BadProfile(
+            name: "pxe node without root", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"outputs\": [\"pxe\"], \"pxe\": {\"nodes\": [‸{\"mac\": \"52:54:00:00:00:01\"}]}}",
+            path: "pxe.nodes[0]", message: "missing required key \"root\" (\"http\" or \"nfs\")"),
+        BadProfile(
             name: "pxe settings without pxe output", marked: "{\"name\": \"x\", \"base\": {\"debian\": {}}, \"pxe\": ‸{\"root\": \"nfs\"}}",
             path: "pxe", message: "outputs has no \"pxe\""),
         BadProfile(

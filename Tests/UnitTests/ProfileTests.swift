@@ -49,7 +49,7 @@ import Testing
           "squashfs": {"compression": "xz", "level": 9, "blockSize": 1048576},
           "outputs": ["iso", "pxe", "disk"],
           "disk": {"format": "qcow2", "persistence": "2GiB", "margin": 20},
-          "pxe": {"root": "nfs"},
+          "pxe": {"root": "nfs", "nodes": [{"mac": "52-54-00-AB-CD-EF", "root": "http"}]},
           "cluster": {"name": "lab", "role": "head", "key": "lab.key", "port": 7000, "multicast": false, "multicastGroup": "239.1.2.3",
                       "peers": ["10.0.0.1", "10.0.0.2:7001"], "sshAuthorizedKeys": ["ssh-ed25519 AAAA admin"], "labels": {"rack": "1"},
                       "nodes": [{"match": {"mac": "52-54-00-AB-CD-EF"}, "hostname": "n1", "role": "node", "address": "10.0.0.5/24",
@@ -87,7 +87,8 @@ import Testing
         #expect(profile.squashfs == Profile.SquashfsSettings(compression: .xz, level: 9, blockSize: 1_048_576))
         #expect(profile.outputs == [.iso, .pxe, .disk])
         #expect(profile.disk == Profile.Disk(format: .qcow2, persistenceBytes: 2 << 30, marginPercent: 20))
-        #expect(profile.pxe == Profile.Pxe(root: .nfs))
+        #expect(profile.pxe == Profile.Pxe(root: .nfs, nodes: [.init(mac: "52:54:00:ab:cd:ef", root: .http)]))
+        #expect(profile.pxe.root(forMAC: "52:54:00:AB:CD:EF") == .http && profile.pxe.root(forMAC: "52:54:00:00:00:01") == .nfs)
         #expect(profile.cluster?["role"] == .string("head"))
         #expect(profile.cluster?["peers"] == .array([.string("10.0.0.1"), .string("10.0.0.2:7001")]))
         #expect(profile.cluster?["timing"]?["protocolPeriodMs"]?.intValue == 500)

@@ -12,9 +12,9 @@ import VirtualCluster
 ///   through dnsmasq, HTTP, and its boot medium read-only over NFSv3, all from its own boot
 ///   medium, beside the cluster network's DHCP server; clusterd-share.service: /home over NFS);
 /// - node2 (SeaBIOS) and node3 (OVMF) have no disk and boot from node1 over the network. The
-///   ISO is the default profile with `"pxe": {"root": "nfs"}`: they load kernel and initramfs
-///   over HTTP and run from the head's squashfs over NFS, verified once, with no copy in RAM
-///   (the HTTP root into RAM is PxeBootTests' and ServeTests');
+///   ISO is the default profile with a per-node root (`pxe.nodes`): both load kernel and
+///   initramfs over HTTP; node2 then fetches the squashfs into RAM, node3 (its MAC listed)
+///   runs from the head's squashfs over NFS, verified once, with no copy in RAM;
 /// - node4 boots an ISO built with another cluster key: the intruder.
 ///
 /// In order: the diskless roots, the guest agent and the private network, membership (the
@@ -80,28 +80,36 @@ struct ClusterTests {
         try await VirtualCluster.down(runDirectory: Self.runDirectory)
     }
 
-    /// Both diskless nodes run from the head's squashfs over NFS, read through a loop device,
-    /// verified by the init, with no copy in RAM; a few thousand files read back through it.
+    /// The per-node root (`pxe.nodes`): node3 (its MAC listed, root `nfs`) runs from the head's
+    /// squashfs over NFS through a loop device, verified by the init, with no copy in RAM;
+    /// node2 (not listed: the default `http`) from a verified copy in RAM. A few thousand files
+    /// read back through the NFS root.
     static func checkDisklessRoots(_ cluster: VirtualCluster.Controller) async throws {
         let exports = try await Guest.shell(cluster, "node1", "exportfs -v")
         #expect(exports.contains("/run/live/medium") && exports.contains("ro,"), "the head exports its medium read-only: \(exports)")
-        for (index, node, firmware) in [(1, "node2", "bios"), (2, "node3", "uefi")] {
+        for (index, node, firmware, nfs) in [(1, "node2", "bios", false), (2, "node3", "uefi", true)] {
             let root = try await Guest.shell(cluster, node, """
                 findmnt -n -o FSTYPE /; findmnt -n -o FSTYPE,SOURCE /run/live/medium; \
-                losetup -n -O BACK-FILE "$(findmnt -n -o SOURCE /run/live/rootfs)"; grep -o 'live.nfs=[^ ]*' /proc/cmdline; \
+                losetup -n -O BACK-FILE "$(findmnt -n -o SOURCE /run/live/rootfs)"; grep -o -e 'live.nfs=[^ ]*' -e 'fetch=[^ ]*' /proc/cmdline; \
                 findmnt -n /run/live/toram >/dev/null && echo SQUASHFS-IN-RAM; test -d /sys/firmware/efi && echo uefi || echo bios
                 """)
-            #expect(root.hasPrefix("overlay"), "\(node)'s root is an overlay: \(root)")
-            #expect(root.contains("nfs 10.77.0.") && root.contains(":/run/live/medium"), "\(node)'s medium is the head's, over NFS: \(root)")
-            #expect(root.contains("/run/live/medium/live/filesystem.squashfs"), "\(node)'s root reads the squashfs on NFS through a loop device: \(root)")
-            #expect(root.contains("live.nfs=10.77.0."), "the head's menu passed live.nfs= with its address: \(root)")
-            #expect(!root.contains("SQUASHFS-IN-RAM"), "no copy of the squashfs in RAM on \(node): \(root)")
-            #expect(root.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(firmware), "\(node) booted with \(firmware) firmware: \(root)")
             let console = String(decoding: FileManager.default.contents(atPath: cluster.nodes[index].consoleLog) ?? Data(), as: UTF8.self)
-            #expect(console.contains("livebuild-init: squashfs on NFS and verified"), "\(node)'s init verified the squashfs before use")
+            #expect(root.hasPrefix("overlay"), "\(node)'s root is an overlay: \(root)")
+            #expect(root.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(firmware), "\(node) booted with \(firmware) firmware: \(root)")
+            if nfs {
+                #expect(root.contains("nfs 10.77.0.") && root.contains(":/run/live/medium"), "\(node)'s medium is the head's, over NFS: \(root)")
+                #expect(root.contains("/run/live/medium/live/filesystem.squashfs"), "\(node)'s root reads the squashfs on NFS through a loop device: \(root)")
+                #expect(root.contains("live.nfs=10.77.0.") && !root.contains("fetch="), "the head's menu branch for \(node)'s MAC passed live.nfs= with its address: \(root)")
+                #expect(!root.contains("SQUASHFS-IN-RAM"), "no copy of the squashfs in RAM on \(node): \(root)")
+                #expect(console.contains("livebuild-init: squashfs on NFS and verified"), "\(node)'s init verified the squashfs before use")
+            } else {
+                #expect(root.contains("fetch=http://10.77.0.") && !root.contains("live.nfs="), "the head's default menu passed fetch= to \(node): \(root)")
+                #expect(root.contains("/run/live/toram/filesystem.squashfs") && root.contains("SQUASHFS-IN-RAM"), "\(node) runs from a copy in RAM: \(root)")
+                #expect(console.contains("livebuild-init: squashfs in RAM and verified"), "\(node)'s init verified the squashfs before use")
+            }
         }
         // The root keeps working from NFS: read a few thousand files of /usr/share through it.
-        let read = try await Guest.shell(cluster, "node2", "find /usr/share -type f -print0 | head -z -n 3000 | xargs -0 cat 2>/tmp/read-errors | wc -c; head -3 /tmp/read-errors")
+        let read = try await Guest.shell(cluster, "node3", "find /usr/share -type f -print0 | head -z -n 3000 | xargs -0 cat 2>/tmp/read-errors | wc -c; head -3 /tmp/read-errors")
         #expect(!read.contains("Input/output error"), "\(read)")
         let bytes = read.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.first ?? 0
         #expect(bytes > 1_000_000, "read \(bytes) bytes of /usr/share over NFS")

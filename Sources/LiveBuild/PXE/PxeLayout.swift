@@ -8,8 +8,10 @@ import Profile
 /// lpxelinux.0                         BIOS PXE loader (PXELINUX with HTTP), and its modules
 /// ldlinux.c32 libcom32.c32 libutil.c32 menu.c32
 /// pxelinux.cfg/default                BIOS menu
+/// pxelinux.cfg/01-MAC                 BIOS menu of a node with a root of its own (`pxe.nodes`)
 /// grubx64.efi                         UEFI network GRUB (prefix /grub: reads grub/grub.cfg over TFTP)
 /// grub/grub.cfg                       UEFI menu
+/// grub/grub.cfg-01-MAC                UEFI menu of a node with a root of its own
 /// undionly.kpxe  snponly.efi          iPXE for BIOS and UEFI, to chain from firmware PXE (proxy DHCP)
 /// live/vmlinuz  live/initrd.img       kernel and initramfs
 /// live/filesystem.squashfs            root filesystem, fetched over HTTP by the live init
@@ -33,6 +35,13 @@ public enum PxeLayout {
     public static let initrd = "live/initrd.img"
     public static let squashfs = "live/filesystem.squashfs"
     public static let squashfsDigest = "live/filesystem.squashfs.sha256"
+
+    /// PXELINUX's per-node menu, which it looks for before `default`.
+    public static func pxelinuxNodeConfig(_ node: Profile.Pxe.Node) -> String { "pxelinux.cfg/" + node.pxelinuxName }
+
+    /// The network GRUB's per-node menu (GRUB's own naming), which `grub/grub.cfg` sends the
+    /// node to.
+    public static func grubNodeConfig(_ node: Profile.Pxe.Node) -> String { grubConfig + "-" + node.pxelinuxName }
 
     /// The HTTP URL of `path` in the tree on `server`.
     public static func httpURL(server: String, _ path: String) -> String { "http://\(server)/\(path)" }

@@ -32,16 +32,18 @@ public struct PxeStage {
     }
 
     public var menu: BootMenu
-    /// How diskless nodes get the squashfs (`pxe.root`): the menus pass `fetch=` or `live.nfs=`.
-    public var root: Profile.Pxe.Root
+    /// How diskless nodes get the squashfs (`pxe.root`, and `pxe.nodes` per MAC): the menus
+    /// pass `fetch=` or `live.nfs=`.
+    public var pxe: Profile.Pxe
+    public var root: Profile.Pxe.Root { pxe.root }
     public var squashfsSHA256: String
     public var sourceDateEpoch: Int64
     public var host = HostFiles()
     public var tools: ToolRunner
 
-    public init(menu: BootMenu, root: Profile.Pxe.Root = .http, squashfsSHA256: String, sourceDateEpoch: Int64, tools: ToolRunner = ToolRunner()) {
+    public init(menu: BootMenu, pxe: Profile.Pxe = .init(), squashfsSHA256: String, sourceDateEpoch: Int64, tools: ToolRunner = ToolRunner()) {
         self.menu = menu
-        self.root = root
+        self.pxe = pxe
         self.squashfsSHA256 = squashfsSHA256
         self.sourceDateEpoch = sourceDateEpoch
         self.tools = tools.withSourceDateEpoch(sourceDateEpoch)
@@ -81,9 +83,13 @@ public struct PxeStage {
         for (source, target) in optional {
             try fileManager.copyItem(atPath: source, toPath: directory + "/" + target)
         }
-        try write(menu.ipxeScript(root: root), to: directory + "/" + PxeLayout.ipxeScript)
-        try write(menu.pxelinuxConfig(root: root), to: directory + "/" + PxeLayout.pxelinuxConfig)
-        try write(menu.grubNetworkConfig(root: root), to: directory + "/" + PxeLayout.grubConfig)
+        try write(menu.ipxeScript(root: pxe.root, nodes: pxe.nodes), to: directory + "/" + PxeLayout.ipxeScript)
+        try write(menu.pxelinuxConfig(root: pxe.root), to: directory + "/" + PxeLayout.pxelinuxConfig)
+        try write(menu.grubNetworkConfig(root: pxe.root, nodes: pxe.nodes), to: directory + "/" + PxeLayout.grubConfig)
+        for node in pxe.nodes {
+            try write(menu.pxelinuxConfig(root: node.root), to: directory + "/" + PxeLayout.pxelinuxNodeConfig(node))
+            try write(menu.grubNetworkConfig(root: node.root), to: directory + "/" + PxeLayout.grubNodeConfig(node))
+        }
         try fileManager.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         do {
             // Prefix /grub: GRUB completes it to (tftp,SERVER)/grub with the server it came from.
@@ -92,7 +98,8 @@ public struct PxeStage {
             throw LiveBuildError(code: .tool, message: "building the network GRUB failed: \(error)", underlying: error)
         }
         // TFTP servers (dnsmasq among them) serve only world-readable files.
-        let written = Self.files + optional.map(\.target)
+        let written = Self.files + pxe.nodes.flatMap { [PxeLayout.pxelinuxNodeConfig($0), PxeLayout.grubNodeConfig($0)] }
+            + optional.map(\.target)
         for file in written {
             try fileManager.setAttributes([.posixPermissions: 0o644, .modificationDate: Date(timeIntervalSince1970: TimeInterval(sourceDateEpoch))],
                                           ofItemAtPath: directory + "/" + file)

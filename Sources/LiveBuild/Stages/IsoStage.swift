@@ -36,7 +36,7 @@ struct IsoStage {
         if profile.cluster != nil {
             // A cluster node booted from this ISO can be the head: it serves its own medium
             // over TFTP and HTTP, so the medium carries the PXE loaders and menus too (Docs/pxe.md).
-            try await PxeStage(menu: try bootMenu(), root: profile.pxe.root, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch)
+            try await PxeStage(menu: try bootMenu(), pxe: profile.pxe, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch)
                 .write(live: live, to: staging, scratch: workDirectory + "/pxe", linkLive: false)
         }
         do {
