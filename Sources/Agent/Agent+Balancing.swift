@@ -88,10 +88,10 @@ extension Agent {
             Task {
                 do {
                     let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(decision.job, to: target)
-                    await self.finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds)
+                    self.finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds)
                 } catch {
                     logger.warning("balancer: job \(decision.job) stays: \(error)")
-                    await self.failed(target: decision.target, memoryKiB: memory)
+                    self.failed(target: decision.target, memoryKiB: memory)
                 }
             }
         }
