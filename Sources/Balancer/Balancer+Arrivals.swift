@@ -54,21 +54,20 @@ extension Balancer {
 
         /// The peers as the policy should see them: each target's job count raised to what the
         /// moves recorded say it must be at least, and its free memory less what they brought.
-        /// Expectations the gossiped count has reached, or
-        /// that lapsed, are dropped.
+        /// Expectations that lapsed, or that the gossiped count has reached, are dropped.
         public mutating func adjust(_ peers: [Node], at now: Duration) -> [Node] {
+            expected = expected.filter { $0.value.until > now }
             var peers = peers
             for index in peers.indices {
                 let id = peers[index].id
                 guard let expectation = expected[id] else { continue }
-                if expectation.until <= now || peers[index].runningJobs >= expectation.jobs {
+                guard peers[index].runningJobs < expectation.jobs else {
                     expected[id] = nil
                     continue
                 }
                 peers[index].runningJobs = expectation.jobs
                 peers[index].memoryFreeKiB -= min(peers[index].memoryFreeKiB, expectation.memoryKiB)
             }
-            expected = expected.filter { $0.value.until > now }
             return peers
         }
     }

@@ -45,9 +45,6 @@ extension Profile {
             return nodes.first { $0.mac == wanted }?.root ?? root
         }
 
-        /// Whether any node gets its root over NFS, so the server must export the medium.
-        public var usesNFS: Bool { root == .nfs || nodes.contains { $0.root == .nfs } }
-
         /// `52-54-00-AB-CD-EF` or `52:54:00:ab:cd:ef` as `52:54:00:ab:cd:ef`.
         public static func normalisedMAC(_ text: String) -> String {
             String(text.lowercased().map { $0 == "-" ? ":" : $0 })

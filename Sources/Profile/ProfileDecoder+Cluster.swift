@@ -15,6 +15,16 @@ extension ProfileDecoder {
     /// Checks the `cluster` section's shape and values (the node runtime reads it as typed
     /// JSON, so every mistake is reported here with its position), and resolves `key` relative
     /// to the file it is written in.
+    /// A MAC address (`52:54:00:12:34:56`, or with dashes, any case), lowercase with colons.
+    func decodeMAC(_ reader: NodeReader) throws(ProfileError) -> String {
+        let text = try reader.string()
+        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
+        guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
+            throw reader.error("\"\(text)\" is not a MAC address like 52:54:00:12:34:56")
+        }
+        return Profile.Pxe.normalisedMAC(text)
+    }
+
     func decodeCluster(_ reader: NodeReader) throws(ProfileError) -> (value: JSONValue, keyPath: String?) {
         let object = try reader.object(allowing: Self.clusterKeys)
         if let name = object.optional("name") {
@@ -65,13 +75,7 @@ extension ProfileDecoder {
                 guard match.optional("mac") != nil || match.optional("serial") != nil else {
                     throw match.reader.error("a node rule must match by \"mac\" or \"serial\"")
                 }
-                if let mac = match.optional("mac") {
-                    let text = try mac.string()
-                    let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
-                    guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
-                        throw mac.error("\"\(text)\" is not a MAC address like 52:54:00:12:34:56")
-                    }
-                }
+                if let mac = match.optional("mac") { _ = try decodeMAC(mac) }
                 if let serial = match.optional("serial") { _ = try serial.nonEmptyString("a DMI serial number") }
                 if let hostname = rule.optional("hostname") {
                     let text = try hostname.nonEmptyString("a host name")

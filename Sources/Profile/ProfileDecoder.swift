@@ -127,12 +127,7 @@ struct ProfileDecoder {
             for node in try nodes.array() {
                 let fields = try node.object(allowing: Self.pxeNodeKeys)
                 let macField = try fields.required("mac", hint: " (the MAC address the node boots with, like 52:54:00:12:34:56)")
-                let text = try macField.string()
-                let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
-                guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
-                    throw macField.error("\"\(text)\" is not a MAC address like 52:54:00:12:34:56")
-                }
-                let mac = Profile.Pxe.normalisedMAC(text)
+                let mac = try decodeMAC(macField)
                 if pxe.nodes.contains(where: { $0.mac == mac }) {
                     throw macField.error("MAC \(mac) is given twice in pxe.nodes; keep one entry per node")
                 }

@@ -24,7 +24,7 @@ extension BootMenu {
     /// own file first (``PxeLayout/grubNodeConfig(_:)``, GRUB's own name for a per-MAC file),
     /// by the MAC GRUB booted with.
     public func grubNetworkConfig(root: Profile.Pxe.Root = .http, nodes: [Profile.Pxe.Node] = []) -> String {
-        var text = network.grubConfig(kernel: "/" + PxeLayout.kernel, initrd: "/" + PxeLayout.initrd,
+        let text = network.grubConfig(kernel: "/" + PxeLayout.kernel, initrd: "/" + PxeLayout.initrd,
                    extraArguments: PxeLayout.rootArgument(root, server: "${net_default_server}"))
         guard !nodes.isEmpty else { return text }
         let branches = nodes.map { node in
@@ -32,8 +32,7 @@ extension BootMenu {
         }
         // After the first line (the generated-file notice), before the menu.
         let notice = text.prefix { $0 != "\n" }
-        text = notice + "\n" + branches.joined(separator: "\n") + text.dropFirst(notice.count)
-        return text
+        return notice + "\n" + branches.joined(separator: "\n") + text.dropFirst(notice.count)
     }
 
     /// `boot.ipxe`: the menu for iPXE (QEMU's NIC ROM, or iPXE chained from firmware PXE).

@@ -35,7 +35,6 @@ public struct PxeStage {
     /// How diskless nodes get the squashfs (`pxe.root`, and `pxe.nodes` per MAC): the menus
     /// pass `fetch=` or `live.nfs=`.
     public var pxe: Profile.Pxe
-    public var root: Profile.Pxe.Root { pxe.root }
     public var squashfsSHA256: String
     public var sourceDateEpoch: Int64
     public var host = HostFiles()
@@ -86,9 +85,12 @@ public struct PxeStage {
         try write(menu.ipxeScript(root: pxe.root, nodes: pxe.nodes), to: directory + "/" + PxeLayout.ipxeScript)
         try write(menu.pxelinuxConfig(root: pxe.root), to: directory + "/" + PxeLayout.pxelinuxConfig)
         try write(menu.grubNetworkConfig(root: pxe.root, nodes: pxe.nodes), to: directory + "/" + PxeLayout.grubConfig)
+        var nodeFiles: [String] = []
         for node in pxe.nodes {
-            try write(menu.pxelinuxConfig(root: node.root), to: directory + "/" + PxeLayout.pxelinuxNodeConfig(node))
-            try write(menu.grubNetworkConfig(root: node.root), to: directory + "/" + PxeLayout.grubNodeConfig(node))
+            let pxelinux = PxeLayout.pxelinuxNodeConfig(node), grub = PxeLayout.grubNodeConfig(node)
+            try write(menu.pxelinuxConfig(root: node.root), to: directory + "/" + pxelinux)
+            try write(menu.grubNetworkConfig(root: node.root), to: directory + "/" + grub)
+            nodeFiles += [pxelinux, grub]
         }
         try fileManager.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         do {
@@ -98,8 +100,7 @@ public struct PxeStage {
             throw LiveBuildError(code: .tool, message: "building the network GRUB failed: \(error)", underlying: error)
         }
         // TFTP servers (dnsmasq among them) serve only world-readable files.
-        let written = Self.files + pxe.nodes.flatMap { [PxeLayout.pxelinuxNodeConfig($0), PxeLayout.grubNodeConfig($0)] }
-            + optional.map(\.target)
+        let written = Self.files + nodeFiles + optional.map(\.target)
         for file in written {
             try fileManager.setAttributes([.posixPermissions: 0o644, .modificationDate: Date(timeIntervalSince1970: TimeInterval(sourceDateEpoch))],
                                           ofItemAtPath: directory + "/" + file)
