@@ -157,10 +157,18 @@ extension ClusterTests {
     /// balancing off.
     static func checkBalancing(_ cluster: VirtualCluster.Controller) async throws {
         try await Guest.write(burn, to: "/tmp/burn.py", on: "node1", cluster)
+        // The capacities the policy weighs: CPUs × MHz, the MHz the guest kernel calibrated.
+        let view = try await Guest.json([Control.Node].self, cluster, "node1", "cluster nodes --json")
+        print("balancing: node1 sees " + view.map { "\($0.hostname) \($0.state) \($0.cpus)×\($0.cpuMHz) MHz" }.joined(separator: ", "))
         let off = try await makespan(of: 4, cluster)
         for node in ["node1", "node2"] { _ = try await Guest.shell(cluster, node, "cluster balance on") }
         let on = try await makespan(of: 4, cluster)
         print("balancing: 4 CPU-bound jobs started on node1 of 2: makespan \(off.seconds) s with balancing off, \(on.seconds) s on (\(on.moved) of them moved), speedup \(Double(off.seconds) / Double(max(on.seconds, 1)))")
+        // The decisions behind the figure, from both agents' journals.
+        for node in ["node1", "node2"] {
+            let moves = try await Guest.shell(cluster, node, "journalctl -b --no-pager -o short-precise -u clusterd | grep -e 'balancer:' -e 'migrat' | tail -n 20")
+            print("balancing: \(node)'s decisions:\n\(moves)")
+        }
         #expect(on.moved >= 1, "the balancer moved jobs to the idle node")
         #expect(Double(off.seconds) >= 1.5 * Double(on.seconds), "speedup at least 1.5×: \(off.seconds) s off, \(on.seconds) s on")
         for node in ["node1", "node2"] { _ = try await Guest.shell(cluster, node, "cluster balance off") }
@@ -230,7 +238,9 @@ extension ClusterTests {
         var ids: [String] = []
         for _ in 0..<count { ids.append(try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/burn.py")) }
         var jobs: [Control.Job] = []
-        try await Guest.waitUntil("\(count) burn jobs end", deadline: .seconds(900)) {
+        // Every 5 s, not every second: each poll runs `cluster ps` on node1, CPU taken from its
+        // jobs on a one-vCPU guest. The makespan comes from the agent's timestamps, not the polls.
+        try await Guest.waitUntil("\(count) burn jobs end", deadline: .seconds(900), every: .seconds(5)) {
             jobs = try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").filter { ids.contains($0.id) }
             return jobs.count == count && jobs.allSatisfy { $0.state != "running" }
         }
@@ -240,6 +250,9 @@ extension ClusterTests {
         }
         let start = jobs.map(\.startedAt).min() ?? 0
         let end = jobs.compactMap(\.endedAt).max() ?? 0
+        for job in jobs.sorted(by: { $0.startedAt < $1.startedAt }) {
+            print("balancing: job \(job.id) from +\(job.startedAt - start) s to +\((job.endedAt ?? start) - start) s, ended on \(job.currentNode) after \(job.migrations) moves")
+        }
         return (Int(end) - Int(start), jobs.filter { $0.currentNode != head }.count)
     }
 }

@@ -34,8 +34,10 @@ enum Guest {
         _ = try await shell(cluster, node, "echo \(encoded) | base64 -d > \(path)")
     }
 
-    /// Polls `condition` every second until it holds; throws after `deadline` with the last error.
-    static func waitUntil(_ what: String, deadline: Duration, _ condition: () async throws -> Bool) async throws {
+    /// Polls `condition` every `interval` until it holds; throws after `deadline` with the last error.
+    static func waitUntil(
+        _ what: String, deadline: Duration, every interval: Duration = .seconds(1), _ condition: () async throws -> Bool
+    ) async throws {
         let end = ContinuousClock.now + deadline
         var lastError: Error?
         while ContinuousClock.now < end {
@@ -44,7 +46,7 @@ enum Guest {
             } catch {
                 lastError = error
             }
-            try await Task.sleep(for: .seconds(1))
+            try await Task.sleep(for: interval)
         }
         throw VMTestFailure("timed out after \(deadline) waiting until \(what)\(lastError.map { " (last error: \($0))" } ?? "")")
     }

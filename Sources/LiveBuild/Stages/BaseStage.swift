@@ -3,7 +3,7 @@ import Logging
 
 /// Stage a: the base root filesystem as a tar stream. For Debian bases, mmdebstrap writes a tar
 /// that is cached under a hash of its inputs, so a second build with the same base reuses it.
-public struct BaseStage {
+public struct BaseStage: Sendable {
     /// What mmdebstrap is asked for. `packages` keep their profile order so an unknown package
     /// can be named by its JSON path.
     public struct Debian: Sendable, Equatable {
@@ -59,16 +59,33 @@ public struct BaseStage {
         "\(cacheDirectory)/base/\(debian.cacheKey).tar"
     }
 
+    /// Base builds under way in this process, by cached tar path.
+    static let underWay = SharedWork<Result>()
+
     /// Returns a cached base tar for `debian`, running mmdebstrap if there is none (or `refresh`).
+    /// Builds of the same base at once in this process run mmdebstrap once; in other processes,
+    /// each writes its own partial file and the last to finish replaces the entry atomically.
     public func debian(_ debian: Debian, sourceDateEpoch: Int64, refresh: Bool = false) async throws -> Result {
-        let directory = cacheDirectory + "/base"
         let tar = cachedTarPath(debian)
         if !refresh, FileManager.default.fileExists(atPath: tar) {
             logger.info("base: reusing cached \(tar)")
             return Result(tarPath: tar, fromCache: true)
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let partial = "\(tar).partial-\(getpid())"
+        let stage = self
+        let outcome = try await Self.underWay.run(tar) {
+            try await stage.mmdebstrap(debian, to: tar, sourceDateEpoch: sourceDateEpoch)
+        }
+        if outcome.joined {
+            logger.info("base: reusing \(tar), built meanwhile for another build in this process")
+            return Result(tarPath: tar, fromCache: true)
+        }
+        return outcome.value
+    }
+
+    /// Runs mmdebstrap into a partial file beside `tar` and renames it into place.
+    func mmdebstrap(_ debian: Debian, to tar: String, sourceDateEpoch: Int64) async throws -> Result {
+        try FileManager.default.createDirectory(atPath: cacheDirectory + "/base", withIntermediateDirectories: true)
+        let partial = "\(tar).partial-\(getpid())-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: partial) }
         var arguments = [
             "--variant=\(debian.variant)",
@@ -98,7 +115,12 @@ public struct BaseStage {
             let tail = error.standardError.split(separator: "\n").suffix(15).joined(separator: "\n")
             throw LiveBuildError(code: .tool, message: "mmdebstrap failed (\(error.reason)) for suite \(debian.suite) from \(debian.mirror):\n\(tail)")
         }
-        try FileManager.default.moveItem(atPath: partial, toPath: tar)
+        // rename(2), not FileManager's move, which refuses an existing destination: another
+        // process may have cached the same base meanwhile, and the two tars are equivalent.
+        guard rename(partial, tar) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw LiveBuildError(code: .output, message: "cannot move the base tar into the cache at \(tar): \(reason); check the cache directory (--cache or $LIVEBUILD_CACHE)")
+        }
         return Result(tarPath: tar, fromCache: false)
     }
 
