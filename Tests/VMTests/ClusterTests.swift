@@ -15,7 +15,8 @@ import VirtualCluster
 ///   ISO is the default profile with a per-node root (`pxe.nodes`): both load kernel and
 ///   initramfs over HTTP; node2 then fetches the squashfs into RAM, node3 (its MAC listed)
 ///   runs from the head's squashfs over NFS, verified once, with no copy in RAM;
-/// - node4 boots an ISO built with another cluster key: the intruder.
+/// - node4 boots an ISO built with another cluster key: the intruder, stopped once the
+///   membership step has checked it (it would take host CPU from the timed steps).
 ///
 /// In order: the diskless roots, the guest agent and the private network, membership (the
 /// intruder never listed, its datagrams counted), the shared /home, the migration engine (a
