@@ -27,10 +27,18 @@ extension Jobs {
     public final class Reaper: Sendable {
         public static let shared = Reaper()
 
+        /// How a child ended, and the CPU time it used: user + system, its own and that of
+        /// every descendant it waited for (wait4's usage), so a job's wrapper or restored init
+        /// accounts for the whole job.
+        public struct Ended: Sendable, Equatable {
+            public var exit: Exit
+            public var cpuSeconds: Double
+        }
+
         private struct Table {
-            var waiters: [pid_t: CheckedContinuation<Exit, Never>] = [:]
+            var waiters: [pid_t: CheckedContinuation<Ended, Never>] = [:]
             /// Exits nobody waited for yet (a child that ended before its spawner asked).
-            var unclaimed: [pid_t: Exit] = [:]
+            var unclaimed: [pid_t: Ended] = [:]
         }
 
         private let table = Mutex(Table())
@@ -47,8 +55,13 @@ extension Jobs {
 
         /// Waits until child `pid` ends.
         public func exit(of pid: pid_t) async -> Exit {
+            await ended(of: pid).exit
+        }
+
+        /// Waits until child `pid` ends: its exit and its CPU time.
+        public func ended(of pid: pid_t) async -> Ended {
             await withCheckedContinuation { continuation in
-                let done: Exit? = table.withLock { table in
+                let done: Ended? = table.withLock { table in
                     if let exit = table.unclaimed.removeValue(forKey: pid) { return exit }
                     table.waiters[pid] = continuation
                     return nil
@@ -60,13 +73,16 @@ extension Jobs {
         private func loop() {
             while true {
                 var status: Int32 = 0
-                let pid = waitpid(-1, &status, 0)
+                var usage = rusage()
+                let pid = wait4(-1, &status, 0, &usage)
                 guard pid > 0 else {
                     if errno == ECHILD { usleep(20_000) }
                     continue
                 }
-                let exit = Exit(status: status)
-                let waiter: CheckedContinuation<Exit, Never>? = table.withLock { table in
+                let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                    + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+                let exit = Ended(exit: Exit(status: status), cpuSeconds: cpu)
+                let waiter: CheckedContinuation<Ended, Never>? = table.withLock { table in
                     if let waiter = table.waiters.removeValue(forKey: pid) { return waiter }
                     table.unclaimed[pid] = exit
                     if table.unclaimed.count > 4096 { table.unclaimed.removeAll() }

@@ -68,6 +68,10 @@ extension Jobs {
         public var hostPID: Int32?
         /// When that process started, clock ticks since boot (tells it from a reused pid).
         public var hostPIDStart: UInt64?
+        /// CPU seconds the job used on the node it ended on, set when it ends (/proc has
+        /// nothing left to sum by then). A restored process starts its CPU clock at zero, so
+        /// this leaves out time used before the job's last move.
+        public var cpuSecondsAtEnd: Double?
 
         public init(
             id: String, arguments: [String], workingDirectory: String, environment: [String], uid: UInt32,

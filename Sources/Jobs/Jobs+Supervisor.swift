@@ -114,8 +114,8 @@ extension Jobs {
             wrapperPID[wrapper] = id
             records[id] = record
             Task { [self] in
-                let exit = await Reaper.shared.exit(of: wrapper)
-                await self.reaped(wrapper, exit)
+                let ended = await Reaper.shared.ended(of: wrapper)
+                await self.reaped(wrapper, ended)
             }
             if let pid = Launcher.namespaceInit(of: wrapper) {
                 initPID[id] = pid
@@ -131,14 +131,15 @@ extension Jobs {
         }
 
         /// A job's process ended (from the ``Reaper``).
-        func reaped(_ pid: pid_t, _ exit: Exit) {
+        func reaped(_ pid: pid_t, _ ended: Reaper.Ended) {
             guard let id = wrapperPID.removeValue(forKey: pid), var record = records[id] else { return }
             if case .moved = record.state { return }
             initPID[id] = nil
+            record.cpuSecondsAtEnd = ended.cpuSeconds
             if killed.remove(id) != nil {
                 record.state = .killed(SIGKILL)
             } else if record.state == .running {
-                switch exit {
+                switch ended.exit {
                 case .exited(let code): record.state = .exited(code)
                 case .signaled(let signal): record.state = .killed(signal)
                 }
@@ -217,8 +218,8 @@ extension Jobs {
             try? write(record)
             let id = record.id
             Task { [self] in
-                let exit = await Reaper.shared.exit(of: pid)
-                await self.restoredEnded(id, exit)
+                let ended = await Reaper.shared.ended(of: pid)
+                await self.restoredEnded(id, ended)
             }
         }
 
@@ -241,13 +242,14 @@ extension Jobs {
             initPID[id].flatMap { Usage.read(initPID: $0) } ?? Usage()
         }
 
-        private func restoredEnded(_ id: String, _ exit: Exit) {
+        private func restoredEnded(_ id: String, _ ended: Reaper.Ended) {
             guard var record = records[id], record.state == .running else { return }
             initPID[id] = nil
+            record.cpuSecondsAtEnd = ended.cpuSeconds
             if killed.remove(id) != nil {
                 record.state = .killed(SIGKILL)
             } else {
-                switch exit {
+                switch ended.exit {
                 case .exited(let code): record.state = .exited(code)
                 case .signaled(let signal): record.state = .killed(signal)
                 }
@@ -287,7 +289,7 @@ extension Jobs {
 
         private func snapshot(_ record: Record) -> Snapshot {
             let pid = initPID[record.id]
-            let usage = pid.flatMap { Usage.read(initPID: $0) } ?? Usage()
+            let usage = pid.flatMap { Usage.read(initPID: $0) } ?? Usage(cpuSeconds: record.cpuSecondsAtEnd ?? 0)
             return Snapshot(record: record, usage: usage, namespacePID: pid.flatMap(Self.namespacePID) ?? 0)
         }
 

@@ -40,6 +40,24 @@ import Testing
         #expect(job.homeNode == cluster.hostname(0) && job.currentNode == job.homeNode && job.migrations == 0)
     }
 
+    /// /proc has nothing of an ended job; `ps` shows what wait4 counted for its whole tree.
+    @Test func anEndedJobKeepsItsCPUTime() throws {
+        defer { cluster.stopAll() }
+        // The CPU is used by a child of the job's init (`; true` keeps sh from exec'ing it).
+        let result = try cluster(["run", "--wait", "--", "sh", "-c", "python3 -c 'sum(range(20000000))'; true"], allowFailure: true)
+        #expect(result.status == 0, "\(result.stderr)")
+        var job: Control.Job?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            job = try jobs().first
+            if job?.state != "running" { break }
+            usleep(100_000)
+        }
+        let ended = try #require(job)
+        #expect(ended.state == "exited" && ended.exitCode == 0)
+        #expect(ended.cpuSeconds > 0.2, "the ended job's CPU time, its children's included: \(ended.cpuSeconds) s")
+    }
+
     @Test func runReturnsAtOnceAndPsShowsTheRunningJob() throws {
         defer { cluster.stopAll() }
         let started = ContinuousClock.now
