@@ -148,7 +148,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LoopbackTests", dependencies: [
-            "ClusterControl", "ClusterWire", "LiveBuild", "TestSupport",
+            "ClusterControl", "ClusterWire", "LiveBuild", "TestSupport", "Migration", "Jobs",
         ]),
         .testTarget(name: "VMTests", dependencies: [
             "LiveBuild", "Profile", "Qemu", "TestSupport", "VirtualCluster",

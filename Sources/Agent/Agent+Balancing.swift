@@ -66,7 +66,9 @@ extension Agent {
                 let arrived = snapshot.record.migrations.last.map { Duration.seconds(Int64(wall) - Int64($0.at)) }
                 candidates.append(Balancer.Job(
                     id: id, demand: demand, memoryKiB: snapshot.usage.memoryKiB,
-                    runTime: .seconds(Int64(wall) - Int64(snapshot.record.startedAt)), stay: snapshot.record.stay,
+                    runTime: .seconds(Int64(wall) - Int64(snapshot.record.startedAt)),
+                    // A job below cluster.trust.minimumPeerUID counts for the load but stays.
+                    stay: snapshot.record.stay || !core.settings.trust.mayMigrate(owner: snapshot.record.uid),
                     lastMigration: arrived))
             }
             lastCPU = lastCPU.filter { seen.contains($0.key) }

@@ -19,12 +19,18 @@ extension Agent {
         /// nil if the credentials could not be read.
         let uid: UInt32?
         let gid: UInt32?
+        /// Forwarded by another agent: the uid is that node's word, not this kernel's.
+        var viaPeer = false
+        var trust = Jobs.Trust()
 
         func respond(to request: Control.Request) async throws(Jobs.Supervisor.Failure) -> Control.Response {
             switch request.command {
             case .run:
                 guard let spec = request.run else { throw Jobs.Supervisor.Failure(description: "run: no command given") }
                 guard let uid, let gid else { throw Jobs.Supervisor.Failure(description: "cannot tell who is asking (no peer credentials on the control socket)") }
+                if viaPeer, let refusal = trust.refusal(uid: uid, gid: gid, localGroups: Jobs.Trust.localGroups(of: uid)) {
+                    throw Jobs.Supervisor.Failure(description: "refused: \(refusal)")
+                }
                 let record = try await jobs.start(
                     arguments: spec.arguments, workingDirectory: spec.workingDirectory, environment: spec.environment,
                     uid: uid, gid: gid, stay: spec.stay)
@@ -33,10 +39,12 @@ extension Agent {
                 return Control.Response(jobs: await jobs.snapshots().map(Self.row))
             case .kill:
                 let id = try Self.jobID(request)
+                try await authorize(id, "kill")
                 let record = try await jobs.kill(id, by: uid ?? UInt32.max)
                 return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
             case .logs:
                 let id = try Self.jobID(request)
+                try await authorize(id, "read the output of")
                 let offsets = request.offsets ?? Control.LogOffsets()
                 let piece = try await jobs.output(id, stdout: offsets.stdout, stderr: offsets.stderr)
                 let next = Control.LogOffsets(
@@ -45,6 +53,7 @@ extension Agent {
                     stdout: Data(piece.stdout), stderr: Data(piece.stderr), next: next, job: Self.row(piece.job)))
             case .stay:
                 let id = try Self.jobID(request)
+                try await authorize(id, "pin or release")
                 try await jobs.setStay(id, request.stay ?? true, by: uid ?? UInt32.max)
                 return Control.Response(job: Self.row(try await jobs.snapshot(id)))
             case .nodes, .status, .migrate, .drain, .balance:
@@ -52,9 +61,20 @@ extension Agent {
             }
         }
 
+        /// Only the job's owner or root (Jobs.Trust.permits): others' output may hold secrets.
+        func authorize(_ id: String, _ action: String) async throws(Jobs.Supervisor.Failure) {
+            let owner = try await jobs.snapshot(id).record
+            guard let uid, trust.permits(uid, on: owner.uid, viaPeer: viaPeer) else {
+                throw Jobs.Supervisor.Failure(description: "job \(id) belongs to \(owner.owner); only they or root can \(action) it")
+            }
+        }
+
         static func jobID(_ request: Control.Request) throws(Jobs.Supervisor.Failure) -> String {
             guard let id = request.job, !id.isEmpty else {
                 throw Jobs.Supervisor.Failure(description: "\(request.command.rawValue): no job id given")
+            }
+            guard Jobs.Layout.isJobID(id) else {
+                throw Jobs.Supervisor.Failure(description: "\(request.command.rawValue): \"\(id.prefix(40))\" is not a job id (like 4c4201-7); `cluster ps` lists them")
             }
             return id
         }

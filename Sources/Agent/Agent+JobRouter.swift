@@ -17,7 +17,9 @@ extension Agent {
         var forwarded = false
         var logger: Logger
 
-        var local: JobRequests { JobRequests(jobs: jobs, uid: uid, gid: gid) }
+        var local: JobRequests {
+            JobRequests(jobs: jobs, uid: uid, gid: gid, viaPeer: forwarded, trust: core.settings.trust)
+        }
         var client: PeerClient { PeerClient(keys: core.keys, me: core.settings.nodeID) }
 
         func respond(to request: Control.Request) async throws -> Control.Response {
@@ -45,10 +47,11 @@ extension Agent {
                 }
                 return response
             case .kill, .logs, .stay:
-                if let id = request.job, await jobs.location(id) == .here || forwarded {
+                let id = try JobRequests.jobID(request)
+                if await jobs.location(id) == .here || forwarded {
                     return try await local.respond(to: request)
                 }
-                if let id = request.job, case .movedTo(let node) = await jobs.location(id), let member = await core.member(named: node) {
+                if case .movedTo(let node) = await jobs.location(id), let member = await core.member(named: node) {
                     return try await forward(request, to: member)
                 }
                 // Not ours: whichever live member knows the job answers.
@@ -72,8 +75,11 @@ extension Agent {
             switch await jobs.location(id) {
             case .here:
                 let snapshot = try await jobs.snapshot(id)
-                guard uid == 0 || uid == snapshot.record.uid else {
+                guard let uid, core.settings.trust.permits(uid, on: snapshot.record.uid, viaPeer: forwarded) else {
                     throw Failure("job \(id) belongs to \(snapshot.record.owner); only they or root can move it")
+                }
+                guard core.settings.trust.mayMigrate(owner: snapshot.record.uid) else {
+                    throw Failure("job \(id) runs as \(snapshot.record.owner) (uid \(snapshot.record.uid)): jobs below uid \(core.settings.trust.minimumPeerUID) stay on their node (cluster.trust.minimumPeerUID)")
                 }
                 if target == "home" { target = snapshot.record.homeNode }
                 guard !isMe(target) else { throw Failure("job \(id) already runs on \(core.settings.hostname)") }
@@ -114,10 +120,15 @@ extension Agent {
                 return try await forward(request, to: member)
             }
             var reports: [Control.MigrationReport] = []
+            var staying: [String] = []
             for snapshot in await jobs.snapshots() where snapshot.record.state == .running {
                 let candidates = await core.liveMembers().filter { $0.status == .alive }
                 guard let target = candidates.min(by: { Self.loadPerCPU($0) < Self.loadPerCPU($1) }) else {
                     throw Failure("no other live node to drain \(core.settings.hostname) to")
+                }
+                guard core.settings.trust.mayMigrate(owner: snapshot.record.uid) else {
+                    staying.append("job \(snapshot.record.id) of \(snapshot.record.owner) stays: jobs below uid \(core.settings.trust.minimumPeerUID) never leave their node (cluster.trust.minimumPeerUID)")
+                    continue
                 }
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(snapshot.record.id, to: target)
                 reports.append(Control.MigrationReport(
@@ -125,7 +136,9 @@ extension Agent {
                     precopyRounds: outcome.rounds, frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds,
                     totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent))
             }
-            return Control.Response(migrations: reports)
+            var response = Control.Response(migrations: reports)
+            if !staying.isEmpty { response.warnings = staying }
+            return response
         }
 
         static func loadPerCPU(_ member: Wire.MemberUpdate) -> Double {

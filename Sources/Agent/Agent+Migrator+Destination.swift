@@ -19,13 +19,51 @@ import NIOPosix
 extension Agent.Migrator {
     // MARK: Destination
 
-    /// Answers a migration stream whose first message was `first`.
+    /// Answers a migration stream whose first message was `first`. Everything in it comes from
+    /// the network: the job id, the record and its uid, every file's round, name, size and
+    /// link are checked (``Migration/Intake``, ``Jobs/Trust``) before they touch the disk, and
+    /// the restored tree's credentials before it runs (Docs/security.md).
     func receive(_ stream: Agent.SecureStream, first: Migration.Message, from peer: Wire.NodeID) async throws {
         if case .query(let id) = first {
+            guard Jobs.Layout.isJobID(id) else { throw Agent.Failure("a query for a malformed job id") }
             try await send(.state(running: await jobs.isRunningHere(id)), on: stream)
             return
         }
-        guard case .offer(let id, _, _, let cpuinfo) = first else { throw Agent.Failure("a migration must begin with an offer") }
+        guard case .offer(let id, let recordData, let memoryKiB, let cpuinfo) = first else { throw Agent.Failure("a migration must begin with an offer") }
+        guard Jobs.Layout.isJobID(id) else {
+            try await send(.refuse("\(Migration.Intake.shown(id)) is not a job id"), on: stream)
+            return
+        }
+        let offered: Jobs.Record
+        do {
+            offered = try JSONDecoder().decode(Jobs.Record.self, from: recordData)
+        } catch {
+            try await send(.refuse("the job's record is unreadable"), on: stream)
+            return
+        }
+        let trust = core.settings.trust
+        let localGroups = Jobs.Trust.localGroups(of: offered.uid)
+        guard offered.id == id else {
+            try await send(.refuse("the record is for job \(Migration.Intake.shown(offered.id)), not \(id)"), on: stream)
+            return
+        }
+        if let refusal = trust.refusal(uid: offered.uid, gid: offered.gid, localGroups: localGroups) {
+            logger.notice("refused job \(id) from \(peer): \(refusal)")
+            try await send(.refuse(refusal), on: stream)
+            return
+        }
+        guard await !jobs.isRunningHere(id) else {
+            try await send(.refuse("job \(id) already runs on \(core.settings.hostname)"), on: stream)
+            return
+        }
+        // Images sit in tmpfs beside the restored job: take what leaves a reserve free.
+        let available = Self.availableMemoryBytes()
+        let reserve: UInt64 = 64 << 20
+        guard memoryKiB << 10 < available else {
+            try await send(.refuse("the job uses \(memoryKiB >> 10) MiB and \(core.settings.hostname) has \(available >> 20) MiB available"), on: stream)
+            return
+        }
+        var intake = Migration.Intake(budget: available > reserve ? available - reserve : 0)
         let work = workRoot + "/\(id)-in"
         Migration.remove(work)
         guard Migration.makeDirectories(work) else {
@@ -35,6 +73,10 @@ extension Agent.Migrator {
         defer { Migration.remove(work) }
         if let problem = await Agent.CRIUCheck.shared.problem(criu: criu, work: work, run: runCRIU) {
             try await send(.refuse("CRIU cannot restore on this node: \(problem)"), on: stream)
+            return
+        }
+        guard cpuinfo.count <= 1 << 20 else {
+            try await send(.refuse("the CPU description is larger than 1 MiB"), on: stream)
             return
         }
         try cpuinfo.write(to: URL(fileURLWithPath: work + "/cpuinfo.img"))
@@ -51,18 +93,39 @@ extension Agent.Migrator {
             while true {
                 let message = try await receive(on: stream)
                 switch message {
-                case .file(let round, let path, let size, let mode, let link) where round < 0:
-                    _ = link
-                    try await receiveOpenFile(path: path, size: size, mode: mode, on: stream)
                 case .file(let round, let path, let size, let mode, let link):
-                    if round == 1 && !receivedPages {
-                        receivedPages = true
-                        await Agent.FaultPoint.destinationReceiving.pass()
+                    let placement: Migration.Intake.Placement
+                    do {
+                        placement = try intake.admit(round: round, path: path, size: size, link: link)
+                    } catch {
+                        logger.notice("job \(id) from \(peer): refused a file: \(error)")
+                        throw Agent.Failure("refused a file of job \(id): \(error)")
                     }
-                    let directory = round == 0 ? jobs.layout.directory(id) : work + "/\(round)"
-                    try await receiveFile(directory: directory, path: path, size: size, mode: mode, link: link, on: stream)
+                    switch placement {
+                    case .openFile(let absolute):
+                        try await receiveOpenFile(path: absolute, size: size, mode: mode, owner: offered, on: stream)
+                    case .jobFile(let name):
+                        try await receiveFile(directory: jobs.layout.directory(id), path: name, size: size, mode: mode & 0o640, link: nil, on: stream)
+                        if name != "job.json" {
+                            _ = chown(jobs.layout.directory(id) + "/" + name, offered.uid, offered.gid)
+                        }
+                    case .image(let round, let name):
+                        if round == 1 && !receivedPages {
+                            receivedPages = true
+                            await Agent.FaultPoint.destinationReceiving.pass()
+                        }
+                        try await receiveFile(directory: work + "/\(round)", path: name, size: size, mode: mode & 0o600, link: nil, on: stream)
+                    case .parentLink(let round, let target):
+                        try await receiveFile(directory: work + "/\(round)", path: "parent", size: 0, mode: 0, link: target, on: stream)
+                    }
                 case .restore(let round, let recordData):
-                    let record = try JSONDecoder().decode(Jobs.Record.self, from: recordData)
+                    guard (1...Migration.Intake.maxRound).contains(round) else { throw Agent.Failure("restore from round \(round)") }
+                    // The record that runs is the one the offer was checked with.
+                    guard let record = try? JSONDecoder().decode(Jobs.Record.self, from: recordData),
+                          record.id == id, record.uid == offered.uid, record.gid == offered.gid else {
+                        try await send(.failed("the record sent with restore differs from the offer's"), on: stream)
+                        return
+                    }
                     let directory = work + "/\(round)"
                     let pidFile = work + "/restored.pid"
                     do {
@@ -74,6 +137,13 @@ extension Agent.Migrator {
                     guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                           let pid = Int32(text.filter { $0.isNumber }) else {
                         try await send(.failed("criu restore wrote no pid"), on: stream)
+                        return
+                    }
+                    // Still stopped (--leave-stopped): run it only if it is who the record says.
+                    if let problem = Self.credentialProblem(restored: pid, uid: record.uid, gid: record.gid, localGroups: localGroups) {
+                        _ = kill(pid, SIGKILL)
+                        logger.warning("job \(id) from \(peer): restored tree killed: \(problem)")
+                        try await send(.failed("the restored job was killed: \(problem)"), on: stream)
                         return
                     }
                     restoredPID = pid
@@ -101,5 +171,34 @@ extension Agent.Migrator {
             }
             throw error
         }
+    }
+
+    /// Why the restored tree under `pid` may not run as `uid`:`gid`, or nil: it must be in a
+    /// PID namespace of its own (every job is), and each of its processes must hold exactly
+    /// that identity, no other groups than the user's, and no capability.
+    static func credentialProblem(restored pid: Int32, uid: UInt32, gid: UInt32, localGroups: [UInt32]?) -> String? {
+        guard let namespace = Jobs.Usage.pidNamespace(of: pid), namespace != Jobs.Usage.pidNamespace(of: getpid()) else {
+            return "the restored process is not in a PID namespace of its own"
+        }
+        let members = Jobs.Usage.processes(sharingNamespaceOf: pid)
+        guard !members.isEmpty else { return "the restored tree has no process" }
+        for member in members {
+            guard let credentials = Jobs.Credentials.read(member) else { return "cannot read the credentials of pid \(member)" }
+            let allowed = uid == 0 ? credentials.groups : (localGroups ?? [])
+            guard credentials.matches(uid: uid, gid: gid, allowedGroups: allowed) else {
+                return "pid \(member) runs as uids \(credentials.uids), gids \(credentials.gids), groups \(credentials.groups), not as the job's \(uid):\(gid)"
+            }
+        }
+        return nil
+    }
+
+    /// MemAvailable from /proc/meminfo, in bytes (0 when unreadable).
+    static func availableMemoryBytes() -> UInt64 {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let kib = line.split(separator: " ").dropFirst().first.flatMap { UInt64($0) } ?? 0
+            return kib << 10
+        }
+        return 0
     }
 }

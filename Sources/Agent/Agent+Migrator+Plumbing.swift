@@ -88,16 +88,20 @@ extension Agent.Migrator {
         return total
     }
 
-    /// Writes a file the job holds open at its absolute path (replacing what is there: the
-    /// restored process must find the file exactly as it was).
-    func receiveOpenFile(path: String, size: UInt64, mode: UInt32, on stream: Agent.SecureStream) async throws {
-        guard path.hasPrefix("/"), !path.contains("/../"), !path.hasPrefix("/proc/"), !path.hasPrefix("/sys/"), !path.hasPrefix("/dev/") else {
-            throw Agent.Failure("refusing open file path \(path)")
+    /// Writes a file the job holds open at its absolute path, replacing what is there (the
+    /// restored process must find the file as it was), as the job's user would: the kernel
+    /// checks each directory from / for that user, no symbolic link is followed, and the file
+    /// belongs to the user (Jobs.UserFiles). `path` passed ``Migration/Intake``.
+    func receiveOpenFile(path: String, size: UInt64, mode: UInt32, owner record: Jobs.Record, on stream: Agent.SecureStream) async throws {
+        let descriptor: Int32
+        do {
+            descriptor = try Jobs.UserFiles.create(
+                path, uid: record.uid, gid: record.gid, groups: Jobs.Trust.localGroups(of: record.uid) ?? [record.gid], mode: mode)
+        } catch {
+            throw Agent.Failure(error.description)
         }
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        _ = Migration.makeDirectories(directory, mode: 0o755)
-        let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
-        try await receiveFile(directory: directory, path: name, size: size, mode: mode, link: nil, on: stream)
+        defer { close(descriptor) }
+        try await receiveContents(into: descriptor, name: path, size: size, on: stream)
     }
 
     func sendContents(_ path: String, size: UInt64, on stream: Agent.SecureStream) async throws -> UInt64 {
@@ -125,15 +129,20 @@ extension Agent.Migrator {
             guard symlink(link, target) == 0 else { throw Agent.Failure("cannot link \(target)") }
             return
         }
-        let descriptor = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        let descriptor = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
         guard descriptor >= 0 else { throw Agent.Failure("cannot write \(target)") }
         defer { close(descriptor) }
+        try await receiveContents(into: descriptor, name: path, size: size, on: stream)
+    }
+
+    /// Exactly `size` bytes from the stream's frames into `descriptor`.
+    func receiveContents(into descriptor: Int32, name: String, size: UInt64, on stream: Agent.SecureStream) async throws {
         var remaining = size
         while remaining > 0 {
-            guard let bytes = try await stream.receive() else { throw Agent.Failure("the stream ended inside \(path)") }
-            guard UInt64(bytes.count) <= remaining else { throw Agent.Failure("\(path) is longer than announced") }
+            guard let bytes = try await stream.receive() else { throw Agent.Failure("the stream ended inside \(name)") }
+            guard UInt64(bytes.count) <= remaining else { throw Agent.Failure("\(name) is longer than announced") }
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == bytes.count else { throw Agent.Failure("cannot write \(target): disk full?") }
+            guard written == bytes.count else { throw Agent.Failure("cannot write \(name): disk full?") }
             remaining -= UInt64(bytes.count)
         }
     }

@@ -57,6 +57,10 @@ extension Agent {
             let clock = ContinuousClock()
             let started = clock.now
             let (record, pid) = try await jobs.beginMigration(id)
+            guard core.settings.trust.mayMigrate(owner: record.uid) else {
+                await jobs.endMigration(id)
+                throw Failure("job \(id) runs as uid \(record.uid): jobs below uid \(core.settings.trust.minimumPeerUID) stay on their node (cluster.trust.minimumPeerUID)")
+            }
             let work = workRoot + "/\(id)-out"
             Migration.remove(work)
             guard Migration.makeDirectories(work) else {

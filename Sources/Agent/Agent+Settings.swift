@@ -1,5 +1,6 @@
 import ClusterControl
 import ClusterWire
+import Jobs
 import Membership
 import NodeConfig
 
@@ -32,6 +33,8 @@ extension Agent {
         public var membership: Membership.Configuration
         /// Every setting and its source, for `cluster status`.
         public var report: [Control.Setting]
+        /// What requests from other nodes may do here (`cluster.trust`).
+        public var trust = Jobs.Trust()
 
         public init(
             nodeID: Wire.NodeID, hostname: String, clusterName: String, role: NodeConfig.Role,

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import ClusterControl
 import ClusterWire
+import Jobs
 import Membership
 import NodeConfig
 
@@ -118,8 +119,17 @@ extension Agent {
             record("probe-timeout", "\(milliseconds(membership.probeTimeout))ms", section.timing?.probeTimeoutMs != nil ? "profile" : "default")
             record("suspicion-timeout", "\(milliseconds(membership.suspicionTimeout))ms", section.timing?.suspicionTimeoutMs != nil ? "profile" : "default")
 
+            var trust = Jobs.Trust()
+            if let minimum = section.trust?.minimumPeerUID {
+                guard let value = UInt32(exactly: minimum), value < UInt32.max else {
+                    throw Failure("profile cluster.trust.minimumPeerUID \(minimum): expected 0 to 4294967294")
+                }
+                trust.minimumPeerUID = value
+            }
+            record("minimum-peer-uid", String(trust.minimumPeerUID), section.trust?.minimumPeerUID != nil ? "profile" : "default")
+
             let controlSocket = overrides.controlSocket ?? Control.defaultSocketPath
-            return Settings(
+            var settings = Settings(
                 nodeID: Wire.NodeID(nodeID), hostname: hostname, clusterName: node.clusterName.value, role: node.role.value,
                 listenHost: overrides.listen?.host ?? "0.0.0.0", port: port,
                 advertiseHost: overrides.advertise ?? overrides.listen?.host,
@@ -127,6 +137,8 @@ extension Agent {
                 clusterKey: clusterKey, controlSocket: controlSocket,
                 controlGroup: overrides.controlGroup ?? Control.groupName,
                 membership: membership, report: report)
+            settings.trust = trust
+            return settings
         }
 
         /// The membership configuration with the profile's timing applied and checked.

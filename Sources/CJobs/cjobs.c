@@ -20,3 +20,86 @@ long cjobs_filesystem_type(const char *path) {
     if (statfs(path, &info) != 0) return -1;
     return (long)info.f_type;
 }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Raw system calls on purpose: glibc's setgroups/setfsuid wrappers change every thread of the
+   process (setxid broadcast) or may in future; the kernel's own calls change only this one. */
+static int thread_set_fs_identity(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
+    if (syscall(SYS_setgroups, (size_t)ngroups, groups) != 0) return -1;
+    syscall(SYS_setfsgid, gid);
+    syscall(SYS_setfsuid, uid);
+    if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != uid || (gid_t)syscall(SYS_setfsgid, (gid_t)-1) != gid) return -1;
+    return 0;
+}
+
+int cjobs_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *groups, int ngroups, mode_t mode) {
+    if (path == NULL || path[0] != '/' || ngroups < 0 || ngroups > 65536) { errno = EINVAL; return -1; }
+    size_t length = strlen(path);
+    if (length >= 4096) { errno = ENAMETOOLONG; return -1; }
+    char copy[4096];
+    memcpy(copy, path, length + 1);
+
+    gid_t saved_groups[256];
+    int saved_count = (int)syscall(SYS_getgroups, 256, saved_groups);
+    if (saved_count < 0) return -1;
+    uid_t saved_uid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
+    gid_t saved_gid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
+
+    int result = -1;
+    int error = 0;
+    if (thread_set_fs_identity(uid, gid, groups, ngroups) != 0) {
+        error = EPERM;
+        goto restore;
+    }
+    int directory = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (directory < 0) { error = errno; goto restore; }
+    char *cursor = copy + 1;
+    for (;;) {
+        char *slash = strchr(cursor, '/');
+        if (slash == NULL) break;
+        *slash = '\0';
+        if (cursor[0] == '\0' || strcmp(cursor, ".") == 0 || strcmp(cursor, "..") == 0) {
+            error = EINVAL;
+            close(directory);
+            goto restore;
+        }
+        int next = openat(directory, cursor, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            if (mkdirat(directory, cursor, 0700) != 0 && errno != EEXIST) { error = errno; close(directory); goto restore; }
+            next = openat(directory, cursor, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) { error = errno; close(directory); goto restore; }
+        close(directory);
+        directory = next;
+        cursor = slash + 1;
+    }
+    if (cursor[0] == '\0' || strcmp(cursor, ".") == 0 || strcmp(cursor, "..") == 0) {
+        error = EINVAL;
+        close(directory);
+        goto restore;
+    }
+    result = openat(directory, cursor, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode & 01777);
+    if (result < 0) error = errno;
+    close(directory);
+    if (result >= 0) {
+        struct stat info;
+        if (fstat(result, &info) != 0 || !S_ISREG(info.st_mode)) {
+            close(result);
+            result = -1;
+            error = EINVAL;
+        }
+    }
+restore:
+    syscall(SYS_setfsuid, saved_uid);
+    syscall(SYS_setfsgid, saved_gid);
+    syscall(SYS_setgroups, (size_t)saved_count, saved_groups);
+    if (result < 0) errno = error;
+    return result;
+}

@@ -42,7 +42,7 @@ extension Jobs {
             posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
             var pid: pid_t = 0
             let status = Launcher.withCStrings(arguments) { cArguments in
-                Launcher.withCStrings(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) { environment in
+                Launcher.withCStrings(Launcher.cleanEnvironment) { environment in
                     posix_spawn(&pid, arguments[0], &actions, &attributes, cArguments, environment)
                 }
             }

@@ -16,11 +16,36 @@ extension Jobs {
     /// The agent is the parent of `unshare`, which waits for the init and exits with its status;
     /// the agent reaps it (``Reaper``). util-linux's tools rather than a clone() in the agent:
     /// a multithreaded Swift process cannot safely fork-and-continue.
+    ///
+    /// **Environment.** `unshare`, `setsid`, `nice` and `setpriv` run as root, so they start
+    /// with ``cleanEnvironment`` only: a caller's `LD_PRELOAD`, `GCONV_PATH` or `LD_LIBRARY_PATH`
+    /// would otherwise run the caller's code as root. The caller's environment is applied by
+    /// ``execHelper`` (`clusterd exec-job`), which `setpriv` starts as the job's user: it reads the
+    /// environment from descriptor 3 (a root-only file the agent opened and unlinked) and execs
+    /// the command with it, still PID 1 of the namespace.
     public struct Launcher: Sendable {
         /// Where `unshare`, `setsid` and `setpriv` are (util-linux, essential in Debian).
         public var toolDirectory = "/usr/bin"
+        /// The program (and its leading arguments) that applies the job's environment after the
+        /// drop to the user: `clusterd exec-job --`. Nil: the agent's own executable.
+        public var execHelper: [String]?
 
-        public init() {}
+        /// The whole environment of every helper that runs as root.
+        public static let cleanEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+        /// The descriptor on which ``execHelper`` finds the job's environment.
+        public static let environmentDescriptor: Int32 = 3
+
+        public init(execHelper: [String]? = nil) {
+            self.execHelper = execHelper
+        }
+
+        /// `clusterd exec-job --`, from /proc/self/exe: the agent starts jobs through itself.
+        static func ownExecHelper() -> [String] {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+            let path = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/usr/local/bin/clusterd"
+            return [path, "exec-job", "--"]
+        }
 
         /// Why a job could not start; `description` is a sentence for the user.
         public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -38,7 +63,26 @@ extension Jobs {
                 toolDirectory + "/setsid",
             ] + renice + [
                 toolDirectory + "/setpriv", "--reuid=\(record.uid)", "--regid=\(record.gid)", groups, "--",
-            ] + record.arguments
+            ] + (execHelper ?? Self.ownExecHelper()) + record.arguments
+        }
+
+        /// The environment file's bytes: each `NAME=value` followed by a NUL, as in
+        /// /proc/PID/environ. Entries holding a NUL or lacking `=` are dropped.
+        public static func encodeEnvironment(_ environment: [String]) -> [UInt8] {
+            var bytes: [UInt8] = []
+            for entry in environment where entry.contains("=") && !entry.utf8.contains(0) {
+                bytes += entry.utf8
+                bytes.append(0)
+            }
+            return bytes
+        }
+
+        /// The entries of an environment file (``encodeEnvironment(_:)``).
+        public static func decodeEnvironment(_ bytes: [UInt8]) -> [String] {
+            bytes.split(separator: 0).compactMap { entry in
+                let text = String(decoding: entry, as: UTF8.self)
+                return text.contains("=") ? text : nil
+            }
         }
 
         /// Creates the job's output files (owned by its user) and spawns it. Returns the pid of
@@ -54,6 +98,23 @@ extension Jobs {
                 _ = fchown(descriptor, record.uid, record.gid)
                 close(descriptor)
             }
+            // The job's environment, for the exec helper on descriptor 3: written to a root-only
+            // file that is unlinked once the helper holds it open, so no other user reads it.
+            let environmentFile = layout.directory(record.id) + "/.environment"
+            unlink(environmentFile)
+            let environmentDescriptor = open(environmentFile, O_RDWR | O_CREAT | O_TRUNC | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard environmentDescriptor >= 0 else {
+                throw Failure(description: "cannot create \(environmentFile): \(Self.errorText())")
+            }
+            defer {
+                close(environmentDescriptor)
+                unlink(environmentFile)
+            }
+            let environmentBytes = Self.encodeEnvironment(record.environment)
+            let written = environmentBytes.withUnsafeBytes { write(environmentDescriptor, $0.baseAddress, $0.count) }
+            guard written == environmentBytes.count else {
+                throw Failure(description: "cannot write \(environmentFile): \(Self.errorText())")
+            }
             let userExists = getpwuid(record.uid) != nil
             errno = 0
             let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
@@ -67,8 +128,10 @@ extension Jobs {
             posix_spawn_file_actions_addopen(&actions, 2, layout.stderr(record.id), O_WRONLY | O_APPEND, 0)
             cjobs_spawn_addchdir(&actions, record.workingDirectory)
             // Nothing of the agent's leaks into a job (a control connection kept open by a job
-            // would keep `cluster run` waiting until the job ends).
-            cjobs_spawn_addclosefrom(&actions, 3)
+            // would keep `cluster run` waiting until the job ends), but the environment file,
+            // opened anew (read-only, at offset 0) as descriptor 3.
+            cjobs_spawn_addclosefrom(&actions, Self.environmentDescriptor)
+            posix_spawn_file_actions_addopen(&actions, Self.environmentDescriptor, environmentFile, O_RDONLY | O_NOFOLLOW, 0)
 
             // Default signal dispositions and an empty mask: the agent ignores SIGPIPE (SwiftNIO),
             // and a job must not inherit that.
@@ -83,7 +146,7 @@ extension Jobs {
             posix_spawnattr_setsigmask(&attributes, &none)
             posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-            let environment = record.environment
+            let environment = Self.cleanEnvironment
             var pid: pid_t = 0
             let status = Self.withCStrings(argv) { cArguments in
                 Self.withCStrings(environment) { cEnvironment in

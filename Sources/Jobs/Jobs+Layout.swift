@@ -23,6 +23,17 @@ extension Jobs {
             return String(repeating: "0", count: 6 - hex.count) + hex + "-" + String(counter)
         }
 
+        /// Whether `id` is a job id as ``jobID(node:counter:)`` makes them: six lowercase hex
+        /// digits, a dash and 1 to 9 digits. Ids name directories, so every id that arrives from
+        /// the control socket or another node is checked against this before use.
+        public static func isJobID(_ id: String) -> Bool {
+            let bytes = Array(id.utf8)
+            guard (8...16).contains(bytes.count), bytes[6] == UInt8(ascii: "-") else { return false }
+            let hex = bytes[0..<6].allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+            let counter = bytes[7...].allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            return hex && counter
+        }
+
         /// The counter in a job id made by ``jobID(node:counter:)``, if it is one of `node`'s.
         public static func counter(in id: String, node: UInt64) -> Int? {
             let prefix = jobID(node: node, counter: 0).dropLast()

@@ -36,6 +36,11 @@ extension Jobs {
         }
 
         /// Every process in `pid`'s PID namespace (host pids).
+        /// The PID namespace `pid` is in (the /proc/PID/ns/pid link, `pid:[INODE]`).
+        public static func pidNamespace(of pid: pid_t, procRoot: String = "/proc") -> String? {
+            ProcFiles.link("\(procRoot)/\(pid)/ns/pid")
+        }
+
         public static func processes(sharingNamespaceOf pid: pid_t, procRoot: String = "/proc") -> [pid_t] {
             guard let namespace = ProcFiles.link("\(procRoot)/\(pid)/ns/pid") else { return [] }
             return processIDs(procRoot: procRoot).filter { ProcFiles.link("\(procRoot)/\($0)/ns/pid") == namespace }

@@ -24,6 +24,8 @@ extension NodeConfig {
         public var head: Head?
         /// The directory the head exports over NFS and every other node mounts.
         public var shared: Shared?
+        /// What requests from other nodes may do (Docs/security.md).
+        public var trust: Trust?
 
         public init(name: String? = nil, role: Role? = nil, peers: [String]? = nil, sshAuthorizedKeys: [String]? = nil,
                     labels: [String: String]? = nil, nodes: [NodeRule]? = nil, key: String? = nil, port: Int? = nil,
@@ -42,6 +44,16 @@ extension NodeConfig {
             self.timing = timing
             self.head = head
             self.shared = shared
+        }
+    }
+
+    /// What a node lets other nodes do: `minimumPeerUID` (default 1000) is the lowest uid a
+    /// forwarded request or a migrated job may run as; 0 allows root.
+    public struct Trust: Sendable, Equatable, Codable {
+        public var minimumPeerUID: Int?
+
+        public init(minimumPeerUID: Int? = nil) {
+            self.minimumPeerUID = minimumPeerUID
         }
     }
 

@@ -1,8 +1,9 @@
 extension ProfileDecoder {
     static let clusterKeys = [
         "name", "role", "key", "port", "multicast", "multicastGroup", "peers", "sshAuthorizedKeys", "labels",
-        "nodes", "timing", "head", "shared",
+        "nodes", "timing", "head", "shared", "trust",
     ]
+    static let clusterTrustKeys = ["minimumPeerUID"]
     static let clusterHeadKeys = ["dhcpRange"]
     static let clusterSharedKeys = ["enabled", "path", "server"]
     static let clusterNodeKeys = ["match", "hostname", "role", "address", "gateway", "labels"]
@@ -138,6 +139,10 @@ extension ProfileDecoder {
                     throw server.error("shared server \"\(text)\" must be a host name or address, without a path")
                 }
             }
+        }
+        if let trust = object.optional("trust") {
+            let fields = try trust.object(allowing: Self.clusterTrustKeys)
+            _ = try fields.optional("minimumPeerUID")?.integer(in: 0...4_294_967_294, what: "minimumPeerUID")
         }
         return (reader.node.plainValue, keyPath)
     }

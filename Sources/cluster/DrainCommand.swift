@@ -14,6 +14,9 @@ struct DrainCommand: ParsableCommand {
     func run() throws {
         let response = try Request.send(Control.Request(.drain, node: node), socket: options.socket)
         let reports = response.migrations ?? []
+        for warning in response.warnings ?? [] {
+            Output.warn(warning)
+        }
         if options.json {
             try Output.printJSON(reports)
             return
@@ -21,6 +24,6 @@ struct DrainCommand: ParsableCommand {
         for report in reports {
             print("\(report.job): \(report.from) → \(report.to) in \(Output.fixed(report.totalSeconds, decimals: 2)) s")
         }
-        if reports.isEmpty { print("no running jobs to move") }
+        if reports.isEmpty && (response.warnings ?? []).isEmpty { print("no running jobs to move") }
     }
 }

@@ -137,8 +137,10 @@ import Testing
 
     @Test func badRequestsGetClearErrors() throws {
         defer { cluster.stopAll() }
-        let unknown = try cluster(["kill", "nope-1"], allowFailure: true)
-        #expect(unknown.status == 1 && unknown.stderr.contains("no job nope-1"), "\(unknown.stderr)")
+        let unknown = try cluster(["kill", "000000-99"], allowFailure: true)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no job 000000-99"), "\(unknown.stderr)")
+        let malformed = try cluster(["kill", "nope-1"], allowFailure: true)
+        #expect(malformed.status == 1 && malformed.stderr.contains("\"nope-1\" is not a job id"), "\(malformed.stderr)")
         let missing = try Tool.run(["sh", "-c", "mkdir -p /tmp/lb-gone-$$ && cd /tmp/lb-gone-$$ && rmdir /tmp/lb-gone-$$ && exec \"$0\" run --socket \"$1\" -- true", cli, cluster.socket(0)], allowFailure: true)
         #expect(missing.status == 1 && missing.stderr.contains("cannot tell the current directory"), "\(missing.stderr)")
         // A program that does not exist: the job starts and fails at once, and says why.

@@ -14,13 +14,15 @@ import Testing
         let record = Jobs.Record(
             id: "000001-1", arguments: ["python3", "-c", "print(1)"], workingDirectory: "/tmp", environment: [],
             uid: 1000, gid: 100, owner: "ada", homeNode: "n1", stay: false, startedAt: 0)
-        #expect(Jobs.Launcher().arguments(for: record, userExists: true) == [
+        let launcher = Jobs.Launcher(execHelper: ["/usr/local/bin/clusterd", "exec-job", "--"])
+        #expect(launcher.arguments(for: record, userExists: true) == [
             "/usr/bin/unshare", "--pid", "--fork", "--", "/usr/bin/setsid",
-            "/usr/bin/setpriv", "--reuid=1000", "--regid=100", "--init-groups", "--", "python3", "-c", "print(1)",
+            "/usr/bin/setpriv", "--reuid=1000", "--regid=100", "--init-groups", "--",
+            "/usr/local/bin/clusterd", "exec-job", "--", "python3", "-c", "print(1)",
         ])
-        #expect(Jobs.Launcher().arguments(for: record, userExists: false).contains("--clear-groups"))
+        #expect(launcher.arguments(for: record, userExists: false).contains("--clear-groups"))
         // The agent runs at nice -10 (its unit); the job is put back to 0.
-        #expect(Jobs.Launcher().arguments(for: record, userExists: true, agentNice: -10).prefix(7) == [
+        #expect(launcher.arguments(for: record, userExists: true, agentNice: -10).prefix(7) == [
             "/usr/bin/unshare", "--pid", "--fork", "--", "/usr/bin/setsid", "/usr/bin/nice", "--adjustment=10",
         ])
     }

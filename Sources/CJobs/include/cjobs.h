@@ -24,4 +24,12 @@ int cjobs_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 /// statfs(2)'s f_type for `path` (NFS is 0x6969), or -1 (sys/vfs.h is not in Glibc's module).
 long cjobs_filesystem_type(const char *path);
 
+/// Opens (creating, or truncating) the regular file at absolute `path` with the file-system
+/// identity of `uid`:`gid` and `groups` on the calling thread only, so the kernel checks every
+/// step as that user would be checked: each directory is walked from / with O_NOFOLLOW (a
+/// symbolic link anywhere fails), missing directories are made by that user (0700), and the
+/// file is opened with O_NOFOLLOW. The thread's identity is restored before returning.
+/// Returns the descriptor, or -1 with errno.
+int cjobs_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *groups, int ngroups, mode_t mode);
+
 #endif

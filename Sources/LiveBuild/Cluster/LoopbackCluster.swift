@@ -19,7 +19,7 @@ public final class LoopbackCluster: @unchecked Sendable {
 
     /// Prepares (but does not start) `count` agents; writes the profile and key to `directory`.
     public init(clusterd: String, count: Int, directory: String, basePort: UInt16? = nil, seeds: Int = 3,
-                timing: [String: Int] = [:]) throws {
+                timing: [String: Int] = [:], trust: [String: Int] = [:]) throws {
         self.clusterd = clusterd
         self.count = count
         self.directory = directory
@@ -28,6 +28,7 @@ public final class LoopbackCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var cluster: [String: Any] = ["name": "loopback"]
         if !timing.isEmpty { cluster["timing"] = timing }
+        if !trust.isEmpty { cluster["trust"] = trust }
         let profile = try JSONSerialization.data(withJSONObject: ["cluster": cluster], options: [.sortedKeys])
         try profile.write(to: URL(fileURLWithPath: profilePath))
         _ = try ClusterKeyFile.readOrGenerate(keyPath)
@@ -38,7 +39,7 @@ public final class LoopbackCluster: @unchecked Sendable {
     }
 
     var profilePath: String { directory + "/profile.json" }
-    var keyPath: String { directory + "/cluster.key" }
+    public var keyPath: String { directory + "/cluster.key" }
 
     public func port(_ index: Int) -> UInt16 { basePort + UInt16(index) }
     public func socket(_ index: Int) -> String { directory + "/agent\(index).sock" }
