@@ -49,7 +49,7 @@ import Testing
     @Test func exportsListEachMemberAlone() {
         let options = "(sec=sys,rw,sync,no_subtree_check,root_squash,fsid=0)"
         let text = SharedDirectory.exportsText(path: "/home", clients: ["10.77.0.5", "10.77.0.12"])
-        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
         #expect(lines == ["/home 10.77.0.5/32\(options) 10.77.0.12/32\(options)"])
         #expect(!text.contains("no_root_squash") && !text.contains("all_squash") && !text.contains("/24"))
 
