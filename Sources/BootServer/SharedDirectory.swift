@@ -26,13 +26,42 @@ public enum SharedDirectory: Sendable, Equatable {
         }
     }
 
-    /// The exports line: read-write for the cluster's network alone. The directory is a tmpfs
-    /// (overlayfs, the live root, cannot be exported), and it is the NFSv4 root (`fsid=0`):
-    /// otherwise the server's pseudo root would be the overlayfs `/`, and looking `/home` up
-    /// in it fails ("No such file or directory"). `no_root_squash`: jobs migrate with their
-    /// owner, root included, as on openMosix.
-    public static func exportsLine(path: String, network: String, prefixLength: Int) -> String {
-        "\(path) \(network)/\(prefixLength)(rw,sync,no_subtree_check,no_root_squash,fsid=0)\n"
+    /// The export's options. Read-write, the NFSv4 root (`fsid=0`: otherwise the server's
+    /// pseudo root would be the overlayfs `/`, and looking `/home` up in it fails, "No such
+    /// file or directory"; the directory is a tmpfs, since overlayfs cannot be exported).
+    /// `sec=sys`: users keep their uids on every node (no `all_squash`), but root on a client
+    /// is squashed to nobody, so no member can plant a root-owned setuid program for the
+    /// others (which also mount with `nosuid,nodev`).
+    public static let exportOptions = "sec=sys,rw,sync,no_subtree_check,root_squash,fsid=0"
+
+    /// The head's exports file: `path` for each client alone (`ADDRESS/32`), the cluster's
+    /// members as `clusterd share` last heard them from the local agent. No client, no export:
+    /// until the agent answers, nobody mounts, and the cluster's network as a whole never does.
+    public static func exportsText(path: String, clients: [String]) -> String {
+        var text = "# Written by clusterd share: \(path) for the cluster's members alone, rewritten as they join and leave.\n"
+        if clients.isEmpty {
+            text += "# No member known yet: \(path) is exported to nobody.\n"
+        } else {
+            text += path + clients.map { " \($0)/32(\(exportOptions))" }.joined() + "\n"
+        }
+        return text
+    }
+
+    /// The export's clients for the members' agent addresses (`HOST:PORT`): each IPv4 host once,
+    /// in numeric order (the file changes only when the set does). Anything else (IPv6, a name)
+    /// is left out: a member the head cannot name by an IPv4 address gets no export.
+    public static func exportClients(agentAddresses: some Sequence<String>) -> [String] {
+        let hosts = Set(agentAddresses.map { host(ofAgentAddress: $0) })
+        return hosts.compactMap { host -> (String, [Int])? in
+            let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+            let octets = parts.compactMap { part in
+                part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) ? Int(part) : nil
+            }
+            guard parts.count == 4, octets.count == 4, octets.allSatisfy({ $0 <= 255 }) else { return nil }
+            return (octets.map(String.init).joined(separator: "."), octets)
+        }
+        .sorted { $0.1.lexicographicallyPrecedes($1.1) }
+        .map(\.0)
     }
 
     /// The head's exports file for its boot medium, when the medium's menus boot diskless nodes
@@ -63,9 +92,12 @@ public enum SharedDirectory: Sendable, Equatable {
 
     /// The export is the server's NFSv4 root (`SERVER:/`). NFSv4 needs no rpcbind or statd on
     /// the client; `hard` (the default) rather than `soft`, so a head that is slow to answer
-    /// delays a job's writes instead of failing them.
+    /// delays a job's writes instead of failing them. `nosuid,nodev`: a setuid program or a
+    /// device node on the share is never honoured on the node mounting it.
+    public static let mountOptions = "hard,noatime,nosuid,nodev"
+
     public static func mountArguments(server: String, path: String) -> [String] {
         let host = server.contains(":") ? "[\(server)]" : server
-        return ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "\(host):/", path]
+        return ["/usr/bin/mount", "-t", "nfs4", "-o", mountOptions, "\(host):/", path]
     }
 }

@@ -10,8 +10,9 @@ import Jobs
 
 /// The shared directory (clusterd-share.service, when `clusterd configure` left
 /// /run/clusterd/share): on the head, a tmpfs holding what the image had there, exported over
-/// NFS to the cluster's network; on every other node, that export mounted from the head,
-/// retried until the head answers (Docs/pxe.md, shared storage).
+/// NFS to the cluster's members alone (kept up to date while it runs); on every other node,
+/// that export mounted from the head, retried until the head answers (Docs/pxe.md, shared
+/// storage).
 struct ShareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "share",
@@ -23,8 +24,8 @@ struct ShareCommand: AsyncParsableCommand {
     @Option(help: "Seconds between mount attempts while the head does not answer.")
     var retry = 3
 
-    @Option(help: "Seconds to wait for an IPv4 address before exporting.")
-    var waitForAddress = 120
+    @Option(help: "Seconds between asking the agent for the members the export is for (head).")
+    var refresh = 5
 
     static let log = "/run/clusterd/share.log"
 
@@ -40,17 +41,12 @@ struct ShareCommand: AsyncParsableCommand {
         }
     }
 
+    /// Exports `path` to the cluster's members alone and keeps doing so: every `refresh`
+    /// seconds it asks the local agent who the members are (the nodes holding the cluster key:
+    /// `cluster nodes`) and rewrites the exports file when the set changed. Until the agent
+    /// answers, the directory is exported to nobody; when it stops answering (a restart), the
+    /// last set stays.
     private func export(_ path: String) async throws {
-        var address = InterfaceAddress.find()
-        var waited = 0
-        while address == nil && waited < waitForAddress {
-            try await Task.sleep(for: .seconds(1))
-            waited += 1
-            address = InterfaceAddress.find()
-        }
-        guard let address else {
-            throw BootServerError("no IPv4 address after \(waitForAddress) s: the head exports \(path) to the network it is on")
-        }
         // overlayfs (the live root) cannot be exported: the directory becomes a tmpfs holding
         // what the image had there.
         if Self.filesystemType(path) != Self.tmpfsMagic {
@@ -61,10 +57,57 @@ struct ShareCommand: AsyncParsableCommand {
             try await Self.run(["/usr/bin/cp", "-a", staging + "/.", path + "/"])
             try await Self.run(["/usr/bin/rm", "-rf", staging])
         }
-        try await Self.publish(
-            SharedDirectory.exportsLine(path: path, network: address.network, prefixLength: address.prefixLength),
-            to: SharedDirectory.exportsFile, starting: ["nfs-server.service"])
-        Self.say("clusterd share: exporting \(path) to \(address.network)/\(address.prefixLength) over NFS")
+        var exported: [String]?
+        while true {
+            let members = await Self.askAgent().map { nodes in
+                // Suspect members stay: on a loaded node a moment's suspicion is common, and
+                // dropping its export would fail its jobs' I/O on the share.
+                SharedDirectory.exportClients(agentAddresses: nodes.filter { $0.state != "dead" }.map(\.address))
+            }
+            if exported == nil || (members != nil && members != exported) {
+                let clients = members ?? []
+                try await Self.publish(SharedDirectory.exportsText(path: path, clients: clients), to: SharedDirectory.exportsFile,
+                                       starting: exported == nil ? ["nfs-server.service"] : [])
+                Self.say(clients.isEmpty
+                    ? "clusterd share: exporting \(path) over NFS to nobody until the agent lists the members"
+                    : "clusterd share: exporting \(path) over NFS to the \(clients.count) member(s): \(clients.joined(separator: " "))")
+                exported = clients
+            }
+            try await Task.sleep(for: .seconds(refresh))
+        }
+    }
+
+    /// The local agent's `cluster nodes`, or nil when it does not answer (not started yet).
+    /// `Control.Client.send` blocks on the control socket, so it runs on a thread of its own,
+    /// never on the cooperative pool.
+    private static func askAgent() async -> [Control.Node]? {
+        await withCheckedContinuation { continuation in
+            onThread {
+                continuation.resume(returning: try? Control.Client.send(Control.Request(.nodes)).nodes)
+            }
+        }
+    }
+
+    private final class ThreadBody {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    /// Runs `body` on a new detached thread.
+    private static func onThread(_ body: @escaping @Sendable () -> Void) {
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { context in
+            guard let context else { return nil }
+            Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().body()
+            return nil
+        }, context)
+        guard status == 0 else {
+            // No thread: ask here rather than never.
+            Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().body()
+            return
+        }
+        pthread_detach(thread)
     }
 
     /// The first member the local agent lists alive that announces it exports the shared
@@ -73,7 +116,7 @@ struct ShareCommand: AsyncParsableCommand {
         var asked = 0
         while true {
             asked += 1
-            if let nodes = try? Control.Client.send(Control.Request(.nodes)).nodes,
+            if let nodes = await Self.askAgent(),
                let head = nodes.first(where: { !$0.isSelf && $0.state == "alive" && $0.sharesDirectory == true }) {
                 let server = SharedDirectory.host(ofAgentAddress: head.address)
                 Self.say("clusterd share: \(head.hostname) (\(server)) exports \(path)")
@@ -106,14 +149,14 @@ struct ShareCommand: AsyncParsableCommand {
 
     /// Writes one exports file, starts `units` (the image does not start the NFS server at
     /// boot: only the head serves), then applies the exports in case it was running already.
-    static func publish(_ line: String, to file: String, starting units: [String]) async throws {
+    static func publish(_ text: String, to file: String, starting units: [String]) async throws {
         try await run(["/usr/bin/mkdir", "-p", "/etc/exports.d"])
         guard let handle = fopen(file, "w") else {
             throw BootServerError("cannot write \(file): \(String(cString: strerror(errno)))")
         }
-        fputs(line, handle)
+        fputs(text, handle)
         fclose(handle)
-        try await run(["/usr/bin/systemctl", "start"] + units)
+        if !units.isEmpty { try await run(["/usr/bin/systemctl", "start"] + units) }
         try await run(["/usr/sbin/exportfs", "-ra"])
     }
 

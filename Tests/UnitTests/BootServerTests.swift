@@ -40,11 +40,32 @@ import Testing
         #expect(SharedDirectory.host(ofAgentAddress: "10.77.0.99:7946") == "10.77.0.99")
         #expect(SharedDirectory.host(ofAgentAddress: "[fd00::1]:7946") == "fd00::1")
         #expect(throws: BootServerError.self) { try SharedDirectory(line: "export home") }
-        #expect(SharedDirectory.exportsLine(path: "/home", network: "10.77.0.0", prefixLength: 24)
-                == "/home 10.77.0.0/24(rw,sync,no_subtree_check,no_root_squash,fsid=0)\n")
         #expect(SharedDirectory.mountArguments(server: "10.77.0.99", path: "/home")
-                == ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime", "10.77.0.99:/", "/home"])
+                == ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime,nosuid,nodev", "10.77.0.99:/", "/home"])
         #expect(SharedDirectory.mountArguments(server: "fd00::1", path: "/home")[5] == "[fd00::1]:/")
+    }
+
+    /// The head's exports: each member alone, root squashed, never a whole network.
+    @Test func exportsListEachMemberAlone() {
+        let options = "(sec=sys,rw,sync,no_subtree_check,root_squash,fsid=0)"
+        let text = SharedDirectory.exportsText(path: "/home", clients: ["10.77.0.5", "10.77.0.12"])
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
+        #expect(lines == ["/home 10.77.0.5/32\(options) 10.77.0.12/32\(options)"])
+        #expect(!text.contains("no_root_squash") && !text.contains("all_squash") && !text.contains("/24"))
+
+        // No member known (the agent has not answered): exported to nobody.
+        let nobody = SharedDirectory.exportsText(path: "/home", clients: [])
+        #expect(nobody.split(separator: "\n").allSatisfy { $0.hasPrefix("#") }, "\(nobody)")
+    }
+
+    @Test(arguments: [
+        (["10.77.0.12:7946", "10.77.0.5:7946", "10.77.0.5:7947"], ["10.77.0.5", "10.77.0.12"]),
+        (["10.77.0.9:7946", "[fd00::1]:7946", "head:7946", "10.77.0.300:7946", "10.77.0:7946", "1.2.3.4.5:1"], ["10.77.0.9"]),
+        (["192.168.1.2:7946", "10.0.0.1:7946", "10.0.0.010:7946"], ["10.0.0.1", "10.0.0.10", "192.168.1.2"]),
+        ([], []),
+    ])
+    func exportClientsAreTheMembersIPv4Hosts(addresses: [String], clients: [String]) {
+        #expect(SharedDirectory.exportClients(agentAddresses: addresses) == clients)
     }
 
     @Test func pathsNeverLeaveTheTree() throws {

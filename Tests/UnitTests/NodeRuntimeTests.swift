@@ -86,6 +86,13 @@ import Testing
         let unit = try #require(file("usr/lib/systemd/system/clusterd.service")).content
         #expect(String(decoding: unit, as: UTF8.self).contains("ExecStart=/usr/sbin/clusterd run"))
         #expect(file("etc/systemd/system/multi-user.target.wants/clusterd-share.service")?.symlinkTarget == "/usr/lib/systemd/system/clusterd-share.service")
+        #expect(file("etc/systemd/system/multi-user.target.wants/clusterd-ssh-host-keys.service")?.symlinkTarget
+                == "/usr/lib/systemd/system/clusterd-ssh-host-keys.service")
+        let hostKeysUnit = String(decoding: try #require(file("usr/lib/systemd/system/clusterd-ssh-host-keys.service")).content, as: UTF8.self)
+        #expect(hostKeysUnit.contains("Before=ssh.service") && hostKeysUnit.contains("ExecStart=/usr/bin/ssh-keygen -A"))
+        #expect(!hostKeysUnit.contains("Before=sysinit.target"), "only sshd waits for the keys")
+        let shareUnit = String(decoding: try #require(file("usr/lib/systemd/system/clusterd-share.service")).content, as: UTF8.self)
+        #expect(shareUnit.contains("Type=exec"), "the head's clusterd share keeps running without holding up the boot")
 
         // Over a base where nfs-kernel-server enabled its server, the layer's whiteout removes
         // the link (only the head starts it), and the whiteout itself leaves no trace.
@@ -96,6 +103,12 @@ import Testing
                        linkTarget: "/usr/lib/systemd/system/nfs-server.service"), []),
             (FileEntry(path: "etc/systemd/system/multi-user.target.wants/ssh.service", kind: .symlink, permissions: 0o777,
                        linkTarget: "/usr/lib/systemd/system/ssh.service"), []),
+            ListSource.directory("etc/ssh"),
+            ListSource.file("etc/ssh/sshd_config", "Port 22\n"),
+            ListSource.file("etc/ssh/ssh_host_ed25519_key", "key", mode: 0o600),
+            ListSource.file("etc/ssh/ssh_host_ed25519_key.pub", "pub"),
+            ListSource.file("etc/ssh/ssh_host_rsa_key", "key", mode: 0o600),
+            ListSource.file("etc/ssh/ssh_host_ecdsa_key.pub", "pub"),
         ])
         try LayerStack(layers: [
             Layer(name: "node runtime", source: InlineFilesSource(files: files, mtime: 0), directories: .weak, whiteouts: true),
@@ -105,6 +118,10 @@ import Testing
         #expect(sink.entries["etc/systemd/system/multi-user.target.wants/ssh.service"] != nil)
         #expect(sink.entries["etc/systemd/system/multi-user.target.wants/clusterd-share.service"] != nil)
         #expect(!sink.order.contains { $0.contains(".wh.") })
+        // The base's SSH host keys are gone (each node makes its own at boot); the rest of
+        // /etc/ssh stays.
+        #expect(!sink.order.contains { $0.hasPrefix("etc/ssh/ssh_host_") }, "\(sink.order.filter { $0.hasPrefix("etc/ssh") })")
+        #expect(sink.entries["etc/ssh/sshd_config"] != nil && sink.entries["etc/ssh"] != nil)
 
         #expect(try NodeRuntime.prepare(profile: Profile(name: "n", base: .tarball(.init(path: "/x.tar")), sourcePath: "/n.json"), output: directory) == nil)
     }

@@ -19,7 +19,8 @@ import VirtualCluster
 ///   membership step has checked it (it would take host CPU from the timed steps).
 ///
 /// In order: the diskless roots, the guest agent and the private network, membership (the
-/// intruder never listed, its datagrams counted), the shared /home, the migration engine (a
+/// intruder never listed, its datagrams counted), the shared /home (exported to the members
+/// alone, root squashed), each node's own SSH host keys, the migration engine (a
 /// 200 MB job head → diskless node → head, two programs moved mid-run), the destination dying
 /// mid-migration (node3; node1 and node2 declare it dead), automatic balancing on the two
 /// nodes left, the source dying after the restore (node2), and `down` after a crash.
@@ -62,6 +63,7 @@ struct ClusterTests {
             ("exec and network", { try await Self.checkExecAndNetwork(cluster, linksBefore: linksBefore) }),
             ("membership", { try await Self.checkMembership(cluster) }),
             ("shared /home", { try await Self.checkSharedHome(cluster) }),
+            ("SSH host keys", { try await Self.checkSSHHostKeys(cluster) }),
             ("migration", { try await Self.checkMigration(cluster) }),
             ("balancing", { try await Self.checkBalancing(cluster) }),
             ("source dies", { try await Self.checkSourceDying(cluster) }),
@@ -116,28 +118,100 @@ struct ClusterTests {
         #expect(bytes > 1_000_000, "read \(bytes) bytes of /usr/share over NFS")
     }
 
-    /// Shared storage: the head's /home (a tmpfs, exported over NFS) on every node, and a node
-    /// that knows no server finds the head by what it announces.
+    /// Shared storage: the head's /home (a tmpfs, exported over NFS to the members alone, root
+    /// squashed) on every node, mounted `nosuid,nodev`, and a node that knows no server finds
+    /// the head by what it announces.
     static func checkSharedHome(_ cluster: VirtualCluster.Controller) async throws {
-        let headHome = try await Guest.shell(cluster, "node1", "findmnt -n -o FSTYPE /home; exportfs -v")
-        #expect(headHome.hasPrefix("tmpfs") && headHome.contains("/home") && headHome.contains("10.77.0.0/24"), "the head exports /home: \(headHome)")
+        let headHome = try await Guest.shell(cluster, "node1", "findmnt -n -o FSTYPE /home")
+        #expect(headHome.hasPrefix("tmpfs"), "the head's /home is a tmpfs: \(headHome)")
         for node in ["node2", "node3"] {
             try await Guest.waitUntil("\(node) mounts the head's /home", deadline: .seconds(120)) {
                 try await Guest.shell(cluster, node, "findmnt -n -o FSTYPE,SOURCE /home || true").contains("nfs4")
             }
+            let options = try await Guest.run(cluster, node, "findmnt -n -o OPTIONS /home")
+            let words = options.split(separator: ",")
+            #expect(words.contains("nosuid") && words.contains("nodev"), "\(node) mounts /home nosuid,nodev: \(options)")
             let server = try await Guest.shell(cluster, node, "systemctl is-active nfs-server || true")
             #expect(server.contains("inactive"), "only the head runs the NFS server; \(node): \(server)")
         }
+
+        // The export names each member (host/32), never the network: the intruder (node4, same
+        // /24, another key) was never a member. The members' own view of their addresses.
+        var members: Set<String> = []
+        for node in ["node1", "node2", "node3"] { members.insert(try await dhcpAddress(cluster, node)) }
+        var exports = ""
+        do {
+            // `clusterd share` rereads the membership every 5 s.
+            try await Guest.waitUntil("the head exports /home to exactly \(members.sorted())", deadline: .seconds(30)) {
+                exports = try await Guest.shell(cluster, "node1", "exportfs -v")
+                return Self.exportClients(exports, path: "/home") == members
+            }
+        } catch {
+            throw VMTestFailure("\(error); the last `exportfs -v` on the head:\n\(exports)")
+        }
+        let homeExports = Self.exportLines(exports, path: "/home")
+        #expect(!homeExports.contains { $0.contains("10.77.0.0/24") }, "/home is not exported to the network: \(homeExports)")
+        #expect(homeExports.allSatisfy { $0.contains("root_squash") && !$0.contains("no_root_squash") && $0.contains("sec=sys") },
+                "root squashed: \(homeExports)")
+
         // A node that knows no server (booted from its own medium) mounts from the member that
         // announces it exports the directory: the same command, on a scratch mount point.
         let heads = try await Guest.json([Control.Node].self, cluster, "node3", "cluster nodes --json").filter { $0.sharesDirectory == true }
         #expect(heads.map(\.hostname) == [head], "only the head announces the shared directory: \(heads)")
-        let discovered = try await Guest.shell(cluster, "node3", "echo 'discover /mnt/discovered' > /run/discover-test && timeout 120 clusterd share --file /run/discover-test && findmnt -n -o FSTYPE /mnt/discovered && umount /mnt/discovered")
-        #expect(discovered.contains("exports /mnt/discovered") && discovered.contains("nfs4"), "discovery mounts the head's export: \(discovered)")
-        _ = try await Guest.shell(cluster, "node2", "echo written-on-node2 > /home/shared-test && sync")
+        let discovered = try await Guest.shell(cluster, "node3", "echo 'discover /mnt/discovered' > /run/discover-test && timeout 120 clusterd share --file /run/discover-test && findmnt -n -o FSTYPE,OPTIONS /mnt/discovered && umount /mnt/discovered")
+        #expect(discovered.contains("exports /mnt/discovered") && discovered.contains("nfs4") && discovered.contains("nosuid"),
+                "discovery mounts the head's export: \(discovered)")
+
+        // A user keeps its uid on every node: uid 1000 writes on node2, the others read it.
+        _ = try await Guest.shell(cluster, "node1", "install -d -o 1000 -g 1000 /home/u1000")
+        _ = try await Guest.shell(cluster, "node2", "setpriv --reuid=1000 --regid=1000 --clear-groups sh -c 'echo written-on-node2 > /home/u1000/shared-test' && sync")
         for node in ["node1", "node3"] {
-            let seen = try await Guest.shell(cluster, node, "cat /home/shared-test")
-            #expect(seen.contains("written-on-node2"), "\(node) sees node2's file in the shared /home: \(seen)")
+            let seen = try await Guest.shell(cluster, node, "stat -c %u /home/u1000/shared-test; cat /home/u1000/shared-test")
+            #expect(seen == "1000\nwritten-on-node2\n", "\(node) sees node2's file in the shared /home, owned by uid 1000: \(seen)")
         }
+        // Root on a node is nobody on the share: it cannot create a file in the root-owned /home.
+        let squashed = try await cluster.exec("node2", command: "touch /home/root-squash-test")
+        #expect(squashed.exitCode != 0 && Guest.text(squashed.standardError).contains("Permission denied"),
+                "root on node2 is squashed: exit \(squashed.exitCode), \(Guest.text(squashed.standardError))")
+        let absent = try await Guest.shell(cluster, "node1", "test -e /home/root-squash-test && echo PRESENT || echo ABSENT")
+        #expect(absent == "ABSENT\n", "node2's root created nothing in /home: \(absent)")
+    }
+
+    /// `exportfs -v` lines for `path`, a client each (a long path puts its client on the next
+    /// line).
+    static func exportLines(_ output: String, path: String) -> [String] {
+        var lines: [String] = []
+        for line in output.split(separator: "\n") {
+            if line.first?.isWhitespace == true, !lines.isEmpty {
+                lines[lines.count - 1] += " " + line.trimmingCharacters(in: .whitespaces)
+            } else {
+                lines.append(String(line))
+            }
+        }
+        return lines.filter { $0.split(whereSeparator: \.isWhitespace).first.map(String.init) == path }
+    }
+
+    /// The client hosts `exportfs -v` lists for `path` (`10.77.0.5/32(...)` or `10.77.0.5(...)`).
+    static func exportClients(_ output: String, path: String) -> Set<String> {
+        Set(exportLines(output, path: path).compactMap { line in
+            line.split(whereSeparator: \.isWhitespace).dropFirst().first.map { String($0.prefix { $0 != "/" && $0 != "(" }) }
+        })
+    }
+
+    /// Each node's own SSH host keys: none in the image (its squashfs, the live root's lower
+    /// layer), made at boot before sshd, so two nodes differ.
+    static func checkSSHHostKeys(_ cluster: VirtualCluster.Controller) async throws {
+        let inImage = try await Guest.shell(cluster, "node1", "ls /run/live/rootfs/etc/ssh")
+        #expect(inImage.contains("sshd_config") && !inImage.contains("ssh_host_"), "the squashfs holds no SSH host key: \(inImage)")
+        var fingerprints: [String: String] = [:]
+        for node in ["node1", "node2"] {
+            let output = try await Guest.shell(cluster, node, "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub; systemctl is-active ssh || true")
+            let lines = output.split(separator: "\n").map(String.init)
+            #expect(lines.last == "active", "sshd runs on \(node) with the keys made at boot: \(output)")
+            // "256 SHA256:... root@node-4c4201 (ED25519)"
+            fingerprints[node] = lines.first.flatMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+        }
+        #expect(fingerprints["node1"] != nil && fingerprints["node1"] != fingerprints["node2"],
+                "node1 and node2 have their own host keys: \(fingerprints)")
     }
 }

@@ -40,6 +40,7 @@ public struct NodeRuntime: Sendable {
             .init(path: "usr/lib/systemd/system/clusterd-config.service", content: Array(Self.configUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-head.service", content: Array(Self.headUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-share.service", content: Array(Self.shareUnit.utf8), permissions: 0o644),
+            .init(path: "usr/lib/systemd/system/clusterd-ssh-host-keys.service", content: Array(Self.sshHostKeysUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/sysusers.d/livebuild-cluster.conf", content: Array(Self.sysusers.utf8), permissions: 0o644),
             .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd.service",
                   target: "/usr/lib/systemd/system/clusterd.service"),
@@ -53,8 +54,43 @@ public struct NodeRuntime: Sendable {
             .init(path: "etc/systemd/system/multi-user.target.wants/.wh.nfs-server.service", content: [], permissions: 0o644),
             .init(symlink: "etc/systemd/system/sysinit.target.wants/clusterd-config.service",
                   target: "/usr/lib/systemd/system/clusterd-config.service"),
-        ]
+            .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd-ssh-host-keys.service",
+                  target: "/usr/lib/systemd/system/clusterd-ssh-host-keys.service"),
+        ] + Self.sshHostKeyWhiteouts
     }
+
+    /// The SSH host keys openssh-server's postinst made once, inside mmdebstrap: every node
+    /// booting the image would share them (and anyone holding the image could pose as any
+    /// node). Whiteouts remove them; each node makes its own at boot (`sshHostKeysUnit`).
+    static let sshHostKeyNames = ["dsa", "ecdsa", "ed25519", "rsa"].flatMap { type in
+        ["ssh_host_\(type)_key", "ssh_host_\(type)_key.pub"]
+    }
+
+    static var sshHostKeyWhiteouts: [InlineFilesSource.File] {
+        sshHostKeyNames.map { .init(path: "etc/ssh/.wh." + $0, content: [], permissions: 0o644) }
+    }
+
+    /// Each node's own SSH host keys, made at its first boot (every boot of a live system) before
+    /// sshd starts: the image carries none, and Debian's ssh.service does not make missing ones.
+    /// `ssh-keygen -A` makes each default type that is missing, so keys a node kept (persistence)
+    /// stay. Not ordered before the rest of the boot: only sshd waits for it.
+    static let sshHostKeysUnit = """
+        [Unit]
+        Description=livebuild per-node SSH host keys (the image carries none)
+        Before=ssh.service
+        ConditionPathExists=/usr/sbin/sshd
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/usr/bin/ssh-keygen -A
+        StandardOutput=journal+console
+        StandardError=journal+console
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
 
     /// Applies the node configuration before networking starts, so a static address and the
     /// host name are in place when networkd and the agent come up. Errors (a bad `cluster.*`
@@ -128,9 +164,10 @@ public struct NodeRuntime: Sendable {
 
         """
 
-    /// The shared directory (`clusterd share`): the head exports it over NFS, the others mount
-    /// it, retrying until the head answers. Type=exec: a node whose head is not up yet still
-    /// finishes booting.
+    /// The shared directory (`clusterd share`): the head exports it over NFS to the members and
+    /// keeps running, following membership; the others mount it, retrying until the head
+    /// answers. Type=exec: neither holds up the boot (a node whose head is not up yet still
+    /// finishes booting).
     static let shareUnit = """
         [Unit]
         Description=livebuild shared directory (NFS export on the head, mount on the other nodes)
