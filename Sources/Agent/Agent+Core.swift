@@ -26,12 +26,28 @@ extension Agent {
         private let streamKeys: Wire.Keys
         private let startedAt: Membership.Instant
         private let logger: Logger
+        /// Where new wire session ids come from.
+        private var sessionIDs: Membership.RandomSource
+        /// When the current wire session started.
+        private var sessionStarted: Membership.Instant
 
-        /// Creates the core. `initialSequence` must grow across restarts (wall-clock
-        /// microseconds), so peers' replay windows accept a restarted node at once.
+        /// The shortest time between two wire sessions started by refutations.
+        ///
+        /// A key holder can forge authentic datagrams in this node's current session and push
+        /// peers' replay windows for it up to 2³² ahead per datagram, so they refuse this node's
+        /// real datagrams as `tooOld`; peers then suspect it, and it hears the suspicion (their
+        /// datagrams to it still open). Refuting starts a new session with a fresh window at
+        /// every peer, which heals the lockout without a restart. At most once per 10 s: peers
+        /// keep only a few sessions per sender, and a flood of forged suspicions must not churn
+        /// through them.
+        public static let sessionRenewalInterval: Duration = .seconds(10)
+
+        /// Creates the core. `session` is the first wire session's id and `sessionSeed` seeds the
+        /// later ones: both random per agent start (a restarted node is then a new session to
+        /// its peers, accepted at once with sequence numbers from 1).
         public init(
             settings: Settings, address: Wire.Address, load: Wire.NodeLoad, now: Membership.Instant,
-            initialSequence: UInt64, seed: UInt64, logger: Logger
+            session: UInt64, sessionSeed: UInt64, seed: UInt64, logger: Logger
         ) throws(Failure) {
             let keys: Wire.Keys
             do {
@@ -45,8 +61,10 @@ extension Agent {
             self.state = Membership.State(
                 me: settings.nodeID, address: address, load: load, incarnation: 0, seed: seed,
                 configuration: settings.membership)
-            self.sealer = Wire.Sealer(keys: keys, sender: settings.nodeID, initialSequence: initialSequence)
-            self.opener = Wire.Opener(keys: keys)
+            self.sealer = Wire.Sealer(keys: keys, sender: settings.nodeID, session: session)
+            self.opener = Wire.Opener(keys: keys, recipient: settings.nodeID)
+            self.sessionIDs = Membership.RandomSource(seed: sessionSeed)
+            self.sessionStarted = now
             self.startedAt = now
             self.logger = logger
         }
@@ -131,12 +149,18 @@ extension Agent {
             var outgoing: [Outgoing] = []
             for action in actions {
                 switch action {
-                case .send(let message, let destination):
+                case .send(let message, let destination, let recipient):
                     do {
-                        outgoing.append(Outgoing(bytes: try sealer.seal(message), destination: destination))
+                        outgoing.append(Outgoing(bytes: try sealer.seal(message, to: recipient), destination: destination))
                     } catch {
                         logger.error("cannot seal a \(message.kind) datagram: \(error)")
                     }
+                case .refuted:
+                    guard now >= sessionStarted + Self.sessionRenewalInterval else { continue }
+                    sessionStarted = now
+                    sealer.startSession(sessionIDs.next())
+                    counters.sessionsStarted += 1
+                    logger.info("refuted a claim about this node: new wire session \(sealer.session)")
                 case .memberChanged(let member):
                     // Load updates also come here; only a change of state is logged and timed.
                     guard lastStatus[member.id] != member.status else { continue }
@@ -176,8 +200,15 @@ extension Agent {
             return Control.Status(
                 id: settings.nodeID.description, hostname: settings.hostname, clusterName: settings.clusterName,
                 address: state.address.description, keyFingerprint: keyFingerprint, agentVersion: Agent.version,
-                agentUptimeSeconds: seconds(now - startedAt), settings: settings.report, counters: counters,
+                agentUptimeSeconds: seconds(now - startedAt), settings: settings.report, counters: currentCounters,
                 members: members)
+        }
+
+        /// The datagram counters with the state machine's drops.
+        private var currentCounters: Control.Counters {
+            var all = counters
+            all.membershipDropped = state.counters.byName
+            return all
         }
 
         private func seconds(_ duration: Duration) -> Double {

@@ -66,7 +66,7 @@ extension Agent {
                 var random = SystemRandomNumberGenerator()
                 let core = try Core(
                     settings: settings, address: address, load: sampler.sample(), now: now(),
-                    initialSequence: Self.wallClockMicroseconds(), seed: random.next(), logger: logger)
+                    session: random.next(), sessionSeed: random.next(), seed: random.next(), logger: logger)
                 let udp = try await bindDatagramSocket(device: device)
                 let peers = try await PeerServer.bind(host: settings.listenHost, port: settings.port, logger: logger)
                 group.addTask {
@@ -197,10 +197,5 @@ extension Agent {
             return Wire.Address(host: ip, port: port16)
         }
 
-        static func wallClockMicroseconds() -> UInt64 {
-            var spec = timespec()
-            clock_gettime(CLOCK_REALTIME, &spec)
-            return UInt64(spec.tv_sec) * 1_000_000 + UInt64(spec.tv_nsec / 1000)
-        }
     }
 }

@@ -65,10 +65,18 @@ extension Control {
         /// Incoming streams refused by reason (`authenticationFailed`: no cluster key;
         /// `notAStream`: something else connected; `badFrame`: tampered after the handshake).
         public var streamsRejected: [String: UInt64]
+        /// What membership dropped from authentic datagrams, by reason
+        /// (`incarnationOutOfBounds`: an incarnation beyond the bounds; `unknownReplyAddress`: a
+        /// request from a sender whose member address is unknown, left unanswered;
+        /// `mismatchedJoin`: a join about another node than its sender).
+        public var membershipDropped: [String: UInt64]
+        /// Wire sessions this agent started after refuting a claim about itself.
+        public var sessionsStarted: UInt64
 
         public init(
             accepted: UInt64 = 0, sent: UInt64 = 0, sendErrors: UInt64 = 0, rejected: [String: UInt64] = [:],
-            streamsAccepted: UInt64 = 0, streamsRejected: [String: UInt64] = [:]
+            streamsAccepted: UInt64 = 0, streamsRejected: [String: UInt64] = [:],
+            membershipDropped: [String: UInt64] = [:], sessionsStarted: UInt64 = 0
         ) {
             self.accepted = accepted
             self.sent = sent
@@ -76,6 +84,8 @@ extension Control {
             self.rejected = rejected
             self.streamsAccepted = streamsAccepted
             self.streamsRejected = streamsRejected
+            self.membershipDropped = membershipDropped
+            self.sessionsStarted = sessionsStarted
         }
 
         /// All rejected datagrams.

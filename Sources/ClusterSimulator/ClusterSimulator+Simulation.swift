@@ -95,7 +95,7 @@ extension ClusterSimulator {
             let source = nodes[index].membership.address
             let bucket = (stepIndex + latencySteps) % buckets.count
             for action in actions {
-                guard case .send(let message, let to) = action else { continue }
+                guard case .send(let message, let to, _) = action else { continue }
                 datagrams += 1
                 if configuration.lossRate > 0, uniform() < configuration.lossRate { continue }
                 guard let target = addressIndex[to] else { continue }

@@ -2,8 +2,8 @@ extension Wire {
     /// A node's identity in the cluster: 64 bits, random per boot or derived from the machine.
     ///
     /// Per-boot random ids make every reboot a new member (the old id is declared dead and
-    /// forgotten); stable ids keep a node's identity across reboots, and then the agent must
-    /// start its ``Wire/Sealer`` sequence above what peers remember (see there).
+    /// forgotten); stable ids keep a node's identity across reboots, and a restarted agent
+    /// starts a new random ``Wire/Envelope/session``, which peers' replay windows accept at once.
     public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
         /// The identifier's bits, as sent on the wire.
         public var rawValue: UInt64
@@ -12,6 +12,10 @@ extension Wire {
         public init(_ rawValue: UInt64) {
             self.rawValue = rawValue
         }
+
+        /// The recipient of a datagram meant for whoever receives it: allowed only on `join`
+        /// (seeds and the discovery group have no known id). Never a node's own id.
+        public static let anyRecipient = NodeID(0)
 
         public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
             lhs.rawValue < rhs.rawValue

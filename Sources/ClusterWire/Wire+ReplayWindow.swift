@@ -6,9 +6,17 @@ extension Wire {
     ///
     /// Check a packet with ``verdict(for:)`` before spending effort, but call ``accept(_:)`` only
     /// after the packet authenticated, so forged packets cannot move the window.
+    ///
+    /// A number more than ``maxJump`` above the highest (above 0 for an empty window: sessions
+    /// count from 1) is refused as `tooFarAhead`: no real sender gets there, and a key holder who
+    /// forged one would otherwise push the window to the end of the number space and lock the
+    /// real sender out for good.
     public struct ReplayWindow: Hashable, Sendable {
         /// How many sequence numbers the window remembers.
         public static let size: UInt64 = 64
+        /// The largest plausible step above the highest accepted number: 2³² datagrams, more than
+        /// a sender sends in a session of years (or in flight while its peer was away).
+        public static let maxJump: UInt64 = 1 << 32
 
         /// The highest sequence number accepted, or `nil` before the first packet.
         public private(set) var highest: UInt64?
@@ -23,6 +31,8 @@ extension Wire {
             case replayed
             /// Below the window: it can no longer tell, so it refuses.
             case tooOld
+            /// More than ``ReplayWindow/maxJump`` above the highest: implausible, refused.
+            case tooFarAhead
         }
 
         /// An empty window: the first sequence number is always fresh.
@@ -30,8 +40,8 @@ extension Wire {
 
         /// Classifies `sequence` without changing the window.
         public func verdict(for sequence: UInt64) -> Verdict {
-            guard let highest else { return .fresh }
-            if sequence > highest { return .fresh }
+            guard let highest else { return sequence > Self.maxJump ? .tooFarAhead : .fresh }
+            if sequence > highest { return sequence - highest > Self.maxJump ? .tooFarAhead : .fresh }
             let age = highest - sequence
             if age >= Self.size { return .tooOld }
             return seen & (1 << age) != 0 ? .replayed : .fresh

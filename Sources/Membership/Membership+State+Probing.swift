@@ -27,7 +27,7 @@ extension Membership.State {
                     actions.append(.send(.pingReq(
                         probe: current.number, target: current.target, address: target.address,
                         updates: piggyback()
-                    ), to: helperAddress))
+                    ), to: helperAddress, recipient: helper))
                 }
             }
         }
@@ -48,7 +48,7 @@ extension Membership.State {
         if let target = nextProbeTarget(), let member = members[target] {
             let number = takeProbeNumber()
             probe = Membership.Probe(target: target, number: number, sentAt: now)
-            actions.append(.send(.ping(probe: number, updates: piggyback()), to: member.address))
+            actions.append(.send(.ping(probe: number, updates: piggyback()), to: member.address, recipient: target))
         }
 
         if !broadcasts.isEmpty {
@@ -56,7 +56,7 @@ extension Membership.State {
                 guard let member = members[id] else { continue }
                 let updates = piggyback()
                 if updates.isEmpty { break }
-                actions.append(.send(.gossip(updates: updates), to: member.address))
+                actions.append(.send(.gossip(updates: updates), to: member.address, recipient: id))
             }
         }
 
@@ -69,7 +69,7 @@ extension Membership.State {
         if !dead.isEmpty, lastReconnect.map({ now >= $0 + configuration.reconnectInterval }) ?? true {
             lastReconnect = now
             if let id = dead.randomElement(using: &random), let member = members[id] {
-                actions.append(.send(.join(selfUpdate), to: member.address))
+                actions.append(.send(.join(selfUpdate), to: member.address, recipient: id))
             }
         }
 

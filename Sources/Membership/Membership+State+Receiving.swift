@@ -2,46 +2,86 @@ import ClusterWire
 
 extension Membership.State {
     /// Handles one received message: applies its updates, then answers probes and relays.
+    ///
+    /// Every answer goes to an authenticated address: the sender's member address (learned
+    /// from its updates, possibly in this very message), or for a join the address in the join.
+    /// `source`, the UDP source, is not authenticated (a datagram between two members can be
+    /// recorded and replayed from anywhere), so nothing is ever sent there; a request from a
+    /// sender whose address is unknown goes unanswered and is counted.
     mutating func receive(
-        _ message: Wire.Message, from source: Wire.Address, now: Membership.Instant
+        _ message: Wire.Message, from sender: Wire.NodeID, source: Wire.Address, now: Membership.Instant
     ) -> [Membership.Action] {
         let incarnationBefore = incarnation
         var actions: [Membership.Action] = []
+        if case .join(let joining) = message, joining.node != sender {
+            counters.mismatchedJoin &+= 1
+            return []
+        }
         for update in message.updates {
+            // Claims about ourselves are bounded by the ceiling only: after a restart at 0 we
+            // must exceed whatever the cluster remembers.
+            let known = update.node == me ? nil : members[update.node]?.incarnation
+            guard Membership.Incarnation.acceptable(update, known: known) else {
+                counters.incarnationOutOfBounds &+= 1
+                continue
+            }
             actions += apply(update, now: now)
         }
+        let senderAddress = members[sender]?.address
         // We just refuted a suspicion (or a stale death): tell the sender directly as well, so a
-        // node that believes us dead, and hence never probes us, learns it at once.
-        if incarnation != incarnationBefore {
-            actions.append(.send(.gossip(updates: [selfUpdate]), to: source))
+        // node that believes us dead, and hence never probes us, learns it at once. (A join is
+        // answered below with our update at the head of the reply.)
+        if incarnation != incarnationBefore, message.kind != .join {
+            if let senderAddress {
+                actions.append(.send(.gossip(updates: [selfUpdate]), to: senderAddress, recipient: sender))
+            } else {
+                counters.unknownReplyAddress &+= 1
+            }
         }
 
         switch message {
         case .ping(let number, _):
-            actions.append(.send(.ack(probe: number, updates: piggyback()), to: source))
-        case .pingReq(let originProbe, _, let targetAddress, _):
+            guard let senderAddress else {
+                counters.unknownReplyAddress &+= 1
+                break
+            }
+            actions.append(.send(.ack(probe: number, updates: piggyback()), to: senderAddress, recipient: sender))
+        case .pingReq(let originProbe, let target, let targetAddress, _):
+            guard let senderAddress else {
+                counters.unknownReplyAddress &+= 1
+                break
+            }
+            guard target != me else { break }
             let number = takeProbeNumber()
             relays[number] = Membership.Relay(
-                origin: source, originProbe: originProbe, expires: now + configuration.protocolPeriod
+                origin: sender, originAddress: senderAddress, target: target, originProbe: originProbe,
+                expires: now + configuration.protocolPeriod
             )
-            actions.append(.send(.ping(probe: number, updates: piggyback()), to: targetAddress))
+            // The target's known address first; the ping-req's (authenticated) one for a member
+            // this node has not heard of yet. Sealed for the target, so nobody else accepts it.
+            let address = members[target]?.address ?? targetAddress
+            actions.append(.send(.ping(probe: number, updates: piggyback()), to: address, recipient: target))
         case .ack(let number, _):
-            if let relay = relays.removeValue(forKey: number) {
-                actions.append(.send(.ack(probe: relay.originProbe, updates: piggyback()), to: relay.origin))
+            if let relay = relays[number], relay.target == sender {
+                relays[number] = nil
+                actions.append(.send(
+                    .ack(probe: relay.originProbe, updates: piggyback()), to: relay.originAddress, recipient: relay.origin
+                ))
             } else if var current = probe, current.number == number {
                 current.acked = true
                 probe = current
             }
         case .gossip:
             break
-        case .join:
+        case .join(let joining):
             // Answer with the full view, dead members included, so a restarted node learns the
-            // incarnation it must exceed.
+            // incarnation it must exceed; at the address the join itself names (authenticated,
+            // and the only one a node new to us has).
             var all = [selfUpdate] + view.map(\.update)
             while !all.isEmpty {
                 let chunk = Array(all.prefix(Self.joinReplyChunk))
                 all.removeFirst(chunk.count)
-                actions.append(.send(.gossip(updates: chunk), to: source))
+                actions.append(.send(.gossip(updates: chunk), to: joining.address, recipient: sender))
             }
         }
         return actions
@@ -52,13 +92,19 @@ extension Membership.State {
     static let joinReplyChunk = 8
 
     /// Applies one update under SWIM's precedence rules; queues it for gossip if it was news.
+    /// Received updates are checked against ``Membership/Incarnation``'s bounds before (in
+    /// ``receive(_:from:source:now:)``); this node's own suspicions are not, so even a member
+    /// pinned at the top by a forgery is still suspected, and declared dead, by its probers.
     mutating func apply(_ update: Wire.MemberUpdate, now: Membership.Instant) -> [Membership.Action] {
         if update.node == me {
             // Anyone saying we are suspect or dead, or quoting an incarnation above ours (we
-            // restarted), is refuted with a higher incarnation.
+            // restarted), is refuted with a higher incarnation. Within the bounds a received
+            // suspicion is at most `ceiling - 2`, so there is always a higher one to refute it
+            // with; `next(after:)` saturates, so nothing here can trap.
             if (update.status != .alive && update.incarnation >= incarnation) || update.incarnation > incarnation {
-                incarnation = update.incarnation + 1
+                incarnation = max(incarnation, Membership.Incarnation.next(after: update.incarnation))
                 queue(selfUpdate, urgent: true)
+                if update.status != .alive { return [.refuted] }
             }
             return []
         }
@@ -66,7 +112,6 @@ extension Membership.State {
             return []
         }
         let previous = members[update.node]
-        let known = previous != nil
         let member = Membership.Member(update: update, since: now)
         members[update.node] = member
         switch update.status {
@@ -80,7 +125,7 @@ extension Membership.State {
             insertIntoProbeOrder(update.node)
         }
         // A node first heard of as already dead is remembered but not reported.
-        if !known && update.status == .dead { return [] }
+        if previous == nil && update.status == .dead { return [] }
         return [.memberChanged(member)]
     }
 

@@ -15,6 +15,8 @@ extension Membership {
         public internal(set) var load: Wire.NodeLoad
         /// Every other node this node knows of, dead ones until ``Configuration/deadRetention``.
         public internal(set) var members: [Wire.NodeID: Member] = [:]
+        /// What was dropped from hostile or broken peers.
+        public internal(set) var counters = Counters()
 
         var random: RandomSource
         var seeds: [Wire.Address] = []
@@ -32,7 +34,8 @@ extension Membership {
         ///
         /// - Parameters:
         ///   - incarnation: where to start; a restarted node may start at 0 and will raise it past
-        ///     whatever the cluster remembers when it hears that it is suspect or dead.
+        ///     whatever the cluster remembers when it hears that it is suspect or dead. Kept
+        ///     below ``Membership/Incarnation/ceiling``.
         ///   - seed: seeds the node's random choices (probe order, gossip targets).
         public init(
             me: Wire.NodeID, address: Wire.Address, load: Wire.NodeLoad = Wire.NodeLoad(),
@@ -42,7 +45,7 @@ extension Membership {
             self.me = me
             self.address = address
             self.load = load
-            self.incarnation = incarnation
+            self.incarnation = min(incarnation, Incarnation.ceiling - 1)
             self.random = RandomSource(seed: seed)
             queue(selfUpdate, urgent: true)
         }
@@ -76,10 +79,10 @@ extension Membership {
             case .received(let message, let sender, let source):
                 // Our own datagrams come back when joining through a broadcast address.
                 guard sender != me else { return [] }
-                return receive(message, from: source, now: now)
+                return receive(message, from: sender, source: source, now: now)
             case .localLoadChanged(let newLoad):
                 load = newLoad
-                incarnation += 1
+                incarnation = Incarnation.next(after: incarnation)
                 queue(selfUpdate, urgent: false)
                 return []
             case .join(let newSeeds):
@@ -107,7 +110,7 @@ extension Membership {
         }
 
         func sendJoinMessages() -> [Action] {
-            seeds.map { .send(.join(selfUpdate), to: $0) }
+            seeds.map { .send(.join(selfUpdate), to: $0, recipient: .anyRecipient) }
         }
 
         mutating func sendJoin(now: Instant) -> [Action] {

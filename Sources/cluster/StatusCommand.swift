@@ -34,6 +34,11 @@ struct StatusCommand: ParsableCommand {
         for (reason, count) in counters.streamsRejected.sorted(by: { $0.key < $1.key }) {
             counterRows.append(["  " + reason, String(count)])
         }
+        counterRows.append(["membership dropped", String(counters.membershipDropped.values.reduce(0, +))])
+        for (reason, count) in counters.membershipDropped.sorted(by: { $0.key < $1.key }) where count > 0 {
+            counterRows.append(["  " + reason, String(count)])
+        }
+        counterRows.append(["sessions started", String(counters.sessionsStarted)])
         print(Output.table(counterRows), terminator: "")
     }
 }

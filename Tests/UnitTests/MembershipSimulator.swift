@@ -13,6 +13,9 @@ final class MembershipSimulator {
         var from: Wire.NodeID
         var source: Wire.Address
         var to: Wire.Address
+        /// The node the datagram is sealed for; as the agent's opener does, a node drops the
+        /// packets sealed for another (``Wire/NodeID/anyRecipient`` only on joins).
+        var recipient: Wire.NodeID
         var message: Wire.Message
     }
 
@@ -74,14 +77,16 @@ final class MembershipSimulator {
         guard let source = nodes[id]?.address else { return }
         for action in actions {
             switch action {
-            case .send(let message, let to):
+            case .send(let message, let to, let recipient):
                 datagrams += 1
                 if lossRate > 0, Double(random.next() >> 11) / Double(1 << 53) < lossRate { continue }
                 let decoded = try? Wire.Message.decode(message.encoded())
                 #expect(decoded == message)
-                inFlight.append(Packet(deliverAt: now + latency, from: id, source: source, to: to, message: message))
+                inFlight.append(Packet(deliverAt: now + latency, from: id, source: source, to: to, recipient: recipient, message: message))
             case .memberChanged(let member):
                 changes.append(Observation(at: now, observer: id, member: member))
+            case .refuted:
+                break
             }
         }
     }
@@ -94,6 +99,7 @@ final class MembershipSimulator {
         for packet in due {
             guard let index = Self.index(of: packet.to) else { continue }
             let target = Self.id(index)
+            guard packet.recipient == target || (packet.recipient == .anyRecipient && packet.message.kind == .join) else { continue }
             guard var state = nodes[target], group[target, default: 0] == group[packet.from, default: 0] else { continue }
             let actions = state.handle(.received(packet.message, from: packet.from, address: packet.source), now: now)
             nodes[target] = state

@@ -59,9 +59,9 @@ import Testing
 
     @Test func pingIsAnsweredWithAckOfTheSameProbe() {
         var state = node()
-        let actions = state.handle(.received(.ping(probe: 77, updates: []), from: Wire.NodeID(2), address: Self.peer), now: .zero)
+        let actions = state.handle(.received(.ping(probe: 77, updates: [Self.update(2, 0, .alive)]), from: Wire.NodeID(2), address: Self.peer), now: .zero)
         let acks = actions.compactMap { action -> UInt32? in
-            if case .send(.ack(let probe, _), let to) = action, to == Self.peer { return probe }
+            if case .send(.ack(let probe, _), let to, Wire.NodeID(2)) = action, to == Self.peer { return probe }
             return nil
         }
         #expect(acks == [77])
@@ -70,16 +70,16 @@ import Testing
     @Test func pingReqIsRelayedAndTheAckForwarded() throws {
         var state = node()
         let target = Wire.Address(host: "10.0.0.3", port: 7946)
-        let out = state.handle(.received(.pingReq(probe: 5, target: Wire.NodeID(3), address: target, updates: []),
+        let out = state.handle(.received(.pingReq(probe: 5, target: Wire.NodeID(3), address: target, updates: [Self.update(2, 0, .alive)]),
                                          from: Wire.NodeID(2), address: Self.peer), now: .zero)
         let relayedProbe = try #require(out.compactMap { action -> UInt32? in
-            if case .send(.ping(let probe, _), let to) = action, to == target { return probe }
+            if case .send(.ping(let probe, _), let to, Wire.NodeID(3)) = action, to == target { return probe }
             return nil
         }.first)
         let back = state.handle(.received(.ack(probe: relayedProbe, updates: []), from: Wire.NodeID(3), address: target),
                                 now: .zero + .milliseconds(2))
         #expect(back.contains { action in
-            if case .send(.ack(5, _), Self.peer) = action { return true }
+            if case .send(.ack(5, _), Self.peer, Wire.NodeID(2)) = action { return true }
             return false
         })
     }
@@ -90,7 +90,7 @@ import Testing
                                    from: Wire.NodeID(3), address: Self.peer), now: .zero)
         let out = state.handle(.received(.join(Self.update(2, 0, .alive)), from: Wire.NodeID(2), address: Self.peer), now: .zero)
         let replied = out.flatMap { action -> [Wire.NodeID] in
-            if case .send(.gossip(let updates), Self.peer) = action { return updates.map(\.node) }
+            if case .send(.gossip(let updates), Self.peer, Wire.NodeID(2)) = action { return updates.map(\.node) }
             return []
         }
         #expect(Set(replied) == [Self.me, Wire.NodeID(2), Wire.NodeID(3), Wire.NodeID(4)])
@@ -112,9 +112,11 @@ import Testing
 
     @Test func suspicionOfSelfRaisesTheIncarnationAndAnswersTheSender() {
         var state = node()
-        let out = state.handle(.received(.gossip(updates: [Self.update(1, 0, .suspect)]), from: Wire.NodeID(2), address: Self.peer), now: .zero)
+        let out = state.handle(.received(.gossip(updates: [Self.update(2, 0, .alive), Self.update(1, 0, .suspect)]),
+                                         from: Wire.NodeID(2), address: Self.peer), now: .zero)
         #expect(state.incarnation == 1)
-        #expect(out.contains(.send(.gossip(updates: [state.selfUpdate]), to: Self.peer)))
+        #expect(out.contains(.send(.gossip(updates: [state.selfUpdate]), to: Self.peer, recipient: Wire.NodeID(2))))
+        #expect(out.contains(.refuted), "the agent starts a new wire session")
     }
 
     @Test func localLoadIsPublishedUnderANewIncarnation() {

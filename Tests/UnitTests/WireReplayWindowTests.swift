@@ -50,14 +50,23 @@ import Testing
         #expect(window.verdict(for: 1064) == .replayed)
     }
 
-    @Test func hugeJumpDoesNotOverflow() {
+    @Test func implausibleJumpIsTooFarAheadAndLeavesTheWindowAlone() {
         var window = Wire.ReplayWindow()
         window.accept(1)
-        #expect(window.accept(.max) == .fresh)
-        #expect(window.verdict(for: .max) == .replayed)
-        #expect(window.verdict(for: .max - 63) == .fresh)
-        #expect(window.verdict(for: .max - 64) == .tooOld)
+        #expect(window.accept(.max) == .tooFarAhead)
+        #expect(window.accept(.max - 1) == .tooFarAhead)
+        #expect(window.highest == 1)
+        #expect(window.accept(1 + Wire.ReplayWindow.maxJump + 1) == .tooFarAhead)
+        #expect(window.accept(1 + Wire.ReplayWindow.maxJump) == .fresh, "the largest plausible jump")
         #expect(window.verdict(for: 1) == .tooOld)
+        #expect(window.verdict(for: 1 + Wire.ReplayWindow.maxJump - 63) == .fresh)
+    }
+
+    @Test func emptyWindowRefusesAFirstSequenceFarFromOne() {
+        let window = Wire.ReplayWindow()
+        #expect(window.verdict(for: Wire.ReplayWindow.maxJump) == .fresh)
+        #expect(window.verdict(for: Wire.ReplayWindow.maxJump + 1) == .tooFarAhead)
+        #expect(window.verdict(for: .max) == .tooFarAhead)
     }
 
     @Test func everySequenceOfAShuffledBurstIsAcceptedOnce() {

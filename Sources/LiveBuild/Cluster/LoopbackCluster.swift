@@ -89,6 +89,20 @@ public final class LoopbackCluster: @unchecked Sendable {
         lock.withLock { processes[index] = process }
     }
 
+    /// Whether agent `index` was started and its process is still running (an agent that
+    /// trapped or exited is not).
+    public func isRunning(_ index: Int) -> Bool {
+        lock.withLock { processes[index]?.isRunning ?? false }
+    }
+
+    /// The cluster key every agent runs with, for tests that forge authentic datagrams.
+    public func clusterKey() throws -> [UInt8] {
+        guard let bytes = Wire.Keys.KeyFile.parse(try String(contentsOfFile: keyPath, encoding: .utf8)) else {
+            throw LiveBuildError(code: .input, message: "the loopback cluster key \(keyPath) is not 64 hex digits")
+        }
+        return bytes
+    }
+
     /// SIGKILL, like a crash or a pulled power cord: no goodbye to the peers.
     public func kill(_ index: Int) {
         guard let process = lock.withLock({ processes.removeValue(forKey: index) }) else { return }
