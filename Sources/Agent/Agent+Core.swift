@@ -19,6 +19,7 @@ extension Agent {
         private var sealer: Wire.Sealer
         private var opener: Wire.Opener
         private var counters = Control.Counters()
+        private var refusalLog = LogLimiter()
         /// When this node last saw each member's state change, and that state.
         private var changedAt: [Wire.NodeID: Membership.Instant] = [:]
         private var lastStatus: [Wire.NodeID: Wire.MemberStatus] = [:]
@@ -99,12 +100,23 @@ extension Agent {
         }
 
         /// Counts a stream handshake that succeeded, or a stream refused for `reason`.
-        public func countStream(rejected reason: Wire.Stream.Failure?) {
+        public func countStream(rejected reason: Wire.Stream.Failure?, from remote: String = "?") {
             if let reason {
-                counters.streamsRejected[Self.name(reason), default: 0] += 1
+                refuseStream(Self.name(reason), from: remote)
             } else {
                 counters.streamsAccepted += 1
             }
+        }
+
+        /// Counts a stream refused for `reason` (a counter in `cluster status`) and logs it,
+        /// at most once per reason every 10 s with the number left out: thousands of refused
+        /// connections must not become thousands of journal lines.
+        public func refuseStream(_ reason: String, from remote: String) {
+            counters.streamsRejected[reason, default: 0] += 1
+            let verdict = refusalLog.allow(reason, now: ContinuousClock.now)
+            guard verdict.log else { return }
+            let more = verdict.suppressed > 0 ? " (and \(verdict.suppressed) more since the last line)" : ""
+            logger.notice("refused a stream from \(remote): \(reason)\(more)")
         }
 
         static func name(_ failure: Wire.Stream.Failure) -> String {

@@ -87,6 +87,8 @@ extension Agent.Migrator {
             return
         }
         try await send(.accept, on: stream)
+        // Accepted: image chunks come in frames of up to 1 MiB.
+        stream.maxPayload = Wire.Stream.maxPayload
         var restoredPID: Int32?
         var receivedPages = false
         do {

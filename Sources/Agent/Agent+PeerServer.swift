@@ -19,11 +19,24 @@ extension Agent {
     struct PeerServer: Sendable {
         let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         let logger: Logger
+        let gate = StreamGate()
+
+        /// Time to finish the handshake, then to send the first frame: a connection that only
+        /// holds a descriptor is closed.
+        static let handshakeDeadline: TimeAmount = .seconds(5)
+        static let firstFrameDeadline: TimeAmount = .seconds(5)
+        /// Longest silence between frames of a migration (the source runs `criu pre-dump`
+        /// between rounds: about 30 s for 1 GiB under TCG).
+        static let migrationIdleDeadline: TimeAmount = .seconds(120)
+        /// Largest first frame: a forwarded control request (``ControlServer/maxRequest``) and
+        /// its envelope.
+        static let maxRequestFrame = ControlServer.maxRequest + 64 * 1024
 
         static func bind(host: String, port: UInt16, logger: Logger) async throws -> PeerServer {
             do {
                 let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelOption(.backlog, value: 256)
                     .bind(host: host, port: Int(port)) { child in
                         child.eventLoop.makeCompletedFuture {
                             try StreamSocket.configure(child)
@@ -46,13 +59,26 @@ extension Agent {
             }
         }
 
+        /// The address part of a socket address (`[IPv4]127.0.0.1/127.0.0.1:4242` → `127.0.0.1`).
+        static func source(of address: SocketAddress?) -> String {
+            address?.ipAddress ?? "?"
+        }
+
         private func answer(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: Core, jobs: Jobs.Supervisor) async {
             let remote = connection.channel.remoteAddress?.description ?? "?"
+            let source = Self.source(of: connection.channel.remoteAddress)
+            // Before anything is read: over the limits, the connection is closed at once.
+            if let refusal = gate.admit(source: source) {
+                await core.refuseStream(refusal.rawValue, from: remote)
+                try? await connection.channel.close()
+                return
+            }
+            var pending = true
+            defer { if pending { gate.release(pendingFrom: source) } }
             do {
                 try await connection.executeThenClose { inbound, outbound in
                     let stream = SecureStream(inbound: inbound, outbound: outbound)
-                    // A connection that does not complete its handshake in 5 s is closed.
-                    let deadline = connection.channel.eventLoop.scheduleTask(in: .seconds(5)) {
+                    let deadline = connection.channel.eventLoop.scheduleTask(in: Self.handshakeDeadline) {
                         connection.channel.close(promise: nil)
                     }
                     let peer: Wire.NodeID
@@ -60,20 +86,52 @@ extension Agent {
                         peer = try await stream.accept(as: Wire.Stream.Server(keys: core.keys, me: core.settings.nodeID))
                         deadline.cancel()
                     } catch let failure as Wire.Stream.Failure {
-                        await core.countStream(rejected: failure)
-                        logger.notice("refused a stream from \(remote): \(failure)")
+                        await core.countStream(rejected: failure, from: remote)
                         return
                     }
-                    await core.countStream(rejected: nil)
-                    guard let payload = try await stream.receive(),
-                          let frame = try? JSONDecoder().decode(PeerFrame.self, from: Data(payload)) else { return }
+                    pending = false
+                    if let refusal = gate.authenticated(source: source, peer: peer.rawValue) {
+                        await core.refuseStream(refusal.rawValue, from: remote)
+                        return
+                    }
+                    defer { gate.release(peer: peer.rawValue) }
+                    await core.countStream(rejected: nil, from: remote)
+                    stream.maxPayload = Self.maxRequestFrame
+                    stream.frameDeadline = (connection.channel, Self.firstFrameDeadline)
+                    let payload: [UInt8]?
+                    do {
+                        payload = try await stream.receive()
+                    } catch {
+                        if stream.expired.isSet { await core.refuseStream("firstFrameTimeout", from: remote) }
+                        throw error
+                    }
+                    guard let payload else {
+                        if stream.expired.isSet { await core.refuseStream("firstFrameTimeout", from: remote) }
+                        return
+                    }
+                    guard let frame = try? JSONDecoder().decode(PeerFrame.self, from: Data(payload)) else {
+                        await core.refuseStream("malformedRequest", from: remote)
+                        return
+                    }
                     if frame.migration == true {
+                        stream.frameDeadline = (connection.channel, Self.migrationIdleDeadline)
                         guard let first = try await stream.receive(),
-                              let message = try? JSONDecoder().decode(Migration.Message.self, from: Data(first)) else { return }
-                        try await Migrator(core: core, jobs: jobs, logger: logger).receive(stream, first: message, from: peer)
+                              let message = try? JSONDecoder().decode(Migration.Message.self, from: Data(first)) else {
+                            await core.refuseStream(stream.expired.isSet ? "idleTimeout" : "malformedRequest", from: remote)
+                            return
+                        }
+                        do {
+                            try await Migrator(core: core, jobs: jobs, logger: logger).receive(stream, first: message, from: peer)
+                        } catch {
+                            if stream.expired.isSet { await core.refuseStream("idleTimeout", from: remote) }
+                            throw error
+                        }
                         return
                     }
-                    guard let forwarded = frame.request else { return }
+                    guard let forwarded = frame.request else {
+                        await core.refuseStream("malformedRequest", from: remote)
+                        return
+                    }
                     logger.debug("\(forwarded.request.command.rawValue) from \(peer) for uid \(forwarded.uid)")
                     let response: Control.Response
                     do {
@@ -86,7 +144,7 @@ extension Agent {
                     try await stream.send(Array(try JSONEncoder().encode(response)))
                 }
             } catch let failure as Wire.Stream.Failure {
-                await core.countStream(rejected: failure)
+                await core.countStream(rejected: failure, from: remote)
             } catch {
                 logger.debug("stream from \(remote) failed: \(error)")
             }

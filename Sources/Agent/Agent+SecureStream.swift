@@ -1,5 +1,6 @@
 import ClusterWire
 import NIOCore
+import Synchronization
 
 extension Agent {
     /// One agent-to-agent TCP connection after its handshake: whole frames in and out, sealed
@@ -9,6 +10,14 @@ extension Agent {
         private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
         private var buffered: [UInt8] = []
         private(set) var session: Wire.Stream.Session?
+        /// Largest frame payload this side accepts now: small until the stream has shown what
+        /// it is for (a request fits in ``Agent/ControlServer/maxRequest``), so a key holder's
+        /// idle streams hold little memory; a migration raises it to a whole image chunk.
+        var maxPayload = Wire.Stream.maxPayload
+        /// Closes the connection when no whole frame arrives within the limit (nil: no limit).
+        var frameDeadline: (channel: any Channel, limit: TimeAmount)?
+        /// Set when ``frameDeadline`` closed the connection.
+        let expired = Flag()
 
         init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
             self.inbound = inbound.makeAsyncIterator()
@@ -43,8 +52,18 @@ extension Agent {
         /// The next frame's payload; nil when the peer closed the connection between frames.
         func receive() async throws -> [UInt8]? {
             guard var session else { throw Wire.Stream.Failure.authenticationFailed }
+            let timer = frameDeadline.map { deadline in
+                let (channel, flag) = (deadline.channel, expired)
+                return deadline.channel.eventLoop.scheduleTask(in: deadline.limit) {
+                    flag.set()
+                    channel.close(promise: nil)
+                }
+            }
+            defer { timer?.cancel() }
             guard let header = try await read(Wire.Stream.headerSize, endOK: true) else { return nil }
-            let body = try await read(try Wire.Stream.Session.bodyLength(header: header))
+            let length = try Wire.Stream.Session.bodyLength(header: header)
+            guard length - Wire.Stream.tagSize <= maxPayload else { throw Wire.Stream.Failure.frameTooLarge(length - Wire.Stream.tagSize) }
+            let body = try await read(length)
             let payload = try session.open(header: header, body: body)
             self.session = session
             return payload
@@ -71,5 +90,14 @@ extension Agent {
             buffered.removeFirst(count)
             return bytes
         }
+    }
+}
+
+extension Agent {
+    /// A flag set once from any thread (an event loop's timer) and read by the stream's task.
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 }

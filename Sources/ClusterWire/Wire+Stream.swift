@@ -21,11 +21,13 @@ extension Wire {
         static let nonceSize = 32
         static let helloSize = 4 + 8 + nonceSize
         static let macSize = 32
-        /// Largest payload of one frame: a 4 MiB chunk of a checkpoint image fits.
-        public static let maxPayload = 4 << 20
+        /// Largest payload of one frame: a 1 MiB chunk of a checkpoint image and its framing fit.
+        /// Every stream holds at most one frame at a time, so this bounds a stream's memory
+        /// (Docs/security.md, "Bounded resources"); it was 4 MiB.
+        public static let maxPayload = (1 << 20) + (64 << 10)
         /// Bytes before every frame's ciphertext.
         public static let headerSize = 4
-        static let tagSize = 16
+        public static let tagSize = 16
 
         public static let clientHelloSize = helloSize
         public static let serverHelloSize = helloSize + macSize

@@ -166,6 +166,97 @@ import Testing
         #expect(alive(), "both agents still answer: \(cluster.logTail(1))")
     }
 
+    /// Attack 6: 1,500 connection attempts in a burst held the agent at its descriptor limit
+    /// for seconds; idle authenticated streams stayed open for ever; 24 streams each sending a
+    /// 4 MiB frame took 112 MB; every refusal wrote a log line. Now connections past the
+    /// pre-authentication caps are closed at once, a stream must send its first frame within
+    /// 5 s, frames past the limit are refused by their header, and refusals are logged at a
+    /// limited rate but all counted.
+    @Test func floodsIdleStreamsAndLargeFramesAreBounded() throws {
+        defer { cluster.stopAll() }
+        let pid = try #require(Self.agentPID(socket: cluster.socket(0)), "the agent's pid")
+        let rssBefore = Self.residentKiB(pid)
+
+        // 1,500 connections at once, all held open while the agent is asked for its nodes.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 4096))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        var flood: [Int32] = []
+        for _ in 0..<1_500 {
+            // Non-blocking: connect returns at once, as a flooder's would.
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard descriptor >= 0 else { break }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = cluster.port(0).bigEndian
+            inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            flood.append(descriptor)
+        }
+        let asked = ContinuousClock.now
+        let nodes = cluster.nodes(0)
+        #expect(nodes != nil && ContinuousClock.now - asked < .seconds(2), "cluster nodes answers during the flood")
+        usleep(500_000)
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+        #expect(descriptors < 200, "the agent holds \(descriptors) descriptors with 1,500 connections attempted")
+        let remote = try cluster(["run", "--node", cluster.hostname(1), "--wait", "--", "true"])
+        #expect(remote.status == 0, "agent 1 still reaches agent 0's peers: \(remote.stderr)")
+        for descriptor in flood { close(descriptor) }
+        usleep(300_000)
+
+        // An authenticated stream that sends nothing is closed after the first-frame deadline.
+        let key = try Self.key(cluster.keyPath)
+        let idle = try KeyHolderStream(port: cluster.port(0), key: key, me: 0xBEEF)
+        let opened = ContinuousClock.now
+        #expect(try idle.receive() == nil, "the agent closes an idle stream")
+        let waited = ContinuousClock.now - opened
+        #expect(waited >= .seconds(4) && waited < .seconds(15), "closed after \(waited)")
+
+        // 24 members each announce a 4 MiB frame and send 1 MiB of it.
+        var large: [KeyHolderStream] = []
+        for index in 0..<24 {
+            let stream = try KeyHolderStream(port: cluster.port(0), key: key, me: 0x1000 + UInt64(index))
+            let length = UInt32((4 << 20) + Wire.Stream.tagSize)
+            try? stream.socket.write([UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)])
+            try? stream.socket.write([UInt8](repeating: 0x5A, count: 1 << 20))
+            large.append(stream)
+        }
+        usleep(1_000_000)
+        let rssAfter = Self.residentKiB(pid)
+        #expect(rssAfter < rssBefore + 30 << 10, "RSS \(rssBefore) KiB before, \(rssAfter) KiB after 24 large frames")
+        large.removeAll()
+
+        let status = try #require(cluster.status(0))
+        let refused = status.counters.streamsRejected
+        #expect((refused["tooManyPendingFromSource"] ?? 0) + (refused["tooManyPending"] ?? 0) > 0, "\(refused)")
+        #expect(refused["firstFrameTimeout"] == 1, "\(refused)")
+        #expect((refused["frameTooLarge"] ?? 0) >= 24, "\(refused)")
+        let lines = (try? String(contentsOfFile: cluster.log(0), encoding: .utf8))?.split(separator: "\n").filter { $0.contains("refused a stream") }.count ?? 0
+        #expect(lines <= 12, "\(lines) log lines of refusals")
+        #expect(alive())
+    }
+
+    /// The pid of the loopback agent serving `socket`.
+    static func agentPID(socket: String) -> Int32? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if arguments.contains("--control-socket"), arguments.contains(socket), arguments.contains("run") { return pid }
+        }
+        return nil
+    }
+
+    static func residentKiB(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     static func key(_ path: String) throws -> [UInt8] {
         let hex = try String(contentsOfFile: path, encoding: .utf8).filter(\.isHexDigit)
         var bytes: [UInt8] = []

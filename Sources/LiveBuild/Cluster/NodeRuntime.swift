@@ -137,6 +137,8 @@ public struct NodeRuntime: Sendable {
         RestartSec=1
         KillMode=process
         Nice=-10
+        # Room for many streams and jobs; the agent itself caps connections (Docs/security.md).
+        LimitNOFILE=65536
         StandardError=journal+console
 
         [Install]
