@@ -27,8 +27,9 @@ extension Agent {
         private let streamKeys: Wire.Keys
         private let startedAt: Membership.Instant
         private let logger: Logger
-        /// Where new wire session ids come from.
-        private var sessionIDs: Membership.RandomSource
+        /// Where wire session ids come from: unpredictable, so a key holder who saw one session
+        /// cannot prepare a lockout of the next.
+        private let sessionIDs: @Sendable () -> UInt64
         /// When the current wire session started.
         private var sessionStarted: Membership.Instant
 
@@ -43,12 +44,13 @@ extension Agent {
         /// through them.
         public static let sessionRenewalInterval: Duration = .seconds(10)
 
-        /// Creates the core. `session` is the first wire session's id and `sessionSeed` seeds the
-        /// later ones: both random per agent start (a restarted node is then a new session to
-        /// its peers, accepted at once with sequence numbers from 1).
+        /// Creates the core. `sessionIDs` gives the wire session ids, the first one now: random
+        /// per agent start, so a restarted node is a new session to its peers, accepted at once
+        /// with sequence numbers from 1. `seed` seeds the membership state machine's choices.
         public init(
             settings: Settings, address: Wire.Address, load: Wire.NodeLoad, now: Membership.Instant,
-            session: UInt64, sessionSeed: UInt64, seed: UInt64, logger: Logger
+            seed: UInt64, logger: Logger,
+            sessionIDs: @escaping @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) }
         ) throws(Failure) {
             let keys: Wire.Keys
             do {
@@ -62,9 +64,9 @@ extension Agent {
             self.state = Membership.State(
                 me: settings.nodeID, address: address, load: load, incarnation: 0, seed: seed,
                 configuration: settings.membership)
-            self.sealer = Wire.Sealer(keys: keys, sender: settings.nodeID, session: session)
+            self.sealer = Wire.Sealer(keys: keys, sender: settings.nodeID, session: sessionIDs())
             self.opener = Wire.Opener(keys: keys, recipient: settings.nodeID)
-            self.sessionIDs = Membership.RandomSource(seed: sessionSeed)
+            self.sessionIDs = sessionIDs
             self.sessionStarted = now
             self.startedAt = now
             self.logger = logger
@@ -170,7 +172,7 @@ extension Agent {
                 case .refuted:
                     guard now >= sessionStarted + Self.sessionRenewalInterval else { continue }
                     sessionStarted = now
-                    sealer.startSession(sessionIDs.next())
+                    sealer.startSession(sessionIDs())
                     counters.sessionsStarted += 1
                     logger.info("refuted a claim about this node: new wire session \(sealer.session)")
                 case .memberChanged(let member):

@@ -141,8 +141,11 @@ extension Agent {
             return response
         }
 
+        /// The member's load per CPU, at least one per running job. In `Double`: the figures come
+        /// from a peer, and `runningJobs * 1000` in `UInt32` trapped for a gossiped count above
+        /// 4,294,967.
         static func loadPerCPU(_ member: Wire.MemberUpdate) -> Double {
-            Double(max(member.load.loadMilli, member.load.runningJobs * 1000)) / 1000 / Double(max(1, member.load.cpus))
+            max(Double(member.load.loadMilli), Double(member.load.runningJobs) * 1000) / 1000 / Double(max(1, member.load.cpus))
         }
 
         func isMe(_ node: String) -> Bool {

@@ -66,7 +66,7 @@ extension Agent {
                 var random = SystemRandomNumberGenerator()
                 let core = try Core(
                     settings: settings, address: address, load: sampler.sample(), now: now(),
-                    session: random.next(), sessionSeed: random.next(), seed: random.next(), logger: logger)
+                    seed: random.next(), logger: logger)
                 let udp = try await bindDatagramSocket(device: device)
                 let peers = try await PeerServer.bind(host: settings.listenHost, port: settings.port, logger: logger)
                 group.addTask {
