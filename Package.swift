@@ -82,15 +82,16 @@ let package = Package(
         .target(name: "CJobs"),
         .target(name: "Jobs", dependencies: ["CJobs", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClusterSimulator", dependencies: ["Balancer", "Membership", "ClusterWire"]),
+        .target(name: "Admission", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Agent", dependencies: [
-            "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer",
+            "Admission", "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "clusterd", dependencies: [
-            "Agent", "ClusterWire", "ClusterControl", "NodeConfig", "BootServer", "Jobs", "CJobs",
+            "Admission", "Agent", "ClusterWire", "ClusterControl", "NodeConfig", "BootServer", "Jobs", "CJobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,7 +142,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
-            "Balancer", "ClusterSimulator", "Jobs", "Migration", "BootServer",
+            "Balancer", "ClusterSimulator", "Jobs", "Migration", "BootServer", "Admission",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",

@@ -70,13 +70,16 @@ extension Agent {
         }
 
         /// Answers connections until cancelled.
-        func serve(core: CoreSlot, jobs: Jobs.Supervisor, balancing: Balancing, now: @escaping @Sendable () -> Membership.Instant) async throws {
+        func serve(
+            core: CoreSlot, jobs: Jobs.Supervisor, balancing: Balancing, desk: AdmissionDesk?,
+            now: @escaping @Sendable () -> Membership.Instant
+        ) async throws {
             try await channel.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in inbound {
                         group.addTask {
                             do {
-                                try await answer(connection, core: core, jobs: jobs, balancing: balancing, now: now)
+                                try await answer(connection, core: core, jobs: jobs, balancing: balancing, desk: desk, now: now)
                             } catch {
                                 logger.debug("control connection failed: \(error)")
                             }
@@ -88,7 +91,7 @@ extension Agent {
 
         private func answer(
             _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: CoreSlot, jobs: Jobs.Supervisor,
-            balancing: Balancing, now: @escaping @Sendable () -> Membership.Instant
+            balancing: Balancing, desk: AdmissionDesk?, now: @escaping @Sendable () -> Membership.Instant
         ) async throws {
             // Who is asking: jobs run as, and may be killed only by, the connecting user.
             let caller = try? await (connection.channel as? SocketOptionProvider)?
@@ -99,7 +102,7 @@ extension Agent {
                     request += buffer.readableBytesView
                     if request.contains(UInt8(ascii: "\n")) || request.count > Self.maxRequest { break }
                 }
-                let response = await respond(to: request, caller: caller, core: core, jobs: jobs, balancing: balancing, now: now)
+                let response = await respond(to: request, caller: caller, core: core, jobs: jobs, balancing: balancing, desk: desk, now: now)
                 var encoded = (try? JSONEncoder().encode(response)).map(Array.init) ?? Array(#"{"error":"cannot encode the answer"}"#.utf8)
                 encoded.append(UInt8(ascii: "\n"))
                 try await outbound.write(ByteBuffer(bytes: encoded))
@@ -108,7 +111,7 @@ extension Agent {
 
         private func respond(
             to bytes: [UInt8], caller: cjobs_ucred?, core slot: CoreSlot, jobs: Jobs.Supervisor, balancing: Balancing,
-            now: @Sendable () -> Membership.Instant
+            desk: AdmissionDesk?, now: @Sendable () -> Membership.Instant
         ) async -> Control.Response {
             let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
             guard let request = try? JSONDecoder().decode(Control.Request.self, from: Data(line)) else {
@@ -135,6 +138,25 @@ extension Agent {
                     await balancing.set(enabled: enabled)
                 }
                 return Control.Response(balancing: await balancing.enabled)
+            case .pending, .admit, .deny:
+                guard let desk else {
+                    return Control.Response(error: "\(request.command.rawValue): this node is not the head; nodes ask the head to join (cluster.role=head)")
+                }
+                var response = Control.Response()
+                if request.command == .pending {
+                    response.admissions = await desk.list(now: .now)
+                    return response
+                }
+                guard caller?.uid == 0 else { return Control.Response(error: "only root can \(request.command.rawValue) nodes") }
+                guard let selector = request.selector, !selector.isEmpty else {
+                    return Control.Response(error: "\(request.command.rawValue): name a node by fingerprint, MAC, node id or host name, or `all`; `cluster pending` lists them")
+                }
+                let decided = await desk.decide(selector, admit: request.command == .admit, by: "root", now: .now)
+                guard !decided.isEmpty else {
+                    return Control.Response(error: "\(request.command.rawValue): no waiting node matches \"\(selector.prefix(64))\" (a fingerprint needs 4 digits or more and must name one node); `cluster pending` lists them")
+                }
+                response.admissions = decided
+                return response
             case .nodes, .status:
                 break
             }
@@ -143,7 +165,7 @@ extension Agent {
                 return Control.Response(nodes: await core.nodes(now: now(), wallClock: UInt64(time(nil))))
             case .status:
                 return Control.Response(status: await core.status(now: now()))
-            case .run, .ps, .kill, .logs, .migrate, .stay, .drain, .balance:
+            case .run, .ps, .kill, .logs, .migrate, .stay, .drain, .balance, .pending, .admit, .deny:
                 return Control.Response(error: "unreachable")
             }
         }

@@ -56,7 +56,7 @@ extension Agent {
                 try await authorize(id, "pin or release")
                 try await jobs.setStay(id, request.stay ?? true, by: uid ?? UInt32.max)
                 return Control.Response(job: Self.row(try await jobs.snapshot(id)))
-            case .nodes, .status, .migrate, .drain, .balance:
+            case .nodes, .status, .migrate, .drain, .balance, .pending, .admit, .deny:
                 throw Jobs.Supervisor.Failure(description: "not a request JobRequests answers")
             }
         }

@@ -63,7 +63,7 @@ extension Agent {
                 return try await migrate(request)
             case .drain:
                 return try await drain(request)
-            case .nodes, .status, .balance:
+            case .nodes, .status, .balance, .pending, .admit, .deny:
                 throw Failure("not a job command")
             }
         }

@@ -1,3 +1,4 @@
+import Admission
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -48,10 +49,14 @@ extension Agent {
             _ = Jobs.Reaper.shared
             let balancing = Balancing(logger: logger)
             let control = try await ControlServer.bind(path: settings.controlSocket, group: settings.controlGroup, logger: logger)
+            // The head admits nodes that boot without the key (Docs/security.md, "Admission").
+            let desk = settings.role == .head
+                ? AdmissionDesk(policy: settings.admission, clusterKey: settings.clusterKey, clusterName: settings.clusterName, logger: logger)
+                : nil
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     do {
-                        try await control.serve(core: slot, jobs: jobs, balancing: balancing, now: now)
+                        try await control.serve(core: slot, jobs: jobs, balancing: balancing, desk: desk, now: now)
                     } catch is CancellationError {
                         // Shutting down.
                     }
@@ -74,6 +79,17 @@ extension Agent {
                         try await peers.serve(core: core, jobs: jobs)
                     } catch is CancellationError {
                         // Shutting down.
+                    }
+                }
+                if let desk {
+                    let admission = try await AdmissionServer.bind(
+                        host: settings.listenHost, port: settings.port &+ Admission.portOffset, logger: logger)
+                    group.addTask {
+                        do {
+                            try await admission.serve(desk: desk, core: core)
+                        } catch is CancellationError {
+                            // Shutting down.
+                        }
                     }
                 }
                 await slot.set(core)

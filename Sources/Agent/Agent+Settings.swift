@@ -1,3 +1,4 @@
+import Admission
 import ClusterControl
 import ClusterWire
 import Jobs
@@ -35,6 +36,8 @@ extension Agent {
         public var report: [Control.Setting]
         /// What requests from other nodes may do here (`cluster.trust`).
         public var trust = Jobs.Trust()
+        /// Who this node, as the head, admits without a person (`cluster.admission`).
+        public var admission = Admission.Policy.manual
 
         public init(
             nodeID: Wire.NodeID, hostname: String, clusterName: String, role: NodeConfig.Role,

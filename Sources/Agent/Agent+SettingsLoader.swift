@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Admission
 import ClusterControl
 import ClusterWire
 import Jobs
@@ -138,6 +139,14 @@ extension Agent {
                 controlGroup: overrides.controlGroup ?? Control.groupName,
                 membership: membership, report: report)
             settings.trust = trust
+            switch section.admission?.policy ?? "manual" {
+            case "open": settings.admission = .open
+            case "listed": settings.admission = .listed(Set((section.admission?.macs ?? []).map(NodeConfig.normalizeMAC)))
+            case "manual": settings.admission = .manual
+            case let other: throw Failure("profile cluster.admission.policy \"\(other)\": expected manual, listed or open")
+            }
+            settings.report.append(Control.Setting(
+                name: "admission", value: settings.admission.name, source: section.admission?.policy != nil ? "profile" : "default"))
             return settings
         }
 

@@ -26,6 +26,12 @@ extension Control {
             /// This node's automatic balancing: switch it to ``Request/enabled`` (root), or
             /// report it (``Control/Response/balancing``).
             case balance
+            /// The head's admission book: who asked to join (``Control/Response/admissions``).
+            case pending
+            /// Admit the nodes ``Request/selector`` names (root, on the head).
+            case admit
+            /// Deny the nodes ``Request/selector`` names (root, on the head).
+            case deny
         }
 
         public var command: Command
@@ -46,11 +52,15 @@ extension Control {
         public var stay: Bool?
         /// `migrate`: skip pre-copy (dump once, frozen all along; for benchmarks).
         public var noPrecopy: Bool?
+        /// `admit`, `deny`: a fingerprint (or 4+ of its digits), MAC, node id, host name, or `all`.
+        public var selector: String?
 
         public init(
             _ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil,
-            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil, stay: Bool? = nil, enabled: Bool? = nil
+            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil, stay: Bool? = nil, enabled: Bool? = nil,
+            selector: String? = nil
         ) {
+            self.selector = selector
             self.enabled = enabled
             self.stay = stay
             self.noPrecopy = noPrecopy

@@ -20,6 +20,8 @@ extension Control {
         /// What went partly wrong in a request that still answered (a node that did not answer
         /// `ps`).
         public var warnings: [String]?
+        /// `pending`, `admit`, `deny`: the nodes concerned.
+        public var admissions: [Admission]?
 
         public init(
             nodes: [Node]? = nil, status: Status? = nil, job: Job? = nil, jobs: [Job]? = nil,

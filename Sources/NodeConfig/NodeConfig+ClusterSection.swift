@@ -26,6 +26,8 @@ extension NodeConfig {
         public var shared: Shared?
         /// What requests from other nodes may do (Docs/security.md).
         public var trust: Trust?
+        /// Who the head admits without a person (Docs/security.md, "Admission").
+        public var admission: AdmissionPolicy?
 
         public init(name: String? = nil, role: Role? = nil, peers: [String]? = nil, sshAuthorizedKeys: [String]? = nil,
                     labels: [String: String]? = nil, nodes: [NodeRule]? = nil, key: String? = nil, port: Int? = nil,
@@ -54,6 +56,17 @@ extension NodeConfig {
 
         public init(minimumPeerUID: Int? = nil) {
             self.minimumPeerUID = minimumPeerUID
+        }
+    }
+
+    /// `policy`: `manual` (default), `listed` (the `macs` here join at once) or `open`.
+    public struct AdmissionPolicy: Sendable, Equatable, Codable {
+        public var policy: String?
+        public var macs: [String]?
+
+        public init(policy: String? = nil, macs: [String]? = nil) {
+            self.policy = policy
+            self.macs = macs
         }
     }
 

@@ -91,7 +91,7 @@ extension NodeConfig {
 
     /// The host of the live init's `fetch=http://HOST[:PORT]/...` or `live.nfs=HOST:/PATH`
     /// parameter: the server a diskless node booted from.
-    static func bootServer(_ commandLine: String) -> (host: String, parameter: String)? {
+    public static func bootServer(_ commandLine: String) -> (host: String, parameter: String)? {
         for token in commandLine.split(separator: " ") {
             if token.hasPrefix("fetch=http://") {
                 let rest = token.dropFirst("fetch=http://".count)

@@ -1,9 +1,11 @@
 extension ProfileDecoder {
     static let clusterKeys = [
         "name", "role", "key", "port", "multicast", "multicastGroup", "peers", "sshAuthorizedKeys", "labels",
-        "nodes", "timing", "head", "shared", "trust",
+        "nodes", "timing", "head", "shared", "trust", "admission",
     ]
     static let clusterTrustKeys = ["minimumPeerUID"]
+    static let clusterAdmissionKeys = ["policy", "macs"]
+    static let admissionPolicies = ["manual", "listed", "open"]
     static let clusterHeadKeys = ["dhcpRange"]
     static let clusterSharedKeys = ["enabled", "path", "server"]
     static let clusterNodeKeys = ["match", "hostname", "role", "address", "gateway", "labels"]
@@ -143,6 +145,22 @@ extension ProfileDecoder {
         if let trust = object.optional("trust") {
             let fields = try trust.object(allowing: Self.clusterTrustKeys)
             _ = try fields.optional("minimumPeerUID")?.integer(in: 0...4_294_967_294, what: "minimumPeerUID")
+        }
+        if let admission = object.optional("admission") {
+            let fields = try admission.object(allowing: Self.clusterAdmissionKeys)
+            var policy = "manual"
+            if let value = fields.optional("policy") {
+                policy = try value.string()
+                guard Self.admissionPolicies.contains(policy) else {
+                    throw value.error("unknown admission policy \"\(policy)\"; expected one of \(KeySuggestion.list(Self.admissionPolicies))")
+                }
+            }
+            var macs: [NodeReader] = []
+            if let list = fields.optional("macs") { macs = try list.array() }
+            for mac in macs { _ = try decodeMAC(mac) }
+            if policy == "listed" && macs.isEmpty {
+                throw admission.error("admission policy \"listed\" needs \"macs\": the MACs of the nodes the head admits at once")
+            }
         }
         return (reader.node.plainValue, keyPath)
     }

@@ -7,7 +7,7 @@ struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Inspect the livebuild cluster and run jobs on it from any node.",
-        subcommands: [NodesCommand.self, StatusCommand.self, RunCommand.self, PsCommand.self, KillCommand.self, LogsCommand.self, MigrateCommand.self, StayCommand.self, UnstayCommand.self, DrainCommand.self, BalanceCommand.self])
+        subcommands: [NodesCommand.self, StatusCommand.self, RunCommand.self, PsCommand.self, KillCommand.self, LogsCommand.self, MigrateCommand.self, StayCommand.self, UnstayCommand.self, DrainCommand.self, BalanceCommand.self, PendingCommand.self, AdmitCommand.self, DenyCommand.self])
 }
 
 /// Options every subcommand shares.

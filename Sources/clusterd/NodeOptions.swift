@@ -33,6 +33,17 @@ struct NodeOptions: ParsableArguments {
         }
     }
 
+    /// The key file's key, or nil when there is no key file (a node that must be admitted).
+    func clusterKeyIfPresent() throws -> [UInt8]? {
+        guard FileManager.default.fileExists(atPath: keyFile) else { return nil }
+        return try clusterKey()
+    }
+
+    /// The host this node booted from over the network (fetch= or live.nfs=), if any.
+    func bootServer() -> String? {
+        NodeConfig.bootServer(kernelCommandLine ?? Agent.HostFacts.read().kernelCommandLine)?.host
+    }
+
     func clusterKey() throws -> [UInt8] {
         guard let bytes = FileManager.default.contents(atPath: keyFile) else {
             throw Agent.Failure("cannot read the cluster key \(keyFile): it must exist and be readable by root (mode 0600)")

@@ -1,3 +1,4 @@
+import Admission
 import Agent
 import ArgumentParser
 import ClusterWire
@@ -35,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where jobs keep their directories.")
     var jobsDirectory = "/var/lib/clusterd/jobs"
 
+    @Option(help: "Without a key file: ask this head (HOST[:PORT], the agent port + 1 by default) to admit the node. Default: the server the node booted from (fetch= or live.nfs= on the kernel command line).")
+    var admissionServer: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -61,8 +65,27 @@ struct RunCommand: AsyncParsableCommand {
             peers: peers.map { $0.split(separator: ",").map(String.init) },
             multicast: noMulticast ? false : nil,
             controlSocket: controlSocket, controlGroup: controlGroup)
-        let settings = try Agent.SettingsLoader.settings(
-            section: section, node: resolved, clusterKey: try node.clusterKey(), overrides: overrides)
+        let key: [UInt8]
+        if let existing = try node.clusterKeyIfPresent() {
+            key = existing
+        } else {
+            // No key (a diskless node: the image served to the network carries none): ask the
+            // head, then keep what it seals for us where the agent reads its key.
+            let provisional = try Agent.SettingsLoader.settings(
+                section: section, node: resolved, clusterKey: [UInt8](repeating: 0, count: 32), overrides: overrides)
+            let port = provisional.port &+ Admission.portOffset
+            guard let server = try admissionServer.map({ try Agent.PeerAddress.parse($0, defaultPort: port) })
+                    ?? node.bootServer().map({ Wire.Address(host: $0, port: port) }) else {
+                throw Agent.Failure("cannot read the cluster key \(node.keyFile) and there is no head to ask: boot from the cluster's medium, from the head over the network, or pass --admission-server")
+            }
+            let applicant = Admission.Applicant(
+                node: provisional.nodeID.description, hostname: provisional.hostname,
+                macs: provisional.interfaceMAC.map { [$0.lowercased()] } ?? [], serial: Admission.Request.cleanSerial(Agent.HostFacts.read().dmiSerial))
+            key = try await Agent.AdmissionClient.obtainKey(
+                server: server, applicant: applicant, cluster: provisional.clusterName, logger: logger)
+            try Agent.AdmissionClient.write(key, to: node.keyFile)
+        }
+        let settings = try Agent.SettingsLoader.settings(section: section, node: resolved, clusterKey: key, overrides: overrides)
         var service = Agent.Service(settings: settings, logger: logger)
         service.jobsDirectory = jobsDirectory
         let group = ServiceGroup(

@@ -67,17 +67,20 @@ public final class LoopbackCluster: @unchecked Sendable {
         return user + system
     }
 
-    public func start(_ index: Int) throws {
+    /// Starts agent `index`. `keyFile` (default: the shared key) may name a file that does not
+    /// exist, for an agent that must be admitted; `kernelCommandLine` stands in for
+    /// /proc/cmdline (`cluster.role=head`).
+    public func start(_ index: Int, keyFile: String? = nil, kernelCommandLine: String = "", extraArguments: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: clusterd)
         let peers = (0..<seeds).map { "127.0.0.1:\(port($0))" }.joined(separator: ",")
         process.arguments = [
-            "run", "--profile", profilePath, "--key-file", keyPath, "--kernel-command-line", "",
+            "run", "--profile", profilePath, "--key-file", keyFile ?? keyPath, "--kernel-command-line", kernelCommandLine,
             "--node-id", String(index + 1, radix: 16), "--hostname", hostname(index),
             "--listen", "127.0.0.1:\(port(index))", "--peers", peers, "--no-multicast",
             "--control-socket", socket(index), "--control-group", "root",
             "--jobs-directory", jobsDirectory(index),
-        ]
+        ] + extraArguments
         _ = FileManager.default.createFile(atPath: log(index), contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log(index)))
         output.seekToEndOfFile()

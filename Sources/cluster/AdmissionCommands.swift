@@ -1,0 +1,71 @@
+import ArgumentParser
+import ClusterControl
+
+/// `cluster pending`: on the head, the nodes that asked to join without the key.
+struct PendingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pending",
+        abstract: "On the head: the nodes that booted without the cluster key and asked to join, waiting, admitted or denied.")
+
+    @OptionGroup var options: ControlOptions
+
+    func run() throws {
+        let response = try Request.send(.pending, options: options)
+        try AdmissionTable.print(response.admissions ?? [], json: options.json, empty: "no node has asked to join")
+    }
+}
+
+/// `cluster admit`: seal the cluster key to the nodes named.
+struct AdmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admit",
+        abstract: "On the head, as root: admit the named waiting node (it receives the cluster key, sealed to its own key). Compare the fingerprint with the node's console first.")
+
+    @OptionGroup var options: ControlOptions
+
+    @Argument(help: "A fingerprint (or 4+ of its hex digits), MAC, node id, host name, or `all`.")
+    var node: String
+
+    func run() throws {
+        let response = try Request.send(Control.Request(.admit, selector: node), socket: options.socket)
+        try AdmissionTable.print(response.admissions ?? [], json: options.json, empty: "")
+    }
+}
+
+/// `cluster deny`: refuse the nodes named.
+struct DenyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deny", abstract: "On the head, as root: refuse the named node; it never gets the key (`cluster admit` can undo this).")
+
+    @OptionGroup var options: ControlOptions
+
+    @Argument(help: "A fingerprint (or 4+ of its hex digits), MAC, node id, host name, or `all`.")
+    var node: String
+
+    func run() throws {
+        let response = try Request.send(Control.Request(.deny, selector: node), socket: options.socket)
+        try AdmissionTable.print(response.admissions ?? [], json: options.json, empty: "")
+    }
+}
+
+enum AdmissionTable {
+    static func print(_ admissions: [Control.Admission], json: Bool, empty: String) throws {
+        if json {
+            try Output.printJSON(admissions)
+            return
+        }
+        guard !admissions.isEmpty else {
+            if !empty.isEmpty { Swift.print(empty) }
+            return
+        }
+        var rows = [["FINGERPRINT", "HOST", "NODE", "MAC", "SERIAL", "FROM", "STATE", "SEEN"]]
+        for entry in admissions {
+            rows.append([
+                entry.fingerprint, entry.hostname, entry.node, entry.macs.joined(separator: ","), entry.serial ?? "-",
+                entry.address, entry.state + (entry.decidedBy.map { " (\($0))" } ?? ""),
+                Output.duration(Int(entry.lastSeenSecondsAgo)) + " ago",
+            ])
+        }
+        Swift.print(Output.table(rows), terminator: "")
+    }
+}
