@@ -28,12 +28,14 @@ extension Agent {
             case .run:
                 guard let spec = request.run else { throw Jobs.Supervisor.Failure(description: "run: no command given") }
                 guard let uid, let gid else { throw Jobs.Supervisor.Failure(description: "cannot tell who is asking (no peer credentials on the control socket)") }
-                if viaPeer, let refusal = trust.refusal(uid: uid, gid: gid, localGroups: Jobs.Trust.localGroups(of: uid)) {
+                let localGroups = Jobs.Trust.localGroups(of: uid)
+                if viaPeer, let refusal = trust.refusal(uid: uid, gid: gid, localGroups: localGroups) {
                     throw Jobs.Supervisor.Failure(description: "refused: \(refusal)")
                 }
                 let record = try await jobs.start(
                     arguments: spec.arguments, workingDirectory: spec.workingDirectory, environment: spec.environment,
-                    uid: uid, gid: gid, stay: spec.stay)
+                    uid: uid, gid: gid, stay: spec.stay,
+                    supplementaryGroups: viaPeer ? trust.peerGroups(localGroups ?? [], gid: gid) : nil)
                 return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
             case .ps:
                 return Control.Response(jobs: await jobs.snapshots().map(Self.row))

@@ -59,7 +59,7 @@ extension Agent.Migrator {
         // Images sit in tmpfs beside the restored job: take what leaves a reserve free.
         let available = Self.availableMemoryBytes()
         let reserve: UInt64 = 64 << 20
-        guard memoryKiB << 10 < available else {
+        guard memoryKiB < available >> 10 else {
             try await send(.refuse("the job uses \(memoryKiB >> 10) MiB and \(core.settings.hostname) has \(available >> 20) MiB available"), on: stream)
             return
         }
@@ -87,10 +87,20 @@ extension Agent.Migrator {
             return
         }
         try await send(.accept, on: stream)
-        // Accepted: image chunks come in frames of up to 1 MiB.
+        // Accepted: image chunks come in frames of up to 1 MiB, and pre-dump rounds of a large
+        // job take longer under TCG (about 30 s per GiB): the silence allowed grows with the
+        // offered size, within a cap (the size is the peer's word).
         stream.maxPayload = Wire.Stream.maxPayload
+        if let deadline = stream.frameDeadline {
+            let gibibytes = Int64(min(memoryKiB >> 20, 16))
+            stream.frameDeadline = (deadline.channel, .seconds(120 + 120 * gibibytes))
+        }
         var restoredPID: Int32?
         var receivedPages = false
+        // Whatever ends this exchange before a restore, the job's directory goes with it.
+        defer {
+            if restoredPID == nil { Migration.remove(jobs.layout.directory(id)) }
+        }
         do {
             while true {
                 let message = try await receive(on: stream)
@@ -106,11 +116,13 @@ extension Agent.Migrator {
                     switch placement {
                     case .openFile(let absolute):
                         try await receiveOpenFile(path: absolute, size: size, mode: mode, owner: offered, on: stream)
+                    case .jobFile("job.json"):
+                        // The record that counts is the offer's, checked above and written by
+                        // adoptRestored; a record file from the network never reaches the disk.
+                        try await receiveContents(into: -1, name: "job.json", size: size, on: stream)
                     case .jobFile(let name):
                         try await receiveFile(directory: jobs.layout.directory(id), path: name, size: size, mode: mode & 0o640, link: nil, on: stream)
-                        if name != "job.json" {
-                            _ = chown(jobs.layout.directory(id) + "/" + name, offered.uid, offered.gid)
-                        }
+                        _ = chown(jobs.layout.directory(id) + "/" + name, offered.uid, offered.gid)
                     case .image(let round, let name):
                         if round == 1 && !receivedPages {
                             receivedPages = true
@@ -142,7 +154,8 @@ extension Agent.Migrator {
                         return
                     }
                     // Still stopped (--leave-stopped): run it only if it is who the record says.
-                    if let problem = Self.credentialProblem(restored: pid, uid: record.uid, gid: record.gid, localGroups: localGroups) {
+                    if let problem = Self.credentialProblem(
+                        restored: pid, uid: record.uid, gid: record.gid, allowedGroups: trust.peerGroups(localGroups ?? [], gid: record.gid)) {
                         _ = kill(pid, SIGKILL)
                         logger.warning("job \(id) from \(peer): restored tree killed: \(problem)")
                         try await send(.failed("the restored job was killed: \(problem)"), on: stream)
@@ -178,17 +191,26 @@ extension Agent.Migrator {
     /// Why the restored tree under `pid` may not run as `uid`:`gid`, or nil: it must be in a
     /// PID namespace of its own (every job is), and each of its processes must hold exactly
     /// that identity, no other groups than the user's, and no capability.
-    static func credentialProblem(restored pid: Int32, uid: UInt32, gid: UInt32, localGroups: [UInt32]?) -> String? {
+    static func credentialProblem(restored pid: Int32, uid: UInt32, gid: UInt32, allowedGroups: [UInt32]) -> String? {
         guard let namespace = Jobs.Usage.pidNamespace(of: pid), namespace != Jobs.Usage.pidNamespace(of: getpid()) else {
             return "the restored process is not in a PID namespace of its own"
         }
         let members = Jobs.Usage.processes(sharingNamespaceOf: pid)
         guard !members.isEmpty else { return "the restored tree has no process" }
         for member in members {
-            guard let credentials = Jobs.Credentials.read(member) else { return "cannot read the credentials of pid \(member)" }
-            let allowed = uid == 0 ? credentials.groups : (localGroups ?? [])
-            guard credentials.matches(uid: uid, gid: gid, allowedGroups: allowed) else {
-                return "pid \(member) runs as uids \(credentials.uids), gids \(credentials.gids), groups \(credentials.groups), not as the job's \(uid):\(gid)"
+            // Jobs get a PID namespace and nothing else (Jobs.Launcher): a restored user, mount,
+            // network or other namespace would be the images' own, with whatever uid map they name.
+            if let other = Jobs.Credentials.foreignNamespace(of: member, besides: ["pid", "pid_for_children"]) {
+                return "pid \(member) is in a \(other) namespace of its own"
+            }
+            // Credentials are per thread, and CRIU restores each thread's own.
+            for thread in Jobs.Credentials.threads(of: member) {
+                guard let credentials = Jobs.Credentials.read(member, thread: thread) else {
+                    return "cannot read the credentials of pid \(member) thread \(thread)"
+                }
+                guard credentials.matches(uid: uid, gid: gid, allowedGroups: uid == 0 ? credentials.groups : allowedGroups) else {
+                    return "pid \(member) thread \(thread) runs as uids \(credentials.uids), gids \(credentials.gids), groups \(credentials.groups), not as the job's \(uid):\(gid)"
+                }
             }
         }
         return nil

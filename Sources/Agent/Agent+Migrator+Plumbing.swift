@@ -141,7 +141,8 @@ extension Agent.Migrator {
         while remaining > 0 {
             guard let bytes = try await stream.receive() else { throw Agent.Failure("the stream ended inside \(name)") }
             guard UInt64(bytes.count) <= remaining else { throw Agent.Failure("\(name) is longer than announced") }
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            // Descriptor -1: read and drop (a file the destination does not keep).
+            let written = descriptor < 0 ? bytes.count : bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written == bytes.count else { throw Agent.Failure("cannot write \(name): disk full?") }
             remaining -= UInt64(bytes.count)
         }

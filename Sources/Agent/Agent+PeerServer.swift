@@ -114,6 +114,9 @@ extension Agent {
                         return
                     }
                     if frame.migration == true {
+                        // The offer carries the job's record (its arguments and environment, up
+                        // to a control request's size) in base64.
+                        stream.maxPayload = ControlServer.maxRequest * 2
                         stream.frameDeadline = (connection.channel, Self.migrationIdleDeadline)
                         guard let first = try await stream.receive(),
                               let message = try? JSONDecoder().decode(Migration.Message.self, from: Data(first)) else {

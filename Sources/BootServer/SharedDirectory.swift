@@ -64,6 +64,24 @@ public enum SharedDirectory: Sendable, Equatable {
         .map(\.0)
     }
 
+    /// The members a share is exported to over time: a member is added as soon as it is
+    /// listed and removed only once it has been missing for ``grace``. Taking the export away
+    /// from a member that is dead for a moment (a partition, the head's agent restarting) would
+    /// fail its jobs' I/O on the share: a `hard` mount does not retry a permission error.
+    public struct ExportClients: Sendable, Equatable {
+        public static let grace: Duration = .seconds(60)
+        private var lastSeen: [String: ContinuousClock.Instant] = [:]
+
+        public init() {}
+
+        /// The clients to export to at `now`, given the members listed now.
+        public mutating func update(listed: [String], now: ContinuousClock.Instant) -> [String] {
+            for client in listed { lastSeen[client] = now }
+            lastSeen = lastSeen.filter { now - $0.value < Self.grace }
+            return SharedDirectory.exportClients(agentAddresses: lastSeen.keys)
+        }
+    }
+
     /// The head's exports file for its boot medium, when the medium's menus boot diskless nodes
     /// with their root over NFS (`pxe.root` `nfs`, `live.nfs=`).
     public static let mediumExportsFile = "/etc/exports.d/livebuild-medium.exports"

@@ -85,12 +85,15 @@ int cjobs_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *grou
         close(directory);
         goto restore;
     }
-    result = openat(directory, cursor, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode & 01777);
+    /* O_NONBLOCK: a FIFO planted at the path must not block the agent's thread (with no reader
+       it fails with ENXIO); O_TRUNC only once it is known to be a regular file. */
+    result = openat(directory, cursor, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode & 01777);
     if (result < 0) error = errno;
     close(directory);
     if (result >= 0) {
         struct stat info;
-        if (fstat(result, &info) != 0 || !S_ISREG(info.st_mode)) {
+        if (fstat(result, &info) != 0 || !S_ISREG(info.st_mode) || ftruncate(result, 0) != 0
+            || fcntl(result, F_SETFL, fcntl(result, F_GETFL) & ~O_NONBLOCK) != 0) {
             close(result);
             result = -1;
             error = EINVAL;

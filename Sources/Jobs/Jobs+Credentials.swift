@@ -38,9 +38,26 @@ extension Jobs {
             self.capabilities = capabilities
         }
 
-        /// Reads /proc/PID/status.
-        public static func read(_ pid: Int32, procRoot: String = "/proc") -> Credentials? {
-            ProcFiles.read("\(procRoot)/\(pid)/status").flatMap { Credentials(status: $0) }
+        /// Reads /proc/PID/status, or /proc/PID/task/TID/status for one thread.
+        public static func read(_ pid: Int32, thread: Int32? = nil, procRoot: String = "/proc") -> Credentials? {
+            let path = thread.map { "\(procRoot)/\(pid)/task/\($0)/status" } ?? "\(procRoot)/\(pid)/status"
+            return ProcFiles.read(path).flatMap { Credentials(status: $0) }
+        }
+
+        /// The thread ids of `pid` (/proc/PID/task).
+        public static func threads(of pid: Int32, procRoot: String = "/proc") -> [Int32] {
+            Jobs.Supervisor.entries(of: "\(procRoot)/\(pid)/task").compactMap { Int32($0) }
+        }
+
+        /// The first kind of namespace (`user`, `mnt`, `net`...) in which `pid` differs from the
+        /// calling process, leaving out `besides`; nil when it shares all of them.
+        public static func foreignNamespace(of pid: Int32, besides: Set<String>, procRoot: String = "/proc") -> String? {
+            for kind in Jobs.Supervisor.entries(of: "\(procRoot)/self/ns").sorted() where !besides.contains(kind) {
+                let own = ProcFiles.link("\(procRoot)/self/ns/\(kind)")
+                let theirs = ProcFiles.link("\(procRoot)/\(pid)/ns/\(kind)")
+                if own != theirs { return kind }
+            }
+            return nil
         }
 
         /// Every uid is `uid`, every gid is `gid`, every supplementary group is `gid` or one of

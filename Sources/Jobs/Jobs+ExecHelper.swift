@@ -5,8 +5,9 @@ import Musl
 #endif
 
 extension Jobs {
-    /// The last step of a job's launch (`clusterd exec-job -- COMMAND...`), running as the job's
-    /// user after `setpriv` dropped root: applies the job's environment, read from descriptor 3
+    /// The last step of a job's launch (`clusterd exec-job --directory DIR -- COMMAND...`), running
+    /// as the job's user after `setpriv` dropped root: enters the job's directory (as the user, so
+    /// a private NFS home under root_squash works), applies the job's environment, read from descriptor 3
     /// (``Launcher/environmentDescriptor``), and execs the command, which so stays PID 1 of its
     /// namespace. Everything before this step ran as root with ``Launcher/cleanEnvironment``.
     public enum ExecHelper {
@@ -15,10 +16,14 @@ extension Jobs {
 
         /// Execs `arguments` with the environment from descriptor 3; returns only on failure,
         /// with the exit status a shell would give (126 not executable, 127 not found).
-        public static func run(_ arguments: [String]) -> Int32 {
+        public static func run(_ arguments: [String], directory: String?) -> Int32 {
             guard let program = arguments.first else {
                 report("exec-job: no command given")
                 return 2
+            }
+            if let directory, chdir(directory) != 0 {
+                report("cannot enter the working directory \(directory): \(String(cString: strerror(errno)))")
+                return 126
             }
             let environment = readEnvironment()
             clearenv()

@@ -26,8 +26,9 @@ extension Jobs {
     public struct Launcher: Sendable {
         /// Where `unshare`, `setsid` and `setpriv` are (util-linux, essential in Debian).
         public var toolDirectory = "/usr/bin"
-        /// The program (and its leading arguments) that applies the job's environment after the
-        /// drop to the user: `clusterd exec-job --`. Nil: the agent's own executable.
+        /// The program (and its leading arguments) that enters the job's directory and applies
+        /// its environment after the drop to the user: `clusterd exec-job`. Nil: the agent's own
+        /// executable.
         public var execHelper: [String]?
 
         /// The whole environment of every helper that runs as root.
@@ -39,12 +40,14 @@ extension Jobs {
             self.execHelper = execHelper
         }
 
-        /// `clusterd exec-job --`, from /proc/self/exe: the agent starts jobs through itself.
+        /// `clusterd exec-job`, from /proc/self/exe: the agent starts jobs through itself (a
+        /// binary replaced in place reads `... (deleted)`; the path is what runs next).
         static func ownExecHelper() -> [String] {
             var buffer = [CChar](repeating: 0, count: 4096)
             let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-            let path = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/usr/local/bin/clusterd"
-            return [path, "exec-job", "--"]
+            var path = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/usr/sbin/clusterd"
+            if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
+            return [path, "exec-job"]
         }
 
         /// Why a job could not start; `description` is a sentence for the user.
@@ -56,14 +59,15 @@ extension Jobs {
         /// value (the unit raises its priority); the job gets it undone, so it runs at 0.
         public func arguments(for record: Record, userExists: Bool, agentNice: Int32 = 0) -> [String] {
             // --init-groups needs a passwd entry; a uid without one gets no supplementary groups.
-            let groups = userExists ? "--init-groups" : "--clear-groups"
+            let groups = record.supplementaryGroups.map { $0.isEmpty ? "--clear-groups" : "--groups=" + $0.map(String.init).joined(separator: ",") }
+                ?? (userExists ? "--init-groups" : "--clear-groups")
             let renice = agentNice == 0 ? [] : [toolDirectory + "/nice", "--adjustment=\(-agentNice)"]
             return [
                 toolDirectory + "/unshare", "--pid", "--fork", "--",
                 toolDirectory + "/setsid",
             ] + renice + [
                 toolDirectory + "/setpriv", "--reuid=\(record.uid)", "--regid=\(record.gid)", groups, "--",
-            ] + (execHelper ?? Self.ownExecHelper()) + record.arguments
+            ] + (execHelper ?? Self.ownExecHelper()) + ["--directory", record.workingDirectory, "--"] + record.arguments
         }
 
         /// The environment file's bytes: each `NAME=value` followed by a NUL, as in
@@ -88,8 +92,10 @@ extension Jobs {
         /// Creates the job's output files (owned by its user) and spawns it. Returns the pid of
         /// `unshare` (a child of the caller).
         public func spawn(_ record: Record, layout: Layout) throws(Failure) -> pid_t {
+            // Root may not see into a user's private NFS home (root_squash): only a directory
+            // that is certainly missing is refused here; exec-job enters it as the user.
             var info = stat()
-            guard stat(record.workingDirectory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            if stat(record.workingDirectory, &info) != 0 ? errno != EACCES : (info.st_mode & S_IFMT) != S_IFDIR {
                 throw Failure(description: "the working directory \(record.workingDirectory) does not exist on this node; run the job from a directory every node has (e.g. /tmp or an NFS home)")
             }
             for path in [layout.stdout(record.id), layout.stderr(record.id)] {
@@ -126,7 +132,6 @@ extension Jobs {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, layout.stdout(record.id), O_WRONLY | O_APPEND, 0)
             posix_spawn_file_actions_addopen(&actions, 2, layout.stderr(record.id), O_WRONLY | O_APPEND, 0)
-            cjobs_spawn_addchdir(&actions, record.workingDirectory)
             // Nothing of the agent's leaks into a job (a control connection kept open by a job
             // would keep `cluster run` waiting until the job ends), but the environment file,
             // opened anew (read-only, at offset 0) as descriptor 3.

@@ -72,6 +72,9 @@ extension Jobs {
         /// nothing left to sum by then). A restored process starts its CPU clock at zero, so
         /// this leaves out time used before the job's last move.
         public var cpuSecondsAtEnd: Double?
+        /// The supplementary groups the job runs with when it was started at another node's
+        /// request (``Trust/peerGroups(_:gid:)``); nil: the user's own, from this node.
+        public var supplementaryGroups: [UInt32]?
 
         public init(
             id: String, arguments: [String], workingDirectory: String, environment: [String], uid: UInt32,

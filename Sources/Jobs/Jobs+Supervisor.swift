@@ -69,11 +69,14 @@ extension Jobs {
                     throw Failure(description: "cannot create \(layout.root): \(String(cString: strerror(errno)))")
                 }
             }
-            for id in Self.entries(of: layout.root) {
+            for id in Self.entries(of: layout.root) where Layout.isJobID(id) {
                 guard let text = ProcFiles.read(layout.record(id)),
-                      var record = try? JSONDecoder().decode(Record.self, from: Data(text.utf8)) else { continue }
+                      var record = try? JSONDecoder().decode(Record.self, from: Data(text.utf8)), record.id == id else { continue }
                 if record.state == .running {
-                    if let pid = record.hostPID, Self.isAlive(pid, startTicks: record.hostPIDStart) {
+                    // Only a job's own namespace init, known by its start time, is adopted: a
+                    // record naming any other process would let its owner kill or move it.
+                    if let pid = record.hostPID, let start = record.hostPIDStart, Self.isAlive(pid, startTicks: start),
+                       let namespace = Usage.pidNamespace(of: pid), namespace != Usage.pidNamespace(of: getpid()) {
                         initPID[id] = pid
                         adopted.insert(id)
                         logger.info("job \(id): adopted (pid \(pid))")
@@ -90,7 +93,8 @@ extension Jobs {
 
         /// Starts a job for `uid`:`gid`.
         public func start(
-            arguments: [String], workingDirectory: String, environment: [String], uid: UInt32, gid: UInt32, stay: Bool
+            arguments: [String], workingDirectory: String, environment: [String], uid: UInt32, gid: UInt32, stay: Bool,
+            supplementaryGroups: [UInt32]? = nil
         ) throws(Failure) -> Record {
             guard !arguments.isEmpty else { throw Failure(description: "no command given: cluster run -- COMMAND [ARGUMENTS]") }
             let id = Layout.jobID(node: nodeID, counter: nextCounter)
@@ -99,6 +103,7 @@ extension Jobs {
             var record = Record(
                 id: id, arguments: arguments, workingDirectory: workingDirectory, environment: environment,
                 uid: uid, gid: gid, owner: owner, homeNode: hostname, stay: stay, startedAt: UInt64(time(nil)))
+            record.supplementaryGroups = supplementaryGroups
             guard mkdir(layout.directory(id), 0o700) == 0 else {
                 throw Failure(description: "cannot create \(layout.directory(id)): \(String(cString: strerror(errno)))")
             }

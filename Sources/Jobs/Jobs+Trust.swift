@@ -48,6 +48,16 @@ extension Jobs {
             return ownerOrRoot && owner >= minimumPeerUID
         }
 
+        /// The supplementary groups a job from another node may hold here: the user's own groups
+        /// at or above the minimum (and its primary group). System groups such as `sudo`, `disk`
+        /// or `docker` would hand a key holder root through the user.
+        public func peerGroups(_ localGroups: [UInt32], gid: UInt32) -> [UInt32] {
+            guard minimumPeerUID > 0 else { return localGroups }
+            var groups = localGroups.filter { $0 >= minimumPeerUID }
+            if !groups.contains(gid) { groups.insert(gid, at: 0) }
+            return groups
+        }
+
         /// Whether a job of `owner` may leave this node (the destination would refuse it).
         public func mayMigrate(owner: UInt32) -> Bool {
             minimumPeerUID == 0 || owner >= minimumPeerUID

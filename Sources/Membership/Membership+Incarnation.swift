@@ -15,13 +15,18 @@ extension Membership {
     ///   knows, so a forged update cannot pin a member at an incarnation that its real updates
     ///   never beat.
     ///
-    /// Claims about this node itself are bounded by the ceiling only: a node restarted at
-    /// incarnation 0 must be able to refute any incarnation the cluster remembers, however high.
+    /// Claims about this node itself are bounded by the ceiling only during ``selfCatchUp`` after
+    /// its first datagram: a node restarted at incarnation 0 must be able to refute any
+    /// incarnation the cluster remembers, however high. After that they are bounded like any
+    /// member's.
     public enum Incarnation {
         /// Incarnations from here up are refused: no real node gets there.
         public static let ceiling: UInt64 = 1 << 56
         /// The most an update may raise a known member's incarnation at once.
         public static let maxAdvance: UInt64 = 1 << 24
+        /// How long after its first datagram a node accepts any claim about itself below the
+        /// ceiling (to learn the incarnation it must exceed after a restart).
+        public static let selfCatchUp: Duration = .seconds(60)
 
         /// Whether `update` is within bounds, given the incarnation this node knows for its
         /// member (nil: unknown, or the update is about this node itself, which may jump to any

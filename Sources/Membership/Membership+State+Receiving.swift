@@ -17,10 +17,14 @@ extension Membership.State {
             counters.mismatchedJoin &+= 1
             return []
         }
+        if firstReceived == nil { firstReceived = now }
+        // Claims about ourselves are bounded by the ceiling only while we catch up after a start
+        // (at 0 we must exceed whatever the cluster remembers); after that, like any member's,
+        // by maxAdvance above our own, or one forged "suspect at 2⁵⁶−2" would push us to the
+        // top, where every peer drops our updates as too big a jump.
+        let catchingUp = now - (firstReceived ?? now) < Membership.Incarnation.selfCatchUp
         for update in message.updates {
-            // Claims about ourselves are bounded by the ceiling only: after a restart at 0 we
-            // must exceed whatever the cluster remembers.
-            let known = update.node == me ? nil : members[update.node]?.incarnation
+            let known = update.node == me ? (catchingUp ? nil : incarnation) : members[update.node]?.incarnation
             guard Membership.Incarnation.acceptable(update, known: known) else {
                 counters.incarnationOutOfBounds &+= 1
                 continue

@@ -15,6 +15,8 @@ extension Membership {
         public internal(set) var load: Wire.NodeLoad
         /// Every other node this node knows of, dead ones until ``Configuration/deadRetention``.
         public internal(set) var members: [Wire.NodeID: Member] = [:]
+        /// When the first datagram arrived (``Membership/Incarnation/selfCatchUp``).
+        var firstReceived: Membership.Instant?
         /// What was dropped from hostile or broken peers.
         public internal(set) var counters = Counters()
 

@@ -58,11 +58,14 @@ struct ShareCommand: AsyncParsableCommand {
             try await Self.run(["/usr/bin/rm", "-rf", staging])
         }
         var exported: [String]?
+        var clientsOverTime = SharedDirectory.ExportClients()
         while true {
             let members = await Self.askAgent().map { nodes in
-                // Suspect members stay: on a loaded node a moment's suspicion is common, and
-                // dropping its export would fail its jobs' I/O on the share.
-                SharedDirectory.exportClients(agentAddresses: nodes.filter { $0.state != "dead" }.map(\.address))
+                // Suspect members stay, and a member missing or dead keeps the export for a
+                // minute (ExportClients.grace): dropping it would fail its jobs' I/O.
+                clientsOverTime.update(
+                    listed: SharedDirectory.exportClients(agentAddresses: nodes.filter { $0.state != "dead" }.map(\.address)),
+                    now: .now)
             }
             if exported == nil || (members != nil && members != exported) {
                 let clients = members ?? []

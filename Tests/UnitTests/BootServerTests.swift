@@ -68,6 +68,16 @@ import Testing
         #expect(SharedDirectory.exportClients(agentAddresses: addresses) == clients)
     }
 
+    /// A member missing for a moment keeps its export; one gone for the grace period loses it.
+    @Test func aMissingMemberKeepsTheExportForTheGracePeriod() {
+        var clients = SharedDirectory.ExportClients()
+        let start = ContinuousClock.now
+        #expect(clients.update(listed: ["10.77.0.2", "10.77.0.3"], now: start) == ["10.77.0.2", "10.77.0.3"])
+        #expect(clients.update(listed: ["10.77.0.2"], now: start + .seconds(30)) == ["10.77.0.2", "10.77.0.3"])
+        #expect(clients.update(listed: ["10.77.0.2"], now: start + .seconds(61)) == ["10.77.0.2"])
+        #expect(clients.update(listed: [], now: start + .seconds(125)) == [])
+    }
+
     @Test func pathsNeverLeaveTheTree() throws {
         let root = FileManager.default.temporaryDirectory.path + "/boot-server-\(getpid())"
         try FileManager.default.createDirectory(atPath: root + "/tree/live", withIntermediateDirectories: true)

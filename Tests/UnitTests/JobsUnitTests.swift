@@ -14,11 +14,11 @@ import Testing
         let record = Jobs.Record(
             id: "000001-1", arguments: ["python3", "-c", "print(1)"], workingDirectory: "/tmp", environment: [],
             uid: 1000, gid: 100, owner: "ada", homeNode: "n1", stay: false, startedAt: 0)
-        let launcher = Jobs.Launcher(execHelper: ["/usr/local/bin/clusterd", "exec-job", "--"])
+        let launcher = Jobs.Launcher(execHelper: ["/usr/sbin/clusterd", "exec-job"])
         #expect(launcher.arguments(for: record, userExists: true) == [
             "/usr/bin/unshare", "--pid", "--fork", "--", "/usr/bin/setsid",
             "/usr/bin/setpriv", "--reuid=1000", "--regid=100", "--init-groups", "--",
-            "/usr/local/bin/clusterd", "exec-job", "--", "python3", "-c", "print(1)",
+            "/usr/sbin/clusterd", "exec-job", "--directory", "/tmp", "--", "python3", "-c", "print(1)",
         ])
         #expect(launcher.arguments(for: record, userExists: false).contains("--clear-groups"))
         // The agent runs at nice -10 (its unit); the job is put back to 0.

@@ -57,6 +57,23 @@ import Testing
         #expect(state.counters.incarnationOutOfBounds == 1)
     }
 
+    /// A key holder's "suspect X at 2⁵⁶−2" once X has caught up: refuting it would put X at the
+    /// top, where every peer drops X's updates as too big a jump. Within the first minute a
+    /// restarted node still catches up with whatever the cluster remembers.
+    @Test func afterCatchingUpAClaimAboutSelfMayAdvanceOnlyWithinTheBound() {
+        var state = node()
+        let address = Wire.Address(host: "10.0.0.2", port: 7946)
+        _ = state.handle(.received(.gossip(updates: [Self.update(1, 1_000, .suspect)]), from: Self.peer, address: address), now: .zero)
+        #expect(state.incarnation == 1_001, "caught up at start")
+        let later = Membership.Instant.zero + .seconds(61)
+        let out = state.handle(.received(.gossip(updates: [Self.update(1, Membership.Incarnation.ceiling - 2, .suspect)]),
+                                         from: Self.peer, address: address), now: later)
+        #expect(state.incarnation == 1_001, "the forged suspicion is dropped, not refuted at the top")
+        #expect(state.counters.incarnationOutOfBounds == 1 && !out.contains(.refuted))
+        _ = state.handle(.received(.gossip(updates: [Self.update(1, 1_001, .suspect)]), from: Self.peer, address: address), now: later)
+        #expect(state.incarnation == 1_002, "a real suspicion is still refuted")
+    }
+
     @Test func restartedNodeRefutesAHigherIncarnationFromAJoinReply() {
         // Far above the per-update advance: claims about oneself are bounded by the ceiling only.
         let remembered = 3 * Membership.Incarnation.maxAdvance
