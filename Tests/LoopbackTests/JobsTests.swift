@@ -65,8 +65,14 @@ import Testing
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(ContinuousClock.now - started < .seconds(5), "run does not wait for the job")
         #expect(id.hasSuffix("-1"))
-        usleep(1_500_000)
-        let job = try #require(try jobs().first { $0.id == id })
+        // Python takes a while to start and fill 40 MiB on a loaded host: wait for it (up to 15 s).
+        var seen: Control.Job?
+        let resident = ContinuousClock.now + .seconds(15)
+        repeat {
+            usleep(250_000)
+            seen = try jobs().first { $0.id == id }
+        } while ContinuousClock.now < resident && !((seen?.memoryKiB ?? 0) > 40 << 10 && (seen?.cpuSeconds ?? 0) > 0.02)
+        let job = try #require(seen)
         #expect(job.state == "running" && job.namespacePID == 1)
         #expect(job.memoryKiB > 40 << 10, "the 40 MiB buffer is resident: \(job.memoryKiB) KiB")
         #expect(job.cpuSeconds > 0.02, "a CPU-bound job has used CPU (little, on a loaded host)")
