@@ -67,8 +67,8 @@ extension Agent {
                 candidates.append(Balancer.Job(
                     id: id, demand: demand, memoryKiB: snapshot.usage.memoryKiB,
                     runTime: .seconds(Int64(wall) - Int64(snapshot.record.startedAt)),
-                    // A job below cluster.trust.minimumPeerUID counts for the load but stays.
-                    stay: snapshot.record.stay || !core.settings.trust.mayMigrate(owner: snapshot.record.uid),
+                    // A job that cannot move (Migrator.immovable) counts for the load but stays.
+                    stay: snapshot.record.stay || Migrator.immovable(snapshot.record, trust: core.settings.trust) != nil,
                     lastMigration: arrived))
             }
             lastCPU = lastCPU.filter { seen.contains($0.key) }

@@ -78,8 +78,8 @@ extension Agent {
                 guard let uid, core.settings.trust.permits(uid, on: snapshot.record.uid, viaPeer: forwarded) else {
                     throw Failure("job \(id) belongs to \(snapshot.record.owner); only they or root can move it")
                 }
-                guard core.settings.trust.mayMigrate(owner: snapshot.record.uid) else {
-                    throw Failure("job \(id) runs as \(snapshot.record.owner) (uid \(snapshot.record.uid)): jobs below uid \(core.settings.trust.minimumPeerUID) stay on their node (cluster.trust.minimumPeerUID)")
+                if let reason = Migrator.immovable(snapshot.record, trust: core.settings.trust) {
+                    throw Failure("job \(id) cannot move: \(reason)")
                 }
                 if target == "home" { target = snapshot.record.homeNode }
                 guard !isMe(target) else { throw Failure("job \(id) already runs on \(core.settings.hostname)") }
@@ -126,8 +126,8 @@ extension Agent {
                 guard let target = candidates.min(by: { Self.loadPerCPU($0) < Self.loadPerCPU($1) }) else {
                     throw Failure("no other live node to drain \(core.settings.hostname) to")
                 }
-                guard core.settings.trust.mayMigrate(owner: snapshot.record.uid) else {
-                    staying.append("job \(snapshot.record.id) of \(snapshot.record.owner) stays: jobs below uid \(core.settings.trust.minimumPeerUID) never leave their node (cluster.trust.minimumPeerUID)")
+                if let reason = Migrator.immovable(snapshot.record, trust: core.settings.trust) {
+                    staying.append("job \(snapshot.record.id) stays: \(reason)")
                     continue
                 }
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(snapshot.record.id, to: target)

@@ -49,6 +49,21 @@ extension Agent {
             var sendingSeconds = 0.0
         }
 
+        /// Why `record`'s job cannot leave this node, or nil. Two reasons today: the trust model
+        /// (jobs below `cluster.trust.minimumPeerUID` never leave), and CRIU, which cannot dump an
+        /// ordinary user's job: its PID namespace has no /proc of its own, and CRIU's parasite,
+        /// running as the user, may not mount one ("can't dump unprivileged task whose /proc
+        /// doesn't belong to it"; Docs/migration.md).
+        static func immovable(_ record: Jobs.Record, trust: Jobs.Trust) -> String? {
+            if !trust.mayMigrate(owner: record.uid) {
+                return "it runs as \(record.owner) (uid \(record.uid)), and jobs below uid \(trust.minimumPeerUID) stay on their node (cluster.trust.minimumPeerUID)"
+            }
+            if record.uid != 0 {
+                return "CRIU cannot checkpoint an ordinary user's job yet (its PID namespace has no /proc of its own; Docs/migration.md)"
+            }
+            return nil
+        }
+
         // MARK: Source
 
         /// Moves running job `id` to `member`. On any failure before the destination confirms,
@@ -57,9 +72,9 @@ extension Agent {
             let clock = ContinuousClock()
             let started = clock.now
             let (record, pid) = try await jobs.beginMigration(id)
-            guard core.settings.trust.mayMigrate(owner: record.uid) else {
+            if let reason = Self.immovable(record, trust: core.settings.trust) {
                 await jobs.endMigration(id)
-                throw Failure("job \(id) runs as uid \(record.uid): jobs below uid \(core.settings.trust.minimumPeerUID) stay on their node (cluster.trust.minimumPeerUID)")
+                throw Failure("job \(id) cannot move: \(reason)")
             }
             let work = workRoot + "/\(id)-out"
             Migration.remove(work)
