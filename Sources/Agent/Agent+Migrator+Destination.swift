@@ -200,7 +200,9 @@ extension Agent.Migrator {
         for member in members {
             // Jobs get a PID namespace and nothing else (Jobs.Launcher): a restored user, mount,
             // network or other namespace would be the images' own, with whatever uid map they name.
-            if let other = Jobs.Credentials.foreignNamespace(of: member, besides: ["pid", "pid_for_children"]) {
+            // CRIU itself restores into a time namespace (so CLOCK_MONOTONIC goes on where it
+            // was), which only offsets clocks.
+            if let other = Jobs.Credentials.foreignNamespace(of: member, besides: ["pid", "pid_for_children", "time", "time_for_children"]) {
                 return "pid \(member) is in a \(other) namespace of its own"
             }
             // Credentials are per thread, and CRIU restores each thread's own.
