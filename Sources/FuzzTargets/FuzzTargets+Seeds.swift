@@ -15,7 +15,9 @@ extension FuzzTargets {
         var seeds: [(target: String, name: String, bytes: [UInt8])] = []
         func add(_ target: String, _ name: String, _ bytes: [UInt8]) { seeds.append((target, name, bytes)) }
         func json<T: Encodable>(_ value: T) -> [UInt8] {
-            (try? JSONEncoder().encode(value)).map { Array($0) } ?? []
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys  // the same bytes every run
+            return (try? encoder.encode(value)).map { Array($0) } ?? []
         }
 
         // Datagrams: sealed ping and join, and a gossip message's plaintext.
