@@ -119,7 +119,7 @@ fuzz: swift
 	for target in $(FUZZ_TARGETS); do \
 		mkdir -p .build-fuzz/corpus/$$target; cp -n Tests/Fuzz/Seeds/$$target/* .build-fuzz/corpus/$$target/ 2>/dev/null; \
 		LIVEBUILD_FUZZ_TARGET=$$target SWIFT_BACKTRACE=enable=no $$($(FUZZ_BUILD) --show-bin-path)/livebuild-fuzz \
-			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
 			-artifact_prefix=.build-fuzz/crashes/$$target- .build-fuzz/corpus/$$target || exit 1; \
 	done
 
