@@ -18,7 +18,7 @@ RUN_DEPS := qemu-system-x86 ovmf iproute2 dnsmasq-base
 TEST_DEPS := $(RUN_DEPS) qemu-utils ipxe-qemu squashfs-tools-ng squashfs-tools \
 	libarchive-tools cpio busybox-static python3 attr
 
-.PHONY: all swift build release agent iso cluster check unit interop loopback vm deps build-deps run-deps test-deps bench clean
+.PHONY: all swift build release agent iso cluster check unit interop loopback vm deps build-deps run-deps test-deps bench fuzz clean
 
 all: build
 
@@ -105,5 +105,23 @@ bench: deps agent
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-base >/dev/null
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench squashfs $$(ls -t $${LIVEBUILD_CACHE:-$$HOME/.cache/livebuild}/base/*.tar | head -1) --runs 3
 
+# Fuzz every decoder that reads bytes from the network (Sources/FuzzTargets; Docs/security.md,
+# "Fuzzing"): libFuzzer with AddressSanitizer, FUZZ_SECONDS per target, corpora under
+# .build-fuzz/corpus/TARGET seeded from Tests/Fuzz/Seeds/TARGET, crashes to .build-fuzz/crashes/.
+# Commit a crash under Tests/Fuzz/Crashes/TARGET/ once it is fixed: FuzzRegressionTests replays it.
+# Replay without libFuzzer: `swift run livebuild-fuzz TARGET FILE...`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= datagram stream control migration http
+FUZZ_BUILD := $(SWIFT) build --product livebuild-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+fuzz: swift
+	$(FUZZ_BUILD)
+	mkdir -p .build-fuzz/crashes
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$target; cp -n Tests/Fuzz/Seeds/$$target/* .build-fuzz/corpus/$$target/ 2>/dev/null; \
+		LIVEBUILD_FUZZ_TARGET=$$target SWIFT_BACKTRACE=enable=no $$($(FUZZ_BUILD) --show-bin-path)/livebuild-fuzz \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
+			-artifact_prefix=.build-fuzz/crashes/$$target- .build-fuzz/corpus/$$target || exit 1; \
+	done
+
 clean:
-	rm -rf .build .build-agent out
+	rm -rf .build .build-agent .build-fuzz out

@@ -24,6 +24,10 @@
 //   ClusterSimulator  a simulated cluster (1,000 nodes) running Membership and Balancer on a fake clock
 //   Agent          clusterd's I/O: UDP/multicast and control sockets (SwiftNIO), /proc, services
 //   clusterd       the node agent; cluster, its command line (both thin)
+//
+// Fuzzing (Docs/security.md, "Fuzzing"; `make fuzz`):
+//   FuzzTargets    one function per decoder that reads bytes from the network; never crashes
+//   livebuild-fuzz replays files through them; built with -DFUZZING, it is the libFuzzer binary
 import PackageDescription
 
 let package = Package(
@@ -124,6 +128,17 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // Every decoder that reads bytes from the network, as functions of bytes (`make fuzz`).
+        .target(name: "FuzzTargets", dependencies: [
+            "ClusterWire", "ClusterControl", "Migration", "Jobs", "BootServer",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // libFuzzer's LLVMFuzzerRunDriver, declared for the fuzz build (defined only there).
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "livebuild-fuzz", dependencies: ["FuzzTargets", "CFuzzerDriver"]),
         .executableTarget(name: "livebuild", dependencies: [
             "LiveBuild", "Profile", "Qemu", "VirtualCluster", "ClusterSimulator", "BootServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -142,7 +157,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
-            "Balancer", "ClusterSimulator", "Jobs", "Migration", "BootServer", "Admission",
+            "Balancer", "ClusterSimulator", "Jobs", "Migration", "BootServer", "Admission", "FuzzTargets",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",

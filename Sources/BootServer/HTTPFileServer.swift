@@ -89,13 +89,16 @@ public struct HTTPFileServer: Sendable {
             try await outbound.write(.end(nil))
             logger.info("\(remote) \(request.method) \(request.uri) → \(code.code)")
         }
-        guard request.method == .GET || request.method == .HEAD else {
+        let path: String
+        switch Self.answer(method: request.method, uri: request.uri, root: root) {
+        case .methodNotAllowed:
             try await status(.methodNotAllowed, "only GET and HEAD\n")
             return request.isKeepAlive
-        }
-        guard let path = Self.resolve(request.uri, under: root) else {
+        case .notFound:
             try await status(.notFound, "not found\n")
             return request.isKeepAlive
+        case .file(let resolved):
+            path = resolved
         }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         var info = stat()
@@ -131,6 +134,24 @@ public struct HTTPFileServer: Sendable {
     }
 
     static let chunk = 1 << 20
+
+    /// What a request line asks of the server, decided before any file is opened: the part of
+    /// request handling that reads the client's bytes, as a function (fuzzed by `make fuzz`).
+    public enum Answer: Equatable, Sendable {
+        /// Neither GET nor HEAD.
+        case methodNotAllowed
+        /// Outside the root, malformed, or absent.
+        case notFound
+        /// The file to send, a real path under the root (it may still not be a regular file).
+        case file(String)
+    }
+
+    /// The answer to `method` `uri` for a tree at `root` (a real path, as ``bind`` resolves it).
+    public static func answer(method: HTTPMethod, uri: String, root: String) -> Answer {
+        guard method == .GET || method == .HEAD else { return .methodNotAllowed }
+        guard let path = resolve(uri, under: root) else { return .notFound }
+        return .file(path)
+    }
 
     /// The file `uri` names under `root`, or nil when it would leave the root (`..`, a symlink
     /// pointing out) or is malformed. Query strings are ignored.

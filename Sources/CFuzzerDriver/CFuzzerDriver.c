@@ -1,0 +1,2 @@
+// Only a declaration lives here (include/CFuzzerDriver.h): libFuzzer defines LLVMFuzzerRunDriver.
+#include "CFuzzerDriver.h"
