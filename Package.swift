@@ -130,7 +130,7 @@ let package = Package(
         ]),
         // Every decoder that reads bytes from the network, as functions of bytes (`make fuzz`).
         .target(name: "FuzzTargets", dependencies: [
-            "ClusterWire", "ClusterControl", "Migration", "Jobs", "BootServer",
+            "Admission", "ClusterWire", "ClusterControl", "Migration", "Jobs", "BootServer",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -97,6 +97,9 @@ extension FuzzTargets {
         add("http", "pipelined", Array("GET /live/vmlinuz HTTP/1.1\r\nHost: a\r\n\r\nGET /out/passwd HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
         add("http", "escape", Array("GET /live/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
         add("http", "post", Array("POST /live/vmlinuz HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc".utf8))
+        for (name, value) in admissionSeeds() {
+            add("admission", name, json(value) + [UInt8(ascii: "\n")])
+        }
         return seeds
     }
 }

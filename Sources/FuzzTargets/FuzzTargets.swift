@@ -20,6 +20,7 @@ public enum FuzzTargets {
         Target(name: "control", run: control),
         Target(name: "migration", run: migration),
         Target(name: "http", run: http),
+        Target(name: "admission", run: admission),
     ]
 
     /// The target called `name`.

@@ -66,15 +66,25 @@ extension Jobs {
         /// The groups this node's user database gives `uid` (its primary group and
         /// supplementary ones); nil when it has no passwd entry.
         public static func localGroups(of uid: UInt32) -> [UInt32]? {
-            guard let entry = getpwuid(uid) else { return nil }
-            let primary = entry.pointee.pw_gid
-            var count: Int32 = 64
-            var groups = [gid_t](repeating: 0, count: Int(count))
-            if getgrouplist(entry.pointee.pw_name, primary, &groups, &count) < 0 {
-                groups = [gid_t](repeating: 0, count: Int(max(count, 1)))
-                guard getgrouplist(entry.pointee.pw_name, primary, &groups, &count) >= 0 else { return [primary] }
+            // getpwuid_r: the agent asks from concurrent tasks, and getpwuid's static entry could
+            // be overwritten by another thread's lookup between here and getgrouplist.
+            var buffer = [CChar](repeating: 0, count: 16 * 1024)
+            return buffer.withUnsafeMutableBufferPointer { storage -> [UInt32]? in
+                // The entry's strings live in `storage`, valid for this closure.
+                var entry = passwd()
+                var found: UnsafeMutablePointer<passwd>?
+                guard let base = storage.baseAddress, getpwuid_r(uid, &entry, base, storage.count, &found) == 0, found != nil else {
+                    return nil
+                }
+                let primary = entry.pw_gid
+                var count: Int32 = 64
+                var groups = [gid_t](repeating: 0, count: Int(count))
+                if getgrouplist(entry.pw_name, primary, &groups, &count) < 0 {
+                    groups = [gid_t](repeating: 0, count: Int(max(count, 1)))
+                    guard getgrouplist(entry.pw_name, primary, &groups, &count) >= 0 else { return [primary] }
+                }
+                return Array(groups.prefix(Int(count)))
             }
-            return Array(groups.prefix(Int(count)))
         }
     }
 }

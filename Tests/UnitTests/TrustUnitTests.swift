@@ -27,6 +27,13 @@ import Testing
         #expect(open.mayMigrate(owner: 0) && !trust.mayMigrate(owner: 0) && trust.mayMigrate(owner: 1000))
     }
 
+    @Test func theNodesOwnUserDatabaseGivesAUsersGroups() {
+        #expect(Jobs.Trust.localGroups(of: 0)?.contains(0) == true, "root is in group root")
+        #expect(Jobs.Trust.localGroups(of: 4_294_967_293) == nil, "no passwd entry")
+        #expect(Jobs.Trust().peerGroups([0, 27, 1000, 1001], gid: 1000) == [1000, 1001], "no system groups for a peer")
+        #expect(Jobs.Trust().peerGroups([], gid: 100) == [100], "the primary group stays")
+    }
+
     @Test func onlyTheOwnerOrRootActsOnAJobAndAPeersRootNeverOnAPrivilegedOne() {
         let trust = Jobs.Trust()
         #expect(trust.permits(1000, on: 1000, viaPeer: false))
