@@ -80,7 +80,7 @@ extension Agent {
         /// Writes the key as the key file the agent reads: 64 hex digits, mode 0600, through a
         /// temporary file and rename.
         public static func write(_ key: [UInt8], to path: String) throws(Failure) {
-            let text = key.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() + "\n"
+            let text = Wire.Keys.KeyFile.text(key)
             let temporary = path + ".admitted-\(getpid())"
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw Failure("cannot write \(temporary): \(String(cString: strerror(errno)))") }

@@ -220,11 +220,8 @@ extension Agent.Migrator {
 
     /// MemAvailable from /proc/meminfo, in bytes (0 when unreadable).
     static func availableMemoryBytes() -> UInt64 {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let kib = line.split(separator: " ").dropFirst().first.flatMap { UInt64($0) } ?? 0
-            return kib << 10
-        }
-        return 0
+        let meminfo = Agent.HostFacts.text("/proc/meminfo") ?? ""
+        let kib = Agent.LoadSampler.field("MemAvailable", in: meminfo)?.split(separator: " ").first.flatMap { UInt64($0) } ?? 0
+        return kib << 10
     }
 }

@@ -22,14 +22,9 @@ struct AdmitCommand: ParsableCommand {
         abstract: "On the head, as root: admit the named waiting node (it receives the cluster key, sealed to its own key). Compare the fingerprint with the node's console first.")
 
     @OptionGroup var options: ControlOptions
+    @OptionGroup var decision: AdmissionDecision
 
-    @Argument(help: "A fingerprint (or 4+ of its hex digits), MAC, node id, host name, or `all`.")
-    var node: String
-
-    func run() throws {
-        let response = try Request.send(Control.Request(.admit, selector: node), socket: options.socket)
-        try AdmissionTable.print(response.admissions ?? [], json: options.json, empty: "")
-    }
+    func run() throws { try decision.send(.admit, options: options) }
 }
 
 /// `cluster deny`: refuse the nodes named.
@@ -38,12 +33,18 @@ struct DenyCommand: ParsableCommand {
         commandName: "deny", abstract: "On the head, as root: refuse the named node; it never gets the key (`cluster admit` can undo this).")
 
     @OptionGroup var options: ControlOptions
+    @OptionGroup var decision: AdmissionDecision
 
+    func run() throws { try decision.send(.deny, options: options) }
+}
+
+/// The node an `admit` or `deny` names, and the request that carries the decision.
+struct AdmissionDecision: ParsableArguments {
     @Argument(help: "A fingerprint (or 4+ of its hex digits), MAC, node id, host name, or `all`.")
     var node: String
 
-    func run() throws {
-        let response = try Request.send(Control.Request(.deny, selector: node), socket: options.socket)
+    func send(_ command: Control.Request.Command, options: ControlOptions) throws {
+        let response = try Request.send(Control.Request(command, selector: node), socket: options.socket)
         try AdmissionTable.print(response.admissions ?? [], json: options.json, empty: "")
     }
 }

@@ -125,7 +125,7 @@ import Testing
     /// outside the agent's areas changes, and the agent lives.
     @Test func aKeyHoldersForgedRequestsAreRefused() throws {
         defer { cluster.stopAll() }
-        let key = try Self.key(cluster.keyPath)
+        let key = try cluster.clusterKey()
         let victim = scratch + "/victim"
         try FileManager.default.createDirectory(atPath: victim + "/inside", withIntermediateDirectories: true)
 
@@ -208,7 +208,7 @@ import Testing
         usleep(300_000)
 
         // An authenticated stream that sends nothing is closed after the first-frame deadline.
-        let key = try Self.key(cluster.keyPath)
+        let key = try cluster.clusterKey()
         let idle = try KeyHolderStream(port: cluster.port(0), key: key, me: 0xBEEF)
         let opened = ContinuousClock.now
         #expect(try idle.receive() == nil, "the agent closes an idle stream")
@@ -255,18 +255,6 @@ import Testing
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-
-    static func key(_ path: String) throws -> [UInt8] {
-        let hex = try String(contentsOfFile: path, encoding: .utf8).filter(\.isHexDigit)
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return bytes
     }
 }
 
