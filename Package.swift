@@ -160,11 +160,11 @@ let package = Package(
             "Balancer", "ClusterSimulator", "Jobs", "Migration", "BootServer", "Admission", "FuzzTargets",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport",
+            "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport", "ClusterWire", "BootServer",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LoopbackTests", dependencies: [
-            "ClusterControl", "ClusterWire", "LiveBuild", "TestSupport", "Migration", "Jobs",
+            "BootServer", "ClusterControl", "ClusterWire", "LiveBuild", "TestSupport", "Migration", "Jobs",
         ]),
         .testTarget(name: "VMTests", dependencies: [
             "LiveBuild", "Profile", "Qemu", "TestSupport", "VirtualCluster",

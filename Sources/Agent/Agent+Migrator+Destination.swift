@@ -190,14 +190,23 @@ extension Agent.Migrator {
 
     /// Why the restored tree under `pid` may not run as `uid`:`gid`, or nil: it must be in a
     /// PID namespace of its own (every job is), and each of its processes must hold exactly
-    /// that identity, no other groups than the user's, and no capability.
+    /// that identity, no other groups than the user's, no capability, and no scheduling class,
+    /// nice value, resource limit or OOM adjustment beyond a job started here (``Jobs/Limits``).
     static func credentialProblem(restored pid: Int32, uid: UInt32, gid: UInt32, allowedGroups: [UInt32]) -> String? {
         guard let namespace = Jobs.Usage.pidNamespace(of: pid), namespace != Jobs.Usage.pidNamespace(of: getpid()) else {
             return "the restored process is not in a PID namespace of its own"
         }
         let members = Jobs.Usage.processes(sharingNamespaceOf: pid)
         guard !members.isEmpty else { return "the restored tree has no process" }
+        // What CRIU restores besides credentials (scheduling, limits, OOM adjustment): nothing a
+        // job started here would not have. Root's jobs (only where the profile allows them) may.
+        let own = uid == 0 ? nil : Jobs.Limits.own()
+        if uid != 0 && own == nil { return "cannot read this agent's own resource limits to compare" }
         for member in members {
+            if let own, let problem = Jobs.Limits.problem(
+                pid: member, threads: Jobs.Credentials.threads(of: member), ceilings: own.ceilings, ownOOMAdjust: own.oomAdjust) {
+                return problem
+            }
             // Jobs get a PID namespace and nothing else (Jobs.Launcher): a restored user, mount,
             // network or other namespace would be the images' own, with whatever uid map they name.
             // CRIU itself restores into a time namespace (so CLOCK_MONOTONIC goes on where it

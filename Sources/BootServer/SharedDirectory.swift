@@ -86,11 +86,15 @@ public enum SharedDirectory: Sendable, Equatable {
     /// with their root over NFS (`pxe.root` `nfs`, `live.nfs=`).
     public static let mediumExportsFile = "/etc/exports.d/livebuild-medium.exports"
 
-    /// The boot medium's exports line: read-only, every client squashed to nobody (the tree's
-    /// files are world-readable), for the cluster's network alone. Mounted by path over NFSv3
-    /// (the NFSv4 root is the shared directory); `fsid=1`, as iso9660 has no UUID for nfsd.
+    /// The boot medium's exports line, for its `live/` directory (`path`) alone: the medium
+    /// also holds the cluster key, which is never served (Docs/security.md). `subtree_check`
+    /// makes nfsd refuse a guessed file handle outside `path` on the same filesystem (the medium
+    /// is read-only, so none of subtree checking's rename troubles apply). Read-only, every
+    /// client squashed to nobody (the files are world-readable), for the cluster's network
+    /// alone. Mounted by path over NFSv3 (the NFSv4 root is the shared directory); `fsid=1`,
+    /// as iso9660 has no UUID for nfsd.
     public static func mediumExportsLine(path: String, network: String, prefixLength: Int) -> String {
-        "\(path) \(network)/\(prefixLength)(ro,all_squash,no_subtree_check,fsid=1)\n"
+        "\(path) \(network)/\(prefixLength)(ro,all_squash,subtree_check,fsid=1)\n"
     }
 
     /// Whether the PXE tree's iPXE script boots nodes with `live.nfs=`: the server then exports

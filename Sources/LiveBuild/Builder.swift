@@ -106,8 +106,20 @@ public struct Builder {
         }
         timings.finish("initramfs", detail: "kernel \(kernelVersion), \(initramfs.modules.load.count) modules")
 
+        // The cluster key travels on media handed to a machine, outside the squashfs, as a
+        // second initramfs (ClusterKeyImage); removed from the output once the media are written.
+        var keyImage: String?
+        if let runtime, profile.outputs.contains(.iso) || profile.outputs.contains(.disk) {
+            let path = work + "/key-image/cluster-key.img"
+            try fileManager.createDirectory(atPath: work + "/key-image", withIntermediateDirectories: true)
+            try ClusterKeyImage.write(runtime.key, to: path, mtime: sourceDateEpoch)
+            keyImage = path
+        }
+        defer { try? fileManager.removeItem(atPath: work + "/key-image") }
+
         // e. ISO
-        let isoStage = IsoStage(profile: profile, mediumID: mediumID, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch, logger: logger)
+        var isoStage = IsoStage(profile: profile, mediumID: mediumID, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch, logger: logger)
+        isoStage.keyImage = keyImage
         var outputs: [String] = []
         if profile.outputs.contains(.iso) {
             timings.start("iso")
@@ -132,12 +144,16 @@ public struct Builder {
         if profile.outputs.contains(.disk) {
             timings.start("disk")
             let diskName = "\(profile.name).\(profile.disk.format.fileExtension)"
-            let layout = try await DiskStage(menu: try isoStage.bootMenu(), disk: profile.disk, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
+            var diskStage = DiskStage(menu: try isoStage.bootMenu(), disk: profile.disk, mediumID: mediumID, sourceDateEpoch: sourceDateEpoch, logger: logger)
+            diskStage.keyImage = keyImage
+            let layout = try await diskStage
                 .write(live: work + "/live", to: work + "/" + diskName, scratch: work + "/scratch")
             try? fileManager.removeItem(atPath: work + "/scratch")
             timings.finish("disk", detail: "\(diskName), \(layout.size >> 20) MiB, \(layout.partitions.count) partitions")
             outputs.append(diskName)
         }
+
+        try? fileManager.removeItem(atPath: work + "/key-image")
 
         // manifest
         var artefacts: [Manifest.Artefact] = []

@@ -3,10 +3,11 @@ extension VirtualCluster {
     /// `clusterd configure` again with that parameter added (it leaves the marker that starts
     /// clusterd-head.service, `clusterd serve-boot`: proxy DHCP and TFTP through dnsmasq, HTTP,
     /// all from the node's boot medium; and the share setting of clusterd-share.service, which
-    /// exports /home over NFS), starts those services, and waits until it serves TFTP.
+    /// exports /home over NFS), starts those services, restarts the agent (which then admits
+    /// diskless nodes: `cluster.admission`), and waits until it serves TFTP.
     /// For ``up(_:timeout:logger:beforeNetworkBoot:onEvent:)``'s `beforeNetworkBoot`.
     public static func makeHead(_ cluster: Controller, node: String = "node1", deadline: Duration = .seconds(120)) async throws {
-        let command = #"clusterd configure --kernel-command-line "$(cat /proc/cmdline) cluster.role=head" && systemctl start clusterd-head clusterd-share"#
+        let command = #"clusterd configure --kernel-command-line "$(cat /proc/cmdline) cluster.role=head" && systemctl start clusterd-head clusterd-share && systemctl restart clusterd"#
         let start = try await cluster.exec(node, command: command, timeout: .seconds(120))
         guard start.exitCode == 0 else {
             throw Error(.exec, "\(node): starting clusterd-head failed: \(String(decoding: start.standardError, as: UTF8.self))")

@@ -85,6 +85,9 @@ extension VirtualCluster {
         do {
             let everyone = cluster.nodes
             let deadline = ContinuousClock.now + timeout
+            // Network boots carry no cluster key: the head admits them as they ask (part of the
+            // time to listed, as it is for an operator who admits them on sight).
+            _ = try await admit(cluster, head: "node1", nodes: everyone.filter { $0.networkBoot == true }, deadline: timeout)
             while !everyone.allSatisfy({ observer.listed(hostname(mac: $0.mac)) != nil }) {
                 guard ContinuousClock.now < deadline else {
                     let missing = everyone.filter { observer.listed(hostname(mac: $0.mac)) == nil }.map(\.name)

@@ -57,7 +57,13 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "clusterd")
-        let (section, resolved) = try node.resolve()
+        var (section, resolved) = try node.resolve()
+        // `clusterd configure` made this node the head (also when run again by hand with
+        // cluster.role=head, as `livebuild cluster up` does): the agent follows it, and admits
+        // diskless nodes.
+        if resolved.role.value != .head, Agent.HostFacts.text(Agent.Configurator.headMarker) != nil {
+            resolved.role = .init(.head, .kernel(parameter: "cluster.role=head (clusterd configure)"))
+        }
         let overrides = Agent.SettingsLoader.Overrides(
             nodeID: nodeID.flatMap { UInt64($0, radix: 16) },
             hostname: hostname,

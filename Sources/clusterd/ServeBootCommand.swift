@@ -8,8 +8,9 @@ import Logging
 import ServiceLifecycle
 
 /// The head node's boot server (clusterd-head.service, started when the node configuration
-/// makes this node the head): its own boot medium served as a PXE tree, dnsmasq for proxy DHCP
-/// and TFTP, and HTTP for the kernel, initramfs and squashfs (Docs/pxe.md).
+/// makes this node the head): the PXE tree of its own boot medium (``ServedTree``: nothing else
+/// of it, so never the cluster key), dnsmasq for proxy DHCP and TFTP, and HTTP for the kernel,
+/// initramfs and squashfs (Docs/pxe.md).
 struct ServeBootCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve-boot",
@@ -45,6 +46,14 @@ struct ServeBootCommand: AsyncParsableCommand {
         if let script = Agent.HostFacts.text(root + "/boot.ipxe"), SharedDirectory.treeMountsOverNFS(ipxeScript: script) {
             try await exportOverNFS(address)
         }
+        // The servers see only the PXE tree's entries of the medium, never the cluster key
+        // beside them (Docs/security.md).
+        let state = "/run/clusterd/head"
+        _ = mkdir(state, 0o755)
+        let served = try ServedTree.prepare(medium: root, view: ServedTree.defaultView)
+        defer { ServedTree.release(view: ServedTree.defaultView) }
+        ShareCommand.say("clusterd serve-boot: serving \(served.joined(separator: " ")) of \(root) from \(ServedTree.defaultView)")
+        let tree = ServedTree.defaultView
         let mode: DnsmasqConfiguration.Mode
         // `clusterd configure` leaves the profile's range (cluster.head.dhcpRange) here.
         if let range = range ?? Agent.HostFacts.text(Agent.Configurator.dhcpRangeFile).flatMap({ $0.split(separator: "\n").first.map(String.init) }) {
@@ -54,12 +63,10 @@ struct ServeBootCommand: AsyncParsableCommand {
         } else {
             mode = .proxy(network: address.network, server: address.address)
         }
-        let state = "/run/clusterd/head"
         var dnsmasq = DnsmasqConfiguration(
-            interface: address.interface, tftpRoot: root, mode: mode, leaseFile: state + "/dnsmasq.leases",
-            pidFile: state + "/dnsmasq.pid", hasIPXEForUEFI: access(root + "/snponly.efi", R_OK) == 0)
+            interface: address.interface, tftpRoot: tree, mode: mode, leaseFile: state + "/dnsmasq.leases",
+            pidFile: state + "/dnsmasq.pid", hasIPXEForUEFI: access(tree + "/snponly.efi", R_OK) == 0)
         dnsmasq.logFacility = "DAEMON"
-        _ = mkdir(state, 0o755)
         var logger = Logger(label: "clusterd.head")
         logger.logLevel = .info
         let session = BootSession(
@@ -69,12 +76,14 @@ struct ServeBootCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// The tree's menus pass `live.nfs=`: export it read-only over NFSv3 to the network served,
-    /// and start the NFS server (the image does not start it at boot).
+    /// The tree's menus pass `live.nfs=`: export the medium's live/ directory (nothing else of
+    /// it) read-only over NFSv3 to the network served, and start the NFS server (the image does
+    /// not start it at boot).
     private func exportOverNFS(_ address: InterfaceAddress) async throws {
+        let live = root + "/live"
         try await ShareCommand.publish(
-            SharedDirectory.mediumExportsLine(path: root, network: address.network, prefixLength: address.prefixLength),
+            SharedDirectory.mediumExportsLine(path: live, network: address.network, prefixLength: address.prefixLength),
             to: SharedDirectory.mediumExportsFile, starting: ["rpcbind.socket", "nfs-server.service"])
-        ShareCommand.say("clusterd serve-boot: exporting \(root) read-only to \(address.network)/\(address.prefixLength) over NFSv3 (the menus boot diskless nodes with live.nfs=)")
+        ShareCommand.say("clusterd serve-boot: exporting \(live) read-only to \(address.network)/\(address.prefixLength) over NFSv3 (the menus boot diskless nodes with live.nfs=)")
     }
 }

@@ -34,6 +34,9 @@ struct ClusterUpCommand: AsyncParsableCommand {
     @Flag(help: "Node 1 boots the ISO and becomes the head; the others have no disk and boot from it over the network (SeaBIOS and OVMF in turn).")
     var pxe = false
 
+    @Flag(help: "With --pxe: leave the diskless nodes waiting for `cluster admit` on the head instead of admitting them (they boot without the cluster key).")
+    var manualAdmission = false
+
     @Option(help: "Seconds the nodes may take to boot until their guest agents answer.")
     var timeout = 300
 
@@ -50,6 +53,7 @@ struct ClusterUpCommand: AsyncParsableCommand {
         guard memory >= 256 else { throw ValidationError("--memory \(memory): give at least 256 MiB") }
         guard (1...64).contains(cpus) else { throw ValidationError("--cpus \(cpus): give 1 to 64") }
         guard timeout > 0 else { throw ValidationError("--timeout \(timeout): give a number of seconds above 0") }
+        guard !manualAdmission || pxe else { throw ValidationError("--manual-admission is for --pxe: only diskless nodes wait for admission") }
         guard !pxe || nodes >= 2 else { throw ValidationError("--pxe needs at least 2 nodes: the head and one diskless node") }
         guard FileManager.default.isReadableFile(atPath: image) else {
             throw ValidationError("\(image) does not exist or is not readable")
@@ -74,6 +78,17 @@ struct ClusterUpCommand: AsyncParsableCommand {
                     try await VirtualCluster.makeHead(cluster, node: "node1")
                 },
                 onEvent: { Self.show($0) })
+            let diskless = controller.state.nodes.filter { $0.networkBoot == true }
+            if !diskless.isEmpty {
+                if manualAdmission {
+                    FileHandle.standardError.write(Data("cluster: the diskless nodes wait for admission: on node1, `cluster pending` and `cluster admit MAC`\n".utf8))
+                } else {
+                    // Network boots carry no cluster key; these MACs are the cluster's own.
+                    for entry in try await VirtualCluster.admit(controller, head: "node1", nodes: diskless) {
+                        FileHandle.standardError.write(Data("cluster: node1 admitted \(entry.hostname) (\(entry.macs.joined(separator: ",")), key fingerprint \(entry.fingerprint))\n".utf8))
+                    }
+                }
+            }
             FileHandle.standardOutput.write(Data(Self.table(controller.state).utf8))
         } catch {
             throw Failure.report(error)

@@ -69,16 +69,17 @@ import Testing
         #expect(!Self.single.ipxeScript().contains("menu "), "one entry boots without a menu")
     }
 
-    /// With `pxe.root` `nfs` every network loader passes `live.nfs=SERVER:/run/live/medium`
-    /// (a head's boot medium) in place of `fetch=`, with the same boot server.
+    /// With `pxe.root` `nfs` every network loader passes `live.nfs=SERVER:/run/live/medium/live`
+    /// (a head's boot medium's live/ directory, nothing else of it) in place of `fetch=`, with
+    /// the same boot server.
     @Test func nfsRootMenusMountTheHeadsMedium() {
         let pxelinux = Self.several.pxelinuxConfig(root: .nfs)
-        #expect(pxelinux.components(separatedBy: "live.nfs=${pxeserver}:/run/live/medium").count == 4)
+        #expect(pxelinux.components(separatedBy: "live.nfs=${pxeserver}:/run/live/medium/live").count == 4)
         #expect(pxelinux.components(separatedBy: "IPAPPEND 1").count == 4)
         let grub = Self.several.grubNetworkConfig(root: .nfs)
-        #expect(grub.components(separatedBy: "live.nfs=${net_default_server}:/run/live/medium").count == 4)
+        #expect(grub.components(separatedBy: "live.nfs=${net_default_server}:/run/live/medium/live").count == 4)
         let ipxe = Self.several.ipxeScript(root: .nfs)
-        #expect(ipxe.components(separatedBy: "live.nfs=${bootserver}:/run/live/medium\n").count == 4)
+        #expect(ipxe.components(separatedBy: "live.nfs=${bootserver}:/run/live/medium/live\n").count == 4)
         for menu in [pxelinux, grub, ipxe] {
             #expect(!menu.contains("fetch="), "\(menu)")
         }
@@ -96,7 +97,7 @@ import Testing
         let nodeMenus = (defaultMenu.last ?? "").components(separatedBy: "\n\n:node2\n")
         #expect(nodeMenus.count == 2, "\(ipxe)")
         #expect(defaultMenu[0].components(separatedBy: "fetch=").count == 4 && !defaultMenu[0].contains("live.nfs="))
-        #expect(nodeMenus[0].components(separatedBy: "live.nfs=${bootserver}:/run/live/medium").count == 4 && !nodeMenus[0].contains("fetch="))
+        #expect(nodeMenus[0].components(separatedBy: "live.nfs=${bootserver}:/run/live/medium/live\n").count == 4 && !nodeMenus[0].contains("fetch="))
         #expect(nodeMenus[0].contains(":node1-entry1\n") && (nodeMenus.last ?? "").contains(":node2-entry3\n"))
         #expect((nodeMenus.last ?? "").components(separatedBy: "fetch=").count == 4)
         let waiting = try! BootMenu(title: "t", timeoutSeconds: 3, entries: Self.several.entries)
@@ -125,6 +126,19 @@ import Testing
         }
         let onlyHead = try BootMenu(title: "t", timeoutSeconds: 0, entries: [.init(label: "Head", kernelCommandLine: "cluster.role=head")])
         #expect(onlyHead.ipxeScript().contains("cluster.role=head"))
+    }
+
+    /// Media a person hands to a machine load the cluster key as a second initramfs; the
+    /// network menus, served to anyone on the LAN, never name it.
+    @Test func onlyTheMediaMenusLoadTheKeyImage() throws {
+        var menu = Self.several
+        menu.mediaInitrds = [ClusterKeyImage.path]
+        #expect(menu.isolinuxConfig().components(separatedBy: "INITRD /live/initrd.img,/livebuild/cluster-key.img\n").count == 4)
+        #expect(menu.grubConfig().components(separatedBy: "initrd /live/initrd.img /livebuild/cluster-key.img\n").count == 4)
+        for network in [menu.pxelinuxConfig(), menu.grubNetworkConfig(), menu.ipxeScript(), menu.pxelinuxConfig(root: .nfs)] {
+            #expect(!network.contains("cluster-key") && !network.contains("livebuild/"), "\(network)")
+        }
+        #expect(Self.several.isolinuxConfig().contains("INITRD /live/initrd.img\n"), "without a key, one initramfs")
     }
 
     @Test func bothMenusUseTheSerialConsoleAndTheScreen() {

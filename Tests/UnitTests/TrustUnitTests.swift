@@ -73,6 +73,47 @@ import Testing
         #expect(Jobs.Credentials(status: "") == nil)
     }
 
+    /// Beyond credentials, CRIU restores scheduling, limits and the OOM adjustment as root: a
+    /// restored job may hold none that a job started on this node would not. A fake /proc.
+    @Test func aRestoredProcessHoldsNoSchedulingOrLimitAJobStartedHereWouldNot() throws {
+        let root = NSTemporaryDirectory() + "/limits-proc-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let limits = """
+            Limit                     Soft Limit           Hard Limit           Units     
+            Max cpu time              unlimited            unlimited            seconds   
+            Max open files            1024                 65536                files     
+            Max locked memory         8388608              8388608              bytes     
+            Max nice priority         0                    0                    
+            Max realtime priority     0                    0                    
+
+            """
+        let own = try #require(Jobs.Limits.hardLimits(limits))
+        #expect(own["Max open files"] == .some(65536) && own["Max cpu time"] == .some(nil) && own["Max nice priority"] == .some(0))
+        func process(policy: Int = 0, nice: Int = 0, limits text: String = limits, oom: String = "0\n") throws -> String? {
+            try? FileManager.default.removeItem(atPath: root)
+            try FileManager.default.createDirectory(atPath: root + "/7/task/8", withIntermediateDirectories: true)
+            var fields = (3...52).map { _ in "0" }
+            fields[19 - 3] = String(nice)
+            fields[41 - 3] = String(policy)
+            try ("7 (a job) ) " + fields.joined(separator: " ") + "\n").write(toFile: root + "/7/task/8/stat", atomically: true, encoding: .utf8)
+            try text.write(toFile: root + "/7/limits", atomically: true, encoding: .utf8)
+            try oom.write(toFile: root + "/7/oom_score_adj", atomically: true, encoding: .utf8)
+            return Jobs.Limits.problem(pid: 7, threads: [8], ceilings: own, ownOOMAdjust: 0, procRoot: root)
+        }
+        #expect(try process() == nil)
+        #expect(try process(policy: 3, nice: 19, oom: "500\n") == nil, "batch class, nicer, killed sooner: any user may")
+        #expect(try process(policy: 1)?.contains("real-time") == true, "SCHED_FIFO")
+        #expect(try process(policy: 2) != nil, "SCHED_RR")
+        #expect(try process(policy: 6) != nil, "SCHED_DEADLINE")
+        #expect(try process(nice: -5)?.contains("nice -5") == true)
+        #expect(try process(oom: "-1000\n")?.contains("OOM") == true)
+        #expect(try process(limits: limits.replacingOccurrences(of: "1024                 65536", with: "1024                 1048576"))?.contains("Max open files") == true)
+        #expect(try process(limits: limits.replacingOccurrences(of: "8388608              8388608", with: "8388608              unlimited"))?.contains("unlimited") == true)
+        #expect(try process(limits: limits.replacingOccurrences(of: "Max realtime priority     0                    0", with: "Max realtime priority     0                    99")) != nil)
+        #expect(try process(limits: "Limit\n") != nil, "unreadable limits refuse")
+        #expect(Jobs.Limits.scheduling(stat: "garbage") == nil)
+    }
+
     @Test func migrationFilesFollowTheRulesBeforeTheyTouchTheDisk() throws {
         var intake = Migration.Intake(budget: 1000)
         #expect(try intake.admit(round: 0, path: "stdout", size: 10, link: nil) == .jobFile("stdout"))

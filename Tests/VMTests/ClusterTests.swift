@@ -18,8 +18,10 @@ import VirtualCluster
 /// - node4 boots an ISO built with another cluster key: the intruder, stopped once the
 ///   membership step has checked it (it would take host CPU from the timed steps).
 ///
-/// In order: the diskless roots, the guest agent and the private network, membership (the
-/// intruder never listed, its datagrams counted), the shared /home (exported to the members
+/// In order: the diskless roots, the guest agent and the private network, admission (the
+/// diskless nodes boot without the cluster key, which nothing the head serves holds, and wait
+/// until the head admits them), membership (the intruder never listed, its datagrams counted),
+/// the shared /home (exported to the members
 /// alone, root squashed), each node's own SSH host keys, the migration engine (a
 /// 200 MB job head → diskless node → head, two programs moved mid-run), the destination dying
 /// mid-migration (node3; node1 and node2 declare it dead), automatic balancing on the two
@@ -61,6 +63,7 @@ struct ClusterTests {
         let steps: [(String, () async throws -> Void)] = [
             ("diskless roots", { try await Self.checkDisklessRoots(cluster) }),
             ("exec and network", { try await Self.checkExecAndNetwork(cluster, linksBefore: linksBefore) }),
+            ("admission", { try await Self.checkAdmission(cluster) }),
             ("membership", { try await Self.checkMembership(cluster) }),
             ("shared /home", { try await Self.checkSharedHome(cluster) }),
             ("SSH host keys", { try await Self.checkSSHHostKeys(cluster) }),
@@ -89,10 +92,13 @@ struct ClusterTests {
     /// read back through the NFS root.
     static func checkDisklessRoots(_ cluster: VirtualCluster.Controller) async throws {
         let exports = try await Guest.shell(cluster, "node1", "exportfs -v")
-        #expect(exports.contains("/run/live/medium") && exports.contains("ro,"), "the head exports its medium read-only: \(exports)")
+        let medium = Self.exportLines(exports, path: "/run/live/medium/live")
+        #expect(!medium.isEmpty && medium.allSatisfy { $0.contains("ro,") && !$0.contains("no_subtree_check") },
+                "the head exports its medium's live/ read-only, subtree checked: \(exports)")
+        #expect(Self.exportLines(exports, path: "/run/live/medium").isEmpty, "never the whole medium (it holds the key image): \(exports)")
         for (index, node, firmware, nfs) in [(1, "node2", "bios", false), (2, "node3", "uefi", true)] {
             let root = try await Guest.shell(cluster, node, """
-                findmnt -n -o FSTYPE /; findmnt -n -o FSTYPE,SOURCE /run/live/medium; \
+                findmnt -n -o FSTYPE /; findmnt -n -o FSTYPE,SOURCE /run/live/medium/live; \
                 losetup -n -O BACK-FILE "$(findmnt -n -o SOURCE /run/live/rootfs)"; grep -o -e 'live.nfs=[^ ]*' -e 'fetch=[^ ]*' /proc/cmdline; \
                 findmnt -n /run/live/toram >/dev/null && echo SQUASHFS-IN-RAM; test -d /sys/firmware/efi && echo uefi || echo bios
                 """)
@@ -100,7 +106,7 @@ struct ClusterTests {
             #expect(root.hasPrefix("overlay"), "\(node)'s root is an overlay: \(root)")
             #expect(root.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(firmware), "\(node) booted with \(firmware) firmware: \(root)")
             if nfs {
-                #expect(root.contains("nfs 10.77.0.") && root.contains(":/run/live/medium"), "\(node)'s medium is the head's, over NFS: \(root)")
+                #expect(root.contains("nfs 10.77.0.") && root.contains(":/run/live/medium/live"), "\(node)'s live/ is the head's, over NFS: \(root)")
                 #expect(root.contains("/run/live/medium/live/filesystem.squashfs"), "\(node)'s root reads the squashfs on NFS through a loop device: \(root)")
                 #expect(root.contains("live.nfs=10.77.0.") && !root.contains("fetch="), "the head's menu branch for \(node)'s MAC passed live.nfs= with its address: \(root)")
                 #expect(!root.contains("SQUASHFS-IN-RAM"), "no copy of the squashfs in RAM on \(node): \(root)")

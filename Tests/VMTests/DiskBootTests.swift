@@ -98,14 +98,17 @@ import TestSupport
         try await vm.waitFor(pattern: "Cluster node (changes in RAM only)", deadline: started + Self.deadline)
         try await vm.waitFor(pattern: "livebuild-init: live medium found on /dev/vda2", deadline: started + Self.deadline)
         try await vm.waitFor(pattern: "persistence: changes are kept on /dev/vda3", deadline: started + Self.deadline)
+        // The key on the ESP, loaded by the disk's loader as a second initramfs.
+        try await vm.waitFor(pattern: "livebuild-init: cluster key from the boot medium installed", deadline: started + Self.deadline)
         try await vm.waitFor(pattern: "login:", deadline: started + Self.deadline)
         let login = ContinuousClock.now - started
         try await vm.waitFor(pattern: "root@node-", deadline: started + Self.deadline)
 
-        let root = try await vm.shell("findmnt -n -o FSTYPE /; findmnt -n -o SOURCE /run/live/persistence; cat /proc/cmdline", timeout: .seconds(120))
+        let root = try await vm.shell("findmnt -n -o FSTYPE /; findmnt -n -o SOURCE /run/live/persistence; cat /proc/cmdline; stat -c 'key %a %U' /etc/livebuild/cluster.key", timeout: .seconds(120))
         #expect(root.status == 0)
         #expect(root.output.contains("overlay"), "root is an overlay: \(root.output)")
         #expect(root.output.contains("/dev/vda3"), "the overlay's upper layer is on the persistence partition: \(root.output)")
+        #expect(root.output.contains("key 600 root"), "the cluster key from the ESP, root's alone: \(root.output)")
         #expect(image.manifest.mediumID.isEmpty == false)
         print("disk boot \(firmware): login prompt after \(login); log \(log)")
         try await body(vm)

@@ -89,12 +89,15 @@ import TestSupport
         // profile's kernel command line.
         try await vm.waitFor(pattern: "Cluster node (copy to RAM)", deadline: started + Self.loginDeadline)
         let found = try await vm.waitFor(pattern: "livebuild-init: live medium found", deadline: started + Self.loginDeadline)
+        // The menu loaded the cluster key's image after the initramfs (isolinux and GRUB).
+        try await vm.waitFor(pattern: "livebuild-init: cluster key from the boot medium installed", deadline: started + Self.loginDeadline)
         try await vm.waitFor(pattern: "login:", deadline: started + Self.loginDeadline)
         let login = ContinuousClock.now - started
         try await vm.waitFor(pattern: "root@node-", deadline: started + Self.loginDeadline)
 
-        let root = try await vm.shell("findmnt -n -o FSTYPE /; cat /etc/hostname; cat /run/live/medium/live/*.medium; cat /proc/cmdline", timeout: .seconds(120))
+        let root = try await vm.shell("findmnt -n -o FSTYPE /; cat /etc/hostname; cat /run/live/medium/live/*.medium; cat /proc/cmdline; stat -c 'key %a %U' /etc/livebuild/cluster.key", timeout: .seconds(120))
         #expect(root.status == 0)
+        #expect(root.output.contains("key 600 root"), "the cluster key from the medium, root's alone (\(mode.rawValue)): \(root.output)")
         #expect(root.output.contains("overlay"), "root is an overlay (\(mode.rawValue)): \(root.output)")
         #expect(root.output.contains(image.manifest.mediumID), "\(mode.rawValue): \(root.output) (\(found.line))")
         #expect(root.output.contains("console=ttyS0,115200"), "the menu entry passed the profile's command line (\(mode.rawValue)): \(root.output)")

@@ -2,8 +2,8 @@ import Foundation
 import Profile
 
 /// What `livebuild make` adds to an image whose profile has a `cluster` section: the agent and
-/// its command line, their systemd units, the `cluster` group (systemd-sysusers) and the
-/// cluster key (0600). A layer below the overlays, so a profile can still override a unit; it
+/// its command line, their systemd units and the `cluster` group (systemd-sysusers). Never the
+/// cluster key: the squashfs is served to the network (``ClusterKeyImage``). A layer below the overlays, so a profile can still override a unit; it
 /// may hold whiteouts (`.wh.NAME`) that remove a base file.
 public struct NodeRuntime: Sendable {
     public var binaries: AgentBinaries
@@ -35,7 +35,6 @@ public struct NodeRuntime: Sendable {
         return [
             .init(path: "usr/sbin/clusterd", content: try load(binaries.clusterd), permissions: 0o755),
             .init(path: "usr/bin/cluster", content: try load(binaries.cluster), permissions: 0o755),
-            .init(path: "etc/livebuild/cluster.key", content: Array(key.text.utf8), permissions: 0o600),
             .init(path: "usr/lib/systemd/system/clusterd.service", content: Array(Self.agentUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-config.service", content: Array(Self.configUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-head.service", content: Array(Self.headUnit.utf8), permissions: 0o644),

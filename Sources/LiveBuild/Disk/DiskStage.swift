@@ -39,6 +39,8 @@ public struct DiskStage {
     public var mediumID: String
     public var sourceDateEpoch: Int64
     public var host = HostFiles()
+    /// The cluster key's image (``ClusterKeyImage``), for a cluster profile.
+    public var keyImage: String?
     public var tools: ToolRunner
     public var logger: Logger
 
@@ -145,9 +147,16 @@ public struct DiskStage {
             try fileManager.copyItem(atPath: host.syslinuxModules + "/" + module, toPath: directory + "/" + Files.syslinuxDirectory + "/" + module)
         }
         let menu = try Self.diskMenu(menu, persistence: disk.persistenceBytes != nil)
-        try Data(menu.syslinuxConfig(kernel: "/" + Files.kernel, initrd: "/" + Files.initrd).utf8)
+        var initrds = ["/" + Files.initrd]
+        if let keyImage {
+            // The cluster key, on the ESP only (never in the squashfs): loaded as a second initramfs.
+            try fileManager.createDirectory(atPath: directory + "/livebuild", withIntermediateDirectories: true)
+            try fileManager.copyItem(atPath: keyImage, toPath: directory + "/" + ClusterKeyImage.path)
+            initrds.append("/" + ClusterKeyImage.path)
+        }
+        try Data(menu.syslinuxConfig(kernel: "/" + Files.kernel, initrds: initrds).utf8)
             .write(to: URL(fileURLWithPath: directory + "/" + Files.syslinuxConfig))
-        try Data(menu.grubConfig(kernel: "/" + Files.kernel, initrd: "/" + Files.initrd).utf8)
+        try Data(menu.grubConfig(kernel: "/" + Files.kernel, initrds: initrds).utf8)
             .write(to: URL(fileURLWithPath: directory + "/" + Files.grubConfig))
         do {
             // No device in the prefix: GRUB reads /boot/grub on the partition it was loaded from.

@@ -4,12 +4,13 @@ extension BootMenu {
 
     /// `isolinux/isolinux.cfg`: a menu.c32 menu, mirrored on the serial port.
     public func isolinuxConfig() -> String {
-        syslinuxConfig(kernel: "/" + IsoLayout.kernel, initrd: "/" + IsoLayout.initrd)
+        syslinuxConfig(kernel: "/" + IsoLayout.kernel, initrds: ["/" + IsoLayout.initrd] + mediaInitrds.map { "/" + $0 })
     }
 
     /// The syslinux menu with these paths; `extraArguments` go after every entry's command
     /// line, and `ipappend` adds an `IPAPPEND` line (PXELINUX).
-    func syslinuxConfig(kernel: String, initrd: String, extraArguments: String? = nil, ipappend: Int? = nil) -> String {
+    /// `initrds` load in order (syslinux takes them comma-separated).
+    func syslinuxConfig(kernel: String, initrds: [String], extraArguments: String? = nil, ipappend: Int? = nil) -> String {
         // syslinux counts tenths of a second, and TIMEOUT 0 means "wait forever".
         let timeout = max(1, timeoutSeconds * 10)
         var lines = [
@@ -27,7 +28,7 @@ extension BootMenu {
             lines.append("  MENU LABEL \(entry.label)")
             if index == 0 { lines.append("  MENU DEFAULT") }
             lines.append("  LINUX \(kernel)")
-            lines.append("  INITRD \(initrd)")
+            lines.append("  INITRD \(initrds.joined(separator: ","))")
             let arguments = ([entry.kernelCommandLine, extraArguments ?? ""]).filter { !$0.isEmpty }.joined(separator: " ")
             if !arguments.isEmpty {
                 lines.append("  APPEND \(arguments)")

@@ -50,6 +50,9 @@ public struct BootMenu: Sendable, Hashable {
     public var timeoutSeconds: Int
     public var entries: [Entry]
     public var serial: SerialConsole
+    /// Initramfs images that only media handed to a machine load after the live one, relative
+    /// to the medium's root: the cluster key (``ClusterKeyImage``). The PXE menus never list them.
+    public var mediaInitrds: [String] = []
 
     public init(title: String, timeoutSeconds: Int, entries: [Entry], serial: SerialConsole = SerialConsole()) throws(BootMenu.Error) {
         guard !entries.isEmpty else { throw .noEntries }

@@ -13,7 +13,7 @@
 ///   download the squashfs over HTTP into RAM (retries, progress on the console), verify its
 ///   size and sha256, and boot from that; `${pxeserver}` in the URL is the boot server;
 /// - `live.nfs=SERVER:/PATH`: no medium: bring the network up likewise, mount SERVER:/PATH
-///   read-only over NFSv3 as the medium (a head exports its own), verify the squashfs's size
+///   read-only over NFSv3 as the medium's live/ directory (a head exports its own), verify the squashfs's size
 ///   and sha256 once, and boot from it there; `${pxeserver}` may stand for SERVER;
 /// - `persistence`: keep changes on the ext4 partition labelled ``persistenceLabel`` (a disk
 ///   image's, or one added to a USB stick) instead of in RAM; without such a partition the
@@ -196,7 +196,9 @@ enum LiveInit {
         esac
         say "network up on $NETDEV ($(ip -4 -o addr show dev "$NETDEV" | awk '{print $4}')); mounting $NFSHOST:$NFSPATH over NFS"
         attempt=1
-        until mount -t nfs -o "ro,vers=3,proto=tcp,mountproto=tcp,nolock,hard,addr=$NFSHOST" "$NFSHOST:$NFSPATH" /run/live/medium; do
+        # SERVER:/PATH is the medium's live/ directory (a head exports nothing else of it).
+        mkdir -p /run/live/medium/live
+        until mount -t nfs -o "ro,vers=3,proto=tcp,mountproto=tcp,nolock,hard,addr=$NFSHOST" "$NFSHOST:$NFSPATH" /run/live/medium/live; do
             [ "$attempt" -ge 5 ] && rescue "cannot mount $NFSHOST:$NFSPATH over NFS after 5 attempts; does the server export it (a head does once booted with its \"Cluster head\" entry, without toram)?"
             say "NFS mount attempt $attempt failed; retrying in $((attempt * 2))s"
             sleep $((attempt * 2))
@@ -209,7 +211,7 @@ enum LiveInit {
         printf '[Match]\nMACAddress=%s\n\n[Network]\nDHCP=yes\nKeepConfiguration=yes\n\n[DHCPv4]\nClientIdentifier=mac\n' \
             "$(cat "/sys/class/net/$NETDEV/address")" > /run/systemd/network/10-livebuild-nfs-root.network
         SQUASHFS="/run/live/medium/$LIVE_SQUASHFS"
-        [ -f "$SQUASHFS" ] || rescue "$LIVE_SQUASHFS is missing on $NFSHOST:$NFSPATH: the server exports something else than this build's medium"
+        [ -f "$SQUASHFS" ] || rescue "${LIVE_SQUASHFS#live/} is missing on $NFSHOST:$NFSPATH: the server exports something else than this build's live/ directory"
         SIZE=$(stat -c %s "$SQUASHFS")
         [ "$SIZE" = "$LIVE_SQUASHFS_SIZE" ] || rescue "$LIVE_SQUASHFS on $NFSHOST:$NFSPATH has $SIZE bytes, expected $LIVE_SQUASHFS_SIZE: the server's copy is damaged or from another build"
         say "verifying the squashfs sha256 (read once over NFS)"
@@ -321,6 +323,20 @@ enum LiveInit {
     mount -t overlay overlay -o "lowerdir=/run/live/rootfs,upperdir=$RW/upper,workdir=$RW/work" /newroot \
         || rescue "cannot mount the overlay root (overlay module loaded?)"
     [ -x "/newroot$NEWINIT" ] || [ -L "/newroot$NEWINIT" ] || rescue "$NEWINIT is missing in the image"
+
+    # The cluster key: media handed to a machine (ISO, USB stick, disk) load it as a second
+    # initramfs; it is never in the squashfs, which a head serves to its network. Root's alone
+    # in the new root, and gone from the initramfs. A network boot has none: clusterd asks the
+    # head to admit the node.
+    if [ -f /\#(ClusterKeyImage.keyPath) ]; then
+        mkdir -p /newroot/etc/livebuild
+        rm -f /newroot/\#(ClusterKeyImage.keyPath)
+        (umask 077 && cat /\#(ClusterKeyImage.keyPath) > /newroot/\#(ClusterKeyImage.keyPath)) \
+            || rescue "cannot install the cluster key from the boot medium into the root"
+        chown 0:0 /newroot/\#(ClusterKeyImage.keyPath) && chmod 0600 /newroot/\#(ClusterKeyImage.keyPath)
+        rm -f /\#(ClusterKeyImage.keyPath)
+        say "cluster key from the boot medium installed"
+    fi
 
     if [ "$BREAK" = 1 ]; then
         say "live.break: root is ready in /newroot; exit the shell to continue"

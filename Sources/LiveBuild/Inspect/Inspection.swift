@@ -63,8 +63,12 @@ public struct Inspection: Encodable, Sendable, Equatable {
     /// The profile's `cluster` section (the node configuration), values that look like
     /// secrets masked.
     public var nodeConfiguration: JSONValue?
-    /// The fingerprint of the cluster key in the image (the key itself is never shown).
+    /// The fingerprint of the cluster key the medium hands a node (``ClusterKeyImage``, outside
+    /// the squashfs; the key itself is never shown).
     public var clusterKeyFingerprint: String?
+    /// The squashfs itself holds the key (an image built before the key left it): anyone the
+    /// image is served to has the key. Rebuild it.
+    public var clusterKeyInSquashfs: Bool?
     public var squashfs: Squashfs?
     public var partitions: [Partition]
     public var files: [File]
@@ -106,7 +110,7 @@ public struct Inspection: Encodable, Sendable, Equatable {
         if let squashfs {
             fact("squashfs", "\(Self.size(squashfs.size)), \(squashfs.compression), \(squashfs.blockSize)-byte blocks, \(squashfs.inodes) inodes")
         }
-        fact("cluster key", clusterKeyFingerprint.map { "fingerprint \($0) (the key is not shown)" })
+        fact("cluster key", clusterKeyFingerprint.map { "fingerprint \($0) (the key is not shown)" + (clusterKeyInSquashfs == true ? "; WARNING: inside the squashfs, which a head serves to its network: rebuild the image" : ", outside the squashfs") })
         if !partitions.isEmpty {
             lines.append("  partitions")
             for partition in partitions {

@@ -106,6 +106,8 @@ public struct Inspector {
                     inspection.mediumID = String(name.dropFirst("live/".count).dropLast(".medium".count))
                 } else if name == IsoLayout.isolinuxConfig {
                     inspection.bootEntries = Self.syslinuxEntries(String(decoding: try reader.readAll(), as: UTF8.self))
+                } else if name == ClusterKeyImage.path {
+                    inspection.clusterKeyFingerprint = ClusterKeyImage.fingerprint(of: try reader.readAll())
                 } else if name == "live/filesystem.squashfs" {
                     FileManager.default.createFile(atPath: copy, contents: nil)
                     guard let output = FileHandle(forWritingAtPath: copy) else {
@@ -180,6 +182,9 @@ public struct Inspector {
                     for file in [DiskStage.Files.kernel, DiskStage.Files.initrd] {
                         if let size = try? guestfs.fileSize("/" + file) { inspection.files.append(.init(path: file, size: size)) }
                     }
+                    if let image = try? guestfs.readFile("/" + ClusterKeyImage.path) {
+                        inspection.clusterKeyFingerprint = ClusterKeyImage.fingerprint(of: Array(image))
+                    }
                     if let config = try? guestfs.readFile("/" + DiskStage.Files.syslinuxConfig) {
                         inspection.bootEntries = Self.syslinuxEntries(String(decoding: config, as: UTF8.self))
                     }
@@ -211,7 +216,8 @@ public struct Inspector {
     // MARK: the root filesystem
 
     /// Facts from the squashfs: os-release, kernels, packages, the profile and node
-    /// configuration livebuild wrote into /etc/livebuild, the cluster key's fingerprint.
+    /// configuration livebuild wrote into /etc/livebuild, and a cluster key an older build left
+    /// in it.
     func readRoot(squashfs path: String, into inspection: inout Inspection) throws {
         let reader: Squashfs.Reader
         do {
@@ -240,8 +246,10 @@ public struct Inspector {
                 inspection.description = value["description"]?.stringValue
                 if let cluster = value["cluster"] { inspection.nodeConfiguration = Inspection.masked(cluster) }
             }
+            // Images of livebuild before the key left the squashfs carried it here.
             if let key = try text("etc/livebuild/cluster.key"), let bytes = Wire.Keys.KeyFile.parse(key) {
                 inspection.clusterKeyFingerprint = try Wire.Keys(clusterKey: bytes).fingerprint
+                inspection.clusterKeyInSquashfs = true
             }
         } catch let error as Squashfs.Error {
             throw LiveBuildError(code: .input, message: "the squashfs of \(inspection.path) is damaged: \(error)", underlying: error)

@@ -14,7 +14,7 @@ extension BootMenu {
     /// and `fetch=` (or `live.nfs=`) pointing at the boot server (`${pxeserver}`, which the live
     /// init replaces with the server from the `ip=` that `IPAPPEND 1` adds).
     public func pxelinuxConfig(root: Profile.Pxe.Root = .http) -> String {
-        network.syslinuxConfig(kernel: PxeLayout.kernel, initrd: PxeLayout.initrd,
+        network.syslinuxConfig(kernel: PxeLayout.kernel, initrds: [PxeLayout.initrd],
                        extraArguments: PxeLayout.rootArgument(root, server: "${pxeserver}"), ipappend: 1)
     }
 
@@ -24,7 +24,7 @@ extension BootMenu {
     /// own file first (``PxeLayout/grubNodeConfig(_:)``, GRUB's own name for a per-MAC file),
     /// by the MAC GRUB booted with.
     public func grubNetworkConfig(root: Profile.Pxe.Root = .http, nodes: [Profile.Pxe.Node] = []) -> String {
-        let text = network.grubConfig(kernel: "/" + PxeLayout.kernel, initrd: "/" + PxeLayout.initrd,
+        let text = network.grubConfig(kernel: "/" + PxeLayout.kernel, initrds: ["/" + PxeLayout.initrd],
                    extraArguments: PxeLayout.rootArgument(root, server: "${net_default_server}"))
         guard !nodes.isEmpty else { return text }
         let branches = nodes.map { node in

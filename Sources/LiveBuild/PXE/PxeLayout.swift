@@ -49,9 +49,10 @@ public enum PxeLayout {
     /// The `fetch=` URL with `server` standing for the boot server's address.
     public static func fetchURL(server: String) -> String { httpURL(server: server, squashfs) }
 
-    /// What a head exports read-only over NFSv3 for `pxe.root` `nfs`: its boot medium, whose
-    /// root is this tree (the NFSv4 root is the shared directory, so the medium goes by path).
-    public static let nfsExport = "/run/live/medium"
+    /// What a head exports read-only over NFSv3 for `pxe.root` `nfs`: its boot medium's live/
+    /// directory and nothing else of the medium, which also holds the cluster key (the NFSv4
+    /// root is the shared directory, so it goes by path). The live init mounts it as live/.
+    public static let nfsExport = "/run/live/medium/live"
 
     /// The kernel parameter that tells the live init where the squashfs is: `fetch=URL`
     /// (HTTP into RAM) or `live.nfs=SERVER:PATH` (read over NFS).

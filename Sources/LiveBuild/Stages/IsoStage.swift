@@ -10,6 +10,9 @@ struct IsoStage {
     var squashfsSHA256: String
     var sourceDateEpoch: Int64
     var logger: Logger
+    /// The cluster key's image (``ClusterKeyImage``), for a cluster profile: on the ISO outside
+    /// live/ and the PXE tree, loaded by the ISO's own menus only.
+    var keyImage: String? = nil
 
     /// The boot menu: one entry per `boot.entries`, each with `kernel.cmdline` plus its own.
     func bootMenu() throws -> BootMenu {
@@ -39,12 +42,16 @@ struct IsoStage {
             try await PxeStage(menu: try bootMenu(), pxe: profile.pxe, squashfsSHA256: squashfsSHA256, sourceDateEpoch: sourceDateEpoch)
                 .write(live: live, to: staging, scratch: workDirectory + "/pxe", linkLive: false)
         }
+        var menu = try bootMenu()
+        if let keyImage {
+            try fileManager.createDirectory(atPath: staging + "/livebuild", withIntermediateDirectories: true)
+            try fileManager.copyItem(atPath: keyImage, toPath: staging + "/" + ClusterKeyImage.path)
+            menu.mediaInitrds = [ClusterKeyImage.path]
+        }
         do {
-            let writer = IsoWriter(mediumID: try MediumID(mediumID), bootMenu: try bootMenu(),
+            let writer = IsoWriter(mediumID: try MediumID(mediumID), bootMenu: menu,
                                    sourceDateEpoch: sourceDateEpoch, logger: logger)
             try await writer.write(stagingDirectory: staging, to: iso, workDirectory: workDirectory)
-        } catch let error as LiveBuildError {
-            throw error
         } catch {
             throw LiveBuildError(code: .tool, message: "writing the ISO failed: \(error)", underlying: error)
         }
