@@ -46,11 +46,13 @@ struct ServedTreeTests {
         let port = try #require(server.localAddress?.port)
         let serving = Task { try await server.serve() }
         defer { serving.cancel() }
-        #expect(try Self.get("/boot.ipxe", port: port).hasPrefix("HTTP/1.1 200"))
-        #expect(try Self.get("/live/filesystem.squashfs", port: port).hasPrefix("HTTP/1.1 200"))
+        let ipxe = try await Self.get("/boot.ipxe", port: port)
+        #expect(ipxe.hasPrefix("HTTP/1.1 200"), "\(ipxe.prefix(80))")
+        let squashfs = try await Self.get("/live/filesystem.squashfs", port: port)
+        #expect(squashfs.hasPrefix("HTTP/1.1 200"), "\(squashfs.prefix(80))")
         for path in ["/" + ClusterKeyImage.path, "/livebuild/", "/secret.txt", "/isolinux/isolinux.cfg", "/pxelinux.cfg/cluster-key.img",
                      "/live/../livebuild/cluster-key.img", "/live/%2e%2e/livebuild/cluster-key.img", "/../medium/secret.txt"] {
-            let answer = try Self.get(path, port: port)
+            let answer = try await Self.get(path, port: port)
             #expect(!answer.hasPrefix("HTTP/1.1 200") && !answer.contains("SECRET"), "\(path): \(answer.prefix(80))")
         }
 
@@ -65,12 +67,19 @@ struct ServedTreeTests {
         return path
     }
 
-    /// One HTTP/1.1 GET on loopback; the whole answer as text.
-    static func get(_ path: String, port: Int) throws -> String {
+    /// One HTTP/1.1 GET on loopback; the whole answer as text. On a thread of its own: the
+    /// blocking socket must not hold one of the few threads the server's tasks run on.
+    static func get(_ path: String, port: Int) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try blockingGet(path, port: port) }) }.start()
+        }
+    }
+
+    static func blockingGet(_ path: String, port: Int) throws -> String {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket: \(errno)") }
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
