@@ -17,7 +17,7 @@ extension Agent {
     struct AdmissionServer: Sendable {
         let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         let logger: Logger
-        let gate = StreamGate(limits: .init(pendingTotal: 32, pendingPerSource: 4, establishedTotal: 0, establishedPerPeer: 0))
+        let gate = StreamGate(limits: .init(pendingTotal: 32, pendingPerSource: 4, establishedTotal: 0, establishedPerPeer: 0, establishedPerSource: 0))
         static let deadline: TimeAmount = .seconds(5)
 
         static func bind(host: String, port: UInt16, logger: Logger) async throws -> AdmissionServer {

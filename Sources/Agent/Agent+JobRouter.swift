@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import ClusterControl
 import ClusterWire
 import Jobs
@@ -34,7 +39,9 @@ extension Agent {
                 var response = try await local.respond(to: request)
                 // A job that moved away is listed by the node it moved to.
                 response.jobs = response.jobs?.filter { $0.state != "moved" }
-                if forwarded || request.local == true { return response }
+                // The asking node reads one frame: list what fits, running jobs first.
+                if forwarded { return Self.fitted(response, budget: Self.psReplyBudget, hostname: core.settings.hostname) }
+                if request.local == true { return response }
                 let members = await core.liveMembers()
                 let answers = await ask(members, request)
                 for (member, answer) in answers {
@@ -107,6 +114,31 @@ extension Agent {
                 }
                 throw Failure("no running job \(id) in the cluster; `cluster ps` lists the jobs")
             }
+        }
+
+        /// What a forwarded `ps` answer may take of one stream frame (``Wire/Stream/maxPayload``),
+        /// leaving room for the envelope and the warning.
+        static let psReplyBudget = 1 << 20
+
+        /// `response` with as many of its jobs as fit in `budget` bytes of JSON: running jobs
+        /// first, then the newest; a warning says how many were left out (a node that kept
+        /// thousands of finished jobs still answers `cluster ps`).
+        static func fitted(_ response: Control.Response, budget: Int, hostname: String) -> Control.Response {
+            let encoder = JSONEncoder()
+            guard let jobs = response.jobs, let whole = try? encoder.encode(response), whole.count > budget else { return response }
+            var fitted = response
+            fitted.jobs = []
+            var size = ((try? encoder.encode(fitted))?.count ?? 0) + 512
+            let ordered = jobs.sorted { ($0.state == "running" ? 0 : 1, UInt64.max - $0.startedAt) < ($1.state == "running" ? 0 : 1, UInt64.max - $1.startedAt) }
+            var kept: [Control.Job] = []
+            for job in ordered {
+                guard let bytes = try? encoder.encode(job), size + bytes.count + 1 <= budget else { continue }
+                kept.append(job)
+                size += bytes.count + 1
+            }
+            fitted.jobs = kept
+            fitted.warnings = (response.warnings ?? []) + ["\(hostname) listed \(kept.count) of its \(jobs.count) jobs (one reply's limit); `cluster ps --local` on \(hostname) lists them all"]
+            return fitted
         }
 
         /// Moves every running job off a node, one at a time, each to the live node with the

@@ -94,7 +94,7 @@ extension Agent {
                         await core.refuseStream(refusal.rawValue, from: remote)
                         return
                     }
-                    defer { gate.release(peer: peer.rawValue) }
+                    defer { gate.release(peer: peer.rawValue, source: source) }
                     await core.countStream(rejected: nil, from: remote)
                     stream.maxPayload = Self.maxRequestFrame
                     stream.frameDeadline = (connection.channel, Self.firstFrameDeadline)
