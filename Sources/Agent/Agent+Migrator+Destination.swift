@@ -142,8 +142,21 @@ extension Agent.Migrator {
                     }
                     let directory = work + "/\(round)"
                     let pidFile = work + "/restored.pid"
+                    // A job with a mount namespace of its own (Jobs.MountNamespace) is restored
+                    // into a new one whose root is this node's: CRIU's --root is a bind mount of
+                    // `/`, detached again once the restore is done.
+                    let rootBind = work + "/root"
+                    var mounts: [String] = []
+                    if Self.imagesHoldAMountNamespace(directory) {
+                        guard mkdir(rootBind, 0o700) == 0 || errno == EEXIST, mount("/", rootBind, nil, UInt(MS_BIND), nil) == 0 else {
+                            try await send(.failed("cannot bind / for the job's mount namespace: \(String(cString: strerror(errno)))"), on: stream)
+                            return
+                        }
+                        mounts = Jobs.MountNamespace.restoreArguments(root: rootBind)
+                    }
                     do {
-                        _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile), in: directory, log: "restore.log")
+                        defer { if !mounts.isEmpty { _ = umount2(rootBind, Int32(MNT_DETACH)) } }
+                        _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts), in: directory, log: "restore.log")
                     } catch {
                         try await send(.failed("\(error)"), on: stream)
                         return
@@ -155,7 +168,8 @@ extension Agent.Migrator {
                     }
                     // Still stopped (--leave-stopped): run it only if it is who the record says.
                     if let problem = Self.credentialProblem(
-                        restored: pid, uid: record.uid, gid: record.gid, allowedGroups: trust.peerGroups(localGroups ?? [], gid: record.gid)) {
+                        restored: pid, uid: record.uid, gid: record.gid, allowedGroups: trust.peerGroups(localGroups ?? [], gid: record.gid),
+                        jobFiles: [jobs.layout.stdout(id), jobs.layout.stderr(id)]) {
                         _ = kill(pid, SIGKILL)
                         logger.warning("job \(id) from \(peer): restored tree killed: \(problem)")
                         try await send(.failed("the restored job was killed: \(problem)"), on: stream)
@@ -192,27 +206,45 @@ extension Agent.Migrator {
     /// PID namespace of its own (every job is), and each of its processes must hold exactly
     /// that identity, no other groups than the user's, no capability, and no scheduling class,
     /// nice value, resource limit or OOM adjustment beyond a job started here (``Jobs/Limits``).
-    static func credentialProblem(restored pid: Int32, uid: UInt32, gid: UInt32, allowedGroups: [UInt32]) -> String? {
+    static func credentialProblem(restored pid: Int32, uid: UInt32, gid: UInt32, allowedGroups: [UInt32], jobFiles: Set<String> = []) -> String? {
         guard let namespace = Jobs.Usage.pidNamespace(of: pid), namespace != Jobs.Usage.pidNamespace(of: getpid()) else {
             return "the restored process is not in a PID namespace of its own"
         }
         let members = Jobs.Usage.processes(sharingNamespaceOf: pid)
         guard !members.isEmpty else { return "the restored tree has no process" }
+        if Jobs.ProcFiles.link("/proc/\(pid)/ns/mnt") != Jobs.ProcFiles.link("/proc/self/ns/mnt") {
+            guard let restored = Jobs.ProcFiles.read("/proc/\(pid)/mountinfo"), let host = Jobs.ProcFiles.read("/proc/self/mountinfo") else {
+                return "cannot read the restored job's mounts"
+            }
+            if let problem = Jobs.MountNamespace.problem(restored: Jobs.MountNamespace.parse(restored), host: Jobs.MountNamespace.parse(host)) {
+                return problem
+            }
+        }
         // What CRIU restores besides credentials (scheduling, limits, OOM adjustment): nothing a
         // job started here would not have. Root's jobs (only where the profile allows them) may.
         let own = uid == 0 ? nil : Jobs.Limits.own()
         if uid != 0 && own == nil { return "cannot read this agent's own resource limits to compare" }
         for member in members {
+            // Files CRIU reopened as root: only what the user could open (not for root's jobs).
+            if uid != 0, let problem = Jobs.OpenFiles.problem(pid: member, uid: uid, gid: gid, groups: allowedGroups, jobFiles: jobFiles) {
+                return problem
+            }
             if let own, let problem = Jobs.Limits.problem(
                 pid: member, threads: Jobs.Credentials.threads(of: member), ceilings: own.ceilings, ownOOMAdjust: own.oomAdjust) {
                 return problem
             }
-            // Jobs get a PID namespace and nothing else (Jobs.Launcher): a restored user, mount,
-            // network or other namespace would be the images' own, with whatever uid map they name.
+            // Jobs get a PID and a mount namespace and nothing else (Jobs.Launcher): a restored
+            // user, network or other namespace would be the images' own, with whatever uid map
+            // they name.
             // CRIU itself restores into a time namespace (so CLOCK_MONOTONIC goes on where it
             // was), which only offsets clocks.
-            if let other = Jobs.Credentials.foreignNamespace(of: member, besides: ["pid", "pid_for_children", "time", "time_for_children"]) {
+            if let other = Jobs.Credentials.foreignNamespace(of: member, besides: ["pid", "pid_for_children", "time", "time_for_children", "mnt"]) {
                 return "pid \(member) is in a \(other) namespace of its own"
+            }
+            // The job's own mount namespace (every process in the same one) holds only what a
+            // job started here has (Jobs.MountNamespace).
+            if Jobs.ProcFiles.link("/proc/\(member)/ns/mnt") != Jobs.ProcFiles.link("/proc/\(pid)/ns/mnt") {
+                return "pid \(member) is in another mount namespace than the job's"
             }
             // Credentials are per thread, and CRIU restores each thread's own.
             for thread in Jobs.Credentials.threads(of: member) {
@@ -225,6 +257,12 @@ extension Agent.Migrator {
             }
         }
         return nil
+    }
+
+    /// Whether the images in `directory` (or the rounds they link back to) hold a mount
+    /// namespace: CRIU writes `mountpoints-ID.img` for each.
+    static func imagesHoldAMountNamespace(_ directory: String) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).contains { $0.hasPrefix("mountpoints-") }
     }
 
     /// MemAvailable from /proc/meminfo, in bytes (0 when unreadable).

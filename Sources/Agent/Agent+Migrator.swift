@@ -58,9 +58,6 @@ extension Agent {
             if !trust.mayMigrate(owner: record.uid) {
                 return "it runs as \(record.owner) (uid \(record.uid)), and jobs below uid \(trust.minimumPeerUID) stay on their node (cluster.trust.minimumPeerUID)"
             }
-            if record.uid != 0 {
-                return "CRIU cannot checkpoint an ordinary user's job yet (its PID namespace has no /proc of its own; Docs/migration.md)"
-            }
             return nil
         }
 
@@ -103,6 +100,8 @@ extension Agent {
                     // Pre-copy rounds while the job runs.
                     var round = 0
                     var last: UInt64 = .max
+                    // The job's kept mounts, external to CRIU (Jobs.MountNamespace).
+                    let mounts = Jobs.MountNamespace.dumpArguments(jobMountinfo: Agent.HostFacts.text("/proc/\(pid)/mountinfo") ?? "")
                     while precopy && round < maxRounds {
                         round += 1
                         step = "pre-copy round \(round)"
@@ -112,7 +111,7 @@ extension Agent {
                         // ("No such process"); the next attempt sees the tree as it is now.
                         try await retrying(directory) {
                             _ = try await runCRIU(
-                                criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
+                                criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil, mounts: mounts),
                                 in: directory, log: "pre-dump.log")
                         }
                         let bytes = Migration.pageBytes(in: directory)
@@ -132,7 +131,7 @@ extension Agent {
                     step = "the final dump and transfer"
                     try await retrying(directory) {
                         _ = try await runCRIU(
-                            criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil),
+                            criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil, mounts: mounts),
                             in: directory, log: "dump.log")
                     }
                     outcome.dumpSeconds = (clock.now - freeze).seconds

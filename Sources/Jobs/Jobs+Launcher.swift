@@ -6,12 +6,13 @@ import Musl
 #endif
 
 extension Jobs {
-    /// Starts a job's process tree: `unshare --pid --fork` makes a PID namespace whose init is
-    /// `setsid` (so the session leader is inside the namespace, which CRIU requires), which
-    /// becomes `setpriv` dropping to the job's user, which execs the command. All three exec in
-    /// turn, so the command itself is PID 1 of its namespace. No mount namespace: the job sees
-    /// the node's filesystem, and CRIU needs no mount handling (FIELD-NOTES: `--mount-proc`
-    /// breaks dumps on /dev/null).
+    /// Starts a job's process tree: `unshare --pid --fork --mount` makes a PID and a mount
+    /// namespace whose init is `clusterd job-mounts` (as root: it leaves the job the node's
+    /// root, a /proc of its own and the kept mounts, ``MountNamespace``, which CRIU needs to
+    /// checkpoint an ordinary user's job), which becomes `setsid` (so the session leader is
+    /// inside the namespace, which CRIU requires), which becomes `setpriv` dropping to the
+    /// job's user, which execs the command. Each execs the next, so the command itself is PID 1
+    /// of its namespace.
     ///
     /// The agent is the parent of `unshare`, which waits for the init and exits with its status;
     /// the agent reaps it (``Reaper``). util-linux's tools rather than a clone() in the agent:
@@ -62,12 +63,14 @@ extension Jobs {
             let groups = record.supplementaryGroups.map { $0.isEmpty ? "--clear-groups" : "--groups=" + $0.map(String.init).joined(separator: ",") }
                 ?? (userExists ? "--init-groups" : "--clear-groups")
             let renice = agentNice == 0 ? [] : [toolDirectory + "/nice", "--adjustment=\(-agentNice)"]
+            let helper = execHelper ?? Self.ownExecHelper()
             return [
-                toolDirectory + "/unshare", "--pid", "--fork", "--",
+                toolDirectory + "/unshare", "--pid", "--fork", "--mount", "--propagation", "private", "--",
+                helper[0], "job-mounts", "--",
                 toolDirectory + "/setsid",
             ] + renice + [
                 toolDirectory + "/setpriv", "--reuid=\(record.uid)", "--regid=\(record.gid)", groups, "--",
-            ] + (execHelper ?? Self.ownExecHelper()) + ["--directory", record.workingDirectory, "--"] + record.arguments
+            ] + helper + ["--directory", record.workingDirectory, "--"] + record.arguments
         }
 
         /// The environment file's bytes: each `NAME=value` followed by a NUL, as in

@@ -6,8 +6,8 @@ import Musl
 
 extension Jobs {
     /// Reads small files under /proc (whose size `stat` reports as 0) with plain POSIX calls.
-    enum ProcFiles {
-        static func read(_ path: String) -> String? {
+    public enum ProcFiles {
+        public static func read(_ path: String) -> String? {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { return nil }
             defer { close(descriptor) }
@@ -21,7 +21,7 @@ extension Jobs {
             return String(decoding: bytes, as: UTF8.self)
         }
 
-        static func link(_ path: String) -> String? {
+        public static func link(_ path: String) -> String? {
             var buffer = [CChar](repeating: 0, count: 256)
             let count = readlink(path, &buffer, buffer.count - 1)
             guard count > 0 else { return nil }

@@ -14,24 +14,27 @@ extension Migration {
 
         /// Copies the job's memory into `directory` while it keeps running, tracking what it
         /// dirties from now on; `previous` is the last round's directory (relative to this one).
-        public func preDump(pid: Int32, directory: String, previous: String?) -> [String] {
+        /// `mounts`: the job's kept mounts as externals (``Jobs/MountNamespace/dumpArguments(jobMountinfo:)``).
+        public func preDump(pid: Int32, directory: String, previous: String?, mounts: [String] = []) -> [String] {
             [program, "pre-dump", "--tree", String(pid), "--images-dir", directory, "--track-mem",
-             "--log-file", "pre-dump.log"] + Self.dumpOptions + (previous.map { ["--prev-images-dir", $0] } ?? [])
+             "--log-file", "pre-dump.log"] + Self.dumpOptions + mounts + (previous.map { ["--prev-images-dir", $0] } ?? [])
         }
 
         /// The final dump: freezes the job, writes what changed since `previous`, and leaves
         /// the tree stopped (not killed), so a failed migration can resume it with SIGCONT.
-        public func dump(pid: Int32, directory: String, previous: String?) -> [String] {
+        public func dump(pid: Int32, directory: String, previous: String?, mounts: [String] = []) -> [String] {
             [program, "dump", "--tree", String(pid), "--images-dir", directory, "--leave-stopped",
-             "--log-file", "dump.log"] + Self.dumpOptions
+             "--log-file", "dump.log"] + Self.dumpOptions + mounts
                 + (previous.map { ["--prev-images-dir", $0, "--track-mem"] } ?? [])
         }
 
         /// Restores the tree from `directory`, detached, stopped until the source confirms
         /// (SIGCONT then), writing the restored init's host pid to `pidFile`.
-        public func restore(directory: String, pidFile: String) -> [String] {
+        /// `mounts`: the new mount namespace's root and kept mounts, when the images hold one
+        /// (``Jobs/MountNamespace/restoreArguments(root:)``).
+        public func restore(directory: String, pidFile: String, mounts: [String] = []) -> [String] {
             [program, "restore", "--images-dir", directory, "--restore-detached", "--leave-stopped",
-             "--pidfile", pidFile, "--log-file", "restore.log", "--file-locks", "--link-remap", "-v2"]
+             "--pidfile", pidFile, "--log-file", "restore.log", "--file-locks", "--link-remap", "-v2"] + mounts
         }
 
         /// Writes this CPU's features to `directory`/cpuinfo.img.

@@ -8,6 +8,6 @@ struct Clusterd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clusterd",
         abstract: "The livebuild node agent: discovery, encrypted membership and load gossip.",
-        subcommands: [RunCommand.self, ConfigureCommand.self, ServeBootCommand.self, ShareCommand.self, ExecJobCommand.self],
+        subcommands: [RunCommand.self, ConfigureCommand.self, ServeBootCommand.self, ShareCommand.self, ExecJobCommand.self, JobMountsCommand.self],
         defaultSubcommand: RunCommand.self)
 }

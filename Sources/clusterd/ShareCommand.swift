@@ -53,7 +53,7 @@ struct ShareCommand: AsyncParsableCommand {
             let staging = "/run/clusterd/share-staging"
             try await Self.run(["/usr/bin/mkdir", "-p", path, staging])
             try await Self.run(["/usr/bin/cp", "-a", path + "/.", staging + "/"])
-            try await Self.run(["/usr/bin/mount", "-t", "tmpfs", "-o", "mode=0755", "livebuild-shared", path])
+            try await Self.run(["/usr/bin/mount", "-t", "tmpfs", "-o", "mode=0755,nosuid,nodev", "livebuild-shared", path])
             try await Self.run(["/usr/bin/cp", "-a", staging + "/.", path + "/"])
             try await Self.run(["/usr/bin/rm", "-rf", staging])
         }

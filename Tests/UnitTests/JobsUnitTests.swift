@@ -10,20 +10,22 @@ import Testing
         #expect(Jobs.Layout.counter(in: id, node: node &+ 1) == nil, "another node's job")
     }
 
-    @Test func launchPutsTheSessionLeaderInsideANewPIDNamespaceAndDropsToTheUser() {
+    @Test func launchPutsTheSessionLeaderInsideNewPIDAndMountNamespacesAndDropsToTheUser() {
         let record = Jobs.Record(
             id: "000001-1", arguments: ["python3", "-c", "print(1)"], workingDirectory: "/tmp", environment: [],
             uid: 1000, gid: 100, owner: "ada", homeNode: "n1", stay: false, startedAt: 0)
         let launcher = Jobs.Launcher(execHelper: ["/usr/sbin/clusterd", "exec-job"])
         #expect(launcher.arguments(for: record, userExists: true) == [
-            "/usr/bin/unshare", "--pid", "--fork", "--", "/usr/bin/setsid",
+            "/usr/bin/unshare", "--pid", "--fork", "--mount", "--propagation", "private", "--",
+            "/usr/sbin/clusterd", "job-mounts", "--", "/usr/bin/setsid",
             "/usr/bin/setpriv", "--reuid=1000", "--regid=100", "--init-groups", "--",
             "/usr/sbin/clusterd", "exec-job", "--directory", "/tmp", "--", "python3", "-c", "print(1)",
         ])
         #expect(launcher.arguments(for: record, userExists: false).contains("--clear-groups"))
         // The agent runs at nice -10 (its unit); the job is put back to 0.
-        #expect(launcher.arguments(for: record, userExists: true, agentNice: -10).prefix(7) == [
-            "/usr/bin/unshare", "--pid", "--fork", "--", "/usr/bin/setsid", "/usr/bin/nice", "--adjustment=10",
+        #expect(launcher.arguments(for: record, userExists: true, agentNice: -10).prefix(12) == [
+            "/usr/bin/unshare", "--pid", "--fork", "--mount", "--propagation", "private", "--",
+            "/usr/sbin/clusterd", "job-mounts", "--", "/usr/bin/setsid", "/usr/bin/nice",
         ])
     }
 

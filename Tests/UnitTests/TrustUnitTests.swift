@@ -114,6 +114,22 @@ import Testing
         #expect(Jobs.Limits.scheduling(stat: "garbage") == nil)
     }
 
+    /// A restored job's descriptors: only what its user could open, in that mode.
+    @Test(.enabled(if: geteuid() == 0, "needs root: takes another user's file-system identity"))
+    func aRestoredJobHoldsOnlyFilesItsUserCouldOpen() throws {
+        #expect(Jobs.OpenFiles.accessMode(fdinfo: "pos:\t0\nflags:\t0100002\nmnt_id:\t25\n") == O_RDWR)
+        #expect(Jobs.OpenFiles.accessMode(fdinfo: "flags:\t02100000\n") == O_RDONLY)
+        #expect(Jobs.OpenFiles.accessMode(fdinfo: "garbage") == nil)
+        #expect(Jobs.OpenFiles.mayOpen("/etc/passwd", uid: 65534, gid: 65534, groups: [], accessMode: O_RDONLY) == nil)
+        #expect(Jobs.OpenFiles.mayOpen("/etc/passwd", uid: 65534, gid: 65534, groups: [], accessMode: O_WRONLY) != nil)
+        #expect(Jobs.OpenFiles.mayOpen("/etc/shadow", uid: 65534, gid: 65534, groups: [], accessMode: O_RDONLY) != nil)
+        #expect(Jobs.OpenFiles.mayOpen("/etc/passwd", uid: 0, gid: 0, groups: [], accessMode: O_RDWR) == nil, "root may")
+        // This process itself, seen as nobody: it holds files (the test binary's own) nobody may
+        // not write; as root, none is refused.
+        #expect(Jobs.OpenFiles.problem(pid: getpid(), uid: 0, gid: 0, groups: []) == nil)
+        #expect(getuid() == 0 && geteuid() == 0, "the identity is the thread's alone and restored")
+    }
+
     @Test func migrationFilesFollowTheRulesBeforeTheyTouchTheDisk() throws {
         var intake = Migration.Intake(budget: 1000)
         #expect(try intake.admit(round: 0, path: "stdout", size: 10, link: nil) == .jobFile("stdout"))

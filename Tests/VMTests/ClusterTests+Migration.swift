@@ -14,9 +14,9 @@ import VirtualCluster
 /// destination. The deaths are real: the node's QEMU is killed with SIGKILL, and fault points
 /// hold the agent at the exact step until the kill (Docs/migration.md, "Testing failures").
 extension ClusterTests {
-    // The jobs run as root: CRIU cannot yet dump an ordinary user's job (its PID namespace has no
-    // /proc of its own, which CRIU's parasite must then mount; Docs/migration.md), so the
-    // cluster's profile lets root jobs move (cluster.trust.minimumPeerUID 0, Fixtures.nfsRootImage).
+    // Most jobs here run as root, which the cluster's profile lets move
+    // (cluster.trust.minimumPeerUID 0, Fixtures.nfsRootImage); `checkUserJobMigration` moves an
+    // ordinary user's, which the default profile moves too.
 
     /// 200 MB of known bytes, then a counter and the buffer's checksum every 0.1 s.
     static let stateJob = """
@@ -104,6 +104,10 @@ extension ClusterTests {
         #expect(job.state == "running" && job.currentNode == head && job.migrations == 2 && job.namespacePID == 1, "\(job)")
         let afterMoves = try await checkUnbrokenLog(of: id, on: "node2", cluster)
         #expect(afterMoves > 20)
+
+        // 1b. An ordinary user's job moves too (its own mount namespace and /proc, which CRIU
+        //     needs to dump it), and runs there as that user, with nothing but its own mounts.
+        try await checkUserJobMigration(cluster)
 
         // 2. Real programs moved mid-run: a Python computation, and a Python program with
         //    three threads and a forked child (a process tree with a pipe), give the right answers.
@@ -206,6 +210,40 @@ extension ClusterTests {
     }
 
     /// Starts the state job on `node` and waits for its first line.
+    /// uid 1000 (a member of the `cluster` group) starts a counter on the head; root moves it to
+    /// node2, where it keeps counting as uid 1000 with no capability, sees only its own
+    /// processes in its /proc, and holds the mounts a job has and no other.
+    static func checkUserJobMigration(_ cluster: VirtualCluster.Controller) async throws {
+        let counter = #"i=0; while :; do i=$((i+1)); set -- /proc/[0-9]*; echo "$i $#"; sleep 0.2; done"#
+        let id = try await Guest.run(cluster, "node1", """
+            cd /tmp && setpriv --reuid=1000 --regid=1000 --groups="$(getent group cluster | cut -d: -f3)" cluster run -- sh -c '\(counter)'
+            """)
+        try await Guest.waitUntil("the user's job prints", deadline: .seconds(60)) {
+            try await Guest.shell(cluster, "node1", "cluster logs \(id) | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+        }
+        let report = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) \(bios)")
+        print("migration: uid 1000's job \(head) → \(bios) in \(report.totalSeconds) s (frozen \(report.frozenSeconds) s)")
+        try await Task.sleep(for: .seconds(2))
+        let job = try #require(try await Guest.json([Control.Job].self, cluster, "node2", "cluster ps --json").first { $0.id == id })
+        #expect(job.state == "running" && job.currentNode == bios && job.uid == 1000, "\(job)")
+        let inside = try await Guest.shell(cluster, "node2", """
+            pid=$(pgrep -u 1000 -x sh | head -n 1); \\
+            grep -E '^(Uid|CapEff)' /proc/$pid/status | tr -s '\t' ' '; awk '{print $5}' /proc/$pid/mountinfo | sort | tr '\n' ' '
+            """)
+        #expect(inside.contains("Uid: 1000 1000 1000 1000") && inside.contains("CapEff: 0000000000000000"), "\(inside)")
+        #expect(inside.contains("/ /dev /dev/pts /dev/shm /home /proc /run /sys /tmp") && !inside.contains("/run/live"), "the job's mounts on \(bios): \(inside)")
+        let rows = try await Guest.shell(cluster, "node2", "cluster logs \(id)").split(separator: "\n").dropLast().map { $0.split(separator: " ") }
+        var previous = 0
+        for row in rows {
+            guard row.count == 2, let value = Int(row[0]), let processes = Int(row[1]) else { Issue.record("unexpected line \(row)"); break }
+            #expect(value == previous + 1, "the counter went \(previous) → \(value): a gap or a restart")
+            #expect(processes <= 3, "the job's /proc shows its own processes only: \(processes)")
+            previous = value
+        }
+        #expect(previous > 10, "the user's job counted on after the move: \(previous)")
+        _ = try await Guest.shell(cluster, "node1", "cluster kill \(id)")
+    }
+
     static func startStateJob(on node: String, _ cluster: VirtualCluster.Controller) async throws -> String {
         let id = try await Guest.run(cluster, node, "cd /tmp && cluster run -- python3 /tmp/state.py")
         try await Guest.waitUntil("the state job prints", deadline: .seconds(120)) {

@@ -32,4 +32,10 @@ long cjobs_filesystem_type(const char *path);
 /// Returns the descriptor, or -1 with errno.
 int cjobs_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *groups, int ngroups, mode_t mode);
 
+/// Whether `uid`:`gid` with `groups` may open the file at absolute `path` with `access_mode`
+/// (O_RDONLY, O_WRONLY or O_RDWR), checked by the kernel on the calling thread with that
+/// file-system identity (restored before returning); nothing is created or changed. 0 when it
+/// may, else -1 with errno.
+int cjobs_may_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *groups, int ngroups, int access_mode);
+
 #endif
