@@ -49,11 +49,9 @@ extension Agent {
             var sendingSeconds = 0.0
         }
 
-        /// Why `record`'s job cannot leave this node, or nil. Two reasons today: the trust model
-        /// (jobs below `cluster.trust.minimumPeerUID` never leave), and CRIU, which cannot dump an
-        /// ordinary user's job: its PID namespace has no /proc of its own, and CRIU's parasite,
-        /// running as the user, may not mount one ("can't dump unprivileged task whose /proc
-        /// doesn't belong to it"; Docs/migration.md).
+        /// Why `record`'s job cannot leave this node, or nil: the trust model (jobs below
+        /// `cluster.trust.minimumPeerUID` never leave). Ordinary users' jobs move: each has a
+        /// mount namespace and /proc of its own, which CRIU needs (Jobs.MountNamespace).
         static func immovable(_ record: Jobs.Record, trust: Jobs.Trust) -> String? {
             if !trust.mayMigrate(owner: record.uid) {
                 return "it runs as \(record.owner) (uid \(record.uid)), and jobs below uid \(trust.minimumPeerUID) stay on their node (cluster.trust.minimumPeerUID)"

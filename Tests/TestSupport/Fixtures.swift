@@ -61,8 +61,8 @@ public actor Fixtures {
     /// boots the virtual cluster's node3 with its squashfs over NFS, other diskless nodes with
     /// theirs over HTTP into RAM. `.build/fixtures/nfsroot`, with the
     /// default profile's cluster key (its nodes join the same cluster). Root jobs may move
-    /// between its nodes (`cluster.trust.minimumPeerUID` 0): CRIU cannot yet dump an ordinary
-    /// user's job, and the migration checks move root's.
+    /// between its nodes too (`cluster.trust.minimumPeerUID` 0): most migration checks move
+    /// root's, one an ordinary user's.
     public func nfsRootImage() async throws -> Image {
         let name = "nfsroot"
         if let task = builds[name] { return try await task.value }
