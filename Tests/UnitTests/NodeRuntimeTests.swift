@@ -63,6 +63,13 @@ import Testing
                                "/src/livebuild/.build-agent/release", "/usr/lib/livebuild"])
     }
 
+    /// An open admission policy is warned about loudly at build (the agent warns at boot).
+    @Test func anOpenAdmissionPolicyIsWarnedAbout() {
+        #expect(NodeRuntime.warnings(cluster: .object(["admission": .object(["policy": .string("open")])])).first?.contains("ANY machine") == true)
+        #expect(NodeRuntime.warnings(cluster: .object(["admission": .object(["policy": .string("manual")])])).isEmpty)
+        #expect(NodeRuntime.warnings(cluster: .object([:])).isEmpty && NodeRuntime.warnings(cluster: nil).isEmpty)
+    }
+
     @Test func layerHoldsBinariesUnitsAndGroupButNeverTheKey() throws {
         let directory = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -24,6 +24,13 @@ public struct NodeRuntime: Sendable {
         return NodeRuntime(binaries: try binaries(), key: key, clusterName: clusterName)
     }
 
+    /// Lines the build must say loudly about the profile's `cluster` section: an `open`
+    /// admission policy hands the cluster key to any machine that asks the head.
+    public static func warnings(cluster section: JSONValue?) -> [String] {
+        guard section?.objectValue?["admission"]?.objectValue?["policy"]?.stringValue == "open" else { return [] }
+        return ["WARNING: cluster.admission.policy is \"open\": the head gives the cluster key (root-equivalent on every node for jobs the profile lets peers run) to ANY machine that asks on its network. Use it only on a network nobody else uses; \"manual\" (the default) or \"listed\" otherwise."]
+    }
+
     /// The files of the layer.
     public func files() throws -> [InlineFilesSource.File] {
         func load(_ path: String) throws -> [UInt8] {
