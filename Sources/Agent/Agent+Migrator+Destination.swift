@@ -152,7 +152,8 @@ extension Agent.Migrator {
                             try await send(.failed("cannot bind / for the job's mount namespace: \(String(cString: strerror(errno)))"), on: stream)
                             return
                         }
-                        mounts = Jobs.MountNamespace.restoreArguments(root: rootBind)
+                        mounts = Jobs.MountNamespace.restoreArguments(
+                            root: rootBind, host: Jobs.MountNamespace.parse(Jobs.ProcFiles.read("/proc/self/mountinfo") ?? ""))
                     }
                     do {
                         defer { if !mounts.isEmpty { _ = umount2(rootBind, Int32(MNT_DETACH)) } }

@@ -20,6 +20,29 @@ extension Jobs {
     public enum MountNamespace {
         /// What a job sees mounted besides `/` and its own /proc.
         public static let kept = ["/run", "/dev", "/dev/pts", "/dev/shm", "/sys", "/tmp", "/home"]
+        /// At most this many more: the cluster's shared directory where the profile puts it
+        /// elsewhere (``keptPaths(host:)``).
+        static let maxShared = 4
+
+        /// ``kept``, and the node's shared directories: NFS mounts (a member's) and the head's
+        /// exported tmpfs (`livebuild-shared`), wherever the profile's `cluster.shared` put them,
+        /// at plain paths outside the live system's own.
+        public static func keptPaths(host: [Mount]) -> [String] {
+            let shared = host.filter { mount in
+                (mount.fsType == "nfs" || mount.fsType == "nfs4" || (mount.fsType == "tmpfs" && mount.source == "livebuild-shared"))
+                    && !kept.contains(mount.mountPoint) && plainPath(mount.mountPoint)
+                    && !mount.mountPoint.hasPrefix("/run/") && !mount.mountPoint.hasPrefix("/proc/")
+            }.map(\.mountPoint)
+            return kept + Array(Set(shared).sorted().prefix(maxShared))
+        }
+
+        /// A path CRIU's external keys can carry: absolute, of `[A-Za-z0-9._-]` components.
+        static func plainPath(_ path: String) -> Bool {
+            path.hasPrefix("/") && path.count > 1 && path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().allSatisfy { component in
+                !component.isEmpty && component != "." && component != ".."
+                    && component.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+            }
+        }
 
         /// The CRIU external mount key of kept path `path` ("/dev/pts" → "job-dev-pts").
         public static func key(_ path: String) -> String {
@@ -36,6 +59,8 @@ extension Jobs {
             /// Per-mount options (`rw,nosuid,nodev,...`).
             public var options: Set<String>
             public var fsType: String
+            /// The mount's source (`/dev/sda1`, `server:/home`, `livebuild-shared`).
+            public var source: String = ""
         }
 
         /// Parses /proc/PID/mountinfo; malformed lines are left out.
@@ -44,7 +69,8 @@ extension Jobs {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
                 guard fields.count >= 10, let dash = fields.firstIndex(of: "-"), dash >= 6, dash + 1 < fields.count else { return nil }
                 return Mount(device: fields[2], root: unescape(fields[3]), mountPoint: unescape(fields[4]),
-                             options: Set(fields[5].split(separator: ",").map(String.init)), fsType: fields[dash + 1])
+                             options: Set(fields[5].split(separator: ",").map(String.init)), fsType: fields[dash + 1],
+                             source: dash + 2 < fields.count ? unescape(fields[dash + 2]) : "")
             }
         }
 
@@ -69,7 +95,7 @@ extension Jobs {
         /// it failed, or nil.
         public static func prune() -> String? {
             guard let text = ProcFiles.read("/proc/self/mountinfo") else { return "cannot read /proc/self/mountinfo" }
-            let keep = Set(["/"] + kept)
+            let keep = Set(["/"] + keptPaths(host: parse(text)))
             // Deepest first, so a mount goes before the one it sits on.
             let doomed = parse(text).map(\.mountPoint).filter { !keep.contains($0) && $0 != "/proc" && !$0.hasPrefix("/proc/") }
                 .sorted { $0.split(separator: "/").count > $1.split(separator: "/").count }
@@ -89,14 +115,15 @@ extension Jobs {
         /// each kept mount it has, external. Empty for a job without a mount namespace of its
         /// own (one started before jobs had one).
         public static func dumpArguments(jobMountinfo: String) -> [String] {
-            let present = Set(parse(jobMountinfo).map(\.mountPoint))
-            return kept.filter(present.contains).flatMap { ["--external", "mnt[\($0)]:\(key($0))"] }
+            // The job's namespace holds only kept mounts besides `/` and its /proc.
+            let present = parse(jobMountinfo).map(\.mountPoint).filter { $0 != "/" && $0 != "/proc" && plainPath($0) }
+            return Array(Set(present)).sorted().flatMap { ["--external", "mnt[\($0)]:\(key($0))"] }
         }
 
         /// `criu restore` arguments: the new namespace's root is `root` (a bind mount of this
         /// node's `/`), and each kept mount is this node's own path.
-        public static func restoreArguments(root: String) -> [String] {
-            ["--root", root] + kept.flatMap { ["--external", "mnt[\(key($0))]:\($0)"] }
+        public static func restoreArguments(root: String, host: [Mount]) -> [String] {
+            ["--root", root] + keptPaths(host: host).flatMap { ["--external", "mnt[\(key($0))]:\($0)"] }
         }
 
         /// Why a restored job's mounts (`restored`, from its mountinfo) are not what a job
@@ -104,8 +131,9 @@ extension Jobs {
         /// and kept paths; `/` and each kept path the same filesystem and directory as this
         /// node's, and at least as restricted (nosuid, nodev, noexec, ro).
         public static func problem(restored: [Mount], host: [Mount]) -> String? {
-            guard !restored.isEmpty, restored.count <= kept.count + 2 else {
-                return "the restored job has \(restored.count) mounts; a job has at most \(kept.count + 2)"
+            let allowed = keptPaths(host: host)
+            guard !restored.isEmpty, restored.count <= allowed.count + 2 else {
+                return "the restored job has \(restored.count) mounts; a job here has at most \(allowed.count + 2)"
             }
             var seen: Set<String> = []
             for mount in restored {
@@ -114,7 +142,7 @@ extension Jobs {
                     guard mount.fsType == "proc", mount.root == "/" else { return "the restored job's /proc is \(mount.fsType), not its own proc" }
                     continue
                 }
-                guard mount.mountPoint == "/" || kept.contains(mount.mountPoint) else {
+                guard mount.mountPoint == "/" || allowed.contains(mount.mountPoint) else {
                     return "the restored job mounts \(mount.mountPoint), which no job has"
                 }
                 // What this node has at that path: its mount there, else the directory inside

@@ -37,10 +37,30 @@ import Testing
         #expect(!dump.contains { $0.contains("/proc") } && dump.count == 14, "\(dump)")
         // A job without mounts of its own (started before jobs had a namespace): nothing.
         #expect(Jobs.MountNamespace.dumpArguments(jobMountinfo: "24 1 0:27 / / rw - overlay overlay rw\n").isEmpty)
-        let restore = Jobs.MountNamespace.restoreArguments(root: "/w/root")
-        #expect(restore.prefix(2) == ["--root", "/w/root"] && restore.contains("mnt[job-home]:/home"))
+        let restore = Jobs.MountNamespace.restoreArguments(root: "/w/root", host: Jobs.MountNamespace.parse(Self.host))
+        #expect(restore.prefix(2) == ["--root", "/w/root"] && restore.contains("mnt[job-home]:/home") && restore.count == 16)
         let mounts = Jobs.MountNamespace.parse("36 35 98:0 /mnt\\040dir /a\\040b rw,noatime master:1 - ext3 /dev/root rw\n")
         #expect(mounts.first?.root == "/mnt dir" && mounts.first?.mountPoint == "/a b" && mounts.first?.fsType == "ext3")
+    }
+
+    /// A profile's shared directory elsewhere than /home (`cluster.shared`) is a job's too:
+    /// a member's NFS mount, or the head's exported tmpfs; never the live system's own mounts.
+    @Test func theSharedDirectoryIsKeptWhereverItIs() {
+        let host = Jobs.MountNamespace.parse(Self.host + """
+
+            40 24 0:61 / /srv/shared rw,nosuid,nodev - nfs4 10.0.0.1:/srv/shared rw
+            41 24 0:62 / /data rw - tmpfs livebuild-shared rw
+            42 24 0:63 / /scratch rw - tmpfs tmpfs rw
+            43 25 0:64 / /run/user/1000 rw - nfs4 10.0.0.1:/x rw
+            44 24 0:65 / /odd\040path rw - nfs4 10.0.0.1:/y rw
+            """)
+        let kept = Jobs.MountNamespace.keptPaths(host: host)
+        #expect(kept == Jobs.MountNamespace.kept + ["/data", "/srv/shared"], "\(kept)")
+        let job = Self.job + "\n111 100 0:61 / /srv/shared rw,nosuid,nodev - nfs4 10.0.0.1:/srv/shared rw"
+        #expect(Jobs.MountNamespace.dumpArguments(jobMountinfo: job).contains("mnt[/srv/shared]:job-srv-shared"))
+        #expect(Jobs.MountNamespace.problem(restored: Jobs.MountNamespace.parse(job), host: host) == nil)
+        let elsewhere = Self.job + "\n112 100 0:62 / /scratch rw - tmpfs tmpfs rw"
+        #expect(Jobs.MountNamespace.problem(restored: Jobs.MountNamespace.parse(elsewhere), host: host)?.contains("/scratch") == true)
     }
 
     @Test func aRestoredJobHoldsOnlyTheNodesOwnMounts() {
