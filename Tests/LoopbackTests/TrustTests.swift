@@ -33,6 +33,19 @@ import Testing
 
     /// `cluster ARGUMENTS` on agent `node`, as `uid` (in group root, which the loopback
     /// agents' control sockets admit, standing for the `cluster` group), with `environment`.
+    /// `cluster logs ID` as `uid` once the job has printed something (a loaded host may take
+    /// more than a second to start it), within 15 s.
+    func waitForLogs(_ id: String, uid: UInt32 = 1000) throws -> String {
+        let deadline = ContinuousClock.now + .seconds(15)
+        var text = ""
+        while ContinuousClock.now < deadline {
+            text = try cluster(["logs", id], uid: uid).text
+            if !text.isEmpty { return text }
+            usleep(200_000)
+        }
+        return text
+    }
+
     func cluster(_ arguments: [String], node: Int = 0, uid: UInt32 = 1000, environment: [String] = [], allowFailure: Bool = true) throws -> Tool.Output {
         let drop = uid == 0 ? [] : ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--groups=0", "--"]
         return try Tool.run(
@@ -96,8 +109,7 @@ import Testing
 
         let secret = try cluster(["run", "--", "sh", "-c", "echo s3cret; exec sleep 300"], uid: 0).text.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(Jobs.Layout.isJobID(secret), "\(secret)")
-        usleep(500_000)
-        #expect(try cluster(["logs", secret], uid: 0).text == "s3cret\n", "root reads its own job")
+        #expect(try waitForLogs(secret, uid: 0) == "s3cret\n", "root reads its own job")
         for node in [0, 1] {
             for command in [["logs", secret], ["kill", secret], ["stay", secret]] {
                 let refused = try cluster(command, node: node)
@@ -107,8 +119,7 @@ import Testing
             }
         }
         let theirs = try cluster(["run", "--node", remote, "--", "sh", "-c", "echo mine; exec sleep 300"]).text.trimmingCharacters(in: .whitespacesAndNewlines)
-        usleep(500_000)
-        #expect(try cluster(["logs", theirs]).text == "mine\n", "the owner reads its job on another node")
+        #expect(try waitForLogs(theirs) == "mine\n", "the owner reads its job on another node")
         let otherUser = try cluster(["logs", theirs], uid: 1001)
         #expect(otherUser.status != 0 && !otherUser.text.contains("mine"), "another user cannot: \(otherUser.text)")
         #expect(try cluster(["kill", theirs]).status == 0)
