@@ -39,6 +39,28 @@ static int thread_set_fs_identity(uid_t uid, gid_t gid, const gid_t *groups, int
     return 0;
 }
 
+/* The calling thread's file-system identity, saved before taking a user's and put back after. */
+struct saved_fs_identity {
+    gid_t groups[256];
+    int count;
+    uid_t uid;
+    gid_t gid;
+};
+
+static int thread_save_fs_identity(struct saved_fs_identity *saved) {
+    saved->count = (int)syscall(SYS_getgroups, 256, saved->groups);
+    if (saved->count < 0) return -1;
+    saved->uid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
+    saved->gid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
+    return 0;
+}
+
+static void thread_restore_fs_identity(const struct saved_fs_identity *saved) {
+    syscall(SYS_setfsuid, saved->uid);
+    syscall(SYS_setfsgid, saved->gid);
+    syscall(SYS_setgroups, (size_t)saved->count, saved->groups);
+}
+
 int cjobs_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *groups, int ngroups, mode_t mode) {
     if (path == NULL || path[0] != '/' || ngroups < 0 || ngroups > 65536) { errno = EINVAL; return -1; }
     size_t length = strlen(path);
@@ -46,11 +68,8 @@ int cjobs_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *grou
     char copy[4096];
     memcpy(copy, path, length + 1);
 
-    gid_t saved_groups[256];
-    int saved_count = (int)syscall(SYS_getgroups, 256, saved_groups);
-    if (saved_count < 0) return -1;
-    uid_t saved_uid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
-    gid_t saved_gid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
+    struct saved_fs_identity saved;
+    if (thread_save_fs_identity(&saved) != 0) return -1;
 
     int result = -1;
     int error = 0;
@@ -100,9 +119,7 @@ int cjobs_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *grou
         }
     }
 restore:
-    syscall(SYS_setfsuid, saved_uid);
-    syscall(SYS_setfsgid, saved_gid);
-    syscall(SYS_setgroups, (size_t)saved_count, saved_groups);
+    thread_restore_fs_identity(&saved);
     if (result < 0) errno = error;
     return result;
 }
@@ -110,11 +127,8 @@ restore:
 int cjobs_may_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *groups, int ngroups, int access_mode) {
     if (path == NULL || path[0] != '/' || ngroups < 0 || ngroups > 65536) { errno = EINVAL; return -1; }
     if (access_mode != O_RDONLY && access_mode != O_WRONLY && access_mode != O_RDWR) { errno = EINVAL; return -1; }
-    gid_t saved_groups[256];
-    int saved_count = (int)syscall(SYS_getgroups, 256, saved_groups);
-    if (saved_count < 0) return -1;
-    uid_t saved_uid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
-    gid_t saved_gid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
+    struct saved_fs_identity saved;
+    if (thread_save_fs_identity(&saved) != 0) return -1;
     int result = -1;
     int error = 0;
     if (thread_set_fs_identity(uid, gid, groups, ngroups) != 0) {
@@ -132,9 +146,7 @@ int cjobs_may_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *
             error = errno;
         }
     }
-    syscall(SYS_setfsuid, saved_uid);
-    syscall(SYS_setfsgid, saved_gid);
-    syscall(SYS_setgroups, (size_t)saved_count, saved_groups);
+    thread_restore_fs_identity(&saved);
     if (result < 0) errno = error;
     return result;
 }
