@@ -29,6 +29,10 @@ extension Agent {
         /// Where the settings below live; the agent's control socket is there too.
         static let stateDirectory = "/run/clusterd"
 
+        /// The MAC of the card the node's identity came from, chosen once at boot
+        /// (``NodeConfig/Facts/chosenMAC``).
+        public static let primaryMACFile = "/run/clusterd/primary-mac"
+
         /// Present when this node is the head (clusterd-head.service's condition).
         public static let headMarker = "/run/clusterd/role-head"
 
@@ -56,6 +60,9 @@ extension Agent {
                 }
             }
             changes.append("hostname \(hostname) (\(node.hostname.source))")
+            if let primaryMAC {
+                try write(primaryMAC + "\n", to: Self.primaryMACFile, mode: 0o644)
+            }
 
             if let address = node.address.value {
                 guard let mac = primaryMAC else {

@@ -27,7 +27,8 @@ extension Agent {
                 dmiSerial: text(root + "/sys/class/dmi/id/product_serial"),
                 productUUID: text(root + "/sys/class/dmi/id/product_uuid"),
                 kernelCommandLine: text(root + "/proc/cmdline") ?? "",
-                machineID: text(root + "/etc/machine-id"))
+                machineID: text(root + "/etc/machine-id"),
+                chosenMAC: text(root + Configurator.primaryMACFile))
         }
 
         /// A small file's text without surrounding whitespace; nil when unreadable (DMI files

@@ -50,6 +50,10 @@ extension Builder {
         }
         // The merged profile travels in the image, for the node runtime and `livebuild inspect`.
         inline.append(InlineFilesSource.File(path: "etc/livebuild/profile.json", content: Array((profile.canonicalJSON() + "\n").utf8), permissions: 0o644))
+        let listed = Set(profile.files.map { FilePath.normalize($0.path) })
+        for path in Self.updateStamps where !listed.contains(path) {
+            inline.append(InlineFilesSource.File(path: path, content: Array("TIMESTAMP_NSEC=\(sourceDateEpoch)000000000\n".utf8), permissions: 0o644))
+        }
         var layers = [Layer(name: "files", source: InlineFilesSource(files: inline, mtime: sourceDateEpoch), directories: .weak)]
         for (index, overlay) in profile.overlays.enumerated().reversed() {
             var isDirectory: ObjCBool = false
@@ -60,6 +64,14 @@ extension Builder {
         }
         return layers
     }
+
+    /// systemd's `ConditionNeedsUpdate=` stamps. A live system has no writable /etc or /var
+    /// from one boot to the next, so without them every boot reruns ldconfig, the journal
+    /// catalog and friends (4 s of CPU under TCG), though the image's caches are fresh. Stamped
+    /// with the build's time: every file of a Debian base is clamped to it, so /usr is no newer
+    /// and the units are skipped. A base with newer files, or packages added later under
+    /// persistence, makes /usr newer and the units run as they should.
+    static let updateStamps = ["etc/.updated", "var/.updated"]
 
     func permissionRules(users: UserDatabase) throws -> [PermissionRule] {
         try profile.permissions.enumerated().map { index, rule in

@@ -23,23 +23,33 @@ extension NodeConfig {
         /// /etc/machine-id: on a live system systemd makes a new one every boot, so it is only
         /// the last resort for an identity.
         public var machineID: String?
+        /// The MAC `clusterd configure` chose at boot (/run/clusterd/primary-mac). It may have
+        /// chosen before udev renamed the interfaces (`eth1` → `enp0s3` can change their order
+        /// by name), so whoever reads the facts later keeps its choice while that card is there.
+        public var chosenMAC: String?
 
         public init(interfaces: [Interface], dmiSerial: String? = nil, productUUID: String? = nil, kernelCommandLine: String = "",
-                    machineID: String? = nil) {
+                    machineID: String? = nil, chosenMAC: String? = nil) {
             self.interfaces = interfaces
             self.dmiSerial = dmiSerial
             self.productUUID = productUUID
             self.kernelCommandLine = kernelCommandLine
             self.machineID = machineID
+            self.chosenMAC = chosenMAC.map(NodeConfig.normalizeMAC)
         }
 
-        /// The primary interface: the first physical one with a real MAC, by name (so `eno1`
-        /// comes before `wlp2s0`), else the first with a real MAC at all.
+        /// The primary interface: the one with the MAC chosen at boot while it is there; else
+        /// the first physical one with a real MAC, by name (so `eno1` comes before `wlp2s0`),
+        /// else the first with a real MAC at all.
         public var primary: Interface? {
             let usable = interfaces.filter { $0.mac != "00:00:00:00:00:00" && !$0.mac.isEmpty && $0.name != "lo" }
                 .sorted { $0.name < $1.name }
+            if let chosenMAC, let chosen = usable.first(where: { $0.mac == chosenMAC }) { return chosen }
             return usable.first { $0.physical } ?? usable.first
         }
+
+        /// Whether a physical network card is there yet (`clusterd configure` waits for one).
+        public var hasPhysicalInterface: Bool { interfaces.contains { $0.physical } }
     }
 
     /// `52-54-00-AB-CD-EF` → `52:54:00:ab:cd:ef`.

@@ -16,11 +16,14 @@ struct ConfigureCommand: ParsableCommand {
     var root: String?
 
     @Option(help: "Seconds to wait for a network interface to appear (the node id comes from its MAC).")
-    var waitForNetwork = 5
+    var waitForNetwork = 1
 
     func run() throws {
         // This runs early in boot, possibly before the network driver has created the
         // interface: wait for it, or the id would come from DMI now and from the MAC later.
+        // clusterd-config.service has already waited for udev when no card was there; the
+        // MAC chosen here is kept for the boot (Configurator.primaryMACFile), since udev may
+        // rename the cards afterwards.
         if root == nil {
             var waited = 0
             while Agent.HostFacts.read().primary == nil && waited < waitForNetwork * 10 {

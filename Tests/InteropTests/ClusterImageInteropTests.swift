@@ -11,5 +11,22 @@ import TestSupport
         let listing = String(decoding: try SquashfsTool.run("rdsquashfs", ["-l", "/etc/ssh", image.squashfs]), as: UTF8.self)
         #expect(listing.contains("sshd_config"), "rdsquashfs lists /etc/ssh: \(listing)")
         #expect(!listing.contains("ssh_host_"), "no SSH host key in the image: \(listing)")
+        let config = String(decoding: try SquashfsTool.run("rdsquashfs", ["-c", "/etc/ssh/sshd_config.d/livebuild-host-keys.conf", image.squashfs]), as: UTF8.self)
+        #expect(config.contains("HostKey /etc/ssh/ssh_host_ed25519_key"), "\(config)")
+    }
+
+    /// systemd's update stamps, so a live boot does not rerun ldconfig and the journal catalog
+    /// every time: stamped with the build's time, no older than /usr.
+    @Test func squashfsCarriesSystemdUpdateStamps() async throws {
+        let image = try await Fixtures.shared.image("cluster")
+        for stamp in ["/etc/.updated", "/var/.updated"] {
+            let text = String(decoding: try SquashfsTool.run("rdsquashfs", ["-c", stamp, image.squashfs]), as: UTF8.self)
+            let nanoseconds = try #require(text.split(separator: "\n").first { $0.hasPrefix("TIMESTAMP_NSEC=") }.flatMap { Int64($0.dropFirst(15)) }, "\(stamp): \(text)")
+            let usr = String(decoding: try SquashfsTool.run("rdsquashfs", ["-s", "/usr", image.squashfs]), as: UTF8.self)
+            // "Last modified: Tue, 14 Nov 2023 22:13:20 +0000 (1700000000)"
+            let line = try #require(usr.split(separator: "\n").first { $0.hasPrefix("Last modified: ") }, "\(usr)")
+            let mtime = try #require(line.split(separator: "(").last.flatMap { Int64($0.dropLast()) }, "\(line)")
+            #expect(nanoseconds >= mtime * 1_000_000_000, "\(stamp) \(nanoseconds) against /usr's mtime \(mtime) s: systemd would rerun the update units")
+        }
     }
 }

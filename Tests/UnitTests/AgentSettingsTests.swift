@@ -152,6 +152,31 @@ import Testing
         #expect(facts.dmiSerial == "node2")
         #expect(facts.kernelCommandLine == "console=ttyS0 cluster.role=head")
         #expect(facts.machineID == "0123456789abcdef0123456789abcdef")
+        #expect(facts.chosenMAC == nil)
+    }
+
+    /// `clusterd configure` may choose before udev renames the cards: its choice holds for the
+    /// boot while that card is there, whatever the names say afterwards.
+    @Test func theMACChosenAtBootStaysPrimary() throws {
+        let root = try Self.tree([
+            "/sys/class/net/enp0s3/address": "52:54:00:4c:42:01\n", "/sys/class/net/enp0s3/type": "1\n",
+            "/sys/class/net/enp0s3/device/vendor": "0x1af4\n",
+            "/sys/class/net/enp0s8/address": "52:54:00:4c:42:02\n", "/sys/class/net/enp0s8/type": "1\n",
+            "/sys/class/net/enp0s8/device/vendor": "0x1af4\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(Agent.HostFacts.read(root: root).primary?.name == "enp0s3", "by name when nothing was chosen")
+        let section = NodeConfig.ClusterSection()
+        let node = try NodeConfig.resolve(section: section, facts: Agent.HostFacts.read(root: root))
+        _ = try Agent.Configurator(root: root, setKernelHostname: false).apply(node, primaryMAC: "52:54:00:4C:42:02")
+        #expect(try String(contentsOfFile: root + Agent.Configurator.primaryMACFile, encoding: .utf8) == "52:54:00:4C:42:02\n")
+        let facts = Agent.HostFacts.read(root: root)
+        #expect(facts.primary?.name == "enp0s8" && facts.hasPhysicalInterface)
+        #expect(NodeConfig.nodeIdentity(facts)?.id == 0x5254_004c_4202)
+        // The chosen card gone (unplugged, or another boot's file): back to the order by name.
+        let gone = NodeConfig.Facts(interfaces: facts.interfaces.filter { $0.name != "enp0s8" }, chosenMAC: "52:54:00:4c:42:02")
+        #expect(gone.primary?.name == "enp0s3")
+        #expect(!NodeConfig.Facts(interfaces: [.init(name: "br0", mac: "aa:bb:cc:dd:ee:ff", physical: false)]).hasPhysicalInterface)
     }
 
     @Test func configuratorWritesHostnameStaticAddressAndKeys() throws {

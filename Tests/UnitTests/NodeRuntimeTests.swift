@@ -98,7 +98,11 @@ import Testing
         #expect(file("etc/systemd/system/multi-user.target.wants/clusterd-ssh-host-keys.service")?.symlinkTarget
                 == "/usr/lib/systemd/system/clusterd-ssh-host-keys.service")
         let hostKeysUnit = String(decoding: try #require(file("usr/lib/systemd/system/clusterd-ssh-host-keys.service")).content, as: UTF8.self)
-        #expect(hostKeysUnit.contains("Before=ssh.service") && hostKeysUnit.contains("ExecStart=/usr/bin/ssh-keygen -A"))
+        #expect(hostKeysUnit.contains("Before=ssh.service") && hostKeysUnit.contains("for type in ed25519 ecdsa;"))
+        #expect(hostKeysUnit.contains("[ -s \"$$key\" ] ||"), "a key a node kept (persistence) stays")
+        let sshdConfig = String(decoding: try #require(file("etc/ssh/sshd_config.d/livebuild-host-keys.conf")).content, as: UTF8.self)
+        #expect(sshdConfig.contains("HostKey /etc/ssh/ssh_host_ed25519_key\n") && sshdConfig.contains("HostKey /etc/ssh/ssh_host_ecdsa_key\n"))
+        #expect(!sshdConfig.contains("rsa"))
         #expect(!hostKeysUnit.contains("Before=sysinit.target"), "only sshd waits for the keys")
         let shareUnit = String(decoding: try #require(file("usr/lib/systemd/system/clusterd-share.service")).content, as: UTF8.self)
         #expect(shareUnit.contains("Type=exec"), "the head's clusterd share keeps running without holding up the boot")

@@ -47,6 +47,7 @@ public struct NodeRuntime: Sendable {
             .init(path: "usr/lib/systemd/system/clusterd-head.service", content: Array(Self.headUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-share.service", content: Array(Self.shareUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-ssh-host-keys.service", content: Array(Self.sshHostKeysUnit.utf8), permissions: 0o644),
+            .init(path: "etc/ssh/sshd_config.d/livebuild-host-keys.conf", content: Array(Self.sshHostKeysConfig.utf8), permissions: 0o644),
             .init(path: "usr/lib/sysusers.d/livebuild-cluster.conf", content: Array(Self.sysusers.utf8), permissions: 0o644),
             .init(symlink: "etc/systemd/system/multi-user.target.wants/clusterd.service",
                   target: "/usr/lib/systemd/system/clusterd.service"),
@@ -72,14 +73,26 @@ public struct NodeRuntime: Sendable {
         ["ssh_host_\(type)_key", "ssh_host_\(type)_key.pub"]
     }
 
+    /// The host key types each node makes at boot.
+    static let sshHostKeyTypes = ["ed25519", "ecdsa"]
+
+    /// sshd's host keys: the ones each node makes (without this, sshd also looks for an RSA
+    /// key and logs its absence at every start).
+    static var sshHostKeysConfig: String {
+        "# livebuild: each node makes its own host keys at boot (clusterd-ssh-host-keys.service).\n"
+            + sshHostKeyTypes.map { "HostKey /etc/ssh/ssh_host_\($0)_key\n" }.joined()
+    }
+
     static var sshHostKeyWhiteouts: [InlineFilesSource.File] {
         sshHostKeyNames.map { .init(path: "etc/ssh/.wh." + $0, content: [], permissions: 0o644) }
     }
 
     /// Each node's own SSH host keys, made at its first boot (every boot of a live system) before
     /// sshd starts: the image carries none, and Debian's ssh.service does not make missing ones.
-    /// `ssh-keygen -A` makes each default type that is missing, so keys a node kept (persistence)
-    /// stay. Not ordered before the rest of the boot: only sshd waits for it.
+    /// Ed25519 and ECDSA, each only when missing, so keys a node kept (persistence) stay. No
+    /// RSA key: making one took 2-5 s of CPU under TCG, during the boot, and no current client
+    /// needs it (`sshHostKeysConfig` names the two keys sshd serves). Not ordered before the
+    /// rest of the boot: only sshd waits for it.
     static let sshHostKeysUnit = """
         [Unit]
         Description=livebuild per-node SSH host keys (the image carries none)
@@ -89,7 +102,7 @@ public struct NodeRuntime: Sendable {
         [Service]
         Type=oneshot
         RemainAfterExit=yes
-        ExecStart=/usr/bin/ssh-keygen -A
+        ExecStart=/bin/sh -c 'for type in \(sshHostKeyTypes.joined(separator: " ")); do key=/etc/ssh/ssh_host_$${type}_key; [ -s "$$key" ] || /usr/bin/ssh-keygen -q -t "$$type" -N "" -C "root@$$(hostname)" -f "$$key" || exit 1; done'
         StandardOutput=journal+console
         StandardError=journal+console
 
@@ -113,9 +126,11 @@ public struct NodeRuntime: Sendable {
         [Service]
         Type=oneshot
         RemainAfterExit=yes
-        # The node id comes from the network card's MAC: let udev finish creating devices first
-        # (on a loaded host the card can appear many seconds into the boot).
-        ExecStartPre=-/usr/bin/udevadm settle --timeout=120
+        # The node id comes from the network card's MAC. The live init has loaded the usual
+        # cards' drivers, so a card is usually there already; only when none is does this wait
+        # for udev to finish (on a loaded host a card can appear many seconds into the boot).
+        # Waiting for udev every time held the whole boot up 7-12 s under TCG (Docs/benchmarks.md, "Boot time").
+        ExecStartPre=-/bin/sh -c 'for card in /sys/class/net/*/device; do [ -e "$$card" ] && exit 0; done; exec /usr/bin/udevadm settle --timeout=120'
         ExecStart=/usr/sbin/clusterd configure
         StandardOutput=journal+console
         StandardError=journal+console
