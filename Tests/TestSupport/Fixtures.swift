@@ -28,12 +28,27 @@ public actor Fixtures {
 
     private var builds: [String: Task<Image, any Error>] = [:]
 
-    /// The image of `profiles/NAME.json`, building it on first use.
+    /// The image of `profiles/NAME.json` (as ``profilePath(_:)`` gives it to the tests), building
+    /// it on first use.
     public func image(_ name: String) async throws -> Image {
         if let task = builds[name] { return try await task.value }
-        let task = Task { try await Self.reusableBuild(profilePath: Repository.root + "/profiles/\(name).json", into: Repository.root + "/.build/fixtures/\(name)") }
+        let task = Task { try await Self.reusableBuild(profilePath: try Self.profilePath(name), into: Repository.root + "/.build/fixtures/\(name)") }
         builds[name] = task
         return try await task.value
+    }
+
+    /// What the tests build for `profiles/NAME.json`: that profile with a 1 s boot menu
+    /// (`boot.timeout`), written to `.build/fixtures/NAME.json`. Every VM test boots these
+    /// images and none picks another entry: the default profile's 3 s cost each boot 2 s more.
+    /// Not 0: GRUB would then boot without drawing the menu, which the VM tests read on the
+    /// console. The menus' timeouts themselves are checked in BootMenuTests.
+    public static func profilePath(_ name: String) throws -> String {
+        let directory = Repository.root + "/.build/fixtures"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/\(name).json"
+        let profile = #"{"extends": "\#(Repository.root)/profiles/\#(name).json", "name": "\#(name)", "boot": {"timeout": 1}}"#
+        try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return path
     }
 
     /// The default profile built with another cluster key (a node of a different cluster):
@@ -49,7 +64,7 @@ public actor Fixtures {
                 _ = try ClusterKeyFile.readOrGenerate(keyPath)
             }
             let profilePath = directory + "/intruder.json"
-            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "intruder", "cluster": {"key": "intruder.cluster.key"}, "outputs": ["iso"], "disk": null}"#
+            let profile = #"{"extends": "\#(try Self.profilePath("cluster"))", "name": "intruder", "cluster": {"key": "intruder.cluster.key"}, "outputs": ["iso"], "disk": null}"#
             try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
             return try await Self.reusableBuild(profilePath: profilePath, into: directory + "/intruder")
         }
@@ -71,7 +86,7 @@ public actor Fixtures {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let profilePath = directory + "/nfsroot.json"
             // Per node: the virtual cluster's node3 (MAC 52:54:00:4c:42:03) over NFS, the rest over HTTP.
-            let profile = #"{"extends": "\#(Repository.root)/profiles/cluster.json", "name": "nfsroot", "outputs": ["iso"], "disk": null, "pxe": {"root": "http", "nodes": [{"mac": "52:54:00:4c:42:03", "root": "nfs"}]}, "cluster": {"trust": {"minimumPeerUID": 0}}}"#
+            let profile = #"{"extends": "\#(try Self.profilePath("cluster"))", "name": "nfsroot", "outputs": ["iso"], "disk": null, "pxe": {"root": "http", "nodes": [{"mac": "52:54:00:4c:42:03", "root": "nfs"}]}, "cluster": {"trust": {"minimumPeerUID": 0}}}"#
             try Data((profile + "\n").utf8).write(to: URL(fileURLWithPath: profilePath))
             return try await Self.reusableBuild(profilePath: profilePath, into: directory + "/nfsroot")
         }
@@ -107,10 +122,10 @@ public actor Fixtures {
         return image
     }
 
-    /// Builds `profiles/NAME.json` into `output` (used by the fixture and by tests that need a
+    /// Builds `profiles/NAME.json` (``profilePath(_:)``) into `output` (used by tests that need a
     /// second, independent build).
     public static func build(_ name: String, into output: String) async throws -> Image {
-        try await build(profilePath: Repository.root + "/profiles/\(name).json", into: output)
+        try await build(profilePath: try profilePath(name), into: output)
     }
 
     /// Builds the profile at `profilePath` into `output`.
