@@ -88,7 +88,8 @@ vm: deps agent
 	$(SWIFT) test --filter VMTests --no-parallel
 
 # Benchmarks (Docs/benchmarks.md): membership beside memberlist (loopback, then 3 QEMU nodes),
-# migration beside plain criu (2 QEMU nodes), network boot (1, 4, 8 diskless nodes), the build
+# migration beside plain criu (2 QEMU nodes), network boot (1, 4, 8 diskless nodes), power-on to
+# login phase by phase (four boot modes), the build
 # beside Debian live-build, the disk image stage beside the ISO stage, then the squashfs stage
 # beside tar2sqfs on the cached base the build leaves behind. Slow: an hour.
 bench: deps agent
@@ -100,6 +101,7 @@ bench: deps agent
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench membership --vms 3 --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench migration --image out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench pxe --image out/bench-cluster/cluster.iso
+	$$($(SWIFT) build -c release --show-bin-path)/livebuild bench boot out/bench-cluster/cluster.iso
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench build $(PROFILE) --live-build
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild bench disk $(PROFILE)
 	$(SUDO) $$($(SWIFT) build -c release --show-bin-path)/livebuild make $(PROFILE) --output out/bench-base >/dev/null
