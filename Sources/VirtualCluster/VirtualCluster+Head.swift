@@ -7,7 +7,9 @@ extension VirtualCluster {
     /// diskless nodes: `cluster.admission`), and waits until it serves TFTP.
     /// For ``up(_:timeout:logger:beforeNetworkBoot:onEvent:)``'s `beforeNetworkBoot`.
     public static func makeHead(_ cluster: Controller, node: String = "node1", deadline: Duration = .seconds(120)) async throws {
-        let command = #"clusterd configure --kernel-command-line "$(cat /proc/cmdline) cluster.role=head" && systemctl start clusterd-head clusterd-share && systemctl restart clusterd"#
+        // clusterd-share started at boot as a member, looking for a head to mount from: restart
+        // it, or it keeps looking (it reads its role once). With the faster boot, it always had.
+        let command = #"clusterd configure --kernel-command-line "$(cat /proc/cmdline) cluster.role=head" && systemctl start clusterd-head && systemctl restart clusterd-share clusterd"#
         let start = try await cluster.exec(node, command: command, timeout: .seconds(120))
         guard start.exitCode == 0 else {
             throw Error(.exec, "\(node): starting clusterd-head failed: \(String(decoding: start.standardError, as: UTF8.self))")
