@@ -54,6 +54,11 @@ extension Qemu {
                 let elapsed = ContinuousClock.now - started
                 timeline.record(text, at: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
                 if timeline.reachedLogin { break }
+                // A guest that panicked never reaches login (the image's kernel command line need
+                // not say panic=-1, so QEMU would run on): stop at once and say why.
+                if let failure = ConsoleLog.failures(in: text).first {
+                    throw Qemu.Error.guestFailed(line: failure, consoleLog: consoleLog)
+                }
                 if exited {
                     throw Qemu.Error.exitedEarly(pattern: "login:", status: vm.exitStatus ?? -1, consoleLog: consoleLog,
                                                  logTail: ConsoleLog.tail(of: text), stderr: vm.qemuStandardError)

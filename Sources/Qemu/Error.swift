@@ -18,6 +18,8 @@ extension Qemu {
         /// Talking to the guest agent over `socket` failed (connect, I/O, a reply we cannot read,
         /// or no reply before the deadline).
         case guestAgent(socket: String, message: String)
+        /// The guest's kernel panicked or oopsed (`line`, from its serial console).
+        case guestFailed(line: String, consoleLog: String)
         /// The guest agent answered a command with an error object.
         case guestAgentCommandFailed(command: String, errorClass: String, description: String)
 
@@ -36,6 +38,8 @@ extension Qemu {
                 return "QMP \(operation) failed: \(message)"
             case .console(let message):
                 return "serial console input: \(message)"
+            case .guestFailed(let line, let log):
+                return "the guest's kernel failed: \(line) (console log \(log)). Under TCG a guest with several vCPUs now and then hits \"Oops: int3\" while its kernel patches its own code; boot again, or with one vCPU"
             case .qmpCommandFailed(let command, let errorClass, let description):
                 return "QMP command '\(command)' failed: \(errorClass): \(description)"
             case .guestAgent(let socket, let message):
