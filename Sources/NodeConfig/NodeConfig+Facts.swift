@@ -48,7 +48,7 @@ extension NodeConfig {
             return usable.first { $0.physical } ?? usable.first
         }
 
-        /// Whether a physical network card is there yet (`clusterd configure` waits for one).
+        /// Whether a physical network card is there (a card with a device behind it, not a bridge).
         public var hasPhysicalInterface: Bool { interfaces.contains { $0.physical } }
     }
 
