@@ -81,7 +81,7 @@ let package = Package(
         .target(name: "NodeConfig"),
         .target(name: "ClusterControl"),
         .target(name: "Balancer"),
-        .target(name: "Migration", dependencies: ["CJobs"]),
+        .target(name: "Migration", dependencies: ["CJobs", "Jobs"]),
         // prctl (variadic) and posix_spawn_file_actions_addchdir_np (_GNU_SOURCE) for Jobs.
         .target(name: "CJobs"),
         .target(name: "Jobs", dependencies: ["CJobs", .product(name: "Logging", package: "swift-log")]),

@@ -114,59 +114,57 @@ extension Agent {
             desk: AdmissionDesk?, now: @Sendable () -> Membership.Instant
         ) async -> Control.Response {
             let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
-            guard let request = try? JSONDecoder().decode(Control.Request.self, from: Data(line)) else {
+            let request: Control.Request
+            do {
+                request = try JSONDecoder().decode(Control.Request.self, from: Data(line))
+            } catch let malformed as Control.Request.Malformed {
+                return .error(malformed.description)
+            } catch {
                 let known = Control.Request.Command.allCases.map(\.rawValue).joined(separator: ", ")
-                return Control.Response(error: "unreadable request: expected one JSON object {\"command\": ...} with a command among \(known)")
+                return .error("unreadable request: expected one JSON object {\"command\": ...} with a command among \(known)")
             }
             guard let core = await slot.core else {
-                return Control.Response(error: "clusterd is starting: \(await slot.waitingFor)")
+                return .error("clusterd is starting: \(await slot.waitingFor)")
             }
-            switch request.command {
+            switch request {
+            case .nodes:
+                return .nodes(await core.nodes(now: now(), wallClock: UInt64(time(nil))))
+            case .status:
+                return .status(await core.status(now: now()))
             case .run, .ps, .kill, .logs, .migrate, .stay, .drain:
                 do {
                     return try await JobRouter(core: core, jobs: jobs, uid: caller?.uid, gid: caller?.gid, logger: logger).respond(to: request)
                 } catch let failure as Jobs.Supervisor.Failure {
-                    return Control.Response(error: failure.description)
+                    return .error(failure.description)
                 } catch let failure as Failure {
-                    return Control.Response(error: failure.description)
+                    return .error(failure.description)
                 } catch {
-                    return Control.Response(error: "\(error)")
+                    return .error("\(error)")
                 }
-            case .balance:
-                if let enabled = request.enabled {
-                    guard caller?.uid == 0 else { return Control.Response(error: "only root can switch balancing") }
+            case .balance(let enabled):
+                if let enabled {
+                    guard caller?.uid == 0 else { return .error("only root can switch balancing") }
                     await balancing.set(enabled: enabled)
                 }
-                return Control.Response(balancing: await balancing.enabled)
+                return .balancing(await balancing.enabled)
             case .pending, .admit, .deny:
                 guard let desk else {
-                    return Control.Response(error: "\(request.command.rawValue): this node is not the head; nodes ask the head to join (cluster.role=head)")
+                    return .error("\(request.command.rawValue): this node is not the head; nodes ask the head to join (cluster.role=head)")
                 }
-                var response = Control.Response()
-                if request.command == .pending {
-                    response.admissions = await desk.list(now: .now)
-                    return response
+                switch request {
+                case .admit(let selector), .deny(let selector):
+                    guard caller?.uid == 0 else { return .error("only root can \(request.command.rawValue) nodes") }
+                    guard !selector.isEmpty else {
+                        return .error("\(request.command.rawValue): name a node by fingerprint, MAC, node id or host name, or `all`; `cluster pending` lists them")
+                    }
+                    let decided = await desk.decide(selector, admit: request.command == .admit, by: "root", now: .now)
+                    guard !decided.isEmpty else {
+                        return .error("\(request.command.rawValue): no waiting node matches \"\(selector.prefix(64))\" (a fingerprint needs 4 digits or more and must name one node); `cluster pending` lists them")
+                    }
+                    return .admissions(decided)
+                default:
+                    return .admissions(await desk.list(now: .now))
                 }
-                guard caller?.uid == 0 else { return Control.Response(error: "only root can \(request.command.rawValue) nodes") }
-                guard let selector = request.selector, !selector.isEmpty else {
-                    return Control.Response(error: "\(request.command.rawValue): name a node by fingerprint, MAC, node id or host name, or `all`; `cluster pending` lists them")
-                }
-                let decided = await desk.decide(selector, admit: request.command == .admit, by: "root", now: .now)
-                guard !decided.isEmpty else {
-                    return Control.Response(error: "\(request.command.rawValue): no waiting node matches \"\(selector.prefix(64))\" (a fingerprint needs 4 digits or more and must name one node); `cluster pending` lists them")
-                }
-                response.admissions = decided
-                return response
-            case .nodes, .status:
-                break
-            }
-            switch request.command {
-            case .nodes:
-                return Control.Response(nodes: await core.nodes(now: now(), wallClock: UInt64(time(nil))))
-            case .status:
-                return Control.Response(status: await core.status(now: now()))
-            case .run, .ps, .kill, .logs, .migrate, .stay, .drain, .balance, .pending, .admit, .deny:
-                return Control.Response(error: "unreachable")
             }
         }
     }

@@ -24,9 +24,8 @@ extension Agent {
         var trust = Jobs.Trust()
 
         func respond(to request: Control.Request) async throws(Jobs.Supervisor.Failure) -> Control.Response {
-            switch request.command {
-            case .run:
-                guard let spec = request.run else { throw Jobs.Supervisor.Failure(description: "run: no command given") }
+            switch request {
+            case .run(let spec, _):
                 guard let uid, let gid else { throw Jobs.Supervisor.Failure(description: "cannot tell who is asking (no peer credentials on the control socket)") }
                 let localGroups = Jobs.Trust.localGroups(of: uid)
                 if viaPeer, let refusal = trust.refusal(uid: uid, gid: gid, localGroups: localGroups) {
@@ -36,28 +35,26 @@ extension Agent {
                     arguments: spec.arguments, workingDirectory: spec.workingDirectory, environment: spec.environment,
                     uid: uid, gid: gid, stay: spec.stay,
                     supplementaryGroups: viaPeer ? trust.peerGroups(localGroups ?? [], gid: gid) : nil)
-                return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
+                return .job(Self.row(try await jobs.snapshot(record.id)))
             case .ps:
-                return Control.Response(jobs: await jobs.snapshots().map(Self.row))
-            case .kill:
-                let id = try Self.jobID(request)
+                return .jobs(await jobs.snapshots().map(Self.row))
+            case .kill(let job):
+                let id = try Self.jobID(job, request)
                 try await authorize(id, "kill")
                 let record = try await jobs.kill(id, by: uid ?? UInt32.max)
-                return Control.Response(job: Self.row(try await jobs.snapshot(record.id)))
-            case .logs:
-                let id = try Self.jobID(request)
+                return .job(Self.row(try await jobs.snapshot(record.id)))
+            case .logs(let job, let offsets):
+                let id = try Self.jobID(job, request)
                 try await authorize(id, "read the output of")
-                let offsets = request.offsets ?? Control.LogOffsets()
                 let piece = try await jobs.output(id, stdout: offsets.stdout, stderr: offsets.stderr)
                 let next = Control.LogOffsets(
                     stdout: offsets.stdout + UInt64(piece.stdout.count), stderr: offsets.stderr + UInt64(piece.stderr.count))
-                return Control.Response(logs: Control.LogChunk(
-                    stdout: Data(piece.stdout), stderr: Data(piece.stderr), next: next, job: Self.row(piece.job)))
-            case .stay:
-                let id = try Self.jobID(request)
+                return .logs(Control.LogChunk(stdout: Data(piece.stdout), stderr: Data(piece.stderr), next: next, job: Self.row(piece.job)))
+            case .stay(let job, let pinned):
+                let id = try Self.jobID(job, request)
                 try await authorize(id, "pin or release")
-                try await jobs.setStay(id, request.stay ?? true, by: uid ?? UInt32.max)
-                return Control.Response(job: Self.row(try await jobs.snapshot(id)))
+                try await jobs.setStay(id, pinned, by: uid ?? UInt32.max)
+                return .job(Self.row(try await jobs.snapshot(id)))
             case .nodes, .status, .migrate, .drain, .balance, .pending, .admit, .deny:
                 throw Jobs.Supervisor.Failure(description: "not a request JobRequests answers")
             }
@@ -71,21 +68,29 @@ extension Agent {
             }
         }
 
-        static func jobID(_ request: Control.Request) throws(Jobs.Supervisor.Failure) -> String {
-            guard let id = request.job, !id.isEmpty else {
-                throw Jobs.Supervisor.Failure(description: "\(request.command.rawValue): no job id given")
-            }
+        /// `id` if it is a job id; a request names it in its error.
+        static func jobID(_ id: String, _ request: Control.Request) throws(Jobs.Supervisor.Failure) -> String {
             guard Jobs.Layout.isJobID(id) else {
                 throw Jobs.Supervisor.Failure(description: "\(request.command.rawValue): \"\(id.prefix(40))\" is not a job id (like 4c4201-7); `cluster ps` lists them")
             }
             return id
         }
 
+        static func state(_ state: Jobs.Record.State) -> Control.Job.State {
+            switch state {
+            case .running: .running
+            case .exited: .exited
+            case .killed: .killed
+            case .failed: .failed
+            case .moved: .moved
+            }
+        }
+
         static func row(_ snapshot: Jobs.Supervisor.Snapshot) -> Control.Job {
             let record = snapshot.record
             return Control.Job(
                 id: record.id, arguments: record.arguments, owner: record.owner, uid: record.uid,
-                homeNode: record.homeNode, currentNode: record.currentNode, state: record.state.name,
+                homeNode: record.homeNode, currentNode: record.currentNode, state: state(record.state),
                 exitCode: record.state.code, cpuSeconds: snapshot.usage.cpuSeconds, memoryKiB: snapshot.usage.memoryKiB,
                 migrations: record.migrations.count, stay: record.stay, startedAt: record.startedAt, endedAt: record.endedAt,
                 namespacePID: snapshot.namespacePID)

@@ -28,33 +28,35 @@ extension Agent {
         var client: PeerClient { PeerClient(keys: core.keys, me: core.settings.nodeID) }
 
         func respond(to request: Control.Request) async throws -> Control.Response {
-            switch request.command {
-            case .run:
-                guard !forwarded, let node = request.node, !isMe(node) else { return try await local.respond(to: request) }
+            switch request {
+            case .run(_, let node):
+                guard !forwarded, let node, !isMe(node) else { return try await local.respond(to: request) }
                 guard let member = await core.member(named: node) else {
                     throw Failure("no node \(node) in the cluster; `cluster nodes` lists them")
                 }
                 return try await forward(request, to: member)
-            case .ps:
-                var response = try await local.respond(to: request)
+            case .ps(let localOnly):
+                guard case .jobs(let ours, _) = try await local.respond(to: request) else { throw Failure("ps: no job list") }
                 // A job that moved away is listed by the node it moved to.
-                response.jobs = response.jobs?.filter { $0.state != "moved" }
+                var jobs = ours.filter { $0.state != .moved }
                 // The asking node reads one frame: list what fits, running jobs first.
-                if forwarded { return Self.fitted(response, budget: Self.psReplyBudget, hostname: core.settings.hostname) }
-                if request.local == true { return response }
-                let members = await core.liveMembers()
-                let answers = await ask(members, request)
-                for (member, answer) in answers {
+                if forwarded { return Self.fitted(jobs, budget: Self.psReplyBudget, hostname: core.settings.hostname) }
+                if localOnly { return .jobs(jobs) }
+                var warnings: [String] = []
+                for (member, answer) in await ask(await core.liveMembers(), request) {
                     switch answer {
-                    case .success(let theirs):
-                        response.jobs = (response.jobs ?? []) + (theirs.jobs ?? [])
+                    case .success(.jobs(let theirs, let theirWarnings)):
+                        jobs += theirs
+                        warnings += theirWarnings
+                    case .success(let other):
+                        warnings.append("\(member.load.hostname) did not answer: \(other.error ?? "it sent \(other.kind)")")
                     case .failure(let error):
-                        response.warnings = (response.warnings ?? []) + ["\(member.load.hostname) did not answer: \(error)"]
+                        warnings.append("\(member.load.hostname) did not answer: \(error)")
                     }
                 }
-                return response
-            case .kill, .logs, .stay:
-                let id = try JobRequests.jobID(request)
+                return .jobs(jobs, warnings: warnings)
+            case .kill(let job), .logs(let job, _), .stay(let job, _):
+                let id = try JobRequests.jobID(job, request)
                 if await jobs.location(id) == .here || forwarded {
                     return try await local.respond(to: request)
                 }
@@ -66,19 +68,19 @@ extension Agent {
                     if case .success(let theirs) = answer, theirs.error == nil { return theirs }
                 }
                 return try await local.respond(to: request)
-            case .migrate:
-                return try await migrate(request)
-            case .drain:
-                return try await drain(request)
+            case .migrate(let job, let target, let precopy):
+                return try await migrate(job, to: target, precopy: precopy, request)
+            case .drain(let node):
+                return try await drain(node, request)
             case .nodes, .status, .balance, .pending, .admit, .deny:
                 throw Failure("not a job command")
             }
         }
 
         /// Moves a job from this node, or asks the node that runs it to.
-        func migrate(_ request: Control.Request) async throws -> Control.Response {
-            let id = try JobRequests.jobID(request)
-            guard var target = request.node, !target.isEmpty else { throw Failure("migrate: no destination node given") }
+        func migrate(_ job: String, to target: String, precopy: Bool, _ request: Control.Request) async throws -> Control.Response {
+            let id = try JobRequests.jobID(job, request)
+            var target = target
             switch await jobs.location(id) {
             case .here:
                 let snapshot = try await jobs.snapshot(id)
@@ -93,12 +95,11 @@ extension Agent {
                 guard let member = await core.member(named: target) else {
                     throw Failure("no node \(target) in the cluster; `cluster nodes` lists them")
                 }
-                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger)
-                    .migrate(id, to: member, precopy: request.noPrecopy != true)
+                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(id, to: member, precopy: precopy)
                 let report = Control.MigrationReport(
                     job: id, from: core.settings.hostname, to: member.load.hostname, precopyRounds: outcome.rounds,
                     frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds, totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent)
-                return Control.Response(migration: report)
+                return .migration(report)
             case .movedTo(let node) where !forwarded:
                 guard let member = await core.member(named: node) else { throw Failure("job \(id) moved to \(node), which is not alive") }
                 return try await forward(request, to: member)
@@ -106,8 +107,8 @@ extension Agent {
                 throw Failure("job \(id) moved on to \(node)")
             case .unknown:
                 guard !forwarded else { throw Failure("no job \(id) on \(core.settings.hostname)") }
-                for (_, answer) in await ask(await core.liveMembers(), Control.Request(.ps)) {
-                    if case .success(let theirs) = answer, let job = theirs.jobs?.first(where: { $0.id == id && $0.state == "running" }),
+                for (_, answer) in await ask(await core.liveMembers(), .ps()) {
+                    if case .success(.jobs(let theirs, _)) = answer, let job = theirs.first(where: { $0.id == id && $0.state == .running }),
                        let member = await core.member(named: job.currentNode) {
                         return try await forward(request, to: member)
                     }
@@ -123,30 +124,26 @@ extension Agent {
         /// `response` with as many of its jobs as fit in `budget` bytes of JSON: running jobs
         /// first, then the newest; a warning says how many were left out (a node that kept
         /// thousands of finished jobs still answers `cluster ps`).
-        static func fitted(_ response: Control.Response, budget: Int, hostname: String) -> Control.Response {
+        static func fitted(_ jobs: [Control.Job], budget: Int, hostname: String) -> Control.Response {
             let encoder = JSONEncoder()
-            guard let jobs = response.jobs, let whole = try? encoder.encode(response), whole.count > budget else { return response }
-            var fitted = response
-            fitted.jobs = []
-            var size = ((try? encoder.encode(fitted))?.count ?? 0) + 512
-            let ordered = jobs.sorted { ($0.state == "running" ? 0 : 1, UInt64.max - $0.startedAt) < ($1.state == "running" ? 0 : 1, UInt64.max - $1.startedAt) }
+            guard let whole = try? encoder.encode(Control.Response.jobs(jobs)), whole.count > budget else { return .jobs(jobs) }
+            var size = ((try? encoder.encode(Control.Response.jobs([])))?.count ?? 0) + 512
+            let ordered = jobs.sorted { ($0.state == .running ? 0 : 1, UInt64.max - $0.startedAt) < ($1.state == .running ? 0 : 1, UInt64.max - $1.startedAt) }
             var kept: [Control.Job] = []
             for job in ordered {
                 guard let bytes = try? encoder.encode(job), size + bytes.count + 1 <= budget else { continue }
                 kept.append(job)
                 size += bytes.count + 1
             }
-            fitted.jobs = kept
-            fitted.warnings = (response.warnings ?? []) + ["\(hostname) listed \(kept.count) of its \(jobs.count) jobs (one reply's limit); `cluster ps --local` on \(hostname) lists them all"]
-            return fitted
+            return .jobs(kept, warnings: ["\(hostname) listed \(kept.count) of its \(jobs.count) jobs (one reply's limit); `cluster ps --local` on \(hostname) lists them all"])
         }
 
         /// Moves every running job off a node, one at a time, each to the live node with the
         /// least load per CPU then (`stay` pins a job against the balancer, not against a drain:
         /// the node is going away). Root only: it moves other users' jobs.
-        func drain(_ request: Control.Request) async throws -> Control.Response {
+        func drain(_ node: String?, _ request: Control.Request) async throws -> Control.Response {
             guard uid == 0 else { throw Failure("drain moves every user's jobs: run it as root") }
-            let node = request.node ?? core.settings.hostname
+            let node = node ?? core.settings.hostname
             guard forwarded || isMe(node) else {
                 guard let member = await core.member(named: node) else { throw Failure("no node \(node) in the cluster") }
                 return try await forward(request, to: member)
@@ -168,9 +165,7 @@ extension Agent {
                     precopyRounds: outcome.rounds, frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds,
                     totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent))
             }
-            var response = Control.Response(migrations: reports)
-            if !staying.isEmpty { response.warnings = staying }
-            return response
+            return .migrations(reports, warnings: staying)
         }
 
         /// The member's load per CPU, at least one per running job. In `Double`: the figures come

@@ -21,8 +21,10 @@ extension Agent.Migrator {
 
     /// Answers a migration stream whose first message was `first`. Everything in it comes from
     /// the network: the job id, the record and its uid, every file's round, name, size and
-    /// link are checked (``Migration/Intake``, ``Jobs/Trust``) before they touch the disk, and
-    /// the restored tree's credentials before it runs (Docs/security.md).
+    /// link are checked (``Migration/Destination``, ``Migration/Intake``, ``Jobs/Trust``) before
+    /// they touch the disk, and the restored tree's credentials before it runs
+    /// (Docs/security.md). What to do with each message, and with the job when the source goes
+    /// away, is ``Migration/Destination``'s to say; this does the I/O.
     func receive(_ stream: Agent.SecureStream, first: Migration.Message, from peer: Wire.NodeID) async throws {
         if case .query(let id) = first {
             guard Jobs.Layout.isJobID(id) else { throw Agent.Failure("a query for a malformed job id") }
@@ -30,40 +32,21 @@ extension Agent.Migrator {
             return
         }
         guard case .offer(let id, let recordData, let memoryKiB, let cpuinfo) = first else { throw Agent.Failure("a migration must begin with an offer") }
-        guard Jobs.Layout.isJobID(id) else {
-            try await send(.refuse("\(Migration.Intake.shown(id)) is not a job id"), on: stream)
-            return
-        }
-        let offered: Jobs.Record
-        do {
-            offered = try JSONDecoder().decode(Jobs.Record.self, from: recordData)
-        } catch {
-            try await send(.refuse("the job's record is unreadable"), on: stream)
-            return
-        }
         let trust = core.settings.trust
-        let localGroups = Jobs.Trust.localGroups(of: offered.uid)
-        guard offered.id == id else {
-            try await send(.refuse("the record is for job \(Migration.Intake.shown(offered.id)), not \(id)"), on: stream)
+        let node = Migration.Destination.Node(hostname: core.settings.hostname, trust: trust, availableBytes: Self.availableMemoryBytes())
+        // Decoded once more only for its uid's local groups; `consider` checks it.
+        let offeredUID = (try? JSONDecoder().decode(Jobs.Record.self, from: recordData))?.uid
+        let localGroups = offeredUID.flatMap { Jobs.Trust.localGroups(of: $0) }
+        let runsHere = Jobs.Layout.isJobID(id) ? await jobs.isRunningHere(id) : false
+        var machine: Migration.Destination
+        switch Migration.Destination.consider(job: id, record: recordData, memoryKiB: memoryKiB, node: node, localGroups: localGroups, runsHere: runsHere) {
+        case .success(let accepted):
+            machine = accepted
+        case .failure(let refusal):
+            if refusal.byTrust { logger.notice("refused job \(id) from \(peer): \(refusal)") }
+            try await send(.refuse(refusal.description), on: stream)
             return
         }
-        if let refusal = trust.refusal(uid: offered.uid, gid: offered.gid, localGroups: localGroups) {
-            logger.notice("refused job \(id) from \(peer): \(refusal)")
-            try await send(.refuse(refusal), on: stream)
-            return
-        }
-        guard await !jobs.isRunningHere(id) else {
-            try await send(.refuse("job \(id) already runs on \(core.settings.hostname)"), on: stream)
-            return
-        }
-        // Images sit in tmpfs beside the restored job: take what leaves a reserve free.
-        let available = Self.availableMemoryBytes()
-        let reserve: UInt64 = 64 << 20
-        guard memoryKiB < available >> 10 else {
-            try await send(.refuse("the job uses \(memoryKiB >> 10) MiB and \(core.settings.hostname) has \(available >> 20) MiB available"), on: stream)
-            return
-        }
-        var intake = Migration.Intake(budget: available > reserve ? available - reserve : 0)
         let work = workRoot + "/\(id)-in"
         Migration.remove(work)
         guard Migration.makeDirectories(work) else {
@@ -95,105 +78,61 @@ extension Agent.Migrator {
             let gibibytes = Int64(min(memoryKiB >> 20, 16))
             stream.frameDeadline = (deadline.channel, .seconds(120 + 120 * gibibytes))
         }
-        var restoredPID: Int32?
+        let offered = machine.record
         var receivedPages = false
-        // Whatever ends this exchange before a restore, the job's directory goes with it.
-        defer {
-            if restoredPID == nil { Migration.remove(jobs.layout.directory(id)) }
-        }
         do {
-            while true {
+            while !machine.isFinished {
                 let message = try await receive(on: stream)
-                switch message {
-                case .file(let round, let path, let size, let mode, let link):
-                    let placement: Migration.Intake.Placement
-                    do {
-                        placement = try intake.admit(round: round, path: path, size: size, link: link)
-                    } catch {
-                        logger.notice("job \(id) from \(peer): refused a file: \(error)")
-                        throw Agent.Failure("refused a file of job \(id): \(error)")
+                let action: Migration.Destination.Action
+                do {
+                    action = try machine.received(message)
+                } catch {
+                    logger.notice("job \(id) from \(peer): \(error)")
+                    // Nothing is kept here: the source may resume its copy at once.
+                    if !machine.holdsJob { try? await send(.failed(error.description), on: stream) }
+                    throw Agent.Failure(error.description)
+                }
+                switch action {
+                case .write(.openFile(let absolute), let size, let mode):
+                    try await receiveOpenFile(path: absolute, size: size, mode: mode, owner: offered, on: stream)
+                case .write(.jobFile("job.json"), let size, _):
+                    // The record that counts is the offer's, checked above and written by
+                    // adoptRestored; a record file from the network never reaches the disk.
+                    try await receiveContents(into: -1, name: "job.json", size: size, on: stream)
+                case .write(.jobFile(let name), let size, let mode):
+                    try await receiveFile(directory: jobs.layout.directory(id), path: name, size: size, mode: mode & 0o640, link: nil, on: stream)
+                    _ = chown(jobs.layout.directory(id) + "/" + name, offered.uid, offered.gid)
+                case .write(.image(let round, let name), let size, let mode):
+                    if round == 1 && !receivedPages {
+                        receivedPages = true
+                        await Agent.FaultPoint.destinationReceiving.pass()
                     }
-                    switch placement {
-                    case .openFile(let absolute):
-                        try await receiveOpenFile(path: absolute, size: size, mode: mode, owner: offered, on: stream)
-                    case .jobFile("job.json"):
-                        // The record that counts is the offer's, checked above and written by
-                        // adoptRestored; a record file from the network never reaches the disk.
-                        try await receiveContents(into: -1, name: "job.json", size: size, on: stream)
-                    case .jobFile(let name):
-                        try await receiveFile(directory: jobs.layout.directory(id), path: name, size: size, mode: mode & 0o640, link: nil, on: stream)
-                        _ = chown(jobs.layout.directory(id) + "/" + name, offered.uid, offered.gid)
-                    case .image(let round, let name):
-                        if round == 1 && !receivedPages {
-                            receivedPages = true
-                            await Agent.FaultPoint.destinationReceiving.pass()
-                        }
-                        try await receiveFile(directory: work + "/\(round)", path: name, size: size, mode: mode & 0o600, link: nil, on: stream)
-                    case .parentLink(let round, let target):
-                        try await receiveFile(directory: work + "/\(round)", path: "parent", size: 0, mode: 0, link: target, on: stream)
+                    try await receiveFile(directory: work + "/\(round)", path: name, size: size, mode: mode & 0o600, link: nil, on: stream)
+                case .write(.parentLink(let round, let target), _, _):
+                    try await receiveFile(directory: work + "/\(round)", path: "parent", size: 0, mode: 0, link: target, on: stream)
+                case .restore(let round, let record):
+                    switch await restore(record, from: work, round: round, trust: trust, localGroups: localGroups, peer: peer) {
+                    case .success(let pid):
+                        machine.restoreSucceeded(pid: pid)
+                        await jobs.adoptRestored(record, pid: pid)
+                        try await send(.restored(pid: pid), on: stream)
+                    case .failure(let failure):
+                        machine.restoreFailed()
+                        Migration.remove(jobs.layout.directory(id))
+                        try await send(.failed(failure.description), on: stream)
                     }
-                case .restore(let round, let recordData):
-                    guard (1...Migration.Intake.maxRound).contains(round) else { throw Agent.Failure("restore from round \(round)") }
-                    // The record that runs is the one the offer was checked with.
-                    guard let record = try? JSONDecoder().decode(Jobs.Record.self, from: recordData),
-                          record.id == id, record.uid == offered.uid, record.gid == offered.gid else {
-                        try await send(.failed("the record sent with restore differs from the offer's"), on: stream)
-                        return
-                    }
-                    let directory = work + "/\(round)"
-                    let pidFile = work + "/restored.pid"
-                    // A job with a mount namespace of its own (Jobs.MountNamespace) is restored
-                    // into a new one whose root is this node's: CRIU's --root is a bind mount of
-                    // `/`, detached again once the restore is done.
-                    let rootBind = work + "/root"
-                    var mounts: [String] = []
-                    if Self.imagesHoldAMountNamespace(directory) {
-                        guard mkdir(rootBind, 0o700) == 0 || errno == EEXIST, mount("/", rootBind, nil, UInt(MS_BIND), nil) == 0 else {
-                            try await send(.failed("cannot bind / for the job's mount namespace: \(String(cString: strerror(errno)))"), on: stream)
-                            return
-                        }
-                        mounts = Jobs.MountNamespace.restoreArguments(
-                            root: rootBind, host: Jobs.MountNamespace.parse(Jobs.ProcFiles.read("/proc/self/mountinfo") ?? ""))
-                    }
-                    do {
-                        defer { if !mounts.isEmpty { _ = umount2(rootBind, Int32(MNT_DETACH)) } }
-                        _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts), in: directory, log: "restore.log")
-                    } catch {
-                        try await send(.failed("\(error)"), on: stream)
-                        return
-                    }
-                    guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                          let pid = Int32(text.filter { $0.isNumber }) else {
-                        try await send(.failed("criu restore wrote no pid"), on: stream)
-                        return
-                    }
-                    // Still stopped (--leave-stopped): run it only if it is who the record says.
-                    if let problem = Self.credentialProblem(
-                        restored: pid, uid: record.uid, gid: record.gid, allowedGroups: trust.peerGroups(localGroups ?? [], gid: record.gid),
-                        jobFiles: [jobs.layout.stdout(id), jobs.layout.stderr(id)]) {
-                        _ = kill(pid, SIGKILL)
-                        logger.warning("job \(id) from \(peer): restored tree killed: \(problem)")
-                        try await send(.failed("the restored job was killed: \(problem)"), on: stream)
-                        return
-                    }
-                    restoredPID = pid
-                    await jobs.adoptRestored(record, pid: pid)
-                    try await send(.restored(pid: pid), on: stream)
-                case .commit:
-                    if let pid = restoredPID { await jobs.continueRestored(id, pid: pid) }
+                case .run(let pid):
+                    await jobs.continueRestored(id, pid: pid)
                     try? await send(.done, on: stream)
-                    return
-                case .abort:
-                    if let pid = restoredPID { await jobs.discardRestored(id, pid: pid) }
-                    return
-                default:
-                    throw Agent.Failure("unexpected \(message) during a migration")
+                case .discard(let pid):
+                    if let pid { await jobs.discardRestored(id, pid: pid) }
+                    Migration.remove(jobs.layout.directory(id))
                 }
             }
         } catch {
-            // Lost the source. Restored and waiting: the source saw `restored` and dropped
-            // its copy, or it will ask (query) and learn that we run it. Either way we run.
-            if let pid = restoredPID {
+            // Lost the source, or it broke the protocol. Restored and waiting: the source saw
+            // `restored` and dropped its copy, or it will ask (query) and learn that we run it.
+            if let pid = machine.sourceLost() {
                 logger.warning("job \(id): lost the source after restoring; running it here")
                 await jobs.continueRestored(id, pid: pid)
             } else {
@@ -201,6 +140,46 @@ extension Agent.Migrator {
             }
             throw error
         }
+    }
+
+    /// Restores round `round` from `work` as `record`'s job and checks the tree while it is
+    /// still stopped (--leave-stopped): its pid if it is who the record says, else why not
+    /// (the tree is killed).
+    func restore(
+        _ record: Jobs.Record, from work: String, round: Int, trust: Jobs.Trust, localGroups: [UInt32]?, peer: Wire.NodeID
+    ) async -> Result<Int32, Agent.Failure> {
+        let id = record.id
+        let directory = work + "/\(round)"
+        let pidFile = work + "/restored.pid"
+        // A job with a mount namespace of its own (Jobs.MountNamespace) is restored into a new
+        // one whose root is this node's: CRIU's --root is a bind mount of `/`, detached again
+        // once the restore is done.
+        let rootBind = work + "/root"
+        var mounts: [String] = []
+        if Self.imagesHoldAMountNamespace(directory) {
+            guard mkdir(rootBind, 0o700) == 0 || errno == EEXIST, mount("/", rootBind, nil, UInt(MS_BIND), nil) == 0 else {
+                return .failure(Agent.Failure("cannot bind / for the job's mount namespace: \(String(cString: strerror(errno)))"))
+            }
+            mounts = Jobs.MountNamespace.restoreArguments(
+                root: rootBind, host: Jobs.MountNamespace.parse(Jobs.ProcFiles.read("/proc/self/mountinfo") ?? ""))
+        }
+        do {
+            defer { if !mounts.isEmpty { _ = umount2(rootBind, Int32(MNT_DETACH)) } }
+            _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts), in: directory, log: "restore.log")
+        } catch {
+            return .failure(Agent.Failure("\(error)"))
+        }
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.filter { $0.isNumber }) else {
+            return .failure(Agent.Failure("criu restore wrote no pid"))
+        }
+        if let problem = Self.credentialProblem(
+            restored: pid, uid: record.uid, gid: record.gid, allowedGroups: trust.peerGroups(localGroups ?? [], gid: record.gid),
+            jobFiles: [jobs.layout.stdout(id), jobs.layout.stderr(id)]) {
+            _ = kill(pid, SIGKILL)
+            logger.warning("job \(id) from \(peer): restored tree killed: \(problem)")
+            return .failure(Agent.Failure("the restored job was killed: \(problem)"))
+        }
+        return .success(pid)
     }
 
     /// Why the restored tree under `pid` may not run as `uid`:`gid`, or nil: it must be in a

@@ -19,20 +19,18 @@ import NIOPosix
 extension Agent.Migrator {
     // MARK: Plumbing
 
-    /// Runs a dump step up to 4 times, starting from an empty directory each time: a
-    /// process or thread that exits while CRIU seizes the tree fails the attempt (criu then
-    /// lets the tree run on), and the next one sees the tree as it is now. A job that ended
-    /// altogether fails every attempt.
-    func retrying(_ directory: String, _ step: () async throws -> Void) async throws {
+    /// Runs a dump step into a fresh `directory`, again from an empty one for as long as
+    /// `machine` says a failure is worth retrying (``Migration/Source/retriesDump(after:attempt:)``).
+    func dumping(into directory: String, _ machine: Migration.Source, _ step: () async throws -> Void) async throws {
         var attempt = 1
         while true {
+            Migration.remove(directory)
+            _ = Migration.makeDirectories(directory)
             do {
                 try await step()
                 return
-            } catch where attempt < 4 && "\(error)".contains("No such process") {
+            } catch let failure as Migration.CRIU.Failure where machine.retriesDump(after: failure, attempt: attempt) {
                 attempt += 1
-                Migration.remove(directory)
-                _ = Migration.makeDirectories(directory)
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
@@ -46,7 +44,7 @@ extension Agent.Migrator {
             let stream = Agent.SecureStream(inbound: inbound, outbound: outbound)
             let peer = try await stream.connect(as: Wire.Stream.Client(keys: keys, me: me))
             guard peer == member.node else { throw Agent.Failure("\(member.address) answered as \(peer), not \(member.node)") }
-            try await stream.send(Array(try JSONEncoder().encode(Agent.PeerFrame.migrationStart)))
+            try await stream.send(Array(try JSONEncoder().encode(Agent.PeerFrame.migration)))
             return try await body(stream)
         }
     }
@@ -158,8 +156,7 @@ extension Agent.Migrator {
         }
         guard exit == .exited(0) else {
             let text = (try? String(contentsOfFile: directory + "/" + log, encoding: .utf8)) ?? ""
-            let errors = text.split(separator: "\n").filter { $0.contains("Error") }.suffix(3).joined(separator: " | ")
-            throw Agent.Failure("criu \(arguments[1]) failed (\(exit)): \(errors.isEmpty ? String(text.suffix(400)) : errors)")
+            throw Migration.CRIU.Failure(step: arguments.count > 1 ? arguments[1] : "", exit: "\(exit)", log: text)
         }
         return exit
     }

@@ -27,11 +27,8 @@ extension Agent {
         let criu = Migration.CRIU()
         /// Where image directories are written (tmpfs: images are memory).
         var workRoot = "/run/clusterd/migrations"
-        /// Pre-copy stops after this many rounds, or when a round copies less than
-        /// ``smallRound`` bytes, or when it copies no less than ``shrinkFactor`` of the last.
-        var maxRounds = 5
-        var smallRound: UInt64 = 8 << 20
-        var shrinkFactor = 0.8
+        /// When pre-copy stops and how long a lost destination is waited for.
+        var policy = Migration.Source.Policy()
         /// Size of the raw frames a file travels in.
         static let chunk = 1 << 20
 
@@ -62,7 +59,8 @@ extension Agent {
         // MARK: Source
 
         /// Moves running job `id` to `member`. On any failure before the destination confirms,
-        /// the job is resumed here and the error thrown.
+        /// the job is resumed here and the error thrown. What to do at each step, and after each
+        /// failure, is ``Migration/Source``'s to say; this runs CRIU and the stream for it.
         func migrate(_ id: String, to member: Wire.MemberUpdate, precopy: Bool = true) async throws -> Outcome {
             let clock = ContinuousClock()
             let started = clock.now
@@ -78,141 +76,124 @@ extension Agent {
                 throw Failure("cannot create \(work)")
             }
             defer { Migration.remove(work) }
+            let destination = member.load.hostname
+            var policy = self.policy
+            if !precopy { policy.maxRounds = 0 }
+            var machine = Migration.Source(job: id, destination: destination, policy: policy)
             var outcome = Outcome()
-            var frozen = false
-            // What the source was doing, for the error when the destination goes away.
-            var step = "connecting"
+            var freeze = clock.now
+            // The destination answered `failed`: it killed whatever it restored.
+            var destinationSaysFailed = false
             do {
                 try await withStream(to: member) { stream in
                     // Offer, with this CPU's description for the destination to check.
-                    step = "offering the job"
                     _ = try await runCRIU(criu.cpuinfoDump(directory: work), in: work, log: "cpuinfo-dump.log")
                     let cpuinfo = try Data(contentsOf: URL(fileURLWithPath: work + "/cpuinfo.img"))
                     let usage = await jobs.usage(id)
                     try await send(.offer(job: id, record: try JSONEncoder().encode(record), memoryKiB: usage.memoryKiB, cpuinfo: cpuinfo), on: stream)
+                    var step: Migration.Source.Step
                     switch try await receive(on: stream) {
-                    case .accept: break
-                    case .refuse(let reason): throw Failure("\(member.load.hostname) refused job \(id): \(reason)")
-                    default: throw Failure("\(member.load.hostname) answered the offer out of turn")
+                    case .accept: step = machine.accepted()
+                    case .refuse(let reason): throw Failure("\(destination) refused job \(id): \(reason)")
+                    default: throw Failure("\(destination) answered the offer out of turn")
                     }
-                    // Pre-copy rounds while the job runs.
-                    var round = 0
-                    var last: UInt64 = .max
                     // The job's kept mounts, external to CRIU (Jobs.MountNamespace).
                     let mounts = Jobs.MountNamespace.dumpArguments(jobMountinfo: Agent.HostFacts.text("/proc/\(pid)/mountinfo") ?? "")
-                    while precopy && round < maxRounds {
-                        round += 1
-                        step = "pre-copy round \(round)"
+                    // Pre-copy rounds while the job runs.
+                    while case .preDump(let round, let parent) = step {
                         let directory = work + "/\(round)"
-                        _ = Migration.makeDirectories(directory)
-                        // A process or thread of the job that exits mid-round fails the round
-                        // ("No such process"); the next attempt sees the tree as it is now.
-                        try await retrying(directory) {
+                        try await dumping(into: directory, machine) {
                             _ = try await runCRIU(
-                                criu.preDump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil, mounts: mounts),
+                                criu.preDump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
                                 in: directory, log: "pre-dump.log")
                         }
                         let bytes = Migration.pageBytes(in: directory)
-                        outcome.rounds.append(bytes)
                         let sendStart = clock.now
                         outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
                         outcome.sendingSeconds += (clock.now - sendStart).seconds
-                        if bytes < smallRound || Double(bytes) >= Double(last) * shrinkFactor { break }
-                        last = bytes
+                        step = machine.roundSent(bytes: bytes)
                     }
+                    guard case .finalDump(let round, let parent) = step else { return }
                     // Freeze: the final dump leaves the tree stopped.
-                    round += 1
                     let directory = work + "/\(round)"
-                    _ = Migration.makeDirectories(directory)
-                    let freeze = clock.now
-                    frozen = true
-                    step = "the final dump and transfer"
-                    try await retrying(directory) {
+                    freeze = clock.now
+                    try await dumping(into: directory, machine) {
                         _ = try await runCRIU(
-                            criu.dump(pid: pid, directory: directory, previous: round > 1 ? "../\(round - 1)" : nil, mounts: mounts),
+                            criu.dump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
                             in: directory, log: "dump.log")
                     }
                     outcome.dumpSeconds = (clock.now - freeze).seconds
                     // Regular files the job holds open outside its directory travel too (the
                     // destination restores them at the same path), unless on NFS, which the
-                    // destination sees itself.
-                    var sendStart = clock.now
+                    // destination sees itself; then the final round, then the job's own
+                    // directory as it is now that the job is frozen.
+                    let sendStart = clock.now
                     outcome.bytesSent += try await sendOpenFiles(of: pid, on: stream)
-                    outcome.sendingSeconds += (clock.now - sendStart).seconds
-                    sendStart = clock.now
                     outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
-                    outcome.sendingSeconds += (clock.now - sendStart).seconds
-                    // The job's own directory, as it is now that the job is frozen.
-                    sendStart = clock.now
                     outcome.bytesSent += try await sendDirectory(jobs.layout.directory(id), round: 0, on: stream)
                     outcome.sendingSeconds += (clock.now - sendStart).seconds
                     var moved = record
-                    moved.currentNode = member.load.hostname
-                    moved.migrations.append(.init(from: record.currentNode, to: member.load.hostname, at: UInt64(time(nil))))
-                    step = "the restore"
-                    try await send(.restore(round: round, record: try JSONEncoder().encode(moved)), on: stream)
+                    moved.currentNode = destination
+                    moved.migrations.append(.init(from: record.currentNode, to: destination, at: UInt64(time(nil))))
+                    try await send(.restore(round: machine.sendingRestore(), record: try JSONEncoder().encode(moved)), on: stream)
                     switch try await receive(on: stream) {
                     case .restored:
+                        machine.restored()
                         await FaultPoint.sourceAfterRestored.pass()
                     case .failed(let reason):
-                        throw Failure("restoring job \(id) on \(member.load.hostname) failed: \(reason)")
+                        destinationSaysFailed = true
+                        throw Failure("restoring job \(id) on \(destination) failed: \(reason)")
                     default:
-                        throw Failure("\(member.load.hostname) answered the restore out of turn")
+                        throw Failure("\(destination) answered the restore out of turn")
                     }
                     // The destination holds a stopped copy: ours goes, then theirs runs.
                     await jobs.finishMigration(id, movedTo: moved)
                     outcome.frozenSeconds = (clock.now - freeze).seconds
+                    machine.committed()
                     try await send(.commit, on: stream)
                     _ = try? await receive(on: stream)
                 }
             } catch {
-                if await jobs.isMigrating(id) {
-                    if frozen, try await destinationRuns(id, member: member) {
-                        // The confirmation was lost, but the destination runs the job.
+                let reason = error is Failure || error is Migration.CRIU.Failure
+                    ? "\(error)"
+                    : "lost the connection to \(destination) (\(error)): it died, or the network between the nodes failed"
+                var resolution = machine.failed(reason, destinationSaysFailed: destinationSaysFailed)
+                while case .ask(let after) = resolution {
+                    try await Task.sleep(for: after)
+                    resolution = machine.answered(await ask(member, about: id), at: clock.now)
+                }
+                switch resolution {
+                case .drop:
+                    // Dropped already when `restored` came; otherwise the answer was lost, but
+                    // the destination runs the job.
+                    if await jobs.isMigrating(id) {
                         await jobs.finishMigration(id, movedTo: nil)
-                        logger.warning("job \(id): the confirmation from \(member.load.hostname) was lost, but it runs the job there")
-                    } else {
-                        await jobs.resume(id)
-                        let reason = error is Failure ? "\(error)" : "lost the connection to \(member.load.hostname) during \(step) (\(error)): it died, or the network between the nodes failed"
-                        logger.warning("job \(id) stays on this node: \(reason)")
-                        throw Failure(reason)
+                        logger.warning("job \(id): the confirmation from \(destination) was lost, but it runs the job there")
                     }
+                case .resume(let reason):
+                    await jobs.resume(id)
+                    logger.warning("job \(id) stays on this node: \(reason)")
+                    throw Failure(reason)
+                case .ask:
+                    break
                 }
             }
+            outcome.rounds = machine.rounds
             outcome.totalSeconds = (clock.now - started).seconds
-            logger.info("job \(id) moved to \(member.load.hostname): \(outcome.rounds.count) pre-copy rounds, frozen \(outcome.frozenSeconds) s, total \(outcome.totalSeconds) s")
+            logger.info("job \(id) moved to \(destination): \(outcome.rounds.count) pre-copy rounds, frozen \(outcome.frozenSeconds) s, total \(outcome.totalSeconds) s")
             return outcome
         }
 
-        /// After losing the stream in the frozen phase: whether the destination runs the job.
-        /// The destination decides: once it has restored the job it owns it, so this node
-        /// resumes its stopped copy only when the destination says it does not run it, or when
-        /// the destination stays unreachable and declared dead for ``orphanGrace`` (it died;
-        /// a partition that long is the one case that can leave the job running twice).
-        func destinationRuns(_ id: String, member: Wire.MemberUpdate) async throws -> Bool {
-            let clock = ContinuousClock()
-            var deadSince: ContinuousClock.Instant?
-            while true {
-                if let running = try? await withStream(to: member, { stream -> Bool in
-                    try await send(.query(job: id), on: stream)
-                    guard case .state(let running) = try await receive(on: stream) else { return false }
-                    return running
-                }) {
-                    return running
-                }
-                if await core.memberStatus(member.node) == .dead {
-                    let since = deadSince ?? clock.now
-                    deadSince = since
-                    if clock.now - since > orphanGrace { return false }
-                } else {
-                    deadSince = nil
-                }
-                try await Task.sleep(for: .milliseconds(500))
+        /// One query to the destination, on a new stream, about job `id` after the migration
+        /// stream was lost: its answer, or that it could not be reached.
+        func ask(_ member: Wire.MemberUpdate, about id: String) async -> Migration.Source.QueryAnswer {
+            let running = try? await withStream(to: member) { stream -> Bool in
+                try await send(.query(job: id), on: stream)
+                guard case .state(let running) = try await receive(on: stream) else { return false }
+                return running
             }
+            if let running { return running ? .running : .notRunning }
+            return .unreachable(declaredDead: await core.memberStatus(member.node) == .dead)
         }
-
-        /// How long an unreachable destination must stay dead before the source resumes a job
-        /// whose migration it lost track of.
-        var orphanGrace: Duration = .seconds(30)
     }
 }

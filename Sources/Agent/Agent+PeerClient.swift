@@ -13,12 +13,12 @@ extension Agent {
         let keys: Wire.Keys
         let me: Wire.NodeID
         /// Connecting, the handshake and the answer together; a member that does not answer in
-        /// time is treated as unreachable for this request.
-        var timeout: Duration = .seconds(5)
+        /// time is treated as unreachable for this request. Nil: the request's own
+        /// (``Control/Request/forwardingTimeout``: a migration or a drain answers when it is done).
+        var timeout: Duration?
 
         func ask(_ member: Wire.MemberUpdate, _ forwarded: PeerRequest) async throws -> Control.Response {
-            // A forwarded migration answers when the job has moved: minutes for a big job.
-            let timeout = forwarded.request.command == .migrate ? Duration.seconds(900) : timeout
+            let timeout = timeout ?? forwarded.request.forwardingTimeout
             let address = member.address
             let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
             do {
@@ -39,7 +39,7 @@ extension Agent {
                     guard peer == member.node else {
                         throw Failure("\(address) answered as node \(peer), not \(member.node)")
                     }
-                    try await stream.send(Array(try JSONEncoder().encode(PeerFrame(request: forwarded))))
+                    try await stream.send(Array(try JSONEncoder().encode(PeerFrame.request(forwarded))))
                     guard let payload = try await stream.receive() else {
                         throw Failure("\(member.load.hostname) closed the stream without answering")
                     }

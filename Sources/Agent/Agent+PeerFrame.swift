@@ -1,19 +1,34 @@
 extension Agent {
-    /// The first frame of a stream: a forwarded control request, or the start of a migration
-    /// (the next frame is a ``Migration/Message``).
-    struct PeerFrame: Codable, Sendable {
-        var request: PeerRequest?
-        var migration: Bool?
+    /// The first frame of a stream between agents: a forwarded control request, or the start
+    /// of a migration (the next frame is a ``Migration/Message``). On the wire:
+    /// `{"request": {...}}` or `{"migration": true}`.
+    enum PeerFrame: Sendable {
+        case request(PeerRequest)
+        case migration
+    }
+}
 
-        init(request: PeerRequest) {
-            self.request = request
+extension Agent.PeerFrame: Codable {
+    private enum Field: String, CodingKey {
+        case request, migration
+    }
+
+    init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: Field.self)
+        if try fields.decodeIfPresent(Bool.self, forKey: .migration) == true {
+            self = .migration
+        } else if let request = try fields.decodeIfPresent(Agent.PeerRequest.self, forKey: .request) {
+            self = .request(request)
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "neither a request nor the start of a migration"))
         }
+    }
 
-        /// The first frame of a migration stream.
-        static let migrationStart = PeerFrame(migration: true)
-
-        private init(migration: Bool) {
-            self.migration = migration
+    func encode(to encoder: any Encoder) throws {
+        var fields = encoder.container(keyedBy: Field.self)
+        switch self {
+        case .request(let request): try fields.encode(request, forKey: .request)
+        case .migration: try fields.encode(true, forKey: .migration)
         }
     }
 }

@@ -113,7 +113,8 @@ extension Agent {
                         await core.refuseStream("malformedRequest", from: remote)
                         return
                     }
-                    if frame.migration == true {
+                    switch frame {
+                    case .migration:
                         // The offer carries the job's record (its arguments and environment, up
                         // to a control request's size) in base64.
                         stream.maxPayload = ControlServer.maxRequest * 2
@@ -129,28 +130,29 @@ extension Agent {
                             if stream.expired.isSet { await core.refuseStream("idleTimeout", from: remote) }
                             throw error
                         }
-                        return
+                    case .request(let forwarded):
+                        try await answer(forwarded, on: stream, from: peer, core: core, jobs: jobs)
                     }
-                    guard let forwarded = frame.request else {
-                        await core.refuseStream("malformedRequest", from: remote)
-                        return
-                    }
-                    logger.debug("\(forwarded.request.command.rawValue) from \(peer) for uid \(forwarded.uid)")
-                    let response: Control.Response
-                    do {
-                        response = try await JobRouter(
-                            core: core, jobs: jobs, uid: forwarded.uid, gid: forwarded.gid, forwarded: true, logger: logger
-                        ).respond(to: forwarded.request)
-                    } catch {
-                        response = Control.Response(error: String(describing: error))
-                    }
-                    try await stream.send(Array(try JSONEncoder().encode(response)))
                 }
             } catch let failure as Wire.Stream.Failure {
                 await core.countStream(rejected: failure, from: remote)
             } catch {
                 logger.debug("stream from \(remote) failed: \(error)")
             }
+        }
+
+        /// Answers a control request another agent forwarded, locally (never forwarded again).
+        private func answer(_ forwarded: PeerRequest, on stream: SecureStream, from peer: Wire.NodeID, core: Core, jobs: Jobs.Supervisor) async throws {
+            logger.debug("\(forwarded.request.command.rawValue) from \(peer) for uid \(forwarded.uid)")
+            let response: Control.Response
+            do {
+                response = try await JobRouter(
+                    core: core, jobs: jobs, uid: forwarded.uid, gid: forwarded.gid, forwarded: true, logger: logger
+                ).respond(to: forwarded.request)
+            } catch {
+                response = .error(String(describing: error))
+            }
+            try await stream.send(Array(try JSONEncoder().encode(response)))
         }
     }
 }

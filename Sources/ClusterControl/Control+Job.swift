@@ -17,8 +17,8 @@ extension Control {
         /// The node it was started on, and the node it runs on now (host names).
         public var homeNode: String
         public var currentNode: String
-        /// `running`, `exited`, `killed` (by a signal) or `failed` (could not start).
-        public var state: String
+        /// How the job stands.
+        public var state: State
         /// The exit status (`exited`) or the signal number (`killed`).
         public var exitCode: Int32?
         /// CPU time (user + system) of the whole job so far, seconds.
@@ -38,7 +38,7 @@ extension Control {
 
         public init(
             id: String, arguments: [String], owner: String, uid: UInt32, homeNode: String, currentNode: String,
-            state: String, exitCode: Int32?, cpuSeconds: Double, memoryKiB: UInt64, migrations: Int,
+            state: State, exitCode: Int32?, cpuSeconds: Double, memoryKiB: UInt64, migrations: Int,
             stay: Bool, startedAt: UInt64, endedAt: UInt64? = nil, namespacePID: Int32
         ) {
             self.endedAt = endedAt
@@ -59,7 +59,20 @@ extension Control {
         }
 
         /// Whether the job has ended (its output is complete).
-        public var hasEnded: Bool { state != "running" }
+        public var hasEnded: Bool { state != .running }
+
+        /// How a job stands (its name on the wire).
+        public enum State: String, Codable, Sendable, CaseIterable {
+            case running
+            /// Its init returned (``Job/exitCode`` holds the status).
+            case exited
+            /// Ended by a signal (``Job/exitCode`` holds its number).
+            case killed
+            /// Could not be started.
+            case failed
+            /// Moved to another node, which lists it now.
+            case moved
+        }
     }
 
     /// A piece of a job's output, and where the reader should continue.

@@ -1,78 +1,95 @@
 extension Control {
-    /// A request to the agent: a command and the fields that command uses.
-    public struct Request: Codable, Sendable, Equatable {
-        /// What to do.
+    /// A request to the agent, with exactly what its command needs.
+    ///
+    /// On the wire it is one JSON object: `{"command": "kill", "job": "4c4201-7"}`, the fields
+    /// named after what they hold (`run`, `job`, `offsets`, `node`, `local`, `noPrecopy`, `stay`,
+    /// `enabled`, `selector`); a field a command does not use is ignored, one it needs and lacks
+    /// makes the request unreadable (``Malformed``).
+    public enum Request: Sendable, Equatable {
+        /// Every member this node knows, itself included (``Control/Response/nodes(_:)``).
+        case nodes
+        /// This node: settings with their sources, counters (``Control/Response/status(_:)``).
+        case status
+        /// Start a job of the calling user, on `node` (host name or node id; nil: this node)
+        /// (``Control/Response/job(_:)``).
+        case run(RunSpec, node: String? = nil)
+        /// The jobs this node runs or ran, or, unless `localOnly`, the whole cluster's
+        /// (``Control/Response/jobs(_:warnings:)``).
+        case ps(localOnly: Bool = false)
+        /// Kill the job (SIGKILL to its whole PID namespace).
+        case kill(job: String)
+        /// The job's output from `from` on (``Control/Response/logs(_:)``).
+        case logs(job: String, from: LogOffsets = LogOffsets())
+        /// Move the job to `node` (`home`: its home node) with its state; `precopy` false dumps
+        /// once, frozen all along (for benchmarks) (``Control/Response/migration(_:)``).
+        case migrate(job: String, to: String, precopy: Bool = true)
+        /// Pin the job to the node it runs on (the balancer never moves it), or release it.
+        case stay(job: String, pinned: Bool)
+        /// Move every running job off `node` (nil: this node) before a shutdown
+        /// (``Control/Response/migrations(_:warnings:)``).
+        case drain(node: String? = nil)
+        /// Switch this node's automatic balancing on or off (root), or, with nil, report it
+        /// (``Control/Response/balancing(_:)``).
+        case balance(enabled: Bool? = nil)
+        /// The head's admission book: who asked to join (``Control/Response/admissions(_:)``).
+        case pending
+        /// Admit the nodes `selector` names (root, on the head): a fingerprint (or 4+ of its
+        /// digits), MAC, node id, host name, or `all`.
+        case admit(selector: String)
+        /// Deny the nodes `selector` names (root, on the head).
+        case deny(selector: String)
+
+        /// A request's name on the wire.
         public enum Command: String, Codable, Sendable, CaseIterable {
-            /// Every member this node knows, itself included (``Control/Response/nodes``).
-            case nodes
-            /// This node: settings with their sources, counters (``Control/Response/status``).
-            case status
-            /// Start ``Request/run`` as a job of the calling user (``Control/Response/job``).
-            case run
-            /// The jobs this node runs or ran (``Control/Response/jobs``).
-            case ps
-            /// Kill ``Request/job`` (SIGKILL to its whole PID namespace).
-            case kill
-            /// Output of ``Request/job`` from ``Request/offsets`` on (``Control/Response/logs``).
-            case logs
-            /// Move ``Request/job`` to ``Request/node`` (`home`: its home node) with its state
-            /// (``Control/Response/migration``).
-            case migrate
-            /// Pin ``Request/job`` to the node it runs on (the balancer never moves it), or, with
-            /// ``Request/stay`` false, release it.
-            case stay
-            /// Move every running job off ``Request/node`` (before a shutdown).
-            case drain
-            /// This node's automatic balancing: switch it to ``Request/enabled`` (root), or
-            /// report it (``Control/Response/balancing``).
-            case balance
-            /// The head's admission book: who asked to join (``Control/Response/admissions``).
-            case pending
-            /// Admit the nodes ``Request/selector`` names (root, on the head).
-            case admit
-            /// Deny the nodes ``Request/selector`` names (root, on the head).
-            case deny
+            case nodes, status, run, ps, kill, logs, migrate, stay, drain, balance, pending, admit, deny
         }
 
-        public var command: Command
-        /// `run`: what to start.
-        public var run: RunSpec?
-        /// `kill`, `logs`, `migrate`: the job id.
-        public var job: String?
-        /// `logs`: bytes of stdout and stderr already read.
-        public var offsets: LogOffsets?
-        /// `run`: the node to start the job on (host name or node id); nil: this node.
-        /// `migrate`: the node to move it to, or `home`.
-        public var node: String?
-        /// `ps`: only this node's jobs, not the whole cluster's.
-        public var local: Bool?
-        /// `balance`: on or off; nil only asks.
-        public var enabled: Bool?
-        /// `stay`: pin (true) or release (false).
-        public var stay: Bool?
-        /// `migrate`: skip pre-copy (dump once, frozen all along; for benchmarks).
-        public var noPrecopy: Bool?
-        /// `admit`, `deny`: a fingerprint (or 4+ of its digits), MAC, node id, host name, or `all`.
-        public var selector: String?
+        public var command: Command {
+            switch self {
+            case .nodes: .nodes
+            case .status: .status
+            case .run: .run
+            case .ps: .ps
+            case .kill: .kill
+            case .logs: .logs
+            case .migrate: .migrate
+            case .stay: .stay
+            case .drain: .drain
+            case .balance: .balance
+            case .pending: .pending
+            case .admit: .admit
+            case .deny: .deny
+            }
+        }
 
-        public init(
-            _ command: Command, run: RunSpec? = nil, job: String? = nil, offsets: LogOffsets? = nil,
-            node: String? = nil, local: Bool? = nil, noPrecopy: Bool? = nil, stay: Bool? = nil, enabled: Bool? = nil,
-            selector: String? = nil
-        ) {
-            self.selector = selector
-            self.enabled = enabled
-            self.stay = stay
-            self.noPrecopy = noPrecopy
-            self.command = command
-            self.run = run
-            self.job = job
-            self.offsets = offsets
-            self.node = node
-            self.local = local
+        /// The job a request names, if it names one.
+        public var job: String? {
+            switch self {
+            case .kill(let job), .logs(let job, _), .migrate(let job, _, _), .stay(let job, _): job
+            default: nil
+            }
+        }
+
+        /// How long another agent may take to answer this request when it is forwarded: a
+        /// migration answers when the job has moved (minutes for a big job), a drain when
+        /// every job has; the rest at once.
+        public var forwardingTimeout: Duration {
+            switch self {
+            case .migrate: .seconds(900)
+            case .drain: .seconds(4 * 3600)
+            default: .seconds(5)
+            }
+        }
+
+        /// A request that does not say what its command needs; `description` says what.
+        public struct Malformed: Error, Sendable, Equatable, CustomStringConvertible {
+            public var description: String
+
+            public init(description: String) {
+                self.description = description
+            }
         }
     }
-
     /// A job to start: the command line and the caller's working directory and environment.
     /// The user it runs as is not part of the request: the agent takes it from the socket's
     /// peer credentials.
@@ -102,6 +119,79 @@ extension Control {
         public init(stdout: UInt64 = 0, stderr: UInt64 = 0) {
             self.stdout = stdout
             self.stderr = stderr
+        }
+    }
+}
+
+extension Control.Request: Codable {
+    private enum Field: String, CodingKey {
+        case command, run, job, offsets, node, local, noPrecopy, stay, enabled, selector
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: Field.self)
+        let command = try fields.decode(Command.self, forKey: .command)
+        func job() throws -> String {
+            guard let id = try fields.decodeIfPresent(String.self, forKey: .job), !id.isEmpty else {
+                throw Malformed(description: "\(command.rawValue): no job id given")
+            }
+            return id
+        }
+        switch command {
+        case .nodes: self = .nodes
+        case .status: self = .status
+        case .pending: self = .pending
+        case .run:
+            guard let spec = try fields.decodeIfPresent(Control.RunSpec.self, forKey: .run) else {
+                throw Malformed(description: "run: no command given")
+            }
+            self = .run(spec, node: try fields.decodeIfPresent(String.self, forKey: .node))
+        case .ps: self = .ps(localOnly: try fields.decodeIfPresent(Bool.self, forKey: .local) ?? false)
+        case .kill: self = .kill(job: try job())
+        case .logs: self = .logs(job: try job(), from: try fields.decodeIfPresent(Control.LogOffsets.self, forKey: .offsets) ?? .init())
+        case .migrate:
+            let id = try job()
+            guard let node = try fields.decodeIfPresent(String.self, forKey: .node), !node.isEmpty else {
+                throw Malformed(description: "migrate: no destination node given")
+            }
+            self = .migrate(job: id, to: node, precopy: !(try fields.decodeIfPresent(Bool.self, forKey: .noPrecopy) ?? false))
+        case .stay: self = .stay(job: try job(), pinned: try fields.decodeIfPresent(Bool.self, forKey: .stay) ?? true)
+        case .drain: self = .drain(node: try fields.decodeIfPresent(String.self, forKey: .node))
+        case .balance: self = .balance(enabled: try fields.decodeIfPresent(Bool.self, forKey: .enabled))
+        case .admit: self = .admit(selector: try fields.decodeIfPresent(String.self, forKey: .selector) ?? "")
+        case .deny: self = .deny(selector: try fields.decodeIfPresent(String.self, forKey: .selector) ?? "")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var fields = encoder.container(keyedBy: Field.self)
+        try fields.encode(command, forKey: .command)
+        switch self {
+        case .nodes, .status, .pending:
+            break
+        case .run(let spec, let node):
+            try fields.encode(spec, forKey: .run)
+            try fields.encodeIfPresent(node, forKey: .node)
+        case .ps(let localOnly):
+            if localOnly { try fields.encode(true, forKey: .local) }
+        case .kill(let job):
+            try fields.encode(job, forKey: .job)
+        case .logs(let job, let offsets):
+            try fields.encode(job, forKey: .job)
+            try fields.encode(offsets, forKey: .offsets)
+        case .migrate(let job, let node, let precopy):
+            try fields.encode(job, forKey: .job)
+            try fields.encode(node, forKey: .node)
+            if !precopy { try fields.encode(true, forKey: .noPrecopy) }
+        case .stay(let job, let pinned):
+            try fields.encode(job, forKey: .job)
+            try fields.encode(pinned, forKey: .stay)
+        case .drain(let node):
+            try fields.encodeIfPresent(node, forKey: .node)
+        case .balance(let enabled):
+            try fields.encodeIfPresent(enabled, forKey: .enabled)
+        case .admit(let selector), .deny(let selector):
+            try fields.encode(selector, forKey: .selector)
         }
     }
 }

@@ -47,15 +47,15 @@ extension FuzzTargets {
             add("stream", "handshake-and-frames", [0] + client.hello + finish + frames)
         }
         var (fresh, _) = streamSessions()
-        let frames = ((try? fresh.seal(json(PeerFrame(request: .init(request: Control.Request(.ps), uid: 1000, gid: 1000))))) ?? [])
+        let frames = ((try? fresh.seal(json(PeerFrame(request: .init(request: Control.Request.ps(), uid: 1000, gid: 1000))))) ?? [])
             + ((try? fresh.seal([])) ?? [])
         add("stream", "frames", [1] + frames)
         add("stream", "payloads", [2, 0, 0, 5] + Array("hello".utf8) + [3, 0, 1, 0x41])
 
         // Control: requests from the `cluster` command, and a peer's first frames.
-        let run = Control.Request(.run, run: Control.RunSpec(arguments: ["/bin/sleep", "60"], workingDirectory: "/home/user", environment: ["PATH=/usr/bin"]), node: "node2")
+        let run = Control.Request.run(Control.RunSpec(arguments: ["/bin/sleep", "60"], workingDirectory: "/home/user", environment: ["PATH=/usr/bin"]), node: "node2")
         add("control", "run", json(run) + [UInt8(ascii: "\n")])
-        add("control", "logs", json(Control.Request(.logs, job: "0a1b2c-17", offsets: Control.LogOffsets(stdout: 10, stderr: 0))) + [UInt8(ascii: "\n")])
+        add("control", "logs", json(Control.Request.logs(job: "0a1b2c-17", from: Control.LogOffsets(stdout: 10, stderr: 0))) + [UInt8(ascii: "\n")])
         add("control", "ps", Array(#"{"command":"ps","local":true}"# .utf8) + [UInt8(ascii: "\n")])
         add("control", "peer-request", json(PeerFrame(request: .init(request: run, uid: 1000, gid: 1000))))
         add("control", "peer-migration", Array(#"{"migration":true}"#.utf8))

@@ -51,5 +51,34 @@ extension Migration {
         public func check() -> [String] {
             [program, "check"]
         }
+
+        /// A criu run that exited with an error, with what its log said.
+        public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+            public enum Kind: Sendable, Equatable {
+                /// A process or thread of the tree exited while CRIU seized it (ESRCH): the
+                /// same step, run again, sees the tree as it is now.
+                case processVanished
+                case other
+            }
+
+            /// criu's first argument: `dump`, `pre-dump`, `restore`, `cpuinfo`, `check`.
+            public var step: String
+            /// How it ended: "exit status 1", "signal 9".
+            public var exit: String
+            /// What the log said: its last three lines naming an error, or its tail.
+            public var excerpt: String
+            public var kind: Kind
+
+            /// Classifies a run from the text of its log.
+            public init(step: String, exit: String, log: String) {
+                self.step = step
+                self.exit = exit
+                let errors = log.split(separator: "\n").filter { $0.contains("Error") }.suffix(3).joined(separator: " | ")
+                excerpt = errors.isEmpty ? String(log.suffix(400)) : errors
+                kind = log.contains("No such process") ? .processVanished : .other
+            }
+
+            public var description: String { "criu \(step) failed (\(exit)): \(excerpt)" }
+        }
     }
 }

@@ -10,8 +10,9 @@ struct PendingCommand: ParsableCommand {
     @OptionGroup var options: ControlOptions
 
     func run() throws {
-        let response = try Request.send(.pending, options: options)
-        try AdmissionTable.print(response.admissions ?? [], json: options.json, empty: "no node has asked to join")
+        let response = try Request.send(.pending, socket: options.socket)
+        guard case .admissions(let admissions) = response else { throw Request.unexpected(response, to: .pending) }
+        try AdmissionTable.print(admissions, json: options.json, empty: "no node has asked to join")
     }
 }
 
@@ -44,8 +45,10 @@ struct AdmissionDecision: ParsableArguments {
     var node: String
 
     func send(_ command: Control.Request.Command, options: ControlOptions) throws {
-        let response = try Request.send(Control.Request(command, selector: node), socket: options.socket)
-        try AdmissionTable.print(response.admissions ?? [], json: options.json, empty: "")
+        let request: Control.Request = command == .admit ? .admit(selector: node) : .deny(selector: node)
+        let response = try Request.send(request, socket: options.socket)
+        guard case .admissions(let admissions) = response else { throw Request.unexpected(response, to: request) }
+        try AdmissionTable.print(admissions, json: options.json, empty: "")
     }
 }
 

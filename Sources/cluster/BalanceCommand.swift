@@ -17,7 +17,9 @@ struct BalanceCommand: ParsableCommand {
     }
 
     func run() throws {
-        let response = try Request.send(Control.Request(.balance, enabled: state.map { $0 == "on" }), socket: options.socket)
-        print("automatic balancing: \((response.balancing ?? false) ? "on" : "off")")
+        let request = Control.Request.balance(enabled: state.map { $0 == "on" })
+        let response = try Request.send(request, socket: options.socket)
+        guard case .balancing(let on) = response else { throw Request.unexpected(response, to: request) }
+        print("automatic balancing: \(on ? "on" : "off")")
     }
 }

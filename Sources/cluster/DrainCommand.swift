@@ -12,9 +12,10 @@ struct DrainCommand: ParsableCommand {
     var node: String?
 
     func run() throws {
-        let response = try Request.send(Control.Request(.drain, node: node), socket: options.socket)
-        let reports = response.migrations ?? []
-        for warning in response.warnings ?? [] {
+        let request = Control.Request.drain(node: node)
+        let response = try Request.send(request, socket: options.socket)
+        guard case .migrations(let reports, let warnings) = response else { throw Request.unexpected(response, to: request) }
+        for warning in warnings {
             Output.warn(warning)
         }
         if options.json {
@@ -24,6 +25,6 @@ struct DrainCommand: ParsableCommand {
         for report in reports {
             print("\(report.job): \(report.from) → \(report.to) in \(Output.fixed(report.totalSeconds, decimals: 2)) s")
         }
-        if reports.isEmpty && (response.warnings ?? []).isEmpty { print("no running jobs to move") }
+        if reports.isEmpty && warnings.isEmpty { print("no running jobs to move") }
     }
 }

@@ -12,6 +12,6 @@ struct KillCommand: ParsableCommand {
     var job: String
 
     func run() throws {
-        _ = try Request.send(Control.Request(.kill, job: job), socket: options.socket)
+        _ = try Request.send(.kill(job: job), socket: options.socket)
     }
 }

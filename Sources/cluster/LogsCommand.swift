@@ -28,8 +28,9 @@ struct LogsCommand: ParsableCommand {
     static func follow(_ id: String, socket: String, follow: Bool) throws -> Control.Job {
         var offsets = Control.LogOffsets()
         while true {
-            let response = try Request.send(Control.Request(.logs, job: id, offsets: offsets), socket: socket)
-            guard let chunk = response.logs else { throw Failure(description: "clusterd gave no output for job \(id)") }
+            let request = Control.Request.logs(job: id, from: offsets)
+            let response = try Request.send(request, socket: socket)
+            guard case .logs(let chunk) = response else { throw Request.unexpected(response, to: request) }
             write(chunk.stdout, to: 1)
             write(chunk.stderr, to: 2)
             offsets = chunk.next

@@ -19,9 +19,9 @@ struct MigrateCommand: ParsableCommand {
     var node: String
 
     func run() throws {
-        let response = try Request.send(
-            Control.Request(.migrate, job: job, node: node, noPrecopy: noPrecopy ? true : nil), socket: options.socket)
-        guard let report = response.migration else { throw Failure(description: "clusterd gave no migration report") }
+        let request = Control.Request.migrate(job: job, to: node, precopy: !noPrecopy)
+        let response = try Request.send(request, socket: options.socket)
+        guard case .migration(let report) = response else { throw Request.unexpected(response, to: request) }
         if options.json {
             try Output.printJSON(report)
             return

@@ -9,8 +9,8 @@ struct NodesCommand: ParsableCommand {
     @OptionGroup var options: ControlOptions
 
     func run() throws {
-        let response = try Request.send(.nodes, options: options)
-        let nodes = response.nodes ?? []
+        let response = try Request.send(.nodes, socket: options.socket)
+        guard case .nodes(let nodes) = response else { throw Request.unexpected(response, to: .nodes) }
         if options.json {
             try Output.printJSON(nodes)
             return

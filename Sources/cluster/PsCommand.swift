@@ -12,18 +12,19 @@ struct PsCommand: ParsableCommand {
     var local = false
 
     func run() throws {
-        let response = try Request.send(Control.Request(.ps, local: local), socket: options.socket)
-        for warning in response.warnings ?? [] {
+        let request = Control.Request.ps(localOnly: local)
+        let response = try Request.send(request, socket: options.socket)
+        guard case .jobs(let jobs, let warnings) = response else { throw Request.unexpected(response, to: request) }
+        for warning in warnings {
             Output.warn(warning)
         }
-        let jobs = response.jobs ?? []
         if options.json {
             try Output.printJSON(jobs)
             return
         }
         var rows = [["JOB", "OWNER", "HOME", "NODE", "STATE", "CPU", "MEM", "MIGR", "COMMAND"]]
         for job in jobs {
-            let state = job.exitCode.map { "\(job.state) \($0)" } ?? job.state
+            let state = job.exitCode.map { "\(job.state.rawValue) \($0)" } ?? job.state.rawValue
             rows.append([
                 job.id + (job.stay ? " (stay)" : ""), job.owner, job.homeNode, job.currentNode, state,
                 Output.fixed(job.cpuSeconds, decimals: 1) + "s", Output.kibibytes(job.memoryKiB),

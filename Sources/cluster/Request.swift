@@ -6,11 +6,6 @@ struct Failure: Error, CustomStringConvertible {
 }
 
 enum Request {
-    /// Asks the agent; an error answer or an unreachable agent becomes a ``Failure``.
-    static func send(_ command: Control.Request.Command, options: ControlOptions) throws -> Control.Response {
-        try send(Control.Request(command), socket: options.socket)
-    }
-
     /// Sends a full request; an error answer or an unreachable agent becomes a ``Failure``.
     static func send(_ request: Control.Request, socket: String) throws -> Control.Response {
         let response: Control.Response
@@ -21,5 +16,11 @@ enum Request {
         }
         if let error = response.error { throw Failure(description: "clusterd: \(error)") }
         return response
+    }
+
+    /// The failure for an answer of another kind than `request` asks for (an agent of another
+    /// version).
+    static func unexpected(_ response: Control.Response, to request: Control.Request) -> Failure {
+        Failure(description: "clusterd answered `\(request.command.rawValue)` with \(response.kind): is the agent a different version?")
     }
 }

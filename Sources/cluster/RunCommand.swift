@@ -37,14 +37,15 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let spec = Control.RunSpec(
             arguments: command, workingDirectory: try Self.currentDirectory(), environment: Self.environment(), stay: stay)
-        let response = try Request.send(Control.Request(.run, run: spec, node: node), socket: options.socket)
-        guard let job = response.job else { throw Failure(description: "clusterd gave no job for the run") }
+        let request = Control.Request.run(spec, node: node)
+        let response = try Request.send(request, socket: options.socket)
+        guard case .job(let job) = response else { throw Request.unexpected(response, to: request) }
         guard wait else {
             if options.json { try Output.printJSON(job) } else { print(job.id) }
             return
         }
         let ended = try LogsCommand.follow(job.id, socket: options.socket, follow: true)
-        throw ExitCode(ended.state == "exited" ? (ended.exitCode ?? 1) : 128 + (ended.exitCode ?? 0))
+        throw ExitCode(ended.state == .exited ? (ended.exitCode ?? 1) : 128 + (ended.exitCode ?? 0))
     }
 
     /// The caller's directory, where the job starts.

@@ -9,8 +9,8 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var options: ControlOptions
 
     func run() throws {
-        let response = try Request.send(.status, options: options)
-        guard let status = response.status else { throw Failure(description: "clusterd sent no status") }
+        let response = try Request.send(.status, socket: options.socket)
+        guard case .status(let status) = response else { throw Request.unexpected(response, to: .status) }
         if options.json {
             try Output.printJSON(status)
             return

@@ -12,7 +12,7 @@ struct StayCommand: ParsableCommand {
     var job: String
 
     func run() throws {
-        _ = try Request.send(Control.Request(.stay, job: job, stay: true), socket: options.socket)
+        _ = try Request.send(.stay(job: job, pinned: true), socket: options.socket)
     }
 }
 
@@ -26,6 +26,6 @@ struct UnstayCommand: ParsableCommand {
     var job: String
 
     func run() throws {
-        _ = try Request.send(Control.Request(.stay, job: job, stay: false), socket: options.socket)
+        _ = try Request.send(.stay(job: job, pinned: false), socket: options.socket)
     }
 }

@@ -86,7 +86,9 @@ struct ShareCommand: AsyncParsableCommand {
     private static func askAgent() async -> [Control.Node]? {
         await withCheckedContinuation { continuation in
             onThread {
-                continuation.resume(returning: try? Control.Client.send(Control.Request(.nodes)).nodes)
+                let answer = try? Control.Client.send(.nodes)
+                guard case .nodes(let nodes) = answer else { return continuation.resume(returning: nil) }
+                continuation.resume(returning: nodes)
             }
         }
     }

@@ -36,7 +36,7 @@ import Testing
         #expect(result.text == "out\npid 1\n", "the job is its namespace's init")
         #expect(result.stderr == "err\n")
         let job = try #require(try jobs().first)
-        #expect(job.state == "exited" && job.exitCode == 7 && job.owner == "root")
+        #expect(job.state == .exited && job.exitCode == 7 && job.owner == "root")
         #expect(job.homeNode == cluster.hostname(0) && job.currentNode == job.homeNode && job.migrations == 0)
     }
 
@@ -50,11 +50,11 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             job = try jobs().first
-            if job?.state != "running" { break }
+            if job?.state != .running { break }
             usleep(100_000)
         }
         let ended = try #require(job)
-        #expect(ended.state == "exited" && ended.exitCode == 0)
+        #expect(ended.state == .exited && ended.exitCode == 0)
         #expect(ended.cpuSeconds > 0.2, "the ended job's CPU time, its children's included: \(ended.cpuSeconds) s")
     }
 
@@ -73,19 +73,19 @@ import Testing
             seen = try jobs().first { $0.id == id }
         } while ContinuousClock.now < resident && !((seen?.memoryKiB ?? 0) > 40 << 10 && (seen?.cpuSeconds ?? 0) > 0.02)
         let job = try #require(seen)
-        #expect(job.state == "running" && job.namespacePID == 1)
+        #expect(job.state == .running && job.namespacePID == 1)
         #expect(job.memoryKiB > 40 << 10, "the 40 MiB buffer is resident: \(job.memoryKiB) KiB")
         #expect(job.cpuSeconds > 0.02, "a CPU-bound job has used CPU (little, on a loaded host)")
 
         _ = try cluster(["kill", id])
         let deadline = ContinuousClock.now + .seconds(10)
-        var state = ""
+        var state: Control.Job.State?
         while ContinuousClock.now < deadline {
-            state = try jobs().first { $0.id == id }?.state ?? ""
-            if state == "killed" { break }
+            state = try jobs().first { $0.id == id }?.state
+            if state == .killed { break }
             usleep(100_000)
         }
-        #expect(state == "killed")
+        #expect(state == .killed)
         #expect(try jobs().first { $0.id == id }?.exitCode == 9)
     }
 
@@ -114,10 +114,10 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline && (try? jobs()) == nil { usleep(100_000) }
         let adopted = try #require(try jobs().first { $0.id == id })
-        #expect(adopted.state == "running", "the job survived the agent and was adopted: \(adopted)")
+        #expect(adopted.state == .running, "the job survived the agent and was adopted: \(adopted)")
         _ = try cluster(["kill", id])
         usleep(500_000)
-        #expect(try jobs().first { $0.id == id }?.state == "killed")
+        #expect(try jobs().first { $0.id == id }?.state == .killed)
     }
 
     @Test func stayPinsAJobAndDrainNeedsAnotherNode() throws {
@@ -129,7 +129,7 @@ import Testing
         #expect(try jobs().first { $0.id == id }?.stay == false)
         let lonely = try cluster(["drain"], allowFailure: true)
         #expect(lonely.status == 1 && lonely.stderr.contains("no other live node"), "\(lonely.stderr)")
-        #expect(try jobs().first { $0.id == id }?.state == "running", "a drain with nowhere to go leaves the job running")
+        #expect(try jobs().first { $0.id == id }?.state == .running, "a drain with nowhere to go leaves the job running")
         _ = try cluster(["kill", id])
     }
 
@@ -152,9 +152,9 @@ import Testing
         // A program that does not exist: the job starts and fails at once, and says why.
         let id = try cluster(["run", "--", "/nonexistent/program"]).text.trimmingCharacters(in: .whitespacesAndNewlines)
         let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, try jobs().first(where: { $0.id == id })?.state == "running" { usleep(100_000) }
+        while ContinuousClock.now < deadline, try jobs().first(where: { $0.id == id })?.state == .running { usleep(100_000) }
         let job = try #require(try jobs().first { $0.id == id })
-        #expect(job.state == "exited" && job.exitCode == 127)
+        #expect(job.state == .exited && job.exitCode == 127)
         let logs = try cluster(["logs", id])
         #expect(logs.stderr.contains("/nonexistent/program"), "setpriv names the missing program: \(logs.stderr)")
     }

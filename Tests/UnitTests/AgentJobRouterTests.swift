@@ -16,21 +16,24 @@ import Testing
     @Test func aForwardedPsAnswerFitsInOneFrame() throws {
         let jobs = (0..<6000).map { index in
             Control.Job(id: "4c4201-\(index)", arguments: ["/bin/long-program", String(repeating: "x", count: 200)], owner: "ada", uid: 1000,
-                        homeNode: "node-4c4201", currentNode: "node-4c4201", state: index % 1000 == 7 ? "running" : "exited", exitCode: 0,
+                        homeNode: "node-4c4201", currentNode: "node-4c4201", state: index % 1000 == 7 ? .running : .exited, exitCode: 0,
                         cpuSeconds: 1, memoryKiB: 1, migrations: 0, stay: false, startedAt: UInt64(index), namespacePID: 1)
         }
-        let response = Control.Response(jobs: jobs)
+        let response = Control.Response.jobs(jobs)
         #expect(try JSONEncoder().encode(response).count > Wire.Stream.maxPayload, "the whole list would not fit")
-        let fitted = Agent.JobRouter.fitted(response, budget: Agent.JobRouter.psReplyBudget, hostname: "node-4c4201")
+        let fitted = Agent.JobRouter.fitted(jobs, budget: Agent.JobRouter.psReplyBudget, hostname: "node-4c4201")
         let bytes = try JSONEncoder().encode(fitted).count
         #expect(bytes <= Agent.JobRouter.psReplyBudget && bytes < Wire.Stream.maxPayload)
-        let kept = fitted.jobs ?? []
+        guard case .jobs(let kept, let warnings) = fitted else {
+            Issue.record("not a job list: \(fitted.kind)")
+            return
+        }
         #expect(kept.count > 1000 && kept.count < 6000)
-        #expect(kept.prefix(6).allSatisfy { $0.state == "running" }, "running jobs first")
+        #expect(kept.prefix(6).allSatisfy { $0.state == .running }, "running jobs first")
         #expect(kept.dropFirst(6).first?.id == "4c4201-5999", "then the newest")
-        #expect(fitted.warnings?.last?.contains("listed \(kept.count) of its 6000 jobs") == true)
-        let small = Control.Response(jobs: Array(jobs.prefix(3)))
-        #expect(Agent.JobRouter.fitted(small, budget: Agent.JobRouter.psReplyBudget, hostname: "n") == small, "a short list is unchanged")
+        #expect(warnings.last?.contains("listed \(kept.count) of its 6000 jobs") == true)
+        let small = Array(jobs.prefix(3))
+        #expect(Agent.JobRouter.fitted(small, budget: Agent.JobRouter.psReplyBudget, hostname: "n") == .jobs(small), "a short list is unchanged")
     }
 
     @Test func loadPerCPUCountsEachRunningJobAsOne() {

@@ -40,11 +40,11 @@ struct FuzzRegressionTests {
 
     /// The control target reads peer frames through a copy of `Agent.PeerFrame`'s shape.
     @Test func thePeerFrameShapeReadsWhatAgentWrites() throws {
-        let request = Control.Request(.kill, job: "0a1b2c-17")
-        let forwarded = try JSONEncoder().encode(Agent.PeerFrame(request: Agent.PeerRequest(request: request, uid: 1000, gid: 100)))
+        let request = Control.Request.kill(job: "0a1b2c-17")
+        let forwarded = try JSONEncoder().encode(Agent.PeerFrame.request(Agent.PeerRequest(request: request, uid: 1000, gid: 100)))
         let frame = try JSONDecoder().decode(FuzzTargets.PeerFrame.self, from: forwarded)
         #expect(frame.request?.request == request && frame.request?.uid == 1000 && frame.request?.gid == 100 && frame.migration == nil)
-        let start = try JSONDecoder().decode(FuzzTargets.PeerFrame.self, from: JSONEncoder().encode(Agent.PeerFrame.migrationStart))
+        let start = try JSONDecoder().decode(FuzzTargets.PeerFrame.self, from: JSONEncoder().encode(Agent.PeerFrame.migration))
         #expect(start.migration == true && start.request == nil)
     }
 }

@@ -101,7 +101,7 @@ extension ClusterTests {
         print("migration: back to the head: total \(back.totalSeconds) s, frozen \(back.frozenSeconds) s, final dump \(back.dumpSeconds) s")
         try await Task.sleep(for: .seconds(2))
         let job = try #require(try await Guest.json([Control.Job].self, cluster, "node2", "cluster ps --json").first { $0.id == id })
-        #expect(job.state == "running" && job.currentNode == head && job.migrations == 2 && job.namespacePID == 1, "\(job)")
+        #expect(job.state == .running && job.currentNode == head && job.migrations == 2 && job.namespacePID == 1, "\(job)")
         let afterMoves = try await checkUnbrokenLog(of: id, on: "node2", cluster)
         #expect(afterMoves > 20)
 
@@ -122,13 +122,13 @@ extension ClusterTests {
         }
         for finished in [python, tree] {
             try await Guest.waitUntil("job \(finished) ends", deadline: .seconds(900)) {
-                try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == finished }?.state != "running"
+                try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == finished }?.state != .running
             }
         }
         let finalJobs = try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json")
         for finished in [python, tree] {
             let job = try #require(finalJobs.first { $0.id == finished })
-            #expect(job.state == "exited" && job.exitCode == 0 && job.migrations == 1 && job.currentNode == uefi, "\(job)")
+            #expect(job.state == .exited && job.exitCode == 0 && job.migrations == 1 && job.currentNode == uefi, "\(job)")
         }
         #expect(try await Guest.shell(cluster, "node1", "cluster logs \(python)") == "25997\n", "π(300,000) = 25,997")
         #expect(try await Guest.shell(cluster, "node1", "cluster logs \(tree)") == threadedResult)
@@ -153,7 +153,7 @@ extension ClusterTests {
         let countAfter = try await counter(of: id, on: "node1", cluster)
         #expect(countAfter > countBefore + 10, "the job runs on at the source: counter \(countBefore) → \(countAfter) in 3 s")
         let atSource = try #require(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
-        #expect(atSource.state == "running" && atSource.currentNode == head && atSource.migrations == 2, "\(atSource)")
+        #expect(atSource.state == .running && atSource.currentNode == head && atSource.migrations == 2, "\(atSource)")
         #expect(try await checkUnbrokenLog(of: id, on: "node1", cluster) > afterMoves, "nothing lost at the source")
         // Membership: the two left declare node3 dead.
         try await checkDeclaredDead(cluster, index: 3, killedAt: killedAt, survivors: ["node1", "node2"])
@@ -205,7 +205,7 @@ extension ClusterTests {
         }
         print("fault: source killed after the restore was confirmed; the job ran on at \(head) \(ContinuousClock.now - killedSource) later")
         let atDestination = try #require(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
-        #expect(atDestination.state == "running" && atDestination.currentNode == head && atDestination.migrations == 1, "\(atDestination)")
+        #expect(atDestination.state == .running && atDestination.currentNode == head && atDestination.migrations == 1, "\(atDestination)")
         #expect(try await checkUnbrokenLog(of: id, on: "node1", cluster) > resumed, "the log at the head goes on from where node2 left it")
     }
 
@@ -225,7 +225,7 @@ extension ClusterTests {
         print("migration: uid 1000's job \(head) → \(bios) in \(report.totalSeconds) s (frozen \(report.frozenSeconds) s)")
         try await Task.sleep(for: .seconds(2))
         let job = try #require(try await Guest.json([Control.Job].self, cluster, "node2", "cluster ps --json").first { $0.id == id })
-        #expect(job.state == "running" && job.currentNode == bios && job.uid == 1000, "\(job)")
+        #expect(job.state == .running && job.currentNode == bios && job.uid == 1000, "\(job)")
         let inside = try await Guest.shell(cluster, "node2", """
             pid=$(pgrep -u 1000 -x sh | head -n 1); \\
             grep -E '^(Uid|CapEff)' /proc/$pid/status | tr -s '\t' ' '; awk '{print $5}' /proc/$pid/mountinfo | sort | tr '\n' ' '
@@ -284,10 +284,10 @@ extension ClusterTests {
         // jobs on a one-vCPU guest. The makespan comes from the agent's timestamps, not the polls.
         try await Guest.waitUntil("\(count) burn jobs end", deadline: .seconds(900), every: .seconds(5)) {
             jobs = try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").filter { ids.contains($0.id) }
-            return jobs.count == count && jobs.allSatisfy { $0.state != "running" }
+            return jobs.count == count && jobs.allSatisfy { $0.state != .running }
         }
         for job in jobs {
-            #expect(job.state == "exited" && job.exitCode == 0, "\(job)")
+            #expect(job.state == .exited && job.exitCode == 0, "\(job)")
             #expect(try await Guest.shell(cluster, "node1", "cluster logs \(job.id)") == burnResult)
         }
         let start = jobs.map(\.startedAt).min() ?? 0

@@ -124,11 +124,13 @@ public final class LoopbackCluster: @unchecked Sendable {
 
     /// Agent `index`'s view, or nil while its control socket is not up yet.
     public func nodes(_ index: Int) -> [Control.Node]? {
-        try? Control.Client.send(Control.Request(.nodes), socketPath: socket(index)).nodes
+        guard case .nodes(let nodes) = try? Control.Client.send(.nodes, socketPath: socket(index)) else { return nil }
+        return nodes
     }
 
     public func status(_ index: Int) -> Control.Status? {
-        try? Control.Client.send(Control.Request(.status), socketPath: socket(index)).status
+        guard case .status(let status) = try? Control.Client.send(.status, socketPath: socket(index)) else { return nil }
+        return status
     }
 
     /// The state agent `observer` reports for agent `subject` (nil: not listed).

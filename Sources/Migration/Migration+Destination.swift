@@ -1,0 +1,221 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Jobs
+
+extension Migration {
+    /// The destination side of one migration, as a state machine of plain values: whether to
+    /// take the offer, where each file goes, when to restore, and what becomes of the job when
+    /// the source goes away. No I/O: the agent (`Agent.Migrator`) reads the stream, runs CRIU,
+    /// writes files and reports each result here. Everything it is given comes from the
+    /// network and is checked here before it touches the disk (Docs/security.md).
+    ///
+    /// The rule that keeps a job from running twice: the destination owns the job from the
+    /// moment it answers `restored` (the tree is restored, checked and still stopped). After
+    /// that, losing the source means running the job (the source either saw `restored` and
+    /// dropped its copy, or will ask and learn that it runs here); before it, losing the source
+    /// means throwing everything away (the source resumes its own copy).
+    public struct Destination: Sendable {
+        /// What the node knows that the offer is checked against.
+        public struct Node: Sendable, Equatable {
+            public var hostname: String
+            public var trust: Jobs.Trust
+            /// Memory available now (MemAvailable), in bytes.
+            public var availableBytes: UInt64
+            /// Kept free beside the images (tmpfs) and the restored job.
+            public var reserveBytes: UInt64 = 64 << 20
+
+            public init(hostname: String, trust: Jobs.Trust, availableBytes: UInt64) {
+                self.hostname = hostname
+                self.trust = trust
+                self.availableBytes = availableBytes
+            }
+        }
+
+        public enum Phase: Sendable, Equatable {
+            /// Accepted: pre-copy rounds, the final round, open files and the job's files arrive.
+            case receiving
+            /// The restore request came: CRIU restores round `round`.
+            case restoring(round: Int)
+            /// Restored, checked and stopped as `pid`; `restored` was answered: the job is ours.
+            case restored(pid: Int32)
+            /// Ended: the job runs here.
+            case running(pid: Int32)
+            /// Ended: nothing of the job is kept here (refused, failed, aborted or lost the source).
+            case discarded
+        }
+
+        /// What the agent does with a message that arrived while receiving.
+        public enum Action: Sendable, Equatable {
+            /// Write the file's `size` bytes that follow: where ``Intake/Placement`` says.
+            case write(Intake.Placement, size: UInt64, mode: UInt32)
+            /// Restore round `round` as `record`'s job, check the tree, then report
+            /// ``restoreSucceeded(pid:)`` or ``restoreFailed(_:)``.
+            case restore(round: Int, record: Jobs.Record)
+            /// The source's copy is gone: continue stopped `pid`, answer `done`, end.
+            case run(pid: Int32)
+            /// The source gave up: kill the restored `pid` if any, remove the job's files, end.
+            case discard(pid: Int32?)
+        }
+
+        /// A message or a file the protocol does not allow: the agent drops the stream, and
+        /// ``sourceLost()`` says what becomes of the job.
+        public struct Violation: Error, Sendable, Equatable, CustomStringConvertible {
+            public var description: String
+        }
+
+        /// The offer's job, as checked.
+        public let record: Jobs.Record
+        public private(set) var phase: Phase = .receiving
+        private var intake: Intake
+
+        /// Takes an offer, or says why not. `runsHere`: whether a job with this id already runs
+        /// on this node. The CRIU and CPU checks, which run criu, come after this.
+        public static func consider(
+            job id: String, record data: Data, memoryKiB: UInt64, node: Node, localGroups: [UInt32]?, runsHere: Bool
+        ) -> Result<Destination, Refusal> {
+            guard Jobs.Layout.isJobID(id) else { return .failure(Refusal("\(Intake.shown(id)) is not a job id")) }
+            guard let record = try? JSONDecoder().decode(Jobs.Record.self, from: data) else {
+                return .failure(Refusal("the job's record is unreadable"))
+            }
+            guard record.id == id else {
+                return .failure(Refusal("the record is for job \(Intake.shown(record.id)), not \(id)"))
+            }
+            if let refusal = node.trust.refusal(uid: record.uid, gid: record.gid, localGroups: localGroups) {
+                return .failure(Refusal(refusal, byTrust: true))
+            }
+            guard !runsHere else { return .failure(Refusal("job \(id) already runs on \(node.hostname)")) }
+            guard memoryKiB < node.availableBytes >> 10 else {
+                return .failure(Refusal("the job uses \(memoryKiB >> 10) MiB and \(node.hostname) has \(node.availableBytes >> 20) MiB available"))
+            }
+            let budget = node.availableBytes > node.reserveBytes ? node.availableBytes - node.reserveBytes : 0
+            return .success(Destination(record: record, intake: Intake(budget: budget)))
+        }
+
+        /// Why an offer was refused (sent back as ``Message/refuse(_:)``).
+        public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+            public var description: String
+            /// Refused by the trust model (logged as a notice: someone may be probing).
+            public var byTrust = false
+
+            public init(_ description: String, byTrust: Bool = false) {
+                self.description = description
+                self.byTrust = byTrust
+            }
+        }
+
+        private init(record: Jobs.Record, intake: Intake) {
+            self.record = record
+            self.intake = intake
+        }
+
+        /// Whether the exchange has ended, one way or the other.
+        public var isFinished: Bool {
+            switch phase {
+            case .running, .discarded: true
+            default: false
+            }
+        }
+
+        /// Whether this node holds the job (restored, or running): losing the source now means
+        /// running it, and the source must not be told that the migration failed.
+        public var holdsJob: Bool {
+            switch phase {
+            case .restored, .running: true
+            default: false
+            }
+        }
+
+        /// A message from the source, after the offer was accepted.
+        public mutating func received(_ message: Message) throws(Violation) -> Action {
+            switch (phase, message) {
+            case (.receiving, .file(let round, let path, let size, let mode, let link)):
+                do {
+                    return .write(try intake.admit(round: round, path: path, size: size, link: link), size: size, mode: mode)
+                } catch {
+                    throw violation("refused a file of job \(record.id): \(error)")
+                }
+            case (.receiving, .restore(let round, let data)):
+                guard (1...Intake.maxRound).contains(round) else { throw violation("restore from round \(round)") }
+                // The record that runs is the one the offer was checked with.
+                guard let sent = try? JSONDecoder().decode(Jobs.Record.self, from: data),
+                      sent.id == record.id, sent.uid == record.uid, sent.gid == record.gid else {
+                    throw violation("the record sent with restore differs from the offer's")
+                }
+                phase = .restoring(round: round)
+                return .restore(round: round, record: sent)
+            case (.restored(let pid), .commit):
+                phase = .running(pid: pid)
+                return .run(pid: pid)
+            case (.receiving, .abort):
+                phase = .discarded
+                return .discard(pid: nil)
+            case (.restored(let pid), .abort):
+                phase = .discarded
+                return .discard(pid: pid)
+            default:
+                throw violation("unexpected \(Self.name(of: message)) \(Self.name(of: phase)) of job \(record.id)")
+            }
+        }
+
+        /// CRIU restored the tree as `pid`, and it passed the checks: answer `restored`. From
+        /// here on the job is this node's.
+        public mutating func restoreSucceeded(pid: Int32) {
+            guard case .restoring = phase else { preconditionFailure("restoreSucceeded in \(phase)") }
+            phase = .restored(pid: pid)
+        }
+
+        /// The restore failed, or the restored tree failed its checks and was killed: answer
+        /// `failed`, remove the job's files, end. The source resumes its copy.
+        public mutating func restoreFailed() {
+            guard case .restoring = phase else { preconditionFailure("restoreFailed in \(phase)") }
+            phase = .discarded
+        }
+
+        /// The stream broke or broke the protocol. Returns the restored job to run, or nil when
+        /// nothing of the job is kept here.
+        public mutating func sourceLost() -> Int32? {
+            switch phase {
+            case .restored(let pid), .running(let pid):
+                phase = .running(pid: pid)
+                return pid
+            case .receiving, .restoring, .discarded:
+                phase = .discarded
+                return nil
+            }
+        }
+
+        private func violation(_ text: String) -> Violation {
+            Violation(description: text)
+        }
+
+        private static func name(of message: Message) -> String {
+            switch message {
+            case .offer: "offer"
+            case .accept: "accept"
+            case .refuse: "refuse"
+            case .file: "file"
+            case .restore: "restore"
+            case .restored: "restored"
+            case .failed: "failed"
+            case .commit: "commit"
+            case .abort: "abort"
+            case .done: "done"
+            case .query: "query"
+            case .state: "state"
+            }
+        }
+
+        private static func name(of phase: Phase) -> String {
+            switch phase {
+            case .receiving: "while receiving"
+            case .restoring: "while restoring"
+            case .restored: "after restoring"
+            case .running: "after running"
+            case .discarded: "after discarding"
+            }
+        }
+    }
+}
