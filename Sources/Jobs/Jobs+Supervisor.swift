@@ -12,7 +12,8 @@ import Logging
 
 extension Jobs {
     /// The jobs of one node: starts them, learns of their ends from the ``Reaper``, kills them,
-    /// and reads their output. Records are kept in each job's `job.json`.
+    /// and reads their output. Each job's state is one ``Job`` value (its record, kept in its
+    /// `job.json`, and its phase here); this actor does the I/O around them.
     public actor Supervisor {
         /// A job as `cluster ps` needs it.
         public struct Snapshot: Sendable, Equatable {
@@ -36,17 +37,9 @@ extension Jobs {
         let hostname: String
         let launcher: Launcher
         let logger: Logger
-        private var records: [String: Record] = [:]
-        /// Running jobs: the namespace init's host pid, and `unshare`'s.
-        private var initPID: [String: pid_t] = [:]
-        private var wrapperPID: [pid_t: String] = [:]
+        /// Every job this node has or had, by id.
+        private var jobs: [String: Job] = [:]
         private var nextCounter = 1
-        /// Jobs this agent sent SIGKILL: `unshare` does not report a killed init reliably
-        /// (util-linux 2.38 exits 1 after "sigprocmask unblock failed"), so the agent records
-        /// what it did.
-        private var killed: Set<String> = []
-        /// Running jobs started by an earlier agent: not our children, polled instead.
-        private var adopted: Set<String> = []
 
         public init(layout: Layout, nodeID: UInt64, hostname: String, launcher: Launcher = Launcher(), logger: Logger) {
             self.layout = layout
@@ -72,21 +65,24 @@ extension Jobs {
             for id in Self.entries(of: layout.root) where Layout.isJobID(id) {
                 guard let text = ProcFiles.read(layout.record(id)),
                       var record = try? JSONDecoder().decode(Record.self, from: Data(text.utf8)), record.id == id else { continue }
+                var job = Job(record: record, phase: .ended)
                 if record.state == .running {
                     // Only a job's own namespace init, known by its start time, is adopted: a
                     // record naming any other process would let its owner kill or move it.
                     if let pid = record.hostPID, let start = record.hostPIDStart, Self.isAlive(pid, startTicks: start),
                        let namespace = Usage.pidNamespace(of: pid), namespace != Usage.pidNamespace(of: getpid()) {
-                        initPID[id] = pid
-                        adopted.insert(id)
+                        job = Job(record: record, phase: .running(initPID: pid), watch: .polled)
                         logger.info("job \(id): adopted (pid \(pid))")
                     } else {
                         record.state = .failed("ended while the agent was not running; exit status unknown")
                         record.endedAt = UInt64(time(nil))
+                        job.record = record
                         try? write(record)
                     }
+                } else if case .moved = record.state {
+                    job.phase = .moved
                 }
-                records[id] = record
+                jobs[id] = job
                 if let counter = Layout.counter(in: id, node: nodeID) { nextCounter = max(nextCounter, counter + 1) }
             }
         }
@@ -112,51 +108,41 @@ extension Jobs {
                 wrapper = try launcher.spawn(record, layout: layout)
             } catch {
                 record.state = .failed(error.description)
-                records[id] = record
+                jobs[id] = Job(record: record, phase: .ended)
                 try? write(record)
                 throw Failure(description: error.description)
             }
-            wrapperPID[wrapper] = id
-            records[id] = record
-            Task { [self] in
-                let ended = await Reaper.shared.ended(of: wrapper)
-                await self.reaped(wrapper, ended)
-            }
-            if let pid = Launcher.namespaceInit(of: wrapper) {
-                initPID[id] = pid
+            watch(id, pid: wrapper)
+            let pid = Launcher.namespaceInit(of: wrapper)
+            if let pid {
                 record.hostPID = pid
                 record.hostPIDStart = Self.startTicks(pid)
-                records[id] = record
-            } else if records[id]?.state == .running {
+            } else {
                 logger.warning("job \(id): no namespace init under unshare \(wrapper)")
             }
+            // The reaper's report waits for this actor: the job is in place before it.
+            jobs[id] = Job(record: record, phase: .running(initPID: pid))
             try write(record)
             logger.info("job \(id) started for \(owner): \(arguments.joined(separator: " "))")
-            return records[id] ?? record
+            return jobs[id]?.record ?? record
         }
 
-        /// A job's process ended (from the ``Reaper``).
-        func reaped(_ pid: pid_t, _ ended: Reaper.Ended) {
-            guard let id = wrapperPID.removeValue(forKey: pid), var record = records[id] else { return }
-            if case .moved = record.state { return }
-            initPID[id] = nil
-            record.cpuSecondsAtEnd = ended.cpuSeconds
-            if killed.remove(id) != nil {
-                record.state = .killed(SIGKILL)
-            } else if record.state == .running {
-                switch ended.exit {
-                case .exited(let code): record.state = .exited(code)
-                case .signaled(let signal): record.state = .killed(signal)
-                }
+        /// Learns of `pid`'s end from the ``Reaper``: `unshare` for a job started here, the
+        /// restored init for a job that arrived.
+        private func watch(_ id: String, pid: pid_t) {
+            Task { [self] in
+                let ended = await Reaper.shared.ended(of: pid)
+                await self.ended(id, ended.exit, cpuSeconds: ended.cpuSeconds)
             }
-            record.endedAt = UInt64(time(nil))
-            records[id] = record
-            try? write(record)
-            logger.info("job \(id) ended: \(record.state.name) \(record.state.code.map(String.init) ?? "")")
         }
 
-        /// Jobs being migrated away: not killable, not offered twice.
-        private var migrating: Set<String> = []
+        /// A job's init ended (`exit` nil: status unknown).
+        private func ended(_ id: String, _ exit: Exit?, cpuSeconds: Double?) {
+            guard var job = jobs[id], job.ended(exit, cpuSeconds: cpuSeconds, at: UInt64(time(nil))) else { return }
+            jobs[id] = job
+            try? write(job.record)
+            logger.info("job \(id) ended: \(job.record.state.name) \(job.record.state.code.map(String.init) ?? "")")
+        }
 
         /// Where a job is, as far as this node knows.
         public enum Location: Sendable, Equatable {
@@ -166,31 +152,29 @@ extension Jobs {
         }
 
         public func location(_ id: String) -> Location {
-            guard let record = records[id] else { return .unknown }
-            if case .moved(let node) = record.state { return .movedTo(node) }
+            guard let job = jobs[id] else { return .unknown }
+            if case .moved(let node) = job.record.state { return .movedTo(node) }
             return .here
         }
 
         /// Marks running job `id` as migrating; returns its record and the namespace init's pid.
         public func beginMigration(_ id: String) throws(Failure) -> (Record, pid_t) {
-            guard let record = records[id] else { throw unknown(id) }
-            guard record.state == .running, let pid = initPID[id] else {
-                throw Failure(description: "job \(id) is not running here (\(record.state.name))")
-            }
-            guard !migrating.contains(id) else { throw Failure(description: "job \(id) is already migrating") }
-            migrating.insert(id)
-            return (record, pid)
+            guard var job = jobs[id] else { throw unknown(id) }
+            if let reason = job.beginMigration() { throw Failure(description: reason) }
+            jobs[id] = job
+            guard let pid = job.initPID else { throw Failure(description: "job \(id) is not running here") }
+            return (job.record, pid)
         }
 
-        public func isMigrating(_ id: String) -> Bool { migrating.contains(id) }
+        public func isMigrating(_ id: String) -> Bool { jobs[id]?.isMigrating ?? false }
 
-        public func endMigration(_ id: String) { migrating.remove(id) }
+        public func endMigration(_ id: String) { jobs[id]?.endMigration() }
 
         /// A failed migration: SIGCONT to every process of the job (the final dump left them
         /// stopped), and it runs on here.
         public func resume(_ id: String) {
-            migrating.remove(id)
-            guard let pid = initPID[id] else { return }
+            jobs[id]?.endMigration()
+            guard let pid = jobs[id]?.initPID else { return }
             for member in Usage.processes(sharingNamespaceOf: pid) { _ = Glibc.kill(member, SIGCONT) }
             logger.info("job \(id) resumed on this node")
         }
@@ -198,15 +182,11 @@ extension Jobs {
         /// The destination confirmed: the stopped copy here is killed and the record says
         /// where the job went (`moved`, the destination's record, when known).
         public func finishMigration(_ id: String, movedTo moved: Record?) {
-            migrating.remove(id)
-            guard var record = records[id] else { return }
-            let destination = moved?.currentNode ?? "another node"
-            record.state = .moved(destination)
-            if let moved { record.migrations = moved.migrations; record.currentNode = moved.currentNode }
-            record.endedAt = UInt64(time(nil))
-            records[id] = record
-            try? write(record)
-            if let pid = initPID.removeValue(forKey: id) { _ = Glibc.kill(pid, SIGKILL) }
+            guard var job = jobs[id] else { return }
+            let pid = job.moved(to: moved, at: UInt64(time(nil)))
+            jobs[id] = job
+            try? write(job.record)
+            if let pid { _ = Glibc.kill(pid, SIGKILL) }
             Self.removeOutput(id, layout: layout)
         }
 
@@ -218,14 +198,9 @@ extension Jobs {
             record.state = .running
             record.hostPID = pid
             record.hostPIDStart = Self.startTicks(pid)
-            records[record.id] = record
-            initPID[record.id] = pid
+            jobs[record.id] = Job(record: record, phase: .running(initPID: pid))
             try? write(record)
-            let id = record.id
-            Task { [self] in
-                let ended = await Reaper.shared.ended(of: pid)
-                await self.restoredEnded(id, ended)
-            }
+            watch(record.id, pid: pid)
         }
 
         public func continueRestored(_ id: String, pid: pid_t) {
@@ -235,86 +210,61 @@ extension Jobs {
 
         public func discardRestored(_ id: String, pid: pid_t) {
             _ = Glibc.kill(pid, SIGKILL)
-            records[id] = nil
-            initPID[id] = nil
+            jobs[id] = nil
         }
 
         public func isRunningHere(_ id: String) -> Bool {
-            records[id]?.state == .running && initPID[id] != nil
+            jobs[id].map { $0.record.state == .running && $0.isHere } ?? false
         }
 
         public func usage(_ id: String) -> Usage {
-            initPID[id].flatMap { Usage.read(initPID: $0) } ?? Usage()
-        }
-
-        private func restoredEnded(_ id: String, _ ended: Reaper.Ended) {
-            guard var record = records[id], record.state == .running else { return }
-            initPID[id] = nil
-            record.cpuSecondsAtEnd = ended.cpuSeconds
-            if killed.remove(id) != nil {
-                record.state = .killed(SIGKILL)
-            } else {
-                switch ended.exit {
-                case .exited(let code): record.state = .exited(code)
-                case .signaled(let signal): record.state = .killed(signal)
-                }
-            }
-            record.endedAt = UInt64(time(nil))
-            records[id] = record
-            try? write(record)
-            logger.info("job \(id) ended: \(record.state.name) \(record.state.code.map(String.init) ?? "")")
+            jobs[id]?.initPID.flatMap { Usage.read(initPID: $0) } ?? Usage()
         }
 
         /// Pins or releases a job; only its owner or root.
         public func setStay(_ id: String, _ stay: Bool, by uid: UInt32) throws(Failure) {
-            guard var record = records[id] else { throw unknown(id) }
-            guard uid == 0 || uid == record.uid else {
-                throw Failure(description: "job \(id) belongs to \(record.owner); only they or root can change it")
+            guard var job = jobs[id] else { throw unknown(id) }
+            guard uid == 0 || uid == job.record.uid else {
+                throw Failure(description: "job \(id) belongs to \(job.record.owner); only they or root can change it")
             }
-            record.stay = stay
-            records[id] = record
-            try write(record)
+            job.record.stay = stay
+            jobs[id] = job
+            try write(job.record)
         }
 
         /// Whether this node has (or had) job `id`.
         public func knows(_ id: String) -> Bool {
-            records[id] != nil
+            jobs[id] != nil
         }
 
         /// Every job, oldest first, with current usage for running ones.
         public func snapshots() -> [Snapshot] {
             checkAdopted()
-            return records.values.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.map(snapshot)
+            return jobs.values.sorted { ($0.record.startedAt, $0.id) < ($1.record.startedAt, $1.id) }.map(snapshot)
         }
 
         public func snapshot(_ id: String) throws(Failure) -> Snapshot {
-            guard let record = records[id] else { throw unknown(id) }
-            return snapshot(record)
+            guard let job = jobs[id] else { throw unknown(id) }
+            return snapshot(job)
         }
 
-        private func snapshot(_ record: Record) -> Snapshot {
-            let pid = initPID[record.id]
-            let usage = pid.flatMap { Usage.read(initPID: $0) } ?? Usage(cpuSeconds: record.cpuSecondsAtEnd ?? 0)
-            return Snapshot(record: record, usage: usage, namespacePID: pid.flatMap(Self.namespacePID) ?? 0)
+        private func snapshot(_ job: Job) -> Snapshot {
+            let pid = job.initPID
+            let usage = pid.flatMap { Usage.read(initPID: $0) } ?? Usage(cpuSeconds: job.record.cpuSecondsAtEnd ?? 0)
+            return Snapshot(record: job.record, usage: usage, namespacePID: pid.flatMap(Self.namespacePID) ?? 0)
         }
 
         /// Running jobs, for the load this node publishes (called every second).
         public func runningCount() -> Int {
             checkAdopted()
-            return records.values.count { $0.state == .running }
+            return jobs.values.count { $0.record.state == .running }
         }
 
         /// Adopted jobs whose init has gone: ended, status unknown (or killed, if we killed it).
         private func checkAdopted() {
-            for id in adopted {
-                guard let pid = initPID[id], !Self.isAlive(pid, startTicks: records[id]?.hostPIDStart),
-                      var record = records[id] else { continue }
-                adopted.remove(id)
-                initPID[id] = nil
-                record.state = killed.remove(id) != nil ? .killed(SIGKILL) : .failed("ended while adopted by a restarted agent; exit status unknown")
-                record.endedAt = UInt64(time(nil))
-                records[id] = record
-                try? write(record)
+            for job in jobs.values where job.watch == .polled {
+                guard let pid = job.initPID, !Self.isAlive(pid, startTicks: job.record.hostPIDStart) else { continue }
+                ended(job.id, nil, cpuSeconds: nil)
             }
         }
 
@@ -333,29 +283,20 @@ extension Jobs {
         /// SIGKILL to the namespace's init, which takes every process of the job with it.
         /// `uid` must own the job or be root.
         public func kill(_ id: String, by uid: UInt32) throws(Failure) -> Record {
-            guard let record = records[id] else { throw unknown(id) }
-            guard uid == 0 || uid == record.uid else {
-                throw Failure(description: "job \(id) belongs to \(record.owner); only they or root can kill it")
+            guard var job = jobs[id] else { throw unknown(id) }
+            if let reason = job.kill(by: uid) { throw Failure(description: reason) }
+            guard let pid = job.initPID, Glibc.kill(pid, SIGKILL) == 0 else {
+                throw Failure(description: "cannot kill job \(id) (pid \(job.initPID ?? 0)): \(String(cString: strerror(errno)))")
             }
-            guard record.state == .running, let pid = initPID[id] else {
-                throw Failure(description: "job \(id) is not running (\(record.state.name))")
-            }
-            guard !migrating.contains(id) else {
-                throw Failure(description: "job \(id) is migrating; kill it when it has arrived")
-            }
-            killed.insert(id)
-            guard Glibc.kill(pid, SIGKILL) == 0 else {
-                killed.remove(id)
-                throw Failure(description: "cannot kill job \(id) (pid \(pid)): \(String(cString: strerror(errno)))")
-            }
-            return record
+            jobs[id] = job
+            return job.record
         }
 
         /// Up to `limit` bytes of each output file from the given offsets.
         public func output(_ id: String, stdout: UInt64, stderr: UInt64, limit: Int = 256 * 1024) throws(Failure) -> (stdout: [UInt8], stderr: [UInt8], job: Snapshot) {
-            guard let record = records[id] else { throw unknown(id) }
-            let job = snapshot(record)
-            return (Self.read(layout.stdout(id), from: stdout, limit: limit), Self.read(layout.stderr(id), from: stderr, limit: limit), job)
+            guard let job = jobs[id] else { throw unknown(id) }
+            let snapshot = snapshot(job)
+            return (Self.read(layout.stdout(id), from: stdout, limit: limit), Self.read(layout.stderr(id), from: stderr, limit: limit), snapshot)
         }
 
         private func unknown(_ id: String) -> Failure {
