@@ -1,9 +1,5 @@
 import Admission
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ClusterWire
 import Jobs
 import Logging

@@ -1,9 +1,5 @@
 import CJobs
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// Runs a helper program (criu) to completion: stdin from /dev/null, stdout and stderr to

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// The last step of a job's launch (`clusterd exec-job --directory DIR -- COMMAND...`), running
