@@ -18,7 +18,8 @@
 //   Membership     the SWIM membership state machine (pure)
 //   NodeConfig     node configuration precedence and node identity (pure)
 //   ClusterControl the control-socket protocol and its client
-//   Jobs           migratable jobs on one node: PID namespaces, output files, reaping
+//   Processes      child processes: the one posix_spawn, and the reaper
+//   Jobs           migratable jobs on one node: PID namespaces, output files, records
 //   Migration      CRIU command lines, the migration protocol's messages, image directories
 //   Balancer       the load-balancing policy: where a job should run (pure)
 //   ClusterSimulator  a simulated cluster (1,000 nodes) running Membership and Balancer on a fake clock
@@ -82,20 +83,22 @@ let package = Package(
         .target(name: "ClusterControl"),
         .target(name: "Balancer"),
         .target(name: "Migration", dependencies: ["CJobs", "Jobs"]),
-        // prctl (variadic) and posix_spawn_file_actions_addchdir_np (_GNU_SOURCE) for Jobs.
+        // prctl (variadic) and posix_spawn_file_actions_addchdir_np (_GNU_SOURCE) for Processes,
+        // and Jobs' per-thread file-system identity.
         .target(name: "CJobs"),
-        .target(name: "Jobs", dependencies: ["CJobs", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Processes", dependencies: ["CJobs"]),
+        .target(name: "Jobs", dependencies: ["CJobs", "Processes", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClusterSimulator", dependencies: ["Balancer", "Membership", "ClusterWire"]),
         .target(name: "Admission", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Agent", dependencies: [
-            "Admission", "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer",
+            "Admission", "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer", "Processes",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "clusterd", dependencies: [
-            "Admission", "Agent", "ClusterWire", "ClusterControl", "NodeConfig", "BootServer", "Jobs", "CJobs",
+            "Admission", "Agent", "ClusterWire", "ClusterControl", "NodeConfig", "BootServer", "Jobs", "CJobs", "Processes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,7 +124,7 @@ let package = Package(
         // Serves a PXE tree: an HTTP file server on SwiftNIO's HTTP codec, and dnsmasq's
         // DHCP and TFTP settings (`livebuild serve`; the head node's agent later).
         .target(name: "BootServer", dependencies: [
-            "Jobs",
+            "Processes",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -157,7 +160,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
-            "Balancer", "ClusterSimulator", "Jobs", "Migration", "BootServer", "Admission", "FuzzTargets",
+            "Balancer", "ClusterSimulator", "Jobs", "Processes", "Migration", "BootServer", "Admission", "FuzzTargets",
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport", "ClusterWire", "BootServer",

@@ -3,18 +3,14 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ClusterControl
 import ClusterWire
-import Jobs
 import Logging
 import Migration
 import NIOCore
 import NIOPosix
+import Processes
 
 extension Agent {
     /// `criu check`, run once per agent: a node where it fails never receives jobs.
@@ -24,7 +20,7 @@ extension Agent {
 
         func problem(
             criu: Migration.CRIU, work: String,
-            run: (_ arguments: [String], _ directory: String, _ log: String) async throws -> Jobs.Exit
+            run: (_ arguments: [String], _ directory: String, _ log: String) async throws -> Processes.Exit
         ) async -> String? {
             if let result { return result }
             var found: String?
@@ -48,7 +44,7 @@ extension Agent {
                 return false
             }
             let problem = await problem(criu: Migration.CRIU(), work: directory) { arguments, directory, _ in
-                let exit = try await Jobs.Command.run(arguments, log: directory + "/criu-output.log", directory: directory)
+                let exit = try await Processes.run(arguments, log: directory + "/criu-output.log", directory: directory)
                 guard exit == .exited(0) else { throw Failure("criu check failed (\(exit)); see \(directory)/criu-output.log") }
                 return exit
             }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Agent {
     /// Places in the migration protocol where a test can hold the agent still, so that it can

@@ -1,15 +1,12 @@
 import Admission
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ClusterWire
 import Jobs
 import Logging
 import Membership
 import NIOCore
 import NIOPosix
+import Processes
 import ServiceLifecycle
 
 extension Agent {
@@ -45,8 +42,9 @@ extension Agent {
                 throw Failure(error.description)
             }
             // Every child of the agent (jobs' `unshare`, criu, trees criu restored) is reaped by
-            // one thread from now on.
-            _ = Jobs.Reaper.shared
+            // one thread from now on; the agent is a subreaper, so trees criu restored are its
+            // children.
+            Processes.Reaper.shared.collectEveryChild()
             let balancing = Balancing(logger: logger)
             let control = try await ControlServer.bind(path: settings.controlSocket, group: settings.controlGroup, logger: logger)
             // The head admits nodes that boot without the key (Docs/security.md, "Admission").

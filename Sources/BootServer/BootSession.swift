@@ -1,10 +1,6 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-import Jobs
 import Logging
+import Processes
 import ServiceLifecycle
 
 /// Serving one PXE tree: dnsmasq (DHCP or proxy DHCP, and TFTP) and the HTTP file server, as a
@@ -41,11 +37,12 @@ public struct BootSession: Service {
 
     public func run() async throws {
         let http = try await HTTPFileServer.bind(root: dnsmasq.tftpRoot, host: address.address, port: httpPort, logger: logger)
-        // The reaper collects every child from now on, dnsmasq included.
-        _ = Jobs.Reaper.shared
+        // dnsmasq stays in the foreground, a child of this process, and is waited for alone
+        // (``Processes/Reaper``): no subreaper and no thread that reaps every child, which
+        // `livebuild serve` does not need.
         let pid: pid_t
         do {
-            pid = try Jobs.Command.spawn([dnsmasqPath] + dnsmasq.arguments(), log: dnsmasqOutput)
+            pid = try Processes.spawn([dnsmasqPath] + dnsmasq.arguments(), descriptors: Processes.output(to: dnsmasqOutput))
         } catch {
             throw BootServerError("cannot start \(dnsmasqPath): \(error)")
         }
@@ -55,7 +52,7 @@ public struct BootSession: Service {
                 do { try await http.serve() } catch is CancellationError {}
             }
             group.addTask {
-                let exit = await Jobs.Reaper.shared.exit(of: pid)
+                let exit = await Processes.Reaper.shared.exit(of: pid)
                 if Task.isCancelled { return }
                 throw BootServerError("dnsmasq stopped (\(exit)); see \(dnsmasqOutput == "/dev/stderr" ? "its messages above" : dnsmasqOutput)")
             }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// An interface's IPv4 address and network, for the boot server to listen on and to tell
 /// dnsmasq which network it proxies.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// What a head serves of its boot medium over TFTP and HTTP: a view holding only the PXE tree's
 /// entries, read-only bind mounts of the medium's. The medium also holds what a person hands

@@ -1,15 +1,12 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Processes
 
 extension Jobs {
     /// The last step of a job's launch (`clusterd exec-job --directory DIR -- COMMAND...`), running
     /// as the job's user after `setpriv` dropped root: enters the job's directory (as the user, so
     /// a private NFS home under root_squash works), applies the job's environment, read from descriptor 3
     /// (``Launcher/environmentDescriptor``), and execs the command, which so stays PID 1 of its
-    /// namespace. Everything before this step ran as root with ``Launcher/cleanEnvironment``.
+    /// namespace. Everything before this step ran as root with ``Processes/cleanEnvironment``.
     public enum ExecHelper {
         /// Largest environment accepted (the control socket takes 256 KiB per request).
         public static let maxEnvironment = 1 << 20
@@ -31,7 +28,7 @@ extension Jobs {
                 // putenv keeps the pointer: the strings live until exec replaces the process.
                 _ = putenv(strdup(entry))
             }
-            _ = Launcher.withCStrings(arguments) { argv in execvp(program, argv) }
+            _ = Processes.withCStrings(arguments) { argv in execvp(program, argv) }
             let code = errno
             report("cannot run \(program): \(String(cString: strerror(code)))")
             return code == ENOENT ? 127 : 126

@@ -1,9 +1,5 @@
-import CJobs
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Processes
 
 extension Jobs {
     /// Starts a job's process tree: `unshare --pid --fork --mount` makes a PID and a mount
@@ -19,7 +15,7 @@ extension Jobs {
     /// a multithreaded Swift process cannot safely fork-and-continue.
     ///
     /// **Environment.** `unshare`, `setsid`, `nice` and `setpriv` run as root, so they start
-    /// with ``cleanEnvironment`` only: a caller's `LD_PRELOAD`, `GCONV_PATH` or `LD_LIBRARY_PATH`
+    /// with ``Processes/cleanEnvironment`` only: a caller's `LD_PRELOAD`, `GCONV_PATH` or `LD_LIBRARY_PATH`
     /// would otherwise run the caller's code as root. The caller's environment is applied by
     /// ``execHelper`` (`clusterd exec-job`), which `setpriv` starts as the job's user: it reads the
     /// environment from descriptor 3 (a root-only file the agent opened and unlinked) and execs
@@ -32,8 +28,6 @@ extension Jobs {
         /// executable.
         public var execHelper: [String]?
 
-        /// The whole environment of every helper that runs as root.
-        public static let cleanEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
         /// The descriptor on which ``execHelper`` finds the job's environment.
         public static let environmentDescriptor: Int32 = 3
 
@@ -129,40 +123,21 @@ extension Jobs {
             let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
             let argv = arguments(for: record, userExists: userExists, agentNice: errno == 0 ? nice : 0)
 
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, layout.stdout(record.id), O_WRONLY | O_APPEND, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, layout.stderr(record.id), O_WRONLY | O_APPEND, 0)
             // Nothing of the agent's leaks into a job (a control connection kept open by a job
             // would keep `cluster run` waiting until the job ends), but the environment file,
-            // opened anew (read-only, at offset 0) as descriptor 3.
-            cjobs_spawn_addclosefrom(&actions, Self.environmentDescriptor)
-            posix_spawn_file_actions_addopen(&actions, Self.environmentDescriptor, environmentFile, O_RDONLY | O_NOFOLLOW, 0)
-
-            // Default signal dispositions and an empty mask: the agent ignores SIGPIPE (SwiftNIO),
-            // and a job must not inherit that.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var all = sigset_t()
-            sigfillset(&all)
-            var none = sigset_t()
-            sigemptyset(&none)
-            posix_spawnattr_setsigdefault(&attributes, &all)
-            posix_spawnattr_setsigmask(&attributes, &none)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-            let environment = Self.cleanEnvironment
-            var pid: pid_t = 0
-            let status = Self.withCStrings(argv) { cArguments in
-                Self.withCStrings(environment) { cEnvironment in
-                    posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
-                }
-            }
-            guard status == 0 else {
-                throw Failure(description: "cannot start \(argv[0]): \(String(cString: strerror(status)))")
+            // opened anew (read-only, at offset 0) as descriptor 3 (``environmentDescriptor``,
+            // its place in the list). The job's tools start with default signal dispositions:
+            // the agent ignores SIGPIPE (SwiftNIO), and a job must not inherit that.
+            let pid: pid_t
+            do {
+                pid = try Processes.spawn(argv, descriptors: [
+                    .open("/dev/null", flags: O_RDONLY),
+                    .open(layout.stdout(record.id), flags: O_WRONLY | O_APPEND),
+                    .open(layout.stderr(record.id), flags: O_WRONLY | O_APPEND),
+                    .open(environmentFile, flags: O_RDONLY | O_NOFOLLOW),
+                ])
+            } catch {
+                throw Failure(description: error.description)
             }
             return pid
         }
@@ -178,13 +153,6 @@ extension Jobs {
                 usleep(10_000)
             }
             return nil
-        }
-
-        static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-            var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-            pointers.append(nil)
-            defer { for pointer in pointers { free(pointer) } }
-            return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
         }
 
         static func errorText() -> String { String(cString: strerror(errno)) }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// Each job's mount namespace (Docs/migration.md, "Whose jobs move"). CRIU's parasite needs a

@@ -1,9 +1,5 @@
 import CJobs
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// The files a restored job holds open. CRIU reopens them as root, at whatever paths and in

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// Reads small files under /proc (whose size `stat` reports as 0) with plain POSIX calls.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// What a request that arrives from another node may do here. The cluster key proves that

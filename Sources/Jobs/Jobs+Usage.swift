@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// What a job's processes use together: every process in its PID namespace.

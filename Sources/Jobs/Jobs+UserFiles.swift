@@ -1,9 +1,5 @@
 import CJobs
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Jobs {
     /// Files written on a user's behalf by the agent, which runs as root: with the user's own

@@ -6,7 +6,7 @@ import ArgumentParser
 import BootServer
 import CJobs
 import ClusterControl
-import Jobs
+import Processes
 
 /// The shared directory (clusterd-share.service, when `clusterd configure` left
 /// /run/clusterd/share): on the head, a tmpfs holding what the image had there, exported over
@@ -140,7 +140,7 @@ struct ShareCommand: AsyncParsableCommand {
         var attempt = 0
         while true {
             attempt += 1
-            let exit = try await Jobs.Command.run(arguments, log: Self.log)
+            let exit = try await Processes.run(arguments, log: Self.log)
             if exit == .exited(0) {
                 Self.say("clusterd share: mounted \(server):\(path) (the server's NFSv4 root) on \(path) (attempt \(attempt))")
                 return
@@ -166,7 +166,7 @@ struct ShareCommand: AsyncParsableCommand {
     }
 
     private static func run(_ arguments: [String]) async throws {
-        let exit = try await Jobs.Command.run(arguments, log: log)
+        let exit = try await Processes.run(arguments, log: log)
         guard exit == .exited(0) else {
             throw BootServerError("\(arguments.joined(separator: " ")) failed (\(exit)); see \(log)")
         }

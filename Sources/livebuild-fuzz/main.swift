@@ -1,10 +1,6 @@
 // livebuild-fuzz: the fuzz targets (Sources/FuzzTargets) as a program. Built normally it replays
 // inputs; built with `-sanitize=fuzzer -DFUZZING` (`make fuzz`) it is the libFuzzer binary.
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import FuzzTargets
 
 /// Writes `text` to standard error.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A UDP socket bound to 127.0.0.1 (an ephemeral port) for tests that talk to agents directly:
 /// sends to 127.0.0.1 ports only, and receives with a timeout.

@@ -1,4 +1,5 @@
 @testable import Jobs
+@testable import Processes
 import Testing
 
 /// The pure parts of the job runner: ids, the launch command line, /proc parsing, wait statuses.
@@ -39,8 +40,8 @@ import Testing
         #expect(Jobs.StatFields("garbage") == nil)
     }
 
-    @Test(arguments: [(Int32(0x0700), Jobs.Exit.exited(7)), (Int32(0), .exited(0)), (Int32(9), .signaled(9)), (Int32(0x8F), .signaled(15))])
-    func waitStatuses(status: Int32, exit: Jobs.Exit) {
-        #expect(Jobs.Exit(status: status) == exit)
+    @Test(arguments: [(Int32(0x0700), Processes.Exit.exited(7)), (Int32(0), .exited(0)), (Int32(9), .signaled(9)), (Int32(0x8F), .signaled(15))])
+    func waitStatuses(status: Int32, exit: Processes.Exit) {
+        #expect(Processes.Exit(status: status) == exit)
     }
 }

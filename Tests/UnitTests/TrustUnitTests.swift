@@ -1,6 +1,7 @@
 import Foundation
 @testable import Jobs
 @testable import Migration
+import Processes
 import Testing
 
 /// The trust model's pure rules (Docs/security.md): who may ask what of a node, which job ids
@@ -159,7 +160,7 @@ import Testing
         let environment = ["PATH=/usr/bin", "EMPTY=", "WITH=equals=sign", "NOEQUALS", "NUL=a\u{0}b"]
         let bytes = Jobs.Launcher.encodeEnvironment(environment)
         #expect(Jobs.Launcher.decodeEnvironment(bytes) == ["PATH=/usr/bin", "EMPTY=", "WITH=equals=sign"])
-        #expect(Jobs.Launcher.cleanEnvironment.allSatisfy { !$0.hasPrefix("LD_") && !$0.hasPrefix("GCONV") })
+        #expect(Processes.cleanEnvironment.allSatisfy { !$0.hasPrefix("LD_") && !$0.hasPrefix("GCONV") })
     }
 
     /// cjobs_open_as_user: the kernel checks the write as the user would be checked, and no

@@ -1,0 +1,160 @@
+import CJobs
+import Glibc
+import Synchronization
+
+extension Processes {
+    /// Waits for children and hands each exit to whoever waits for that pid (``ended(of:)``).
+    /// One reaper per process.
+    ///
+    /// By default it waits for each child alone (wait4 on its pid, on a thread of its own), so
+    /// it never takes the exit of a child someone else in the process waits for: enough for a
+    /// program that starts a few helpers (`livebuild serve` and `clusterd serve-boot` with
+    /// dnsmasq, `clusterd share` with mount and exportfs).
+    ///
+    /// The agent calls ``collectEveryChild()`` instead: it becomes a child subreaper, so
+    /// processes restored by CRIU (whose parent, criu, exits) become its children, and one
+    /// thread reaps every child with `wait4(-1)`, the adopted ones included. Nothing else in
+    /// such a process may wait for children.
+    public final class Reaper: Sendable {
+        public static let shared = Reaper()
+
+        /// How a child ended, and the CPU time it used: user + system, its own and that of
+        /// every descendant it waited for (wait4's usage), so a job's wrapper or restored init
+        /// accounts for the whole job.
+        public struct Ended: Sendable, Equatable {
+            public var exit: Exit
+            public var cpuSeconds: Double
+        }
+
+        private struct Table {
+            /// Whether the `wait4(-1)` thread runs (``collectEveryChild()``).
+            var collectsEveryChild = false
+            var waiters: [pid_t: CheckedContinuation<Ended, Never>] = [:]
+            /// Exits nobody waited for yet (a child that ended before its spawner asked).
+            var unclaimed: [pid_t: Ended] = [:]
+        }
+
+        private let table = Mutex(Table())
+
+        private init() {}
+
+        /// Makes this process a child subreaper and reaps every child from now on, on one
+        /// thread. Call it before starting children; calling it again does nothing.
+        public func collectEveryChild() {
+            let start = table.withLock { table in
+                defer { table.collectsEveryChild = true }
+                return !table.collectsEveryChild
+            }
+            guard start else { return }
+            _ = cjobs_set_child_subreaper()
+            var thread = pthread_t()
+            pthread_create(&thread, nil, { _ in
+                Reaper.shared.collectLoop()
+                return nil
+            }, nil)
+            pthread_detach(thread)
+        }
+
+        /// Waits until child `pid` ends.
+        public func exit(of pid: pid_t) async -> Exit {
+            await ended(of: pid).exit
+        }
+
+        /// Waits until child `pid` ends: its exit and its CPU time.
+        public func ended(of pid: pid_t) async -> Ended {
+            await withCheckedContinuation { continuation in
+                enum Next { case done(Ended), queued, waitAlone }
+                let next: Next = table.withLock { table in
+                    if let exit = table.unclaimed.removeValue(forKey: pid) { return .done(exit) }
+                    guard table.collectsEveryChild else { return .waitAlone }
+                    table.waiters[pid] = continuation
+                    return .queued
+                }
+                switch next {
+                case .done(let ended): continuation.resume(returning: ended)
+                case .queued: break
+                case .waitAlone: waitAlone(for: pid, continuation)
+                }
+            }
+        }
+
+        /// One child, waited for on a thread of its own (a blocking wait4 must not hold one of
+        /// the few threads of Swift's cooperative pool).
+        private func waitAlone(for pid: pid_t, _ continuation: CheckedContinuation<Ended, Never>) {
+            let waiter = Unmanaged.passRetained(Waiter(pid: pid, continuation: continuation)).toOpaque()
+            var thread = pthread_t()
+            let created = pthread_create(&thread, nil, { context in
+                guard let context else { return nil }
+                let waiter = Unmanaged<Waiter>.fromOpaque(context).takeRetainedValue()
+                Reaper.shared.waitLoop(waiter)
+                return nil
+            }, waiter)
+            if created == 0 {
+                pthread_detach(thread)
+            } else {
+                // No thread: wait here (a rare failure; blocks one caller's thread).
+                waitLoop(Unmanaged<Waiter>.fromOpaque(waiter).takeRetainedValue())
+            }
+        }
+
+        private final class Waiter: Sendable {
+            let pid: pid_t
+            let continuation: CheckedContinuation<Ended, Never>
+
+            init(pid: pid_t, continuation: CheckedContinuation<Ended, Never>) {
+                self.pid = pid
+                self.continuation = continuation
+            }
+        }
+
+        private func waitLoop(_ waiter: Waiter) {
+            while true {
+                var status: Int32 = 0
+                var usage = rusage()
+                let pid = wait4(waiter.pid, &status, 0, &usage)
+                if pid == waiter.pid {
+                    waiter.continuation.resume(returning: Ended(status: status, usage: usage))
+                    return
+                }
+                if pid < 0 && errno == EINTR { continue }
+                // ECHILD: ``collectEveryChild()`` started since, and its thread reaped the child
+                // or will hand it over; queue up as its waiters do.
+                let done: Ended? = table.withLock { table in
+                    if let exit = table.unclaimed.removeValue(forKey: waiter.pid) { return exit }
+                    table.waiters[waiter.pid] = waiter.continuation
+                    return nil
+                }
+                if let done { waiter.continuation.resume(returning: done) }
+                return
+            }
+        }
+
+        private func collectLoop() {
+            while true {
+                var status: Int32 = 0
+                var usage = rusage()
+                let pid = wait4(-1, &status, 0, &usage)
+                guard pid > 0 else {
+                    if errno == ECHILD { usleep(20_000) }
+                    continue
+                }
+                let exit = Ended(status: status, usage: usage)
+                let waiter: CheckedContinuation<Ended, Never>? = table.withLock { table in
+                    if let waiter = table.waiters.removeValue(forKey: pid) { return waiter }
+                    table.unclaimed[pid] = exit
+                    if table.unclaimed.count > 4096 { table.unclaimed.removeAll() }
+                    return nil
+                }
+                waiter?.resume(returning: exit)
+            }
+        }
+    }
+}
+
+extension Processes.Reaper.Ended {
+    init(status: Int32, usage: rusage) {
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        self.init(exit: Processes.Exit(status: status), cpuSeconds: cpu)
+    }
+}
