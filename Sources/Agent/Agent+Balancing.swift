@@ -7,8 +7,9 @@ import Logging
 extension Agent {
     /// Automatic load balancing: once a second, after the load sample, asks
     /// ``Balancer/decide(local:jobs:peers:migrationInProgress:settings:)`` whether one of this
-    /// node's jobs should move, and moves it in the background (one outgoing migration at a
-    /// time). On by default; `cluster balance off` turns this node's sending and receiving off.
+    /// node's jobs should move (``step(load:me:core:jobs:)``); the sampler's task group then
+    /// moves it (``move(_:core:jobs:)``), one outgoing migration at a time. On by default;
+    /// `cluster balance off` turns this node's sending and receiving off.
     actor Balancing {
         private(set) var enabled = true
         private var settings = Balancer.Settings()
@@ -38,11 +39,19 @@ extension Agent {
         /// Whether this node takes jobs: balancing on and CRIU usable here.
         func acceptsJobs(criuWorks: Bool) -> Bool { enabled && criuWorks }
 
-        /// One decision, from this node's `load` sample and what gossip says of the others.
-        func step(load: Wire.NodeLoad, me: Wire.NodeID, core: Core, jobs: Jobs.Supervisor) async {
-            guard enabled, !migrating else { return }
+        /// A move the balancer decided on.
+        struct Move: Sendable {
+            let job: String
+            let target: Wire.MemberUpdate
+            let memoryKiB: UInt64
+        }
+
+        /// One decision, from this node's `load` sample and what gossip says of the others: the
+        /// job to move and where, or nil. From a move until ``move(_:core:jobs:)`` ends, no other.
+        func step(load: Wire.NodeLoad, me: Wire.NodeID, core: Core, jobs: Jobs.Supervisor) async -> Move? {
+            guard enabled, !migrating else { return nil }
             let now = clock.now
-            if let settledAt, now < settledAt { return }
+            if let settledAt, now < settledAt { return nil }
             let wall = UInt64(time(nil))
             let snapshots = await jobs.snapshots().filter { $0.record.state == .running }
             let runnable = Double(snapshots.count)
@@ -76,21 +85,23 @@ extension Agent {
             let peers = arrivals.adjust(members.map { Self.node($0.node, $0.load) }, at: elapsed)
             guard let decision = Balancer.decide(
                 local: local, jobs: candidates, peers: peers, migrationInProgress: migrating, settings: settings),
-                  let target = members.first(where: { $0.node.rawValue == decision.target }) else { return }
+                  let target = members.first(where: { $0.node.rawValue == decision.target }) else { return nil }
             let memory = candidates.first(where: { $0.id == decision.job })?.memoryKiB ?? 0
             migrating = true
             arrivals.record(
                 target: decision.target, gossipedJobs: Int(target.load.runningJobs), memoryKiB: memory, at: elapsed)
             logger.info("balancer: moving job \(decision.job) to \(target.load.hostname) (\(decision.reason), gain \(decision.estimatedGain))")
-            let logger = logger
-            Task {
-                do {
-                    let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(decision.job, to: target)
-                    self.finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds)
-                } catch {
-                    logger.warning("balancer: job \(decision.job) stays: \(error)")
-                    self.failed(target: decision.target, memoryKiB: memory)
-                }
+            return Move(job: decision.job, target: target, memoryKiB: memory)
+        }
+
+        /// Makes a move ``step(load:me:core:jobs:)`` decided on, and learns from how it went.
+        nonisolated func move(_ move: Move, core: Core, jobs: Jobs.Supervisor) async {
+            do {
+                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(move.job, to: move.target)
+                await finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds)
+            } catch {
+                logger.warning("balancer: job \(move.job) stays: \(error)")
+                await failed(target: move.target.node.rawValue, memoryKiB: move.memoryKiB)
             }
         }
 

@@ -3,11 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ClusterControl
 import ClusterWire
 import Jobs
@@ -61,7 +57,16 @@ extension Agent {
         /// Moves running job `id` to `member`. On any failure before the destination confirms,
         /// the job is resumed here and the error thrown. What to do at each step, and after each
         /// failure, is ``Migration/Source``'s to say; this runs CRIU and the stream for it.
+        ///
+        /// A migration, once begun, runs to its end even if the caller is cancelled (the agent
+        /// shutting down, a `cluster migrate` interrupted): stopping between the final dump and
+        /// the destination's answer would leave the job stopped on both nodes. The caller still
+        /// waits for it: the task is not left behind.
         func migrate(_ id: String, to member: Wire.MemberUpdate, precopy: Bool = true) async throws -> Outcome {
+            try await Task { try await move(id, to: member, precopy: precopy) }.value
+        }
+
+        private func move(_ id: String, to member: Wire.MemberUpdate, precopy: Bool) async throws -> Outcome {
             let clock = ContinuousClock()
             let started = clock.now
             let (record, pid) = try await jobs.beginMigration(id)

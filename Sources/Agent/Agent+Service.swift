@@ -131,12 +131,19 @@ extension Agent {
                     group.addTask {
                         // Whether CRIU works here decides whether this node takes jobs.
                         let criuWorks = await CRIUCheck.shared.works(logger: logger)
-                        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                            try? await Task.sleep(for: sampleInterval)
-                            let running = UInt32(await jobs.runningCount())
-                            let load = sampler.sample(runningJobs: running, acceptsJobs: await balancing.acceptsJobs(criuWorks: criuWorks))
-                            await sender.send(await core.sampled(load, now: now()))
-                            await balancing.step(load: load, me: settings.nodeID, core: core, jobs: jobs)
+                        // The balancer's moves run here, beside the sampling; a move under way
+                        // at shutdown is finished first (stopping in the frozen phase would
+                        // leave the job stopped).
+                        await withDiscardingTaskGroup { moves in
+                            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                                try? await Task.sleep(for: sampleInterval)
+                                let running = UInt32(await jobs.runningCount())
+                                let load = sampler.sample(runningJobs: running, acceptsJobs: await balancing.acceptsJobs(criuWorks: criuWorks))
+                                await sender.send(await core.sampled(load, now: now()))
+                                if let move = await balancing.step(load: load, me: settings.nodeID, core: core, jobs: jobs) {
+                                    moves.addTask { await balancing.move(move, core: core, jobs: jobs) }
+                                }
+                            }
                         }
                     }
                     try? await gracefulShutdown()

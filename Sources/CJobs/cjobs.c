@@ -2,9 +2,37 @@
 #include "cjobs.h"
 #include <sys/prctl.h>
 #include <sys/vfs.h>
+#include <string.h>
 
 int cjobs_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+#include <errno.h>
+#include <semaphore.h>
+#include <signal.h>
+
+static sem_t cjobs_sigchld_count;
+
+static void cjobs_on_sigchld(int signal) {
+    (void)signal;
+    int saved = errno;
+    sem_post(&cjobs_sigchld_count);
+    errno = saved;
+}
+
+int cjobs_count_sigchld(void) {
+    if (sem_init(&cjobs_sigchld_count, 0, 0) != 0) return -1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = cjobs_on_sigchld;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    return sigaction(SIGCHLD, &action, NULL);
+}
+
+void cjobs_wait_for_sigchld(void) {
+    while (sem_wait(&cjobs_sigchld_count) != 0 && errno == EINTR) {}
 }
 
 int cjobs_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {

@@ -143,14 +143,15 @@ extension Jobs {
         }
 
         /// The host pid of the namespace's init: the only child of `unshare`, which appears
-        /// right after it forks. Nil if it does not appear within `attempts` × 10 ms.
-        public static func namespaceInit(of wrapper: pid_t, procRoot: String = "/proc", attempts: Int = 300) -> pid_t? {
+        /// right after it forks. Nil if it does not appear within `attempts` × 10 ms, or when
+        /// `unshare` has gone.
+        public static func namespaceInit(of wrapper: pid_t, procRoot: String = "/proc", attempts: Int = 300) async -> pid_t? {
             for _ in 0..<attempts {
-                if let text = ProcFiles.read("\(procRoot)/\(wrapper)/task/\(wrapper)/children"),
-                   let first = text.split(separator: " ").first, let pid = pid_t(first.trimmingSpaces) {
+                guard let text = ProcFiles.read("\(procRoot)/\(wrapper)/task/\(wrapper)/children") else { return nil }
+                if let first = text.split(separator: " ").first, let pid = pid_t(first.trimmingSpaces) {
                     return pid
                 }
-                usleep(10_000)
+                try? await Task.sleep(for: .milliseconds(10))
             }
             return nil
         }

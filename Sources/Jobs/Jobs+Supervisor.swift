@@ -3,11 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Logging
 
 extension Jobs {
@@ -91,7 +87,7 @@ extension Jobs {
         public func start(
             arguments: [String], workingDirectory: String, environment: [String], uid: UInt32, gid: UInt32, stay: Bool,
             supplementaryGroups: [UInt32]? = nil
-        ) throws(Failure) -> Record {
+        ) async throws(Failure) -> Record {
             guard !arguments.isEmpty else { throw Failure(description: "no command given: cluster run -- COMMAND [ARGUMENTS]") }
             let id = Layout.jobID(node: nodeID, counter: nextCounter)
             nextCounter += 1
@@ -113,18 +109,23 @@ extension Jobs {
                 throw Failure(description: error.description)
             }
             watch(id, pid: wrapper)
-            let pid = Launcher.namespaceInit(of: wrapper)
-            if let pid {
-                record.hostPID = pid
-                record.hostPIDStart = Self.startTicks(pid)
-            } else {
-                logger.warning("job \(id): no namespace init under unshare \(wrapper)")
-            }
-            // The reaper's report waits for this actor: the job is in place before it.
-            jobs[id] = Job(record: record, phase: .running(initPID: pid))
+            jobs[id] = Job(record: record, phase: .running(initPID: nil))
             try write(record)
             logger.info("job \(id) started for \(owner): \(arguments.joined(separator: " "))")
-            return jobs[id]?.record ?? record
+            // `unshare` forks the init at once; other requests are answered meanwhile, and the
+            // job may even have ended.
+            let pid = await Launcher.namespaceInit(of: wrapper)
+            guard var job = jobs[id], job.phase == .running(initPID: nil) else { return jobs[id]?.record ?? record }
+            guard let pid else {
+                logger.warning("job \(id): no namespace init under unshare \(wrapper)")
+                return job.record
+            }
+            job.phase = .running(initPID: pid)
+            job.record.hostPID = pid
+            job.record.hostPIDStart = Self.startTicks(pid)
+            jobs[id] = job
+            try write(job.record)
+            return job.record
         }
 
         /// Learns of `pid`'s end from the ``Reaper``: `unshare` for a job started here, the

@@ -1,9 +1,5 @@
 import CJobs
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension Migration {
     /// One entry of a directory to send: a regular file or a symbolic link (CRIU links each

@@ -13,8 +13,8 @@ extension Processes {
     ///
     /// The agent calls ``collectEveryChild()`` instead: it becomes a child subreaper, so
     /// processes restored by CRIU (whose parent, criu, exits) become its children, and one
-    /// thread reaps every child with `wait4(-1)`, the adopted ones included. Nothing else in
-    /// such a process may wait for children.
+    /// thread reaps every child with `wait4(-1)`, the adopted ones included; with no child it
+    /// sleeps until a SIGCHLD. Nothing else in such a process may wait for children.
     public final class Reaper: Sendable {
         public static let shared = Reaper()
 
@@ -47,6 +47,7 @@ extension Processes {
             }
             guard start else { return }
             _ = cjobs_set_child_subreaper()
+            _ = cjobs_count_sigchld()
             var thread = pthread_t()
             pthread_create(&thread, nil, { _ in
                 Reaper.shared.collectLoop()
@@ -135,7 +136,10 @@ extension Processes {
                 var usage = rusage()
                 let pid = wait4(-1, &status, 0, &usage)
                 guard pid > 0 else {
-                    if errno == ECHILD { usleep(20_000) }
+                    // No child at all: sleep until one ends (every child starts from this
+                    // process, and one that is reparented here does so while its parent, our
+                    // child, ends: wait4 above sees that first).
+                    if errno == ECHILD { cjobs_wait_for_sigchld() }
                     continue
                 }
                 let exit = Ended(status: status, usage: usage)

@@ -14,6 +14,14 @@ typedef struct {
 /// Makes the calling process a child subreaper (prctl is variadic, which Swift cannot call).
 int cjobs_set_child_subreaper(void);
 
+/// Counts SIGCHLD from now on (a handler that posts a semaphore: async-signal-safe), so a
+/// thread with no child to wait for sleeps in ``cjobs_wait_for_sigchld`` until one ends instead
+/// of polling. Returns sigaction's status.
+int cjobs_count_sigchld(void);
+
+/// Sleeps until a SIGCHLD arrives (or one arrived since the last call).
+void cjobs_wait_for_sigchld(void);
+
 /// posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29; declared only under _GNU_SOURCE).
 int cjobs_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
