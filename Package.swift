@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "Filesystem"),
         .target(name: "Archive", dependencies: ["CArchive", "Filesystem"]),
         .target(name: "Squashfs", dependencies: ["CSquashfs", "CLzo", "Filesystem"]),
-        .target(name: "Profile"),
+        .target(name: "Profile", dependencies: ["NodeConfig"]),
         .target(name: "Guestfs", dependencies: ["CGuestfs"]),
         .target(name: "ClusterWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Membership", dependencies: ["ClusterWire"]),
@@ -111,7 +111,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LiveBuild", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "ClusterControl", "ClusterWire", "Guestfs",
+            "Filesystem", "Archive", "Squashfs", "Profile", "NodeConfig", "Qemu", "ClusterControl", "ClusterWire", "Guestfs",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Subprocess", package: "swift-subprocess"),
@@ -143,7 +143,7 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "livebuild-fuzz", dependencies: ["FuzzTargets", "CFuzzerDriver"]),
         .executableTarget(name: "livebuild", dependencies: [
-            "LiveBuild", "Profile", "Qemu", "VirtualCluster", "ClusterSimulator", "BootServer",
+            "LiveBuild", "Profile", "NodeConfig", "Qemu", "VirtualCluster", "ClusterSimulator", "BootServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

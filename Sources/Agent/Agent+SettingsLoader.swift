@@ -141,7 +141,7 @@ extension Agent {
             settings.trust = trust
             switch section.admission?.policy ?? "manual" {
             case "open": settings.admission = .open
-            case "listed": settings.admission = .listed(Set((section.admission?.macs ?? []).map(NodeConfig.normalizeMAC)))
+            case "listed": settings.admission = .listed(Set((section.admission?.macs ?? []).map(NodeConfig.Rules.normalizedMAC)))
             case "manual": settings.admission = .manual
             case let other: throw Failure("profile cluster.admission.policy \"\(other)\": expected manual, listed or open")
             }
@@ -154,34 +154,15 @@ extension Agent {
         public static func membershipConfiguration(_ timing: NodeConfig.Timing?) throws(Failure) -> Membership.Configuration {
             var configuration = Membership.Configuration()
             guard let timing else { return configuration }
-            func positive(_ value: Int?, _ name: String, range: ClosedRange<Int>) throws(Failure) -> Int? {
-                guard let value else { return nil }
-                guard range.contains(value) else {
-                    throw Failure("profile cluster.timing.\(name) \(value): expected \(range.lowerBound) to \(range.upperBound)")
-                }
-                return value
+            if let problem = NodeConfig.Rules.timingProblem(timing) {
+                throw Failure("profile cluster.timing.\(problem.key.rawValue): \(problem.message)")
             }
-            if let value = try positive(timing.protocolPeriodMs, "protocolPeriodMs", range: 10...60_000) {
-                configuration.protocolPeriod = .milliseconds(value)
-            }
-            if let value = try positive(timing.probeTimeoutMs, "probeTimeoutMs", range: 1...60_000) {
-                configuration.probeTimeout = .milliseconds(value)
-            }
-            if let value = try positive(timing.indirectProbes, "indirectProbes", range: 0...16) {
-                configuration.indirectProbes = value
-            }
-            if let value = try positive(timing.suspicionTimeoutMs, "suspicionTimeoutMs", range: 10...600_000) {
-                configuration.suspicionTimeout = .milliseconds(value)
-            }
-            if let value = try positive(timing.gossipFanout, "gossipFanout", range: 1...64) {
-                configuration.gossipFanout = value
-            }
-            if let value = try positive(timing.retransmitMultiplier, "retransmitMultiplier", range: 1...16) {
-                configuration.retransmitMultiplier = value
-            }
-            guard configuration.probeTimeout < configuration.protocolPeriod else {
-                throw Failure("profile cluster.timing: probeTimeoutMs (\(milliseconds(configuration.probeTimeout))) must be shorter than protocolPeriodMs (\(milliseconds(configuration.protocolPeriod))), or indirect probes never run")
-            }
+            if let value = timing.protocolPeriodMs { configuration.protocolPeriod = .milliseconds(value) }
+            if let value = timing.probeTimeoutMs { configuration.probeTimeout = .milliseconds(value) }
+            if let value = timing.indirectProbes { configuration.indirectProbes = value }
+            if let value = timing.suspicionTimeoutMs { configuration.suspicionTimeout = .milliseconds(value) }
+            if let value = timing.gossipFanout { configuration.gossipFanout = value }
+            if let value = timing.retransmitMultiplier { configuration.retransmitMultiplier = value }
             return configuration
         }
 

@@ -2,6 +2,11 @@ extension NodeConfig {
     /// The profile's `cluster` section, as the image carries it in /etc/livebuild/profile.json.
     /// Every key is optional; unknown keys are the build side's business (it validates them).
     public struct ClusterSection: Sendable, Equatable, Codable {
+        /// The keys on the wire (the JSON Schema and the build's checks list exactly these).
+        public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+            case name, role, key, port, multicast, multicastGroup, peers, sshAuthorizedKeys, labels, nodes, timing, head, shared, trust, admission
+        }
+
         public var name: String?
         public var role: Role?
         public var peers: [String]?
@@ -52,6 +57,11 @@ extension NodeConfig {
     /// What a node lets other nodes do: `minimumPeerUID` (default 1000) is the lowest uid a
     /// forwarded request or a migrated job may run as; 0 allows root.
     public struct Trust: Sendable, Equatable, Codable {
+        /// The keys on the wire (the JSON Schema and the build's checks list exactly these).
+        public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+            case minimumPeerUID
+        }
+
         public var minimumPeerUID: Int?
 
         public init(minimumPeerUID: Int? = nil) {
@@ -61,6 +71,11 @@ extension NodeConfig {
 
     /// `policy`: `manual` (default), `listed` (the `macs` here join at once) or `open`.
     public struct AdmissionPolicy: Sendable, Equatable, Codable {
+        /// The keys on the wire (the JSON Schema and the build's checks list exactly these).
+        public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+            case policy, macs
+        }
+
         public var policy: String?
         public var macs: [String]?
 
@@ -73,6 +88,11 @@ extension NodeConfig {
     /// The head's DHCP: proxy DHCP beside the LAN's own server unless `dhcpRange` makes it the
     /// DHCP server of an isolated cluster LAN.
     public struct Head: Sendable, Equatable, Codable {
+        /// The keys on the wire (the JSON Schema and the build's checks list exactly these).
+        public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+            case dhcpRange
+        }
+
         /// `FIRST,LAST` or `FIRST,LAST,NETMASK` (default netmask 255.255.255.0).
         public var dhcpRange: String?
 
@@ -84,6 +104,11 @@ extension NodeConfig {
     /// Shared storage: the head exports `path` (default /home) over NFS; every other node
     /// mounts it from `server`, by default the head it booted from over the network.
     public struct Shared: Sendable, Equatable, Codable {
+        /// The keys on the wire (the JSON Schema and the build's checks list exactly these).
+        public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+            case enabled, path, server
+        }
+
         public var enabled: Bool?
         public var path: String?
         public var server: String?
@@ -97,6 +122,11 @@ extension NodeConfig {
 
     /// The membership protocol's timing, every field optional (absent means the default).
     public struct Timing: Sendable, Equatable, Codable {
+        /// The keys on the wire (the JSON Schema and the build's checks list exactly these).
+        public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+            case protocolPeriodMs, probeTimeoutMs, indirectProbes, suspicionTimeoutMs, gossipFanout, retransmitMultiplier
+        }
+
         public var protocolPeriodMs: Int?
         public var probeTimeoutMs: Int?
         public var indirectProbes: Int?
@@ -117,7 +147,16 @@ extension NodeConfig {
 
     /// One per-node rule: which machine (`match`) and what it gets.
     public struct NodeRule: Sendable, Equatable, Codable {
+        /// The keys on the wire (the JSON Schema and the build's checks list exactly these).
+        public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+            case match, hostname, role, address, gateway, labels
+        }
+
         public struct Match: Sendable, Equatable, Codable {
+            public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+                case mac, serial
+            }
+
             /// A MAC address of any of the machine's interfaces (any case, `:` or `-`).
             public var mac: String?
             /// The DMI system serial number (/sys/class/dmi/id/product_serial).

@@ -10,7 +10,7 @@ extension NodeConfig {
 
             public init(name: String, mac: String, physical: Bool) {
                 self.name = name
-                self.mac = NodeConfig.normalizeMAC(mac)
+                self.mac = NodeConfig.Rules.normalizedMAC(mac)
                 self.physical = physical
             }
         }
@@ -35,7 +35,7 @@ extension NodeConfig {
             self.productUUID = productUUID
             self.kernelCommandLine = kernelCommandLine
             self.machineID = machineID
-            self.chosenMAC = chosenMAC.map(NodeConfig.normalizeMAC)
+            self.chosenMAC = chosenMAC.map(NodeConfig.Rules.normalizedMAC)
         }
 
         /// The primary interface: the one with the MAC chosen at boot while it is there; else
@@ -52,8 +52,4 @@ extension NodeConfig {
         public var hasPhysicalInterface: Bool { interfaces.contains { $0.physical } }
     }
 
-    /// `52-54-00-AB-CD-EF` → `52:54:00:ab:cd:ef`.
-    public static func normalizeMAC(_ mac: String) -> String {
-        String(mac.lowercased().map { $0 == "-" ? ":" : $0 })
-    }
 }

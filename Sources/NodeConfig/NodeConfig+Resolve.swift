@@ -9,7 +9,7 @@ extension NodeConfig {
         let suffix = String(identity.id & 0xff_ffff, radix: 16)
         var resolved = Resolved(
             nodeID: identity.id, identity: identity.source,
-            clusterName: Setting("livebuild", .builtIn), role: Setting(.node, .builtIn),
+            clusterName: Setting(Rules.defaultClusterName, .builtIn), role: Setting(.node, .builtIn),
             hostname: Setting("node-" + String(repeating: "0", count: 6 - suffix.count) + suffix, .builtIn),
             address: Setting(nil, .builtIn), gateway: Setting(nil, .builtIn), peers: Setting([], .builtIn),
             labels: Setting([:], .builtIn), sshAuthorizedKeys: Setting([], .builtIn))
@@ -32,7 +32,7 @@ extension NodeConfig {
 
         let macs = Set(facts.interfaces.map(\.mac))
         if let (index, rule) = section.nodes?.enumerated().first(where: { _, rule in
-            (rule.match.mac.map { macs.contains(normalizeMAC($0)) } ?? false)
+            (rule.match.mac.map { macs.contains(Rules.normalizedMAC($0)) } ?? false)
                 || (rule.match.serial.map { $0 == facts.dmiSerial } ?? false)
         }) {
             let source = Source.rule(index: index)
@@ -106,45 +106,26 @@ extension NodeConfig {
         return nil
     }
 
+    /// The resolved settings against ``Rules``, each error naming where the value came from.
     static func validate(_ resolved: Resolved) throws(NodeConfig.Error) {
         let hostname = resolved.hostname.value
-        let labelOK = hostname.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
-        guard labelOK, hostname.count <= 253 else {
+        guard Rules.isHostname(hostname) else {
             throw Error(message: "hostname '\(hostname)' from \(resolved.hostname.source) is not a valid host name (letters, digits and '-', dot-separated)")
         }
-        if let address = resolved.address.value, !isIPv4CIDR(address) {
+        if let address = resolved.address.value, !Rules.isIPv4WithPrefix(address) {
             throw Error(message: "address '\(address)' from \(resolved.address.source): expected an IPv4 address with prefix length, like 10.0.0.5/24, or dhcp")
         }
-        if let gateway = resolved.gateway.value, !isIPv4(gateway) {
+        if let gateway = resolved.gateway.value, !Rules.isIPv4(gateway) {
             throw Error(message: "gateway '\(gateway)' from \(resolved.gateway.source): expected an IPv4 address")
         }
-        if let path = resolved.sharedPath.value, !path.hasPrefix("/") || path == "/" || path.contains("..") {
+        if let path = resolved.sharedPath.value, !Rules.isSharedPath(path) {
             throw Error(message: "shared directory '\(path)' from \(resolved.sharedPath.source): expected an absolute path below / such as /home")
         }
-        if let range = resolved.dhcpRange.value {
-            let parts = range.split(separator: ",", omittingEmptySubsequences: false)
-            guard (2...3).contains(parts.count), parts.allSatisfy({ isIPv4(String($0)) }) else {
-                throw Error(message: "DHCP range '\(range)' from \(resolved.dhcpRange.source): expected FIRST,LAST or FIRST,LAST,NETMASK as IPv4 addresses")
-            }
+        if let range = resolved.dhcpRange.value, !Rules.isDHCPRange(range) {
+            throw Error(message: "DHCP range '\(range)' from \(resolved.dhcpRange.source): expected FIRST,LAST or FIRST,LAST,NETMASK as IPv4 addresses")
         }
-        if resolved.clusterName.value.isEmpty {
-            throw Error(message: "the cluster name from \(resolved.clusterName.source) is empty")
+        if !Rules.isClusterName(resolved.clusterName.value) {
+            throw Error(message: "the cluster name '\(resolved.clusterName.value)' from \(resolved.clusterName.source) must be 1-64 letters, digits, '-' or '_'")
         }
-    }
-
-    static func isIPv4(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255
-        }
-    }
-
-    static func isIPv4CIDR(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix) else { return false }
-        return isIPv4(String(parts[0]))
     }
 }

@@ -1,3 +1,4 @@
+import NodeConfig
 extension Profile {
     /// The PXE tree's settings (`outputs: ["pxe"]`): how a diskless node gets its root
     /// filesystem. Docs/pxe.md.
@@ -41,13 +42,8 @@ extension Profile {
 
         /// The root the node with `mac` (any case, ':' or '-') gets.
         public func root(forMAC mac: String) -> Root {
-            let wanted = Self.normalisedMAC(mac)
+            let wanted = NodeConfig.Rules.normalizedMAC(mac)
             return nodes.first { $0.mac == wanted }?.root ?? root
-        }
-
-        /// `52-54-00-AB-CD-EF` or `52:54:00:ab:cd:ef` as `52:54:00:ab:cd:ef`.
-        public static func normalisedMAC(_ text: String) -> String {
-            String(text.lowercased().map { $0 == "-" ? ":" : $0 })
         }
     }
 }

@@ -1,38 +1,43 @@
+import NodeConfig
+
+/// The `cluster` section is the node's: its model (`NodeConfig.ClusterSection`, what the node
+/// decodes from the image's /etc/livebuild/profile.json), its keys and its rules
+/// (`NodeConfig.Rules`) live in NodeConfig. This checks a profile against them, with the
+/// position of each mistake; a key the model does not have is an error here, so nothing the
+/// build accepts is ignored on the node.
 extension ProfileDecoder {
-    static let clusterKeys = [
-        "name", "role", "key", "port", "multicast", "multicastGroup", "peers", "sshAuthorizedKeys", "labels",
-        "nodes", "timing", "head", "shared", "trust", "admission",
-    ]
-    static let clusterTrustKeys = ["minimumPeerUID"]
-    static let clusterAdmissionKeys = ["policy", "macs"]
-    static let admissionPolicies = ["manual", "listed", "open"]
-    static let clusterHeadKeys = ["dhcpRange"]
-    static let clusterSharedKeys = ["enabled", "path", "server"]
-    static let clusterNodeKeys = ["match", "hostname", "role", "address", "gateway", "labels"]
-    static let clusterMatchKeys = ["mac", "serial"]
-    static let clusterTimingKeys = [
-        "protocolPeriodMs", "probeTimeoutMs", "indirectProbes", "suspicionTimeoutMs", "gossipFanout", "retransmitMultiplier",
-    ]
-    static let clusterRoles = ["node", "head"]
+    static func keys<Keys: CaseIterable & RawRepresentable>(_: Keys.Type) -> [String] where Keys.RawValue == String {
+        Keys.allCases.map(\.rawValue)
+    }
+
+    static let clusterKeys = keys(NodeConfig.ClusterSection.CodingKeys.self)
+    static let clusterTrustKeys = keys(NodeConfig.Trust.CodingKeys.self)
+    static let clusterAdmissionKeys = keys(NodeConfig.AdmissionPolicy.CodingKeys.self)
+    static let admissionPolicies = NodeConfig.Rules.admissionPolicies
+    static let clusterHeadKeys = keys(NodeConfig.Head.CodingKeys.self)
+    static let clusterSharedKeys = keys(NodeConfig.Shared.CodingKeys.self)
+    static let clusterNodeKeys = keys(NodeConfig.NodeRule.CodingKeys.self)
+    static let clusterMatchKeys = keys(NodeConfig.NodeRule.Match.CodingKeys.self)
+    static let clusterTimingKeys = keys(NodeConfig.Timing.CodingKeys.self)
+    static let clusterRoles = NodeConfig.Rules.roles
+
+    /// A MAC address (`52:54:00:12:34:56`, or with dashes, any case), lowercase with colons.
+    func decodeMAC(_ reader: NodeReader) throws(ProfileError) -> String {
+        let text = try reader.string()
+        guard NodeConfig.Rules.isMAC(text) else {
+            throw reader.error("\"\(text)\" is not a MAC address like 52:54:00:12:34:56")
+        }
+        return NodeConfig.Rules.normalizedMAC(text)
+    }
 
     /// Checks the `cluster` section's shape and values (the node runtime reads it as typed
     /// JSON, so every mistake is reported here with its position), and resolves `key` relative
     /// to the file it is written in.
-    /// A MAC address (`52:54:00:12:34:56`, or with dashes, any case), lowercase with colons.
-    func decodeMAC(_ reader: NodeReader) throws(ProfileError) -> String {
-        let text = try reader.string()
-        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
-        guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
-            throw reader.error("\"\(text)\" is not a MAC address like 52:54:00:12:34:56")
-        }
-        return Profile.Pxe.normalisedMAC(text)
-    }
-
     func decodeCluster(_ reader: NodeReader) throws(ProfileError) -> (value: JSONValue, keyPath: String?) {
         let object = try reader.object(allowing: Self.clusterKeys)
         if let name = object.optional("name") {
             let text = try name.nonEmptyString("a cluster name")
-            guard text.count <= 64, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            guard NodeConfig.Rules.isClusterName(text) else {
                 throw name.error("cluster name \"\(text)\" must be 1-64 letters, digits, '-' or '_' (it names the key file)")
             }
         }
@@ -50,10 +55,8 @@ extension ProfileDecoder {
         if let multicast = object.optional("multicast") { _ = try multicast.bool() }
         if let group = object.optional("multicastGroup") {
             let text = try group.string()
-            let octets = text.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
-            guard octets.count == 4, octets.allSatisfy({ $0.map { (0...255).contains($0) } ?? false }),
-                  let first = octets[0], (224...239).contains(first) else {
-                throw group.error("\"\(text)\" is not an IPv4 multicast address (224.0.0.0 to 239.255.255.255); the default is 239.255.76.66")
+            guard NodeConfig.Rules.isMulticastGroup(text) else {
+                throw group.error("\"\(text)\" is not an IPv4 multicast address (224.0.0.0 to 239.255.255.255); the default is \(NodeConfig.Rules.defaultMulticastGroup)")
             }
         }
         if let peers = object.optional("peers") {
@@ -82,46 +85,47 @@ extension ProfileDecoder {
                 if let serial = match.optional("serial") { _ = try serial.nonEmptyString("a DMI serial number") }
                 if let hostname = rule.optional("hostname") {
                     let text = try hostname.nonEmptyString("a host name")
-                    guard text.count <= 63, text.first != "-", text.last != "-",
-                          text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                    guard NodeConfig.Rules.isHostLabel(text) else {
                         throw hostname.error("\"\(text)\" is not a valid host name (letters, digits and '-', at most 63)")
                     }
                 }
                 if let role = rule.optional("role") { try decodeRole(role) }
                 if let address = rule.optional("address") {
                     let text = try address.string()
-                    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-                    guard parts.count == 2, Self.isIPv4(String(parts[0])), let prefix = Int(parts[1]), (0...32).contains(prefix) else {
+                    guard NodeConfig.Rules.isIPv4WithPrefix(text) else {
                         throw address.error("\"\(text)\" is not an IPv4 address with prefix length, like 10.0.0.5/24")
                     }
                 }
                 if let gateway = rule.optional("gateway") {
                     let text = try gateway.string()
-                    guard Self.isIPv4(text) else { throw gateway.error("\"\(text)\" is not an IPv4 address") }
+                    guard NodeConfig.Rules.isIPv4(text) else { throw gateway.error("\"\(text)\" is not an IPv4 address") }
                 }
                 if let labels = rule.optional("labels") { try decodeLabels(labels) }
             }
         }
         if let timing = object.optional("timing") {
             let fields = try timing.object(allowing: Self.clusterTimingKeys)
-            let period = try fields.optional("protocolPeriodMs")?.integer(in: 10...60_000, what: "protocolPeriodMs") ?? 200
-            if let probe = fields.optional("probeTimeoutMs") {
-                let value = try probe.integer(in: 1...60_000, what: "probeTimeoutMs")
-                guard value < period else {
-                    throw probe.error("probeTimeoutMs \(value) must be shorter than protocolPeriodMs \(period), or indirect probes never run")
+            var values = NodeConfig.Timing()
+            for (key, range) in NodeConfig.Rules.timingRanges {
+                guard let value = try fields.optional(key.rawValue)?.integer(in: range, what: key.rawValue) else { continue }
+                switch key {
+                case .protocolPeriodMs: values.protocolPeriodMs = value
+                case .probeTimeoutMs: values.probeTimeoutMs = value
+                case .indirectProbes: values.indirectProbes = value
+                case .suspicionTimeoutMs: values.suspicionTimeoutMs = value
+                case .gossipFanout: values.gossipFanout = value
+                case .retransmitMultiplier: values.retransmitMultiplier = value
                 }
             }
-            _ = try fields.optional("indirectProbes")?.integer(in: 0...16, what: "indirectProbes")
-            _ = try fields.optional("suspicionTimeoutMs")?.integer(in: 10...600_000, what: "suspicionTimeoutMs")
-            _ = try fields.optional("gossipFanout")?.integer(in: 1...64, what: "gossipFanout")
-            _ = try fields.optional("retransmitMultiplier")?.integer(in: 1...16, what: "retransmitMultiplier")
+            if let problem = NodeConfig.Rules.timingProblem(values) {
+                throw (fields.optional(problem.key.rawValue) ?? timing).error(problem.message)
+            }
         }
         if let head = object.optional("head") {
             let fields = try head.object(allowing: Self.clusterHeadKeys)
             if let range = fields.optional("dhcpRange") {
                 let text = try range.string()
-                let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-                guard (2...3).contains(parts.count), parts.allSatisfy({ Self.isIPv4(String($0)) }) else {
+                guard NodeConfig.Rules.isDHCPRange(text) else {
                     throw range.error("\"\(text)\" is not a DHCP range; expected FIRST,LAST or FIRST,LAST,NETMASK, like 10.77.0.10,10.77.0.200 (leave it out for proxy DHCP beside the LAN's server)")
                 }
             }
@@ -131,13 +135,13 @@ extension ProfileDecoder {
             if let enabled = fields.optional("enabled") { _ = try enabled.bool() }
             if let path = fields.optional("path") {
                 let text = try path.string()
-                guard text.hasPrefix("/"), text != "/", !text.split(separator: "/").contains(".."), !text.contains(where: \.isWhitespace) else {
+                guard NodeConfig.Rules.isSharedPath(text) else {
                     throw path.error("shared directory \"\(text)\" must be an absolute path below /, without '..' or spaces, like /home")
                 }
             }
             if let server = fields.optional("server") {
                 let text = try server.nonEmptyString("the host that exports the shared directory")
-                guard !text.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+                guard NodeConfig.Rules.isSharedServer(text) else {
                     throw server.error("shared server \"\(text)\" must be a host name or address, without a path")
                 }
             }
@@ -179,10 +183,5 @@ extension ProfileDecoder {
             }
             _ = try value.string()
         }
-    }
-
-    static func isIPv4(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && (Int($0) ?? 256) <= 255 }
     }
 }

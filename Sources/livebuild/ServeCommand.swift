@@ -3,6 +3,7 @@ import BootServer
 import Foundation
 import Logging
 import ServiceLifecycle
+import NodeConfig
 
 /// `livebuild serve OUTDIR`: boots diskless machines from a build's PXE tree, from this host.
 struct ServeCommand: AsyncParsableCommand {
@@ -30,17 +31,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let range {
-            let parts = range.split(separator: ",")
-            guard (2...3).contains(parts.count), parts.allSatisfy({ Self.isIPv4(String($0)) }) else {
+            guard NodeConfig.Rules.isDHCPRange(range) else {
                 throw ValidationError("--range \(range): give FIRST,LAST or FIRST,LAST,NETMASK as IPv4 addresses, e.g. 10.77.0.10,10.77.0.200")
             }
         }
         guard (1...65535).contains(httpPort) else { throw ValidationError("--http-port \(httpPort) is not a port") }
-    }
-
-    static func isIPv4(_ text: String) -> Bool {
-        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets.allSatisfy { Int($0).map { (0...255).contains($0) } ?? false }
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import NodeConfig
 import Profile
 
 /// What `livebuild make` adds to an image whose profile has a `cluster` section: the agent and
@@ -14,7 +15,7 @@ public struct NodeRuntime: Sendable {
     /// nil when the profile has no `cluster` section.
     public static func prepare(profile: Profile, output: String, binaries: () throws -> AgentBinaries = { try AgentBinaries.locate() }) throws -> NodeRuntime? {
         guard let section = profile.cluster else { return nil }
-        let clusterName = section.objectValue?["name"]?.stringValue ?? "livebuild"
+        let clusterName = section.objectValue?["name"]?.stringValue ?? NodeConfig.Rules.defaultClusterName
         let key: ClusterKeyFile
         if let path = profile.clusterKeyPath {
             key = try ClusterKeyFile.read(path, origin: "cluster.key")
