@@ -8,21 +8,26 @@
 //   Squashfs     libsquashfs wrappers: the in-process squashfs writer
 //   Guestfs      libguestfs wrappers: partitions, filesystems and files of disk images
 //   Profile      the JSON profile: parsing with positions, validation, `extends`
+//   HostTools    runs host tools (xorriso, mkfs.fat, ip, ...) with a fixed environment; failures carry stderr
 //   Qemu         QEMU command lines, KVM probe, VM runner, guest-agent client
-//   VirtualCluster  N QEMU nodes on a private network in a namespace: plan, up, exec, down
 //   LiveBuild    the build stages and the pipeline that chains them
+//   VirtualCluster  N QEMU nodes on a private network in a namespace: plan, up, exec, down
+//   LoopbackHarness real clusterd processes on 127.0.0.1: the loopback tests, `livebuild bench membership`
+//   Benchmarks   `livebuild bench`: builds, squashfs, membership, migration and PXE boots
 //   livebuild    the command line (thin)
 //
 // Node side (runs inside the images; FoundationEssentials-level API only, static stdlib):
 //   ClusterWire    the wire format: messages, AEAD envelopes, replay windows
 //   Membership     the SWIM membership state machine (pure)
 //   NodeConfig     node configuration precedence and node identity (pure)
+//   Admission      admitting a node that boots without the key: requests, the head's book, HPKE sealing (pure)
 //   ClusterControl the control-socket protocol and its client
 //   Processes      child processes: the one posix_spawn, and the reaper
 //   Jobs           migratable jobs on one node: PID namespaces, output files, records
 //   Migration      CRIU command lines, the migration protocol's messages, image directories
 //   Balancer       the load-balancing policy: where a job should run (pure)
 //   ClusterSimulator  a simulated cluster (1,000 nodes) running Membership and Balancer on a fake clock
+//   BootServer     a PXE tree served: HTTP (SwiftNIO) and dnsmasq; `clusterd serve-boot`, `livebuild serve`
 //   Agent          clusterd's I/O: UDP/multicast and control sockets (SwiftNIO), /proc, services
 //   clusterd       the node agent; cluster, its command line (both thin)
 //
@@ -110,16 +115,28 @@ let package = Package(
         .target(name: "Qemu", dependencies: [
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "LiveBuild", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "Profile", "NodeConfig", "Qemu", "ClusterControl", "ClusterWire", "Guestfs",
+        // Host tools (xorriso, mkfs.fat, ip, ...) run with a fixed environment; failures carry stderr.
+        .target(name: "HostTools", dependencies: [
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
-        .target(name: "VirtualCluster", dependencies: [
-            "Qemu", "LiveBuild", "ClusterControl",
+        .target(name: "LiveBuild", dependencies: [
+            "Filesystem", "Archive", "Squashfs", "Profile", "NodeConfig", "Qemu", "ClusterWire", "Guestfs", "HostTools",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "VirtualCluster", dependencies: [
+            "Qemu", "HostTools", "ClusterControl",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Real clusterd processes on 127.0.0.1: the loopback test tier and `livebuild bench membership`.
+        .target(name: "LoopbackHarness", dependencies: ["ClusterControl", "ClusterWire"]),
+        // `livebuild bench`: builds, squashfs, membership (loopback and QEMU), migration, PXE boots.
+        .target(name: "Benchmarks", dependencies: [
+            "LiveBuild", "Archive", "Squashfs", "Profile", "ClusterControl", "VirtualCluster", "LoopbackHarness",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         // Serves a PXE tree: an HTTP file server on SwiftNIO's HTTP codec, and dnsmasq's
         // DHCP and TFTP settings (`livebuild serve`; the head node's agent later).
@@ -143,7 +160,7 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "livebuild-fuzz", dependencies: ["FuzzTargets", "CFuzzerDriver"]),
         .executableTarget(name: "livebuild", dependencies: [
-            "LiveBuild", "Profile", "NodeConfig", "Qemu", "VirtualCluster", "ClusterSimulator", "BootServer",
+            "LiveBuild", "Profile", "NodeConfig", "Squashfs", "Qemu", "VirtualCluster", "Benchmarks", "Balancer", "ClusterSimulator", "BootServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,17 +177,19 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
-            "Balancer", "ClusterSimulator", "Jobs", "Processes", "Migration", "BootServer", "Admission", "FuzzTargets",
+            "Balancer", "ClusterSimulator", "Jobs", "Processes", "Migration", "BootServer", "Admission", "FuzzTargets", "Benchmarks",
+            .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "LiveBuild", "Profile", "TestSupport", "ClusterWire", "BootServer",
+            "Filesystem", "Archive", "Squashfs", "LiveBuild", "HostTools", "Profile", "TestSupport", "ClusterWire", "BootServer",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LoopbackTests", dependencies: [
-            "BootServer", "ClusterControl", "ClusterWire", "LiveBuild", "TestSupport", "Migration", "Jobs",
+            "BootServer", "ClusterControl", "ClusterWire", "LiveBuild", "LoopbackHarness", "TestSupport", "Migration", "Jobs",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "VMTests", dependencies: [
-            "LiveBuild", "Profile", "Qemu", "TestSupport", "VirtualCluster",
+            "LiveBuild", "HostTools", "Qemu", "ClusterControl", "TestSupport", "VirtualCluster",
         ]),
     ],
     swiftLanguageModes: [.v6]

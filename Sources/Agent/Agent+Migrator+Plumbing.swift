@@ -11,6 +11,7 @@ import Logging
 import Migration
 import NIOCore
 import NIOPosix
+import Processes
 
 extension Agent.Migrator {
     // MARK: Plumbing
@@ -143,10 +144,10 @@ extension Agent.Migrator {
     }
 
     /// Runs criu; on failure the error carries the last lines of its log.
-    func runCRIU(_ arguments: [String], in directory: String, log: String) async throws -> Jobs.Exit {
-        let exit: Jobs.Exit
+    func runCRIU(_ arguments: [String], in directory: String, log: String) async throws -> Processes.Exit {
+        let exit: Processes.Exit
         do {
-            exit = try await Jobs.Command.run(arguments, log: directory + "/criu-output.log", directory: directory)
+            exit = try await Processes.run(arguments, log: directory + "/criu-output.log", directory: directory)
         } catch {
             throw Agent.Failure(error.description)
         }

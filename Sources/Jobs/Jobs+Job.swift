@@ -1,4 +1,5 @@
 import Glibc
+import Processes
 
 extension Jobs {
     /// Everything one node holds about one job: its record (what travels and survives the
@@ -64,7 +65,7 @@ extension Jobs {
 
         /// The job's init ended (`exit` nil: the status is unknown, the job was polled). Returns
         /// whether anything changed (a job that already ended or moved away stays as it is).
-        public mutating func ended(_ exit: Exit?, cpuSeconds: Double?, at now: UInt64) -> Bool {
+        public mutating func ended(_ exit: Processes.Exit?, cpuSeconds: Double?, at now: UInt64) -> Bool {
             guard record.state == .running, phase != .moved, phase != .ended else { return false }
             phase = .ended
             if let cpuSeconds { record.cpuSecondsAtEnd = cpuSeconds }

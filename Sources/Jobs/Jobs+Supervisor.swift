@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Glibc
 import Logging
+import Processes
 
 extension Jobs {
     /// The jobs of one node: starts them, learns of their ends from the ``Reaper``, kills them,
@@ -132,13 +133,13 @@ extension Jobs {
         /// restored init for a job that arrived.
         private func watch(_ id: String, pid: pid_t) {
             Task { [self] in
-                let ended = await Reaper.shared.ended(of: pid)
+                let ended = await Processes.Reaper.shared.ended(of: pid)
                 await self.ended(id, ended.exit, cpuSeconds: ended.cpuSeconds)
             }
         }
 
         /// A job's init ended (`exit` nil: status unknown).
-        private func ended(_ id: String, _ exit: Exit?, cpuSeconds: Double?) {
+        private func ended(_ id: String, _ exit: Processes.Exit?, cpuSeconds: Double?) {
             guard var job = jobs[id], job.ended(exit, cpuSeconds: cpuSeconds, at: UInt64(time(nil))) else { return }
             jobs[id] = job
             try? write(job.record)

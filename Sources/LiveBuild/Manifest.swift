@@ -20,6 +20,12 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var name: String
         public var seconds: Double
         public var detail: String
+
+        public init(name: String, seconds: Double, detail: String) {
+            self.name = name
+            self.seconds = seconds
+            self.detail = detail
+        }
     }
 
     /// The node runtime in images with a `cluster` section.

@@ -1,5 +1,4 @@
 import Foundation
-import LiveBuild
 import Qemu
 
 extension VirtualCluster {
@@ -126,7 +125,7 @@ extension VirtualCluster {
 
         /// `duration` in seconds with one decimal, for messages.
         static func seconds(_ duration: Duration) -> String {
-            let tenths = Int(duration.seconds * 10)
+            let tenths = Int(duration / .milliseconds(100))
             return "\(tenths / 10).\(tenths % 10)"
         }
     }

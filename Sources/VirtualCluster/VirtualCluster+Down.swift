@@ -1,5 +1,5 @@
 import Foundation
-import LiveBuild
+import HostTools
 import Logging
 
 extension VirtualCluster {

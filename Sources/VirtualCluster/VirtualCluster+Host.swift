@@ -1,5 +1,5 @@
 import Foundation
-import LiveBuild
+import HostTools
 
 extension VirtualCluster {
     /// The few host facts and effects `up`, `down` and `Controller` need: privileges, running

@@ -38,4 +38,9 @@ extension VirtualCluster {
             self.pid = pid
         }
     }
+
+    /// A node's host name, as the node configuration derives it from its MAC.
+    public static func hostname(mac: String) -> String {
+        "node-" + mac.split(separator: ":").suffix(3).joined()
+    }
 }

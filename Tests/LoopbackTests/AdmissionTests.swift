@@ -1,6 +1,6 @@
 import ClusterControl
 import Foundation
-import LiveBuild
+import LoopbackHarness
 import TestSupport
 import Testing
 

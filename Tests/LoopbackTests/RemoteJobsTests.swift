@@ -1,7 +1,7 @@
 import ClusterControl
 import ClusterWire
 import Foundation
-import LiveBuild
+import LoopbackHarness
 import TestSupport
 import Testing
 

@@ -2,7 +2,7 @@ import ClusterControl
 import ClusterWire
 import Foundation
 import Jobs
-import LiveBuild
+import LoopbackHarness
 import Migration
 import TestSupport
 import Testing

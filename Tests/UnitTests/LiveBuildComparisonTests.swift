@@ -1,6 +1,7 @@
 import Foundation
 import Profile
 import Testing
+@testable import Benchmarks
 @testable import LiveBuild
 
 /// How the build benchmark sets up Debian's live-build from a profile, and reads lb's logs.

@@ -1,5 +1,6 @@
 import Foundation
 import Guestfs
+import HostTools
 import Logging
 import Profile
 import Qemu

@@ -1,4 +1,5 @@
 import Foundation
+import HostTools
 import Logging
 
 /// Turns a staging directory (`live/vmlinuz`, `live/initrd.img`, `live/filesystem.squashfs`)

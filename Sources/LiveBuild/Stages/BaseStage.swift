@@ -1,4 +1,5 @@
 import Foundation
+import HostTools
 import Logging
 
 /// Stage a: the base root filesystem as a tar stream. For Debian bases, mmdebstrap writes a tar

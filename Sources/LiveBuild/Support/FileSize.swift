@@ -1,9 +1,9 @@
 import Foundation
 
 /// Sizes of files the build wrote or measured.
-enum FileSize {
+public enum FileSize {
     /// The size of the file at `path` in bytes.
-    static func of(_ path: String) throws -> UInt64 {
+    public static func of(_ path: String) throws -> UInt64 {
         (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
     }
 }

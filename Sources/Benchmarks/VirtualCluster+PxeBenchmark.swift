@@ -1,6 +1,6 @@
 import ClusterControl
 import Foundation
-import LiveBuild
+import VirtualCluster
 
 extension VirtualCluster {
     /// Power-on to listed in `cluster nodes`, ISO boot beside PXE boot, and several diskless
@@ -106,11 +106,6 @@ extension VirtualCluster {
             _ = try? await down(runDirectory: runDirectory)
             throw error
         }
-    }
-
-    /// The node's host name, as the node configuration derives it from its MAC.
-    static func hostname(mac: String) -> String {
-        "node-" + mac.split(separator: ":").suffix(3).joined()
     }
 
     /// Bytes sent by `node`'s interfaces other than loopback.

@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import LiveBuild
 import Squashfs
 import Subprocess
 

@@ -1,4 +1,5 @@
 import Foundation
+import LiveBuild
 import Logging
 import Profile
 

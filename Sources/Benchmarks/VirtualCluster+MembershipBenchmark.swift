@@ -1,5 +1,5 @@
 import Foundation
-import LiveBuild
+import VirtualCluster
 
 extension VirtualCluster {
     /// Join and failure-detection times of clusterd on `nodes` QEMU nodes booted from `image`.

@@ -31,11 +31,21 @@ public final class LoopbackCluster: @unchecked Sendable {
         if !trust.isEmpty { cluster["trust"] = trust }
         let profile = try JSONSerialization.data(withJSONObject: ["cluster": cluster], options: [.sortedKeys])
         try profile.write(to: URL(fileURLWithPath: profilePath))
-        _ = try ClusterKeyFile.readOrGenerate(keyPath)
+        if !FileManager.default.fileExists(atPath: keyPath) {
+            let key = Data(Wire.Keys.KeyFile.generate().utf8)
+            guard FileManager.default.createFile(atPath: keyPath, contents: key, attributes: [.posixPermissions: 0o600]) else {
+                throw Failure(description: "cannot write the loopback cluster key \(keyPath)")
+            }
+        }
     }
 
     deinit {
         stopAll()
+    }
+
+    /// Why the cluster could not be prepared; `description` is a sentence for the user.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
     }
 
     var profilePath: String { directory + "/profile.json" }
@@ -101,7 +111,7 @@ public final class LoopbackCluster: @unchecked Sendable {
     /// The cluster key every agent runs with, for tests that forge authentic datagrams.
     public func clusterKey() throws -> [UInt8] {
         guard let bytes = Wire.Keys.KeyFile.parse(try String(contentsOfFile: keyPath, encoding: .utf8)) else {
-            throw LiveBuildError(code: .input, message: "the loopback cluster key \(keyPath) is not 64 hex digits")
+            throw Failure(description: "the loopback cluster key \(keyPath) is not 64 hex digits")
         }
         return bytes
     }

@@ -1,5 +1,7 @@
 import ClusterControl
 import Foundation
+import LiveBuild
+import LoopbackHarness
 
 /// How fast real `clusterd` agents on loopback see a new agent join and a killed agent die.
 ///

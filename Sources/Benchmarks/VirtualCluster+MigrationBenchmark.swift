@@ -1,5 +1,6 @@
 import ClusterControl
 import Foundation
+import VirtualCluster
 
 extension VirtualCluster {
     /// Freeze and total time of moving jobs of several sizes between two QEMU nodes booted from
