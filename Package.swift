@@ -103,7 +103,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "clusterd", dependencies: [
-            "Admission", "Agent", "ClusterWire", "ClusterControl", "NodeConfig", "BootServer", "Jobs", "CJobs", "Processes",
+            "Admission", "Agent", "ClusterWire", "NodeConfig", "BootServer", "Jobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,7 +141,7 @@ let package = Package(
         // Serves a PXE tree: an HTTP file server on SwiftNIO's HTTP codec, and dnsmasq's
         // DHCP and TFTP settings (`livebuild serve`; the head node's agent later).
         .target(name: "BootServer", dependencies: [
-            "Processes",
+            "Processes", "CJobs", "ClusterControl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),

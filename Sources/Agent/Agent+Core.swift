@@ -195,11 +195,19 @@ extension Agent {
             return rows
         }
 
+        static func state(_ status: Wire.MemberStatus) -> Control.Node.State {
+            switch status {
+            case .alive: .alive
+            case .suspect: .suspect
+            case .dead: .dead
+            }
+        }
+
         private func row(_ update: Wire.MemberUpdate, isSelf: Bool, changed: Membership.Instant, now: Membership.Instant, wallClock: UInt64) -> Control.Node {
             let load = update.load
             return Control.Node(
                 id: update.node.description, hostname: load.hostname, address: update.address.description,
-                state: String(describing: update.status), isSelf: isSelf, incarnation: update.incarnation,
+                state: Self.state(update.status), isSelf: isSelf, incarnation: update.incarnation,
                 cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz), load: Double(load.loadMilli) / 1000,
                 freeMemoryKiB: load.freeMemoryKiB, jobs: Int(load.runningJobs),
                 uptimeSeconds: load.bootTime > 0 && wallClock >= load.bootTime ? Int(wallClock - load.bootTime) : nil,

@@ -65,7 +65,7 @@ public struct MembershipBenchmark: Sendable {
         for index in 0..<base { try cluster.start(index) }
         try await waitUntil("the first \(base) agents see each other alive", cluster: cluster) {
             (0..<base).allSatisfy { observer in
-                (cluster.nodes(observer)?.filter { $0.state == "alive" }.count ?? 0) == base
+                (cluster.nodes(observer)?.filter { $0.state == .alive }.count ?? 0) == base
             }
         }
         progress("\(base) agents converged")
@@ -76,12 +76,12 @@ public struct MembershipBenchmark: Sendable {
             let newcomer = base + round
             let joinStart = Date()
             try cluster.start(newcomer)
-            let joined = try await waitForAll(cluster: cluster, observers: 0..<base, subject: newcomer, state: "alive")
+            let joined = try await waitForAll(cluster: cluster, observers: 0..<base, subject: newcomer, state: .alive)
             report.joinSeconds.append(joined.timeIntervalSince(joinStart))
 
             let killed = Date()
             cluster.kill(newcomer)
-            let dead = try await waitForAll(cluster: cluster, observers: 0..<base, subject: newcomer, state: "dead")
+            let dead = try await waitForAll(cluster: cluster, observers: 0..<base, subject: newcomer, state: .dead)
             report.failureSeconds.append(dead.timeIntervalSince(killed))
             progress("round \(round + 1): join \(report.joinSeconds.last ?? 0) s, failure detection \(report.failureSeconds.last ?? 0) s")
         }
@@ -102,7 +102,7 @@ public struct MembershipBenchmark: Sendable {
 
     /// Polls until every observer lists `subject` in `state`; returns the latest instant at
     /// which an observer saw it change (now minus the age each observer reports).
-    func waitForAll(cluster: LoopbackCluster, observers: Range<Int>, subject: Int, state: String) async throws -> Date {
+    func waitForAll(cluster: LoopbackCluster, observers: Range<Int>, subject: Int, state: Control.Node.State) async throws -> Date {
         var seen: [Int: Date] = [:]
         let end = ContinuousClock.now + deadline
         while seen.count < observers.count {

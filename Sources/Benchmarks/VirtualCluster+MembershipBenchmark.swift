@@ -40,7 +40,7 @@ extension VirtualCluster {
             }
         }
         for id in ids {
-            _ = try await probe.waitUntil(names, list: id, as: "alive", deadline: .seconds(300))
+            _ = try await probe.waitUntil(names, list: id, as: .alive, deadline: .seconds(300))
         }
         progress("\(count) nodes see each other")
 
@@ -51,13 +51,13 @@ extension VirtualCluster {
             let stopped = Date()
             let stop = try await cluster.exec(victim, command: "systemctl stop clusterd")
             guard stop.exitCode == 0 else { throw Error(.exec, "systemctl stop clusterd on \(victim) failed") }
-            let dead = try await probe.waitUntil(observers, list: victimID, as: "dead", deadline: .seconds(60))
+            let dead = try await probe.waitUntil(observers, list: victimID, as: .dead, deadline: .seconds(60))
             let detected = dead.values.compactMap { $0.stateChanged(victimID) }.max() ?? Date()
             report.failureSeconds.append(detected.timeIntervalSince(stopped))
 
             let start = try await cluster.exec(victim, command: "systemctl start clusterd")
             guard start.exitCode == 0 else { throw Error(.exec, "systemctl start clusterd on \(victim) failed") }
-            let alive = try await probe.waitUntil(observers, list: victimID, as: "alive", deadline: .seconds(60))
+            let alive = try await probe.waitUntil(observers, list: victimID, as: .alive, deadline: .seconds(60))
             let listening = try await probe.status(victim).agentStartedAt
             let joined = alive.values.compactMap { $0.stateChanged(victimID) }.max() ?? Date()
             report.joinSeconds.append(joined.timeIntervalSince(listening))

@@ -78,7 +78,7 @@ extension VirtualCluster {
             let deadline = ContinuousClock.now + .seconds(300)
             while true {
                 if let nodes = try? await json([Control.Node].self, "node1", "cluster nodes --json"),
-                   nodes.count == 2, nodes.allSatisfy({ $0.state == "alive" }) { break }
+                   nodes.count == 2, nodes.allSatisfy({ $0.state == .alive }) { break }
                 guard ContinuousClock.now < deadline else { throw Error(.boot, "the two agents never listed each other alive") }
                 try await Task.sleep(for: .seconds(1))
             }

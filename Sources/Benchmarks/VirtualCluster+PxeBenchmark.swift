@@ -165,7 +165,7 @@ extension VirtualCluster {
                    let nodes = try? JSONDecoder().decode([Control.Node].self, from: Data(result.standardOutput)) {
                     let answered = ContinuousClock.now
                     lock.withLock {
-                        for node in nodes where node.state == "alive" && listedAt[node.hostname] == nil {
+                        for node in nodes where node.state == .alive && listedAt[node.hostname] == nil {
                             listedAt[node.hostname] = answered - .milliseconds(Int(node.stateChangedSecondsAgo * 1000))
                         }
                     }

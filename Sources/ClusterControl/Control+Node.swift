@@ -6,8 +6,8 @@ extension Control {
         public var hostname: String
         /// `host:port` where its agent listens.
         public var address: String
-        /// `alive`, `suspect` or `dead`.
-        public var state: String
+        /// What the answering node's membership says of it.
+        public var state: State
         /// Whether this row is the answering node itself.
         public var isSelf: Bool
         public var incarnation: UInt64
@@ -28,7 +28,7 @@ extension Control {
         public var sharesDirectory: Bool?
 
         public init(
-            id: String, hostname: String, address: String, state: String, isSelf: Bool, incarnation: UInt64,
+            id: String, hostname: String, address: String, state: State, isSelf: Bool, incarnation: UInt64,
             cpus: Int, cpuMHz: Int, load: Double, freeMemoryKiB: UInt64, jobs: Int, uptimeSeconds: Int?,
             agentVersion: String, stateChangedSecondsAgo: Double, sharesDirectory: Bool? = nil
         ) {
@@ -47,6 +47,16 @@ extension Control {
             self.agentVersion = agentVersion
             self.stateChangedSecondsAgo = stateChangedSecondsAgo
             self.sharesDirectory = sharesDirectory
+        }
+
+        /// A member's state (its name on the wire).
+        public enum State: String, Codable, Sendable, CaseIterable {
+            /// Answering probes.
+            case alive
+            /// Missed a probe; declared dead unless it refutes in time.
+            case suspect
+            /// Confirmed failed.
+            case dead
         }
     }
 }

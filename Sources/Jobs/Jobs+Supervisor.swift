@@ -134,7 +134,7 @@ extension Jobs {
         private func watch(_ id: String, pid: pid_t) {
             Task { [self] in
                 let ended = await Processes.Reaper.shared.ended(of: pid)
-                await self.ended(id, ended.exit, cpuSeconds: ended.cpuSeconds)
+                self.ended(id, ended.exit, cpuSeconds: ended.cpuSeconds)
             }
         }
 

@@ -144,7 +144,7 @@ public final class LoopbackCluster: @unchecked Sendable {
     }
 
     /// The state agent `observer` reports for agent `subject` (nil: not listed).
-    public func state(of subject: Int, seenBy observer: Int) -> String? {
+    public func state(of subject: Int, seenBy observer: Int) -> Control.Node.State? {
         nodes(observer)?.first { $0.id == nodeID(subject) }?.state
     }
 

@@ -50,7 +50,7 @@ extension VirtualCluster {
         /// Polls `observers` until each lists node id `subject` in `state`, failing if any of
         /// them ever lists one of `never`; returns each observer's view at that point.
         public func waitUntil(
-            _ observers: [String], list subject: String, as state: String, never: Set<String> = [],
+            _ observers: [String], list subject: String, as state: Control.Node.State, never: Set<String> = [],
             deadline: Duration
         ) async throws -> [String: View] {
             var seen: [String: View] = [:]
@@ -69,7 +69,7 @@ extension VirtualCluster {
                     if let intruder = view.nodes.first(where: { never.contains($0.id) }) {
                         throw Error(.exec, "\(observer) lists \(intruder.hostname) (\(intruder.id)), which must never be a member")
                     }
-                    last[observer] = view.nodes.map { "\($0.hostname)=\($0.state)" }.joined(separator: " ")
+                    last[observer] = view.nodes.map { "\($0.hostname)=\($0.state.rawValue)" }.joined(separator: " ")
                     if view.row(subject)?.state == state { seen[observer] = view }
                 }
                 if seen.count == observers.count { break }

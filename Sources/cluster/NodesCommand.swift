@@ -18,7 +18,7 @@ struct NodesCommand: ParsableCommand {
         var rows = [["NODE", "ID", "ADDRESS", "STATE", "CPUS", "LOAD", "FREE MEM", "JOBS", "UPTIME"]]
         for node in nodes {
             rows.append([
-                node.hostname + (node.isSelf ? " *" : ""), node.id, node.address, node.state,
+                node.hostname + (node.isSelf ? " *" : ""), node.id, node.address, node.state.rawValue,
                 node.cpus > 0 ? "\(node.cpus)×\(node.cpuMHz)MHz" : "-",
                 Output.fixed(node.load, decimals: 2), Output.kibibytes(node.freeMemoryKiB), String(node.jobs),
                 node.uptimeSeconds.map(Output.duration) ?? "-",

@@ -52,7 +52,7 @@ struct ServeBootCommand: AsyncParsableCommand {
         _ = mkdir(state, 0o755)
         let served = try ServedTree.prepare(medium: root, view: ServedTree.defaultView)
         defer { ServedTree.release(view: ServedTree.defaultView) }
-        ShareCommand.say("clusterd serve-boot: serving \(served.joined(separator: " ")) of \(root) from \(ServedTree.defaultView)")
+        SharedDirectory.Service.say("clusterd serve-boot: serving \(served.joined(separator: " ")) of \(root) from \(ServedTree.defaultView)")
         let tree = ServedTree.defaultView
         let mode: DnsmasqConfiguration.Mode
         // `clusterd configure` leaves the profile's range (cluster.head.dhcpRange) here.
@@ -81,9 +81,9 @@ struct ServeBootCommand: AsyncParsableCommand {
     /// not start it at boot).
     private func exportOverNFS(_ address: InterfaceAddress) async throws {
         let live = root + "/live"
-        try await ShareCommand.publish(
+        try await SharedDirectory.Service.publish(
             SharedDirectory.mediumExportsLine(path: live, network: address.network, prefixLength: address.prefixLength),
             to: SharedDirectory.mediumExportsFile, starting: ["rpcbind.socket", "nfs-server.service"])
-        ShareCommand.say("clusterd serve-boot: exporting \(live) read-only to \(address.network)/\(address.prefixLength) over NFSv3 (the menus boot diskless nodes with live.nfs=)")
+        SharedDirectory.Service.say("clusterd serve-boot: exporting \(live) read-only to \(address.network)/\(address.prefixLength) over NFSv3 (the menus boot diskless nodes with live.nfs=)")
     }
 }

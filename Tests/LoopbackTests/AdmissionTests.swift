@@ -22,7 +22,7 @@ import Testing
             try JSONDecoder().decode([Control.Admission].self, from: try head(["pending", "--json"]).stdout)
         }
         func alive() -> Set<String> {
-            Set((cluster.nodes(0) ?? []).filter { $0.state == "alive" }.map(\.hostname))
+            Set((cluster.nodes(0) ?? []).filter { $0.state == .alive }.map(\.hostname))
         }
 
         try cluster.start(0, kernelCommandLine: "cluster.role=head")

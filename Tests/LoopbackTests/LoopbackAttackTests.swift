@@ -27,7 +27,7 @@ import Testing
         defer { cluster.stopAll() }
         for index in 0..<Self.count { try cluster.start(index) }
         try await eventually("\(Self.count) agents converge", cluster: cluster, deadline: .seconds(20)) {
-            (0..<Self.count).allSatisfy { cluster.nodes($0)?.filter { $0.state == "alive" }.count == Self.count }
+            (0..<Self.count).allSatisfy { cluster.nodes($0)?.filter { $0.state == .alive }.count == Self.count }
         }
 
         let keys = try Wire.Keys(clusterKey: try cluster.clusterKey())
@@ -82,7 +82,7 @@ import Testing
             }
             for observer in 0..<Self.count {
                 let nodes = cluster.nodes(observer) ?? []
-                let alive = nodes.filter { $0.state == "alive" }.count
+                let alive = nodes.filter { $0.state == .alive }.count
                 if alive != Self.count {
                     Issue.record("agent \(observer + 1) lists \(alive) of \(Self.count) alive: \(nodes.map { "\($0.hostname) \($0.state) \($0.incarnation)" })")
                     return

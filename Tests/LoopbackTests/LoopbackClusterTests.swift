@@ -21,7 +21,7 @@ import Testing
         try await eventually("every agent lists all \(count) alive", cluster: cluster, deadline: .seconds(30)) {
             (0..<count).allSatisfy { observer in
                 guard let nodes = cluster.nodes(observer) else { return false }
-                return nodes.count == count && nodes.allSatisfy { $0.state == "alive" }
+                return nodes.count == count && nodes.allSatisfy { $0.state == .alive }
             }
         }
         print("loopback: \(count) agents converged \(ContinuousClock.now - converged) after start")
@@ -32,7 +32,7 @@ import Testing
         let detection = ContinuousClock.now
         try await eventually("every surviving agent lists agents \(killed.map(cluster.hostname)) dead", cluster: cluster, deadline: .seconds(30)) {
             survivors.allSatisfy { observer in
-                killed.allSatisfy { cluster.state(of: $0, seenBy: observer) == "dead" }
+                killed.allSatisfy { cluster.state(of: $0, seenBy: observer) == .dead }
             }
         }
         print("loopback: 3 killed agents declared dead everywhere \(ContinuousClock.now - detection) after the kill")
@@ -41,7 +41,7 @@ import Testing
         let survivorIDs = Set(survivors.map(cluster.nodeID))
         try await eventually("every survivor lists the other survivors alive", cluster: cluster, deadline: .seconds(15)) {
             survivors.allSatisfy { observer in
-                (cluster.nodes(observer) ?? []).filter { survivorIDs.contains($0.id) && $0.state == "alive" }.count == survivors.count
+                (cluster.nodes(observer) ?? []).filter { survivorIDs.contains($0.id) && $0.state == .alive }.count == survivors.count
             }
         }
     }
@@ -51,16 +51,16 @@ import Testing
         defer { cluster.stopAll() }
         for index in 0..<4 { try cluster.start(index) }
         try await eventually("4 agents converge", cluster: cluster, deadline: .seconds(20)) {
-            (0..<4).allSatisfy { cluster.nodes($0)?.filter { $0.state == "alive" }.count == 4 }
+            (0..<4).allSatisfy { cluster.nodes($0)?.filter { $0.state == .alive }.count == 4 }
         }
         cluster.kill(2)
         try await eventually("agent003 is dead everywhere", cluster: cluster, deadline: .seconds(20)) {
-            [0, 1, 3].allSatisfy { cluster.state(of: 2, seenBy: $0) == "dead" }
+            [0, 1, 3].allSatisfy { cluster.state(of: 2, seenBy: $0) == .dead }
         }
         try cluster.start(2)
         try await eventually("the restarted agent003 is alive again everywhere", cluster: cluster, deadline: .seconds(20)) {
-            [0, 1, 3].allSatisfy { cluster.state(of: 2, seenBy: $0) == "alive" }
-                && cluster.nodes(2)?.filter { $0.state == "alive" }.count == 4
+            [0, 1, 3].allSatisfy { cluster.state(of: 2, seenBy: $0) == .alive }
+                && cluster.nodes(2)?.filter { $0.state == .alive }.count == 4
         }
     }
 
@@ -89,7 +89,7 @@ import Testing
         defer { cluster.stopAll() }
         for index in 0..<2 { try cluster.start(index) }
         try await eventually("2 agents converge", cluster: cluster, deadline: .seconds(20)) {
-            cluster.nodes(0)?.filter { $0.state == "alive" }.count == 2
+            cluster.nodes(0)?.filter { $0.state == .alive }.count == 2
         }
         let cli = try Products.path("cluster")
         let table = try Tool.run([cli, "nodes", "--socket", cluster.socket(0)]).text

@@ -16,7 +16,7 @@ import Testing
         defer { cluster.stopAll() }
         for index in 0..<3 { try cluster.start(index) }
         let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, !(0..<3).allSatisfy({ cluster.nodes($0)?.filter { $0.state == "alive" }.count == 3 }) {
+        while ContinuousClock.now < deadline, !(0..<3).allSatisfy({ cluster.nodes($0)?.filter { $0.state == .alive }.count == 3 }) {
             try await Task.sleep(for: .milliseconds(100))
         }
         let cli = try Products.path("cluster")

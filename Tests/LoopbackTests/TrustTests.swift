@@ -24,7 +24,7 @@ import Testing
         try cluster.start(0)
         try cluster.start(1)
         let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, !(0..<2).allSatisfy({ cluster.nodes($0)?.filter { $0.state == "alive" }.count == 2 }) {
+        while ContinuousClock.now < deadline, !(0..<2).allSatisfy({ cluster.nodes($0)?.filter { $0.state == .alive }.count == 2 }) {
             usleep(100_000)
         }
         // World-writable (sticky) so jobs of uid 1000 can leave files here.

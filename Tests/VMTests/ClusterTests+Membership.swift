@@ -46,7 +46,7 @@ extension ClusterTests {
         // Every node lists all three alive, and never the node with the other key.
         var joins: [(started: Date, seconds: Double)] = []
         for index in 1...3 {
-            let views = try await probe.waitUntil(members, list: nodeID(index), as: "alive", never: [intruderID], deadline: .seconds(180))
+            let views = try await probe.waitUntil(members, list: nodeID(index), as: .alive, never: [intruderID], deadline: .seconds(180))
             // The instant the agent began listening (it waits for DHCP before that).
             let listening = try await probe.status("node\(index)").agentStartedAt
             let seenEverywhere = members.filter { $0 != "node\(index)" }.compactMap { views[$0]?.stateChanged(nodeID(index)) }.max()
@@ -64,7 +64,7 @@ extension ClusterTests {
             var view = try await probe.view(node)
             try await Guest.waitUntil("\(node) lists the three members alive (last: \(view.nodes.map { "\($0.hostname)=\($0.state)" }))", deadline: .seconds(60)) {
                 view = try await probe.view(node)
-                return view.nodes.count == 3 && view.nodes.allSatisfy { $0.state == "alive" }
+                return view.nodes.count == 3 && view.nodes.allSatisfy { $0.state == .alive }
             }
             #expect(view.nodes.allSatisfy { $0.cpus >= 1 && $0.freeMemoryKiB > 0 && !$0.agentVersion.isEmpty && $0.uptimeSeconds != nil })
         }
@@ -92,12 +92,12 @@ extension ClusterTests {
     /// still list each other alive.
     static func checkDeclaredDead(_ cluster: VirtualCluster.Controller, index: Int, killedAt: Date, survivors: [String]) async throws {
         let probe = VirtualCluster.MembershipProbe(cluster: cluster)
-        let views = try await probe.waitUntil(survivors, list: nodeID(index), as: "dead", never: [nodeID(4)], deadline: .seconds(60))
+        let views = try await probe.waitUntil(survivors, list: nodeID(index), as: .dead, never: [nodeID(4)], deadline: .seconds(60))
         let detected = views.values.compactMap { $0.stateChanged(nodeID(index)) }.max() ?? Date()
         print("cluster: node\(index) killed → dead on \(survivors.joined(separator: " and ")) after \(Guest.seconds(detected.timeIntervalSince(killedAt))) s")
         for node in survivors {
             let view = try await probe.view(node)
-            #expect(view.nodes.filter { $0.state == "alive" }.count == survivors.count, "\(node) still sees the survivors alive: \(view.nodes.map { "\($0.hostname)=\($0.state)" })")
+            #expect(view.nodes.filter { $0.state == .alive }.count == survivors.count, "\(node) still sees the survivors alive: \(view.nodes.map { "\($0.hostname)=\($0.state)" })")
         }
     }
 
