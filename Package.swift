@@ -81,7 +81,8 @@ let package = Package(
         .target(name: "Archive", dependencies: ["CArchive", "Filesystem"]),
         .target(name: "Squashfs", dependencies: ["CSquashfs", "CLzo", "Filesystem"]),
         .target(name: "Profile", dependencies: ["NodeConfig"]),
-        .target(name: "Guestfs", dependencies: ["CGuestfs"]),
+        // Decides KVM or TCG for its appliance through Qemu's probe (libguestfs runs QEMU).
+        .target(name: "Guestfs", dependencies: ["CGuestfs", "Qemu", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClusterWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Membership", dependencies: ["ClusterWire"]),
         .target(name: "NodeConfig"),
@@ -121,7 +122,7 @@ let package = Package(
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .target(name: "LiveBuild", dependencies: [
-            "Filesystem", "Archive", "Squashfs", "Profile", "NodeConfig", "Qemu", "ClusterWire", "Guestfs", "HostTools",
+            "Filesystem", "Archive", "Squashfs", "Profile", "NodeConfig", "ClusterWire", "Guestfs", "HostTools",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

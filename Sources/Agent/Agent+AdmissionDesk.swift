@@ -60,10 +60,10 @@ extension Agent {
         }
 
         static func row(_ entry: Admission.Book.Entry, now: ContinuousClock.Instant) -> Control.Admission {
-            let (state, who): (String, String?) = switch entry.decision {
-            case .waiting: ("waiting", nil)
-            case .admitted(let by): ("admitted", by)
-            case .denied(let by): ("denied", by)
+            let (state, who): (Control.Admission.State, String?) = switch entry.decision {
+            case .waiting: (.waiting, nil)
+            case .admitted(let by): (.admitted, by)
+            case .denied(let by): (.denied, by)
             }
             return Control.Admission(
                 fingerprint: entry.fingerprint, node: entry.request.node, hostname: entry.request.hostname,

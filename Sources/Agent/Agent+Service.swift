@@ -52,6 +52,8 @@ extension Agent {
                 ? AdmissionDesk(policy: settings.admission, clusterKey: settings.clusterKey, clusterName: settings.clusterName, logger: logger)
                 : nil
             try await withThrowingDiscardingTaskGroup { group in
+                // The jobs' ends, from the reaper; until the agent stops (its jobs run on).
+                group.addTask { await jobs.watchEnds() }
                 group.addTask {
                     do {
                         try await control.serve(core: slot, jobs: jobs, balancing: balancing, desk: desk, now: now)

@@ -9,8 +9,8 @@ extension Control {
         public var serial: String?
         /// The address it asked from.
         public var address: String
-        /// `waiting`, `admitted` or `denied`.
-        public var state: String
+        /// Where the head's decision stands.
+        public var state: State
         /// Who decided (`root`, `policy open`, `policy listed`), when decided.
         public var decidedBy: String?
         public var firstSeenSecondsAgo: Double
@@ -18,7 +18,7 @@ extension Control {
 
         public init(
             fingerprint: String, node: String, hostname: String, macs: [String], serial: String?, address: String,
-            state: String, decidedBy: String?, firstSeenSecondsAgo: Double, lastSeenSecondsAgo: Double
+            state: State, decidedBy: String?, firstSeenSecondsAgo: Double, lastSeenSecondsAgo: Double
         ) {
             self.fingerprint = fingerprint
             self.node = node
@@ -30,6 +30,11 @@ extension Control {
             self.decidedBy = decidedBy
             self.firstSeenSecondsAgo = firstSeenSecondsAgo
             self.lastSeenSecondsAgo = lastSeenSecondsAgo
+        }
+
+        /// Where a node's request to join stands (its name on the wire).
+        public enum State: String, Codable, Sendable, CaseIterable {
+            case waiting, admitted, denied
         }
     }
 }

@@ -1,4 +1,6 @@
 import CGuestfs
+import Logging
+import Qemu
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +35,12 @@ public final class Guestfs {
         public init(forceTCG: Bool, memoryMiB: Int? = nil) {
             self.forceTCG = forceTCG
             self.memoryMiB = memoryMiB
+        }
+
+        /// What works on this host: KVM where a kernel boots under it, TCG otherwise
+        /// (``Qemu/Accelerator/probe(qemu:environment:timeout:logger:)``, cached per process).
+        public static func forThisHost(logger: Logger) -> Backend {
+            Backend(forceTCG: Qemu.Accelerator.probe(logger: logger) != .kvm)
         }
     }
 

@@ -37,6 +37,9 @@ extension Jobs {
         /// Every job this node has or had, by id.
         private var jobs: [String: Job] = [:]
         private var nextCounter = 1
+        /// Processes whose end ``watchEnds()`` waits for: a job's `unshare`, or a restored init.
+        private let watches: AsyncStream<(id: String, pid: pid_t)>
+        private let newWatch: AsyncStream<(id: String, pid: pid_t)>.Continuation
 
         public init(layout: Layout, nodeID: UInt64, hostname: String, launcher: Launcher = Launcher(), logger: Logger) {
             self.layout = layout
@@ -44,6 +47,21 @@ extension Jobs {
             self.hostname = hostname
             self.launcher = launcher
             self.logger = logger
+            (watches, newWatch) = AsyncStream.makeStream()
+        }
+
+        /// Learns of the jobs' ends from the ``Processes/Reaper``, one child task per watched
+        /// process, until cancelled (the agent stopping: its jobs run on, and the next agent
+        /// adopts them). Runs in the agent's task group beside its servers.
+        public nonisolated func watchEnds() async {
+            await withDiscardingTaskGroup { group in
+                for await watch in watches {
+                    group.addTask {
+                        guard let ended = await Processes.Reaper.shared.endedUnlessCancelled(of: watch.pid) else { return }
+                        await self.ended(watch.id, ended.exit, cpuSeconds: ended.cpuSeconds)
+                    }
+                }
+            }
         }
 
         /// Creates the jobs directory (root-only: users see their output through the agent)
@@ -129,13 +147,10 @@ extension Jobs {
             return job.record
         }
 
-        /// Learns of `pid`'s end from the ``Reaper``: `unshare` for a job started here, the
+        /// Has ``watchEnds()`` learn of `pid`'s end: `unshare` for a job started here, the
         /// restored init for a job that arrived.
         private func watch(_ id: String, pid: pid_t) {
-            Task { [self] in
-                let ended = await Processes.Reaper.shared.ended(of: pid)
-                self.ended(id, ended.exit, cpuSeconds: ended.cpuSeconds)
-            }
+            newWatch.yield((id, pid))
         }
 
         /// A job's init ended (`exit` nil: status unknown).

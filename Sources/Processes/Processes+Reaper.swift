@@ -26,12 +26,20 @@ extension Processes {
             public var cpuSeconds: Double
         }
 
+        /// Someone waiting for a child: resumed with its end, or with nil when the wait was
+        /// cancelled (``endedUnlessCancelled(of:)``); `token` tells waits for one pid apart.
+        private struct Waiting: Sendable {
+            let token: UInt64
+            let resume: @Sendable (Ended?) -> Void
+        }
+
         private struct Table {
             /// Whether the `wait4(-1)` thread runs (``collectEveryChild()``).
             var collectsEveryChild = false
-            var waiters: [pid_t: CheckedContinuation<Ended, Never>] = [:]
+            var waiters: [pid_t: Waiting] = [:]
             /// Exits nobody waited for yet (a child that ended before its spawner asked).
             var unclaimed: [pid_t: Ended] = [:]
+            var nextToken: UInt64 = 0
         }
 
         private let table = Mutex(Table())
@@ -68,21 +76,57 @@ extension Processes {
                 let next: Next = table.withLock { table in
                     if let exit = table.unclaimed.removeValue(forKey: pid) { return .done(exit) }
                     guard table.collectsEveryChild else { return .waitAlone }
-                    table.waiters[pid] = continuation
+                    table.nextToken += 1
+                    table.waiters[pid] = Waiting(token: table.nextToken) { ended in
+                        if let ended { continuation.resume(returning: ended) }
+                    }
                     return .queued
                 }
                 switch next {
                 case .done(let ended): continuation.resume(returning: ended)
                 case .queued: break
-                case .waitAlone: waitAlone(for: pid, continuation)
+                case .waitAlone: waitAlone(for: pid) { continuation.resume(returning: $0) }
                 }
+            }
+        }
+
+        /// Like ``ended(of:)``, but returns nil as soon as the calling task is cancelled (an
+        /// agent shutting down stops waiting for jobs that outlive it). After
+        /// ``collectEveryChild()`` only; otherwise it waits as ``ended(of:)`` does.
+        public func endedUnlessCancelled(of pid: pid_t) async -> Ended? {
+            let token = table.withLock { table in
+                table.nextToken += 1
+                return table.nextToken
+            }
+            return await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Ended?, Never>) in
+                    enum Next { case done(Ended?), queued, waitAlone }
+                    let next: Next = table.withLock { table in
+                        if let exit = table.unclaimed.removeValue(forKey: pid) { return .done(exit) }
+                        guard table.collectsEveryChild else { return .waitAlone }
+                        if Task.isCancelled { return .done(nil) }
+                        table.waiters[pid] = Waiting(token: token) { continuation.resume(returning: $0) }
+                        return .queued
+                    }
+                    switch next {
+                    case .done(let ended): continuation.resume(returning: ended)
+                    case .queued: break
+                    case .waitAlone: waitAlone(for: pid) { continuation.resume(returning: $0) }
+                    }
+                }
+            } onCancel: {
+                let waiting: Waiting? = table.withLock { table in
+                    guard table.waiters[pid]?.token == token else { return nil }
+                    return table.waiters.removeValue(forKey: pid)
+                }
+                waiting?.resume(nil)
             }
         }
 
         /// One child, waited for on a thread of its own (a blocking wait4 must not hold one of
         /// the few threads of Swift's cooperative pool).
-        private func waitAlone(for pid: pid_t, _ continuation: CheckedContinuation<Ended, Never>) {
-            let waiter = Unmanaged.passRetained(Waiter(pid: pid, continuation: continuation)).toOpaque()
+        private func waitAlone(for pid: pid_t, _ resume: @escaping @Sendable (Ended) -> Void) {
+            let waiter = Unmanaged.passRetained(Waiter(pid: pid, resume: resume)).toOpaque()
             var thread = pthread_t()
             let created = pthread_create(&thread, nil, { context in
                 guard let context else { return nil }
@@ -100,11 +144,11 @@ extension Processes {
 
         private final class Waiter: Sendable {
             let pid: pid_t
-            let continuation: CheckedContinuation<Ended, Never>
+            let resume: @Sendable (Ended) -> Void
 
-            init(pid: pid_t, continuation: CheckedContinuation<Ended, Never>) {
+            init(pid: pid_t, resume: @escaping @Sendable (Ended) -> Void) {
                 self.pid = pid
-                self.continuation = continuation
+                self.resume = resume
             }
         }
 
@@ -114,7 +158,7 @@ extension Processes {
                 var usage = rusage()
                 let pid = wait4(waiter.pid, &status, 0, &usage)
                 if pid == waiter.pid {
-                    waiter.continuation.resume(returning: Ended(status: status, usage: usage))
+                    waiter.resume(Ended(status: status, usage: usage))
                     return
                 }
                 if pid < 0 && errno == EINTR { continue }
@@ -122,10 +166,14 @@ extension Processes {
                 // or will hand it over; queue up as its waiters do.
                 let done: Ended? = table.withLock { table in
                     if let exit = table.unclaimed.removeValue(forKey: waiter.pid) { return exit }
-                    table.waiters[waiter.pid] = waiter.continuation
+                    let resume = waiter.resume
+                    table.nextToken += 1
+                    table.waiters[waiter.pid] = Waiting(token: table.nextToken) { ended in
+                        if let ended { resume(ended) }
+                    }
                     return nil
                 }
-                if let done { waiter.continuation.resume(returning: done) }
+                if let done { waiter.resume(done) }
                 return
             }
         }
@@ -143,13 +191,13 @@ extension Processes {
                     continue
                 }
                 let exit = Ended(status: status, usage: usage)
-                let waiter: CheckedContinuation<Ended, Never>? = table.withLock { table in
+                let waiter: Waiting? = table.withLock { table in
                     if let waiter = table.waiters.removeValue(forKey: pid) { return waiter }
                     table.unclaimed[pid] = exit
                     if table.unclaimed.count > 4096 { table.unclaimed.removeAll() }
                     return nil
                 }
-                waiter?.resume(returning: exit)
+                waiter?.resume(exit)
             }
         }
     }

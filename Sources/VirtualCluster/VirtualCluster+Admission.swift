@@ -18,10 +18,10 @@ extension VirtualCluster {
             if result.exitCode == 0, let entries = try? JSONDecoder().decode([Control.Admission].self, from: Data(result.standardOutput)) {
                 last = entries
                 let ours = entries.filter { !wanted.isDisjoint(with: $0.macs.map { $0.lowercased() }) }
-                if Set(ours.filter { $0.state == "admitted" }.flatMap(\.macs).map { $0.lowercased() }).isSuperset(of: wanted) {
-                    return ours.filter { $0.state == "admitted" }
+                if Set(ours.filter { $0.state == .admitted }.flatMap(\.macs).map { $0.lowercased() }).isSuperset(of: wanted) {
+                    return ours.filter { $0.state == .admitted }
                 }
-                for entry in ours where entry.state == "waiting" {
+                for entry in ours where entry.state == .waiting {
                     guard let mac = entry.macs.first(where: { wanted.contains($0.lowercased()) }) else { continue }
                     let decision = try await cluster.exec(head, command: "cluster admit \(mac)", timeout: .seconds(60))
                     guard decision.exitCode == 0 else {
@@ -30,7 +30,7 @@ extension VirtualCluster {
                 }
             }
             guard ContinuousClock.now < end else {
-                let seen = last.map { "\($0.macs.joined(separator: ",")) \($0.state)" }.joined(separator: "; ")
+                let seen = last.map { "\($0.macs.joined(separator: ",")) \($0.state.rawValue)" }.joined(separator: "; ")
                 throw Error(.boot, "\(deadline) after they booted, \(head) has not admitted \(wanted.sorted().joined(separator: ", ")) (its pending list: \(seen.isEmpty ? "empty" : seen)); see the nodes' consoles and `journalctl -u clusterd` on them")
             }
             try await Task.sleep(for: .seconds(1))

@@ -66,7 +66,7 @@ enum AdmissionTable {
         for entry in admissions {
             rows.append([
                 entry.fingerprint, entry.hostname, entry.node, entry.macs.joined(separator: ","), entry.serial ?? "-",
-                entry.address, entry.state + (entry.decidedBy.map { " (\($0))" } ?? ""),
+                entry.address, entry.state.rawValue + (entry.decidedBy.map { " (\($0))" } ?? ""),
                 Output.duration(Int(entry.lastSeenSecondsAgo)) + " ago",
             ])
         }

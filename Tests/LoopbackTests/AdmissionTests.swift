@@ -33,7 +33,7 @@ import Testing
             try cluster.start(index, keyFile: keys[index], extraArguments: ["--admission-server", admissionServer])
         }
         try await Self.wait("both keyless nodes wait in `cluster pending`") {
-            ((try? pending()) ?? []).filter { $0.state == "waiting" }.count == 2
+            ((try? pending()) ?? []).filter { $0.state == .waiting }.count == 2
         }
         let waiting = try pending()
         #expect(Set(waiting.map(\.hostname)) == [cluster.hostname(2), cluster.hostname(3)])
@@ -56,7 +56,7 @@ import Testing
         try await Task.sleep(for: .seconds(5))
         #expect(!alive().contains(cluster.hostname(3)), "a denied node is never listed")
         #expect(!FileManager.default.fileExists(atPath: keys[3]!))
-        #expect(try pending().first { $0.hostname == cluster.hostname(3) }?.state == "denied")
+        #expect(try pending().first { $0.hostname == cluster.hostname(3) }?.state == .denied)
 
         // The admission port is open to anyone: garbage and a flood of requests.
         for line in ["", "{", String(repeating: "A", count: 20_000), #"{"node":"../x","hostname":"h","macs":[],"publicKey":"AAAA"}"#] {

@@ -46,7 +46,7 @@ extension ClusterTests {
         let macs = Set(diskless.map(\.mac))
         try await Guest.waitUntil("the head lists \(macs.sorted()) waiting", deadline: .seconds(120)) {
             pending = try await Guest.json([Control.Admission].self, cluster, "node1", "cluster pending --json")
-            return Set(pending.filter { $0.state == "waiting" }.flatMap(\.macs)).isSuperset(of: macs)
+            return Set(pending.filter { $0.state == .waiting }.flatMap(\.macs)).isSuperset(of: macs)
         }
         for node in diskless {
             let entry = pending.first { $0.macs.contains(node.mac) }

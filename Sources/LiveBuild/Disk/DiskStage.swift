@@ -3,7 +3,6 @@ import Guestfs
 import HostTools
 import Logging
 import Profile
-import Qemu
 
 /// Stage g (`outputs: ["disk"]`): a GPT disk image (``DiskLayout``) that boots on BIOS and
 /// UEFI, built through libguestfs as an ordinary user: no root, no loop devices. The squashfs
@@ -80,10 +79,10 @@ public struct DiskStage {
             marginPercent: disk.marginPercent, mediumID: mediumID)
 
         let environment = ProcessInfo.processInfo.environment
-        let forceTCG = Qemu.Accelerator.probe(logger: logger) != .kvm
-        if forceTCG { logger.info("disk: KVM does not work here; libguestfs runs its appliance under TCG (force_tcg)") }
+        let backend = Guestfs.Backend.forThisHost(logger: logger)
+        if backend.forceTCG { logger.info("disk: KVM does not work here; libguestfs runs its appliance under TCG (force_tcg)") }
         do {
-            let guestfs = try Guestfs(backend: .init(forceTCG: forceTCG), environment: environment)
+            let guestfs = try Guestfs(backend: backend, environment: environment)
             try guestfs.createDisk(path, format: disk.format.rawValue, size: layout.size)
             try guestfs.addDrive(path, format: disk.format.rawValue)
             try guestfs.addDrive(squashfs, format: "raw", readOnly: true)

@@ -4,7 +4,6 @@ import Foundation
 import Guestfs
 import Logging
 import Profile
-import Qemu
 import Squashfs
 
 /// `livebuild inspect`: what is inside an ISO, a disk image, a PXE tree or a squashfs, without
@@ -165,7 +164,7 @@ public struct Inspector {
         let copy = temporaryDirectory + "/livebuild-inspect-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).squashfs"
         defer { try? FileManager.default.removeItem(atPath: copy) }
         do {
-            let guestfs = try Guestfs(backend: .init(forceTCG: Qemu.Accelerator.probe(logger: logger) != .kvm), environment: ProcessInfo.processInfo.environment)
+            let guestfs = try Guestfs(backend: .forThisHost(logger: logger), environment: ProcessInfo.processInfo.environment)
             try guestfs.addDrive(path, format: format, readOnly: true)
             try guestfs.launch()
             let device = "/dev/sda"
