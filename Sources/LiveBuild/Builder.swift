@@ -64,7 +64,7 @@ public struct Builder {
         let runtime = try NodeRuntime.prepare(profile: profile, output: output, binaries: agentBinaries)
         if let runtime {
             onEvent(.note("cluster: \(runtime.key.generated ? "generated key" : "key") \(runtime.key.path) (fingerprint \(runtime.key.fingerprint))"))
-            for warning in NodeRuntime.warnings(cluster: profile.cluster) {
+            for warning in NodeRuntime.warnings(cluster: try NodeRuntime.section(of: profile)) {
                 onEvent(.note(warning))
                 logger.warning("\(warning)")
             }

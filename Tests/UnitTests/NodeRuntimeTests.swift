@@ -1,5 +1,6 @@
 import Filesystem
 import Foundation
+import NodeConfig
 import Testing
 @testable import LiveBuild
 @testable import Profile
@@ -65,9 +66,14 @@ import Testing
 
     /// An open admission policy is warned about loudly at build (the agent warns at boot).
     @Test func anOpenAdmissionPolicyIsWarnedAbout() {
-        #expect(NodeRuntime.warnings(cluster: .object(["admission": .object(["policy": .string("open")])])).first?.contains("ANY machine") == true)
-        #expect(NodeRuntime.warnings(cluster: .object(["admission": .object(["policy": .string("manual")])])).isEmpty)
-        #expect(NodeRuntime.warnings(cluster: .object([:])).isEmpty && NodeRuntime.warnings(cluster: nil).isEmpty)
+        func section(policy: String?) -> NodeConfig.ClusterSection {
+            var section = NodeConfig.ClusterSection()
+            section.admission = policy.map { NodeConfig.AdmissionPolicy(policy: $0) }
+            return section
+        }
+        #expect(NodeRuntime.warnings(cluster: section(policy: "open")).first?.contains("ANY machine") == true)
+        #expect(NodeRuntime.warnings(cluster: section(policy: "manual")).isEmpty)
+        #expect(NodeRuntime.warnings(cluster: section(policy: nil)).isEmpty && NodeRuntime.warnings(cluster: nil).isEmpty)
     }
 
     @Test func layerHoldsBinariesUnitsAndGroupButNeverTheKey() throws {

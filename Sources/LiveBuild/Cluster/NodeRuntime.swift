@@ -14,8 +14,8 @@ public struct NodeRuntime: Sendable {
     /// Resolves the key (the profile's, or generated beside `output`) and finds the binaries;
     /// nil when the profile has no `cluster` section.
     public static func prepare(profile: Profile, output: String, binaries: () throws -> AgentBinaries = { try AgentBinaries.locate() }) throws -> NodeRuntime? {
-        guard let section = profile.cluster else { return nil }
-        let clusterName = section.objectValue?["name"]?.stringValue ?? NodeConfig.Rules.defaultClusterName
+        guard let section = try section(of: profile) else { return nil }
+        let clusterName = section.name ?? NodeConfig.Rules.defaultClusterName
         let key: ClusterKeyFile
         if let path = profile.clusterKeyPath {
             key = try ClusterKeyFile.read(path, origin: "cluster.key")
@@ -25,10 +25,21 @@ public struct NodeRuntime: Sendable {
         return NodeRuntime(binaries: try binaries(), key: key, clusterName: clusterName)
     }
 
+    /// The profile's `cluster` section as the node reads it (`NodeConfig.ClusterSection`, from
+    /// the image's /etc/livebuild/profile.json): the build reads it through the same type.
+    public static func section(of profile: Profile) throws -> NodeConfig.ClusterSection? {
+        guard let plain = profile.cluster else { return nil }
+        do {
+            return try JSONDecoder().decode(NodeConfig.ClusterSection.self, from: JSONEncoder().encode(plain))
+        } catch {
+            throw LiveBuildError(code: .input, message: "the profile's cluster section does not read as the node reads it: \(error)")
+        }
+    }
+
     /// Lines the build must say loudly about the profile's `cluster` section: an `open`
     /// admission policy hands the cluster key to any machine that asks the head.
-    public static func warnings(cluster section: JSONValue?) -> [String] {
-        guard section?.objectValue?["admission"]?.objectValue?["policy"]?.stringValue == "open" else { return [] }
+    public static func warnings(cluster section: NodeConfig.ClusterSection?) -> [String] {
+        guard section?.admission?.policy == "open" else { return [] }
         return ["WARNING: cluster.admission.policy is \"open\": the head gives the cluster key (root-equivalent on every node for jobs the profile lets peers run) to ANY machine that asks on its network. Use it only on a network nobody else uses; \"manual\" (the default) or \"listed\" otherwise."]
     }
 
