@@ -85,19 +85,21 @@ let package = Package(
         .target(name: "Guestfs", dependencies: ["CGuestfs", "Qemu", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClusterWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Membership", dependencies: ["ClusterWire"]),
-        .target(name: "NodeConfig"),
-        .target(name: "ClusterControl"),
+        .target(name: "NodeConfig", dependencies: ["NodeError"]),
+        .target(name: "ClusterControl", dependencies: ["NodeError"]),
         .target(name: "Balancer"),
         .target(name: "Migration", dependencies: ["CJobs", "Jobs"]),
         // prctl (variadic) and posix_spawn_file_actions_addchdir_np (_GNU_SOURCE) for Processes,
         // and Jobs' per-thread file-system identity.
         .target(name: "CJobs"),
-        .target(name: "Processes", dependencies: ["CJobs"]),
-        .target(name: "Jobs", dependencies: ["CJobs", "Processes", .product(name: "Logging", package: "swift-log")]),
+        // The node side's one error type: a code, a sentence, the cause.
+        .target(name: "NodeError"),
+        .target(name: "Processes", dependencies: ["CJobs", "NodeError"]),
+        .target(name: "Jobs", dependencies: ["CJobs", "Processes", "NodeError", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClusterSimulator", dependencies: ["Balancer", "Membership", "ClusterWire"]),
         .target(name: "Admission", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Agent", dependencies: [
-            "Admission", "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer", "Processes",
+            "Admission", "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer", "Processes", "NodeError",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -142,7 +144,7 @@ let package = Package(
         // Serves a PXE tree: an HTTP file server on SwiftNIO's HTTP codec, and dnsmasq's
         // DHCP and TFTP settings (`livebuild serve`; the head node's agent later).
         .target(name: "BootServer", dependencies: [
-            "Processes", "CJobs", "ClusterControl",
+            "Processes", "CJobs", "ClusterControl", "NodeError",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -178,7 +180,7 @@ let package = Package(
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
-            "Balancer", "ClusterSimulator", "Jobs", "Processes", "Migration", "BootServer", "Admission", "FuzzTargets", "Benchmarks",
+            "Balancer", "ClusterSimulator", "Jobs", "Processes", "NodeError", "Migration", "BootServer", "Admission", "FuzzTargets", "Benchmarks",
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Golden")]),
         .testTarget(name: "InteropTests", dependencies: [

@@ -7,6 +7,7 @@ import Glibc
 import CJobs
 import ClusterControl
 import Jobs
+import NodeError
 import Logging
 import Membership
 import NIOCore
@@ -130,9 +131,7 @@ extension Agent {
             case .run, .ps, .kill, .logs, .migrate, .stay, .drain:
                 do {
                     return try await JobRouter(core: core, jobs: jobs, uid: caller?.uid, gid: caller?.gid, logger: logger).respond(to: request)
-                } catch let failure as Jobs.Supervisor.Failure {
-                    return .error(failure.description)
-                } catch let failure as Failure {
+                } catch let failure as NodeError {
                     return .error(failure.description)
                 } catch {
                     return .error("\(error)")

@@ -22,10 +22,10 @@ extension Agent {
         func respond(to request: Control.Request) async throws(Jobs.Supervisor.Failure) -> Control.Response {
             switch request {
             case .run(let spec, _):
-                guard let uid, let gid else { throw Jobs.Supervisor.Failure(description: "cannot tell who is asking (no peer credentials on the control socket)") }
+                guard let uid, let gid else { throw Jobs.Supervisor.Failure(.permission, "cannot tell who is asking (no peer credentials on the control socket)") }
                 let localGroups = Jobs.Trust.localGroups(of: uid)
                 if viaPeer, let refusal = trust.refusal(uid: uid, gid: gid, localGroups: localGroups) {
-                    throw Jobs.Supervisor.Failure(description: "refused: \(refusal)")
+                    throw Jobs.Supervisor.Failure(.permission, "refused: \(refusal)")
                 }
                 let record = try await jobs.start(
                     arguments: spec.arguments, workingDirectory: spec.workingDirectory, environment: spec.environment,
@@ -60,14 +60,14 @@ extension Agent {
         func authorize(_ id: String, _ action: String) async throws(Jobs.Supervisor.Failure) {
             let owner = try await jobs.snapshot(id).record
             guard let uid, trust.permits(uid, on: owner.uid, viaPeer: viaPeer) else {
-                throw Jobs.Supervisor.Failure(description: "job \(id) belongs to \(owner.owner); only they or root can \(action) it")
+                throw Jobs.Supervisor.Failure(.permission, "job \(id) belongs to \(owner.owner); only they or root can \(action) it")
             }
         }
 
         /// `id` if it is a job id; a request names it in its error.
         static func jobID(_ id: String, _ request: Control.Request) throws(Jobs.Supervisor.Failure) -> String {
             guard Jobs.Layout.isJobID(id) else {
-                throw Jobs.Supervisor.Failure(description: "\(request.command.rawValue): \"\(id.prefix(40))\" is not a job id (like 4c4201-7); `cluster ps` lists them")
+                throw Jobs.Supervisor.Failure(.input, "\(request.command.rawValue): \"\(id.prefix(40))\" is not a job id (like 4c4201-7); `cluster ps` lists them")
             }
             return id
         }

@@ -32,7 +32,7 @@ extension Agent {
             case .run(_, let node):
                 guard !forwarded, let node, !isMe(node) else { return try await local.respond(to: request) }
                 guard let member = await core.member(named: node) else {
-                    throw Failure("no node \(node) in the cluster; `cluster nodes` lists them")
+                    throw Failure(.notFound, "no node \(node) in the cluster; `cluster nodes` lists them")
                 }
                 return try await forward(request, to: member)
             case .ps(let localOnly):
@@ -85,15 +85,15 @@ extension Agent {
             case .here:
                 let snapshot = try await jobs.snapshot(id)
                 guard let uid, core.settings.trust.permits(uid, on: snapshot.record.uid, viaPeer: forwarded) else {
-                    throw Failure("job \(id) belongs to \(snapshot.record.owner); only they or root can move it")
+                    throw Failure(.permission, "job \(id) belongs to \(snapshot.record.owner); only they or root can move it")
                 }
                 if let reason = Migrator.immovable(snapshot.record, trust: core.settings.trust) {
-                    throw Failure("job \(id) cannot move: \(reason)")
+                    throw Failure(.permission, "job \(id) cannot move: \(reason)")
                 }
                 if target == "home" { target = snapshot.record.homeNode }
-                guard !isMe(target) else { throw Failure("job \(id) already runs on \(core.settings.hostname)") }
+                guard !isMe(target) else { throw Failure(.conflict, "job \(id) already runs on \(core.settings.hostname)") }
                 guard let member = await core.member(named: target) else {
-                    throw Failure("no node \(target) in the cluster; `cluster nodes` lists them")
+                    throw Failure(.notFound, "no node \(target) in the cluster; `cluster nodes` lists them")
                 }
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(id, to: member, precopy: precopy)
                 let report = Control.MigrationReport(
@@ -101,19 +101,19 @@ extension Agent {
                     frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds, totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent)
                 return .migration(report)
             case .movedTo(let node) where !forwarded:
-                guard let member = await core.member(named: node) else { throw Failure("job \(id) moved to \(node), which is not alive") }
+                guard let member = await core.member(named: node) else { throw Failure(.unreachable, "job \(id) moved to \(node), which is not alive") }
                 return try await forward(request, to: member)
             case .movedTo(let node):
-                throw Failure("job \(id) moved on to \(node)")
+                throw Failure(.conflict, "job \(id) moved on to \(node)")
             case .unknown:
-                guard !forwarded else { throw Failure("no job \(id) on \(core.settings.hostname)") }
+                guard !forwarded else { throw Failure(.notFound, "no job \(id) on \(core.settings.hostname)") }
                 for (_, answer) in await ask(await core.liveMembers(), .ps()) {
                     if case .success(.jobs(let theirs, _)) = answer, let job = theirs.first(where: { $0.id == id && $0.state == .running }),
                        let member = await core.member(named: job.currentNode) {
                         return try await forward(request, to: member)
                     }
                 }
-                throw Failure("no running job \(id) in the cluster; `cluster ps` lists the jobs")
+                throw Failure(.notFound, "no running job \(id) in the cluster; `cluster ps` lists the jobs")
             }
         }
 
@@ -142,10 +142,10 @@ extension Agent {
         /// least load per CPU then (`stay` pins a job against the balancer, not against a drain:
         /// the node is going away). Root only: it moves other users' jobs.
         func drain(_ node: String?, _ request: Control.Request) async throws -> Control.Response {
-            guard uid == 0 else { throw Failure("drain moves every user's jobs: run it as root") }
+            guard uid == 0 else { throw Failure(.permission, "drain moves every user's jobs: run it as root") }
             let node = node ?? core.settings.hostname
             guard forwarded || isMe(node) else {
-                guard let member = await core.member(named: node) else { throw Failure("no node \(node) in the cluster") }
+                guard let member = await core.member(named: node) else { throw Failure(.notFound, "no node \(node) in the cluster") }
                 return try await forward(request, to: member)
             }
             var reports: [Control.MigrationReport] = []
@@ -153,7 +153,7 @@ extension Agent {
             for snapshot in await jobs.snapshots() where snapshot.record.state == .running {
                 let candidates = await core.liveMembers().filter { $0.status == .alive }
                 guard let target = candidates.min(by: { Self.loadPerCPU($0) < Self.loadPerCPU($1) }) else {
-                    throw Failure("no other live node to drain \(core.settings.hostname) to")
+                    throw Failure(.conflict, "no other live node to drain \(core.settings.hostname) to")
                 }
                 if let reason = Migrator.immovable(snapshot.record, trust: core.settings.trust) {
                     staying.append("job \(snapshot.record.id) stays: \(reason)")
@@ -181,7 +181,7 @@ extension Agent {
         }
 
         func forward(_ request: Control.Request, to member: Wire.MemberUpdate) async throws -> Control.Response {
-            guard let uid, let gid else { throw Failure("cannot tell who is asking (no peer credentials on the control socket)") }
+            guard let uid, let gid else { throw Failure(.permission, "cannot tell who is asking (no peer credentials on the control socket)") }
             return try await client.ask(member, PeerRequest(request: request, uid: uid, gid: gid))
         }
 
@@ -195,7 +195,7 @@ extension Agent {
                         } catch let failure as Failure {
                             return (member, .failure(failure))
                         } catch {
-                            return (member, .failure(Failure("\(error)")))
+                            return (member, .failure(Failure(.unreachable, "\(error)")))
                         }
                     }
                 }

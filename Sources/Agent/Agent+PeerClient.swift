@@ -24,7 +24,7 @@ extension Agent {
             do {
                 channel = try await StreamSocket.connect(to: address)
             } catch {
-                throw Failure("cannot reach \(member.load.hostname) at \(address): \(error)")
+                throw Failure(.unreachable, "cannot reach \(member.load.hostname) at \(address): \(error)")
             }
             let deadline = channel.channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
                 channel.channel.close(promise: nil)
@@ -37,18 +37,18 @@ extension Agent {
                     let stream = SecureStream(inbound: inbound, outbound: outbound)
                     let peer = try await stream.connect(as: Wire.Stream.Client(keys: keys, me: me))
                     guard peer == member.node else {
-                        throw Failure("\(address) answered as node \(peer), not \(member.node)")
+                        throw Failure(.unreachable, "\(address) answered as node \(peer), not \(member.node)")
                     }
                     try await stream.send(Array(try JSONEncoder().encode(PeerFrame.request(forwarded))))
                     guard let payload = try await stream.receive() else {
-                        throw Failure("\(member.load.hostname) closed the stream without answering")
+                        throw Failure(.unreachable, "\(member.load.hostname) closed the stream without answering")
                     }
                     return try JSONDecoder().decode(Control.Response.self, from: Data(payload))
                 }
             } catch let failure as Failure {
                 throw failure
             } catch {
-                throw Failure("\(member.load.hostname) at \(address) did not answer: \(error)")
+                throw Failure(.unreachable, "\(member.load.hostname) at \(address) did not answer: \(error)")
             }
         }
     }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NodeError
 
 /// Serves a directory tree read-only over HTTP/1.1 (GET and HEAD), on SwiftNIO's HTTP codec:
 /// what a PXE tree needs (kernel, initramfs and squashfs for iPXE, GRUB and the live init's
@@ -181,7 +182,5 @@ public struct HTTPFileServer: Sendable {
 }
 
 /// A boot server failure, said in one sentence.
-public struct BootServerError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
+/// The boot server's errors: the node side's one error type.
+public typealias BootServerError = NodeError

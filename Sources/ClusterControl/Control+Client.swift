@@ -5,16 +5,16 @@ import Foundation
 #endif
 import Glibc
 
+import NodeError
+
 extension Control {
     /// Asks the agent one question over its Unix socket.
     ///
     /// Plain blocking POSIX calls rather than SwiftNIO: one short request and answer on a local
     /// socket needs no event loop, and keeping NIO out of `cluster` keeps that binary small.
     public enum Client {
-        /// Why a request failed; `description` is a sentence for the user.
-        public struct Failure: Error, Sendable, CustomStringConvertible {
-            public var description: String
-        }
+        /// Why a request failed: the node side's one error type.
+        public typealias Failure = NodeError
 
         /// Sends `request` to the agent listening on `socketPath` and returns its answer.
         public static func send(_ request: Request, socketPath: String = defaultSocketPath) throws(Failure) -> Response {
@@ -41,9 +41,9 @@ extension Control {
                 let code = errno
                 switch code {
                 case EACCES, EPERM:
-                    throw Failure(description: "permission denied on \(socketPath): run as root or as a member of the '\(groupName)' group")
+                    throw Failure(.permission, "permission denied on \(socketPath): run as root or as a member of the '\(groupName)' group")
                 case ENOENT, ECONNREFUSED:
-                    throw Failure(description: "clusterd is not running (no agent listening on \(socketPath)); check `systemctl status clusterd`")
+                    throw Failure(.unreachable, "clusterd is not running (no agent listening on \(socketPath)); check `systemctl status clusterd`")
                 default:
                     throw Failure(description: "cannot connect to \(socketPath): \(errorText(code))")
                 }

@@ -1,4 +1,5 @@
 import Glibc
+import NodeError
 import Processes
 
 extension Jobs {
@@ -84,9 +85,9 @@ extension Jobs {
         }
 
         /// Why the job cannot be moved now, or nil (and it is marked migrating).
-        public mutating func beginMigration() -> String? {
+        public mutating func beginMigration() -> NodeError? {
             guard record.state == .running, case .running(let pid?) = phase else {
-                return isMigrating ? "job \(id) is already migrating" : "job \(id) is not running here (\(record.state.name))"
+                return NodeError(.conflict, isMigrating ? "job \(id) is already migrating" : "job \(id) is not running here (\(record.state.name))")
             }
             phase = .migrating(initPID: pid)
             return nil
@@ -112,10 +113,10 @@ extension Jobs {
         }
 
         /// Why `uid` may not kill the job now, or nil (and the kill is recorded).
-        public mutating func kill(by uid: UInt32) -> String? {
-            guard uid == 0 || uid == record.uid else { return "job \(id) belongs to \(record.owner); only they or root can kill it" }
-            guard record.state == .running, initPID != nil else { return "job \(id) is not running (\(record.state.name))" }
-            guard !isMigrating else { return "job \(id) is migrating; kill it when it has arrived" }
+        public mutating func kill(by uid: UInt32) -> NodeError? {
+            guard uid == 0 || uid == record.uid else { return NodeError(.permission, "job \(id) belongs to \(record.owner); only they or root can kill it") }
+            guard record.state == .running, initPID != nil else { return NodeError(.conflict, "job \(id) is not running (\(record.state.name))") }
+            guard !isMigrating else { return NodeError(.conflict, "job \(id) is migrating; kill it when it has arrived") }
             killRequested = true
             return nil
         }

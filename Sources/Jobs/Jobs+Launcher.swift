@@ -1,5 +1,6 @@
 import Glibc
 import Processes
+import NodeError
 
 extension Jobs {
     /// Starts a job's process tree: `unshare --pid --fork --mount` makes a PID and a mount
@@ -46,9 +47,7 @@ extension Jobs {
         }
 
         /// Why a job could not start; `description` is a sentence for the user.
-        public struct Failure: Error, Sendable, CustomStringConvertible {
-            public var description: String
-        }
+        public typealias Failure = NodeError
 
         /// The command line that starts `record`'s job. `agentNice` is the agent's own nice
         /// value (the unit raises its priority); the job gets it undone, so it runs at 0.

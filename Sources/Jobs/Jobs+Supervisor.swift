@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import Logging
 import Processes
+import NodeError
 
 extension Jobs {
     /// The jobs of one node: starts them, learns of their ends from the ``Reaper``, kills them,
@@ -20,14 +21,8 @@ extension Jobs {
             public var namespacePID: Int32
         }
 
-        /// Why a request about jobs failed; `description` is a sentence for the user.
-        public struct Failure: Error, Sendable, CustomStringConvertible {
-            public var description: String
-
-            public init(description: String) {
-                self.description = description
-            }
-        }
+        /// Why a request about jobs failed: the node side's one error type.
+        public typealias Failure = NodeError
 
         public nonisolated let layout: Layout
         let nodeID: UInt64
@@ -74,7 +69,7 @@ extension Jobs {
                 let parent = String(layout.root[..<(layout.root.lastIndex(of: "/") ?? layout.root.startIndex)])
                 _ = mkdir(parent, 0o755)
                 guard mkdir(layout.root, 0o700) == 0 || errno == EEXIST else {
-                    throw Failure(description: "cannot create \(layout.root): \(String(cString: strerror(errno)))")
+                    throw Failure(.system, "cannot create \(layout.root): \(String(cString: strerror(errno)))")
                 }
             }
             for id in Self.entries(of: layout.root) where Layout.isJobID(id) {
@@ -107,7 +102,7 @@ extension Jobs {
             arguments: [String], workingDirectory: String, environment: [String], uid: UInt32, gid: UInt32, stay: Bool,
             supplementaryGroups: [UInt32]? = nil
         ) async throws(Failure) -> Record {
-            guard !arguments.isEmpty else { throw Failure(description: "no command given: cluster run -- COMMAND [ARGUMENTS]") }
+            guard !arguments.isEmpty else { throw Failure(.input, "no command given: cluster run -- COMMAND [ARGUMENTS]") }
             let id = Layout.jobID(node: nodeID, counter: nextCounter)
             nextCounter += 1
             let owner = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? String(uid)
@@ -116,7 +111,7 @@ extension Jobs {
                 uid: uid, gid: gid, owner: owner, homeNode: hostname, stay: stay, startedAt: UInt64(time(nil)))
             record.supplementaryGroups = supplementaryGroups
             guard mkdir(layout.directory(id), 0o700) == 0 else {
-                throw Failure(description: "cannot create \(layout.directory(id)): \(String(cString: strerror(errno)))")
+                throw Failure(.system, "cannot create \(layout.directory(id)): \(String(cString: strerror(errno)))")
             }
             let wrapper: pid_t
             do {
@@ -177,9 +172,9 @@ extension Jobs {
         /// Marks running job `id` as migrating; returns its record and the namespace init's pid.
         public func beginMigration(_ id: String) throws(Failure) -> (Record, pid_t) {
             guard var job = jobs[id] else { throw unknown(id) }
-            if let reason = job.beginMigration() { throw Failure(description: reason) }
+            if let refusal = job.beginMigration() { throw refusal }
             jobs[id] = job
-            guard let pid = job.initPID else { throw Failure(description: "job \(id) is not running here") }
+            guard let pid = job.initPID else { throw Failure(.conflict, "job \(id) is not running here") }
             return (job.record, pid)
         }
 
@@ -242,7 +237,7 @@ extension Jobs {
         public func setStay(_ id: String, _ stay: Bool, by uid: UInt32) throws(Failure) {
             guard var job = jobs[id] else { throw unknown(id) }
             guard uid == 0 || uid == job.record.uid else {
-                throw Failure(description: "job \(id) belongs to \(job.record.owner); only they or root can change it")
+                throw Failure(.permission, "job \(id) belongs to \(job.record.owner); only they or root can change it")
             }
             job.record.stay = stay
             jobs[id] = job
@@ -301,9 +296,9 @@ extension Jobs {
         /// `uid` must own the job or be root.
         public func kill(_ id: String, by uid: UInt32) throws(Failure) -> Record {
             guard var job = jobs[id] else { throw unknown(id) }
-            if let reason = job.kill(by: uid) { throw Failure(description: reason) }
+            if let refusal = job.kill(by: uid) { throw refusal }
             guard let pid = job.initPID, Glibc.kill(pid, SIGKILL) == 0 else {
-                throw Failure(description: "cannot kill job \(id) (pid \(job.initPID ?? 0)): \(String(cString: strerror(errno)))")
+                throw Failure(.system, "cannot kill job \(id) (pid \(job.initPID ?? 0)): \(String(cString: strerror(errno)))")
             }
             jobs[id] = job
             return job.record
@@ -317,7 +312,7 @@ extension Jobs {
         }
 
         private func unknown(_ id: String) -> Failure {
-            Failure(description: "no job \(id) on \(hostname); `cluster ps` lists the jobs")
+            Failure(.notFound, "no job \(id) on \(hostname); `cluster ps` lists the jobs")
         }
 
         private func write(_ record: Record) throws(Failure) {
@@ -327,11 +322,11 @@ extension Jobs {
             guard let data = try? encoder.encode(record) else { throw Failure(description: "cannot encode job \(record.id)") }
             let temporary = path + ".tmp"
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { throw Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else { throw Failure(.system, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
             let written = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             close(descriptor)
             guard written == data.count, rename(temporary, path) == 0 else {
-                throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+                throw Failure(.system, "cannot write \(path): \(String(cString: strerror(errno)))")
             }
         }
 

@@ -1,14 +1,13 @@
 import CJobs
 import Glibc
+import NodeError
 
 extension Jobs {
     /// Files written on a user's behalf by the agent, which runs as root: with the user's own
     /// permissions, so the agent never writes where the user could not (a migrated job's open
     /// files arrive from another node and name their own paths).
     public enum UserFiles {
-        public struct Failure: Error, Sendable, CustomStringConvertible {
-            public var description: String
-        }
+        public typealias Failure = NodeError
 
         /// Creates or truncates the regular file at absolute `path` as `uid`:`gid` would, with
         /// `groups` as its supplementary groups: no symbolic link is followed on the way or at

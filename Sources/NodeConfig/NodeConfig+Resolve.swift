@@ -1,10 +1,11 @@
+import NodeError
 extension NodeConfig {
     /// Applies the profile's section, then the first matching per-node rule, then `cluster.*`
     /// kernel parameters. Unknown `cluster.*` parameters and bad values are errors naming the
     /// parameter, so a typo at the boot prompt is not silently ignored.
     public static func resolve(section: ClusterSection, facts: Facts) throws(NodeConfig.Error) -> Resolved {
         guard let identity = nodeIdentity(facts) else {
-            throw Error(message: "this machine has no network interface with a MAC address, no DMI product UUID or serial and no /etc/machine-id; cannot derive a node id")
+            throw Error(.input, "this machine has no network interface with a MAC address, no DMI product UUID or serial and no /etc/machine-id; cannot derive a node id")
         }
         let suffix = String(identity.id & 0xff_ffff, radix: 16)
         var resolved = Resolved(
@@ -46,7 +47,7 @@ extension NodeConfig {
         for token in facts.kernelCommandLine.split(separator: " ") where token.hasPrefix("cluster.") {
             let parameter = String(token)
             guard let equals = token.firstIndex(of: "=") else {
-                throw Error(message: "kernel parameter \(parameter): expected cluster.KEY=VALUE")
+                throw Error(.input, "kernel parameter \(parameter): expected cluster.KEY=VALUE")
             }
             let key = String(token[token.index(token.startIndex, offsetBy: 8)..<equals])
             let value = String(token[token.index(after: equals)...])
@@ -55,7 +56,7 @@ extension NodeConfig {
             case "name": resolved.clusterName = Setting(value, source)
             case "role":
                 guard let role = Role(rawValue: value) else {
-                    throw Error(message: "kernel parameter \(parameter): expected cluster.role=node or cluster.role=head")
+                    throw Error(.input, "kernel parameter \(parameter): expected cluster.role=node or cluster.role=head")
                 }
                 resolved.role = Setting(role, source)
             case "hostname": resolved.hostname = Setting(value, source)
@@ -67,7 +68,7 @@ extension NodeConfig {
                 for pair in value.split(separator: ",") {
                     let parts = pair.split(separator: "=", maxSplits: 1)
                     guard parts.count == 2 else {
-                        throw Error(message: "kernel parameter \(parameter): expected cluster.labels=KEY=VALUE,KEY=VALUE")
+                        throw Error(.input, "kernel parameter \(parameter): expected cluster.labels=KEY=VALUE,KEY=VALUE")
                     }
                     labels[String(parts[0])] = String(parts[1])
                 }
@@ -77,12 +78,12 @@ extension NodeConfig {
                     resolved.sharedPath = Setting(nil, source)
                 } else {
                     guard !value.isEmpty, !value.contains("/") else {
-                        throw Error(message: "kernel parameter \(parameter): expected cluster.shared=HOST (the server to mount the shared directory from) or cluster.shared=off")
+                        throw Error(.input, "kernel parameter \(parameter): expected cluster.shared=HOST (the server to mount the shared directory from) or cluster.shared=off")
                     }
                     resolved.sharedServer = Setting(value, source)
                 }
             default:
-                throw Error(message: "kernel parameter \(parameter): unknown setting '\(key)'; known: name, role, hostname, address, gateway, peers, labels, shared")
+                throw Error(.input, "kernel parameter \(parameter): unknown setting '\(key)'; known: name, role, hostname, address, gateway, peers, labels, shared")
             }
         }
         try validate(resolved)
@@ -110,22 +111,22 @@ extension NodeConfig {
     static func validate(_ resolved: Resolved) throws(NodeConfig.Error) {
         let hostname = resolved.hostname.value
         guard Rules.isHostname(hostname) else {
-            throw Error(message: "hostname '\(hostname)' from \(resolved.hostname.source) is not a valid host name (letters, digits and '-', dot-separated)")
+            throw Error(.input, "hostname '\(hostname)' from \(resolved.hostname.source) is not a valid host name (letters, digits and '-', dot-separated)")
         }
         if let address = resolved.address.value, !Rules.isIPv4WithPrefix(address) {
-            throw Error(message: "address '\(address)' from \(resolved.address.source): expected an IPv4 address with prefix length, like 10.0.0.5/24, or dhcp")
+            throw Error(.input, "address '\(address)' from \(resolved.address.source): expected an IPv4 address with prefix length, like 10.0.0.5/24, or dhcp")
         }
         if let gateway = resolved.gateway.value, !Rules.isIPv4(gateway) {
-            throw Error(message: "gateway '\(gateway)' from \(resolved.gateway.source): expected an IPv4 address")
+            throw Error(.input, "gateway '\(gateway)' from \(resolved.gateway.source): expected an IPv4 address")
         }
         if let path = resolved.sharedPath.value, !Rules.isSharedPath(path) {
-            throw Error(message: "shared directory '\(path)' from \(resolved.sharedPath.source): expected an absolute path below / such as /home")
+            throw Error(.input, "shared directory '\(path)' from \(resolved.sharedPath.source): expected an absolute path below / such as /home")
         }
         if let range = resolved.dhcpRange.value, !Rules.isDHCPRange(range) {
-            throw Error(message: "DHCP range '\(range)' from \(resolved.dhcpRange.source): expected FIRST,LAST or FIRST,LAST,NETMASK as IPv4 addresses")
+            throw Error(.input, "DHCP range '\(range)' from \(resolved.dhcpRange.source): expected FIRST,LAST or FIRST,LAST,NETMASK as IPv4 addresses")
         }
         if !Rules.isClusterName(resolved.clusterName.value) {
-            throw Error(message: "the cluster name '\(resolved.clusterName.value)' from \(resolved.clusterName.source) must be 1-64 letters, digits, '-' or '_'")
+            throw Error(.input, "the cluster name '\(resolved.clusterName.value)' from \(resolved.clusterName.source) must be 1-64 letters, digits, '-' or '_'")
         }
     }
 }

@@ -1,3 +1,4 @@
+import NodeError
 extension NodeConfig {
     /// Where a setting's value came from, lowest precedence first.
     public enum Source: Sendable, Equatable, CustomStringConvertible {
@@ -66,8 +67,6 @@ extension NodeConfig {
     }
 
     /// A configuration that cannot be applied, with where the bad value came from.
-    public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
-    }
+    /// A setting that cannot be resolved: the node side's one error type (code `input`).
+    public typealias Error = NodeError
 }

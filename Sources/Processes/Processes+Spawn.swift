@@ -1,5 +1,6 @@
 import CJobs
 import Glibc
+import NodeError
 
 extension Processes {
     /// Where one of a child's descriptors comes from.
@@ -11,13 +12,7 @@ extension Processes {
     }
 
     /// Why a process could not start; `description` is a sentence for the user.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var description: String
-
-        public init(description: String) {
-            self.description = description
-        }
-    }
+    public typealias Failure = NodeError
 
     /// The whole environment of every helper that runs as root: a caller's `LD_PRELOAD`,
     /// `GCONV_PATH` or `LD_LIBRARY_PATH` would otherwise run the caller's code as root.

@@ -1,5 +1,6 @@
 import Glibc
 import Jobs
+import NodeError
 import Testing
 
 /// One job's state on a node (``Jobs/Job``): its end, kills and migrations, without processes.
@@ -47,11 +48,11 @@ import Testing
     @Test func onlyTheOwnerOrRootKillsAndNeverAMigratingJob() {
         var job = Self.job()
         let result6 = job.kill(by: 1001)
-        #expect(result6 == "job 0a0b0c-1 belongs to ada; only they or root can kill it")
+        #expect(result6 == NodeError(.permission, "job 0a0b0c-1 belongs to ada; only they or root can kill it"))
         let result7 = job.beginMigration()
         #expect(result7 == nil)
         let result8 = job.kill(by: 0)
-        #expect(result8 == "job 0a0b0c-1 is migrating; kill it when it has arrived")
+        #expect(result8 == NodeError(.conflict, "job 0a0b0c-1 is migrating; kill it when it has arrived"))
         #expect(!job.killRequested)
     }
 
@@ -61,12 +62,12 @@ import Testing
         #expect(result9 == nil)
         #expect(job.phase == .migrating(initPID: 4242) && job.isHere)
         let result10 = job.beginMigration()
-        #expect(result10 == "job 0a0b0c-1 is already migrating")
+        #expect(result10 == NodeError(.conflict, "job 0a0b0c-1 is already migrating"))
         job.endMigration()
         #expect(job.phase == .running(initPID: 4242))
         var lost = Self.job(.running(initPID: nil))
         let result11 = lost.beginMigration()
-        #expect(result11 == "job 0a0b0c-1 is not running here (running)")
+        #expect(result11 == NodeError(.conflict, "job 0a0b0c-1 is not running here (running)"))
     }
 
     @Test func aMovedJobKeepsTheDestinationsRecordAndIgnoresItsLocalEnd() {
