@@ -116,6 +116,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "Qemu", dependencies: [
+            "Processes",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Host tools (xorriso, mkfs.fat, ip, ...) run with a fixed environment; failures carry stderr.
@@ -134,10 +135,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Real clusterd processes on 127.0.0.1: the loopback test tier and `livebuild bench membership`.
-        .target(name: "LoopbackHarness", dependencies: ["ClusterControl", "ClusterWire"]),
+        .target(name: "LoopbackHarness", dependencies: ["ClusterControl", "ClusterWire", "Processes"]),
         // `livebuild bench`: builds, squashfs, membership (loopback and QEMU), migration, PXE boots.
         .target(name: "Benchmarks", dependencies: [
-            "LiveBuild", "Archive", "Squashfs", "Profile", "ClusterControl", "VirtualCluster", "LoopbackHarness",
+            "LiveBuild", "Archive", "Squashfs", "Profile", "ClusterControl", "VirtualCluster", "LoopbackHarness", "HostTools",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),

@@ -1,5 +1,6 @@
 import ClusterControl
 import Foundation
+import HostTools
 import LiveBuild
 import LoopbackHarness
 
@@ -136,17 +137,13 @@ extension MembershipBenchmark {
     /// Runs the memberlist reference (Tests/Reference/memberlist) with the same agents and
     /// rounds and reads its JSON report.
     public static func reference(binary: String, agents: Int, rounds: Int) async throws -> Report {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-agents", String(agents), "-rounds", String(rounds), "-json"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw LiveBuildError(code: .tool, message: "the memberlist reference \(binary) exited with \(process.terminationStatus)")
+        let output: ToolRunner.Output
+        do {
+            output = try await ToolRunner().run(binary, ["-agents", String(agents), "-rounds", String(rounds), "-json"])
+        } catch {
+            throw LiveBuildError(code: .tool, message: "the memberlist reference \(binary) failed: \(error)")
         }
+        let data = Data(output.standardOutput.utf8)
         struct Theirs: Decodable { var joinSeconds: [Double]; var failureSeconds: [Double] }
         let theirs = try JSONDecoder().decode(Theirs.self, from: data)
         return Report(agents: agents, joinSeconds: theirs.joinSeconds, failureSeconds: theirs.failureSeconds)

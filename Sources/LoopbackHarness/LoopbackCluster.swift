@@ -1,5 +1,6 @@
 import ClusterControl
 import ClusterWire
+import Processes
 import Foundation
 
 /// Real `clusterd` processes on 127.0.0.1, one UDP port each, joined through a static seed list
@@ -14,7 +15,7 @@ public final class LoopbackCluster: @unchecked Sendable {
     public let directory: String
     /// How many of the first agents every agent lists as peers.
     public let seeds: Int
-    private var processes: [Int: Process] = [:]
+    private var processes: [Int: Processes.Child] = [:]
     private let lock = NSLock()
 
     /// Prepares (but does not start) `count` agents; writes the profile and key to `directory`.
@@ -68,7 +69,7 @@ public final class LoopbackCluster: @unchecked Sendable {
     /// CPU time (user + system, in clock ticks) agent `index` has used so far, from
     /// /proc/PID/stat; nil when it is not running.
     public func cpuTicks(_ index: Int) -> Int? {
-        guard let pid = lock.withLock({ processes[index]?.processIdentifier }),
+        guard let pid = lock.withLock({ processes[index]?.pid }),
               let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // Fields after the command name: state is field 3, utime 14, stime 15.
@@ -81,24 +82,20 @@ public final class LoopbackCluster: @unchecked Sendable {
     /// exist, for an agent that must be admitted; `kernelCommandLine` stands in for
     /// /proc/cmdline (`cluster.role=head`).
     public func start(_ index: Int, keyFile: String? = nil, kernelCommandLine: String = "", extraArguments: [String] = []) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: clusterd)
         let peers = (0..<seeds).map { "127.0.0.1:\(port($0))" }.joined(separator: ",")
-        process.arguments = [
-            "run", "--profile", profilePath, "--key-file", keyFile ?? keyPath, "--kernel-command-line", kernelCommandLine,
+        let arguments = [
+            clusterd, "run", "--profile", profilePath, "--key-file", keyFile ?? keyPath, "--kernel-command-line", kernelCommandLine,
             "--node-id", String(index + 1, radix: 16), "--hostname", hostname(index),
             "--listen", "127.0.0.1:\(port(index))", "--peers", peers, "--no-multicast",
             "--control-socket", socket(index), "--control-group", "root",
             "--jobs-directory", jobsDirectory(index),
         ] + extraArguments
         _ = FileManager.default.createFile(atPath: log(index), contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log(index)))
-        output.seekToEndOfFile()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
         try? FileManager.default.removeItem(atPath: socket(index))
-        try process.run()
+        // stdout and stderr appended to the agent's log; the environment the tests run in.
+        let process = try Processes.Child(
+            arguments, descriptors: [.open("/dev/null", flags: O_RDONLY), .open(log(index), flags: O_WRONLY | O_APPEND), .copy(of: 1)],
+            environment: Processes.inheritedEnvironment())
         lock.withLock { processes[index] = process }
     }
 
@@ -119,16 +116,16 @@ public final class LoopbackCluster: @unchecked Sendable {
     /// SIGKILL, like a crash or a pulled power cord: no goodbye to the peers.
     public func kill(_ index: Int) {
         guard let process = lock.withLock({ processes.removeValue(forKey: index) }) else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 
     public func stopAll() {
-        let all = lock.withLock { () -> [Process] in
+        let all = lock.withLock { () -> [Processes.Child] in
             defer { processes = [:] }
             return Array(processes.values)
         }
-        for process in all where process.isRunning { process.terminate() }
+        for process in all { process.signal(SIGTERM) }
         for process in all { process.waitUntilExit() }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Processes
 import Synchronization
 
 extension Qemu {
@@ -86,32 +87,32 @@ extension Qemu {
             defer { try? FileManager.default.removeItem(at: directory) }
             let serialLog = directory.appendingPathComponent("console.log").path
 
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [qemu] + probeArguments(kernel: kernel, serialLog: serialLog)
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            do { try process.run() } catch {
+            let process: Processes.Child
+            do {
+                process = try Processes.Child(
+                    ["/usr/bin/env", qemu] + probeArguments(kernel: kernel, serialLog: serialLog),
+                    descriptors: [.open("/dev/null", flags: O_RDONLY), .open("/dev/null", flags: O_WRONLY), .open("/dev/null", flags: O_WRONLY)],
+                    environment: Processes.inheritedEnvironment())
+            } catch {
                 logger.debug("KVM probe: cannot start \(qemu): \(error); using TCG")
                 return .tcg
             }
             defer {
                 if process.isRunning {
-                    kill(process.processIdentifier, SIGKILL)
+                    process.signal(SIGKILL)
                     process.waitUntilExit()
                 }
             }
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 // Whether QEMU had exited before the log was read: it exits right after the panic.
-                let exited = !process.isRunning
+                let exit = process.exit
                 if let text = try? String(contentsOfFile: serialLog, encoding: .isoLatin1), text.contains("Kernel panic") {
                     logger.debug("KVM probe: \(kernel) booted under KVM; using KVM")
                     return .kvm
                 }
-                if exited {
-                    logger.debug("KVM probe: QEMU exited with status \(process.terminationStatus) before the kernel finished; using TCG")
+                if let exit {
+                    logger.debug("KVM probe: QEMU exited (\(exit)) before the kernel finished; using TCG")
                     return .tcg
                 }
                 Thread.sleep(forTimeInterval: 0.05)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Processes
 import Synchronization
 
 extension Qemu {
@@ -8,8 +9,8 @@ extension Qemu {
     /// The VM owns a private run directory (QMP socket, UEFI variable store copy, QEMU's own
     /// stderr) that it deletes when it goes away. Dropping the last reference kills QEMU.
     public final class VM: @unchecked Sendable {
-        // @unchecked: `process` is only read after `run()`; Foundation's Process is thread-safe
-        // for isRunning/terminationStatus/processIdentifier.
+        // @unchecked: the QMP client and the console input keep their own locks; `process`
+        // (Processes.Child) is Sendable.
 
         public let machine: Machine
         /// The serial console log file; kept after the VM is gone.
@@ -22,7 +23,7 @@ extension Qemu {
         /// The full command line QEMU was started with (program first).
         public let commandLine: [String]
 
-        private let process: Process
+        private let process: Processes.Child
         private let qmpClient: QMPClient
         private let stderrPath: String
         private let logger: Logger
@@ -81,8 +82,7 @@ extension Qemu {
             consoleSocketPath = interactive ? nil : runDirectory + "/console.sock"
             let session = Session(consoleLog: consoleLog, consoleOnTerminal: interactive, qmpSocket: qmpPath, uefiVars: uefiVars,
                                   consoleSocket: consoleSocketPath)
-            var command = [qemu] + machine.arguments(session: session)
-            process = Process()
+            var command = [executable] + machine.arguments(session: session)
             if let namespace {
                 // `ip netns exec` enters the network namespace and execs QEMU (same pid), so
                 // QEMU opens its tap devices there.
@@ -90,21 +90,16 @@ extension Qemu {
                     try? fileManager.removeItem(atPath: runDirectory)
                     throw .launchFailed("ip (iproute2) not found; apt-get install iproute2")
                 }
-                command = [ip, "netns", "exec", namespace, executable] + command.dropFirst()
-                process.executableURL = URL(fileURLWithPath: ip)
-            } else {
-                process.executableURL = URL(fileURLWithPath: executable)
+                command = [ip, "netns", "exec", namespace] + command
             }
             commandLine = command
-            process.arguments = Array(command.dropFirst())
-            if !interactive {
-                process.standardInput = FileHandle.nullDevice
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle(forWritingAtPath: stderrPath)
-            }
+            // QEMU sees this process's environment; a console on the terminal keeps 0-2.
+            let descriptors: [Processes.Descriptor] = interactive
+                ? [.copy(of: 0), .copy(of: 1), .copy(of: 2)]
+                : [.open("/dev/null", flags: O_RDONLY), .open("/dev/null", flags: O_WRONLY), .open(stderrPath, flags: O_WRONLY | O_APPEND)]
             logger.debug("starting VM", metadata: ["command": "\(commandLine.joined(separator: " "))"])
             do {
-                try process.run()
+                process = try Processes.Child(command, descriptors: descriptors, environment: Processes.inheritedEnvironment())
             } catch {
                 try? fileManager.removeItem(atPath: runDirectory)
                 throw .launchFailed("\(error)")
@@ -119,13 +114,21 @@ extension Qemu {
         }
 
         /// QEMU's process id.
-        public var processIdentifier: Int32 { process.processIdentifier }
+        public var processIdentifier: Int32 { process.pid }
 
         /// Whether QEMU is still running.
         public var isRunning: Bool { process.isRunning }
 
         /// QEMU's exit status, nil while it runs.
-        public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+        public var exitStatus: Int32? { process.exit.map(Self.status) }
+
+        /// An exit as Foundation's `terminationStatus` gave it: the code, or the signal number.
+        static func status(_ exit: Processes.Exit) -> Int32 {
+            switch exit {
+            case .exited(let code): code
+            case .signaled(let signal): signal
+            }
+        }
 
         /// What QEMU wrote to stderr so far (empty for interactive VMs).
         public var qemuStandardError: String {
@@ -157,12 +160,7 @@ extension Qemu {
         /// Waits until QEMU exits; returns its status. Polls, for at most `timeout` if given.
         @discardableResult
         public func waitForExit(timeout: Duration? = nil) async throws -> Int32? {
-            let deadline = timeout.map { ContinuousClock.now + $0 }
-            while process.isRunning {
-                if let deadline, ContinuousClock.now >= deadline { return nil }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return process.terminationStatus
+            try await process.waitForExit(timeout: timeout).map(Self.status)
         }
 
         /// Stops the VM: QMP `quit`, then SIGTERM, then SIGKILL, each given part of `timeout`.
@@ -170,7 +168,7 @@ extension Qemu {
             guard process.isRunning else { return }
             _ = try? qmp("quit", timeout: timeout / 3)
             if (try? await waitForExit(timeout: timeout / 3)) ?? nil != nil { return }
-            if process.isRunning { Foundation.kill(process.processIdentifier, SIGTERM) }
+            process.signal(SIGTERM)
             if (try? await waitForExit(timeout: timeout / 3)) ?? nil != nil { return }
             kill()
         }
@@ -184,7 +182,7 @@ extension Qemu {
         /// Kills QEMU at once (SIGKILL) and reaps it.
         public func kill() {
             guard process.isRunning else { return }
-            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             process.waitUntilExit()
         }
     }

@@ -27,4 +27,24 @@ import Testing
             try Processes.spawn(["/nonexistent/program"], descriptors: [])
         }
     }
+
+    /// A polled child (QEMU, the loopback agents): its exit once it ends, signals only while it
+    /// runs, and the caller's environment when asked for.
+    @Test func aPolledChildReportsItsExitAndTakesSignals() async throws {
+        setenv("LIVEBUILD_CHILD_TEST", "seen", 1)
+        defer { unsetenv("LIVEBUILD_CHILD_TEST") }
+        #expect(Processes.inheritedEnvironment().contains("LIVEBUILD_CHILD_TEST=seen"))
+        let quick = try Processes.Child(
+            ["/bin/sh", "-c", "test \"$LIVEBUILD_CHILD_TEST\" = seen && exit 4"], descriptors: Processes.output(to: "/dev/null"),
+            environment: Processes.inheritedEnvironment())
+        #expect(try await quick.waitForExit(timeout: .seconds(10)) == .exited(4))
+        #expect(!quick.isRunning && quick.exit == .exited(4))
+        quick.signal(SIGKILL)  // ended: nothing is sent (its pid may be someone else's now)
+
+        let sleeper = try Processes.Child(["/bin/sleep", "30"], descriptors: Processes.output(to: "/dev/null"))
+        #expect(sleeper.isRunning)
+        #expect(try await sleeper.waitForExit(timeout: .milliseconds(100)) == nil)
+        sleeper.signal(SIGTERM)
+        #expect(sleeper.waitUntilExit() == .signaled(SIGTERM))
+    }
 }
