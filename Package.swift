@@ -178,6 +178,13 @@ let package = Package(
         ], path: "Tests/TestSupport"),
 
         // Test tiers, each runnable alone with `swift test --filter <Target>`.
+        // Unit tests of the node side (agent, protocols, jobs, migration): they build without
+        // the build side's C libraries.
+        .testTarget(name: "NodeUnitTests", dependencies: [
+            "Admission", "Agent", "Balancer", "BootServer", "ClusterSimulator", "ClusterControl", "ClusterWire", "FuzzTargets",
+            "Jobs", "Membership", "Migration", "NodeConfig", "NodeError", "Processes",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
