@@ -30,12 +30,9 @@ extension Agent.Migrator {
         guard case .offer(let id, let recordData, let memoryKiB, let cpuinfo) = first else { throw Agent.Failure("a migration must begin with an offer") }
         let trust = core.settings.trust
         let node = Migration.Destination.Node(hostname: core.settings.hostname, trust: trust, availableBytes: Self.availableMemoryBytes())
-        // Decoded once more only for its uid's local groups; `consider` checks it.
-        let offeredUID = (try? JSONDecoder().decode(Jobs.Record.self, from: recordData))?.uid
-        let localGroups = offeredUID.flatMap { Jobs.Trust.localGroups(of: $0) }
         let runsHere = Jobs.Layout.isJobID(id) ? await jobs.isRunningHere(id) : false
         var machine: Migration.Destination
-        switch Migration.Destination.consider(job: id, record: recordData, memoryKiB: memoryKiB, node: node, localGroups: localGroups, runsHere: runsHere) {
+        switch Migration.Destination.consider(job: id, record: recordData, memoryKiB: memoryKiB, node: node, localGroups: Jobs.Trust.localGroups(of:), runsHere: runsHere) {
         case .success(let accepted):
             machine = accepted
         case .failure(let refusal):
@@ -107,7 +104,7 @@ extension Agent.Migrator {
                 case .write(.parentLink(let round, let target), _, _):
                     try await receiveFile(directory: work + "/\(round)", path: "parent", size: 0, mode: 0, link: target, on: stream)
                 case .restore(let round, let record):
-                    switch await restore(record, from: work, round: round, trust: trust, localGroups: localGroups, peer: peer) {
+                    switch await restore(record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer) {
                     case .success(let pid):
                         machine.restoreSucceeded(pid: pid)
                         await jobs.adoptRestored(record, pid: pid)

@@ -87,8 +87,6 @@ extension Agent {
             var machine = Migration.Source(job: id, destination: destination, policy: policy)
             var outcome = Outcome()
             var freeze = clock.now
-            // The destination answered `failed`: it killed whatever it restored.
-            var destinationSaysFailed = false
             do {
                 try await withStream(to: member) { stream in
                     // Offer, with this CPU's description for the destination to check.
@@ -146,7 +144,7 @@ extension Agent {
                         machine.restored()
                         await FaultPoint.sourceAfterRestored.pass()
                     case .failed(let reason):
-                        destinationSaysFailed = true
+                        machine.restoreFailedThere()
                         throw Failure("restoring job \(id) on \(destination) failed: \(reason)")
                     default:
                         throw Failure("\(destination) answered the restore out of turn")
@@ -162,7 +160,7 @@ extension Agent {
                 let reason = error is Failure || error is Migration.CRIU.Failure
                     ? "\(error)"
                     : "lost the connection to \(destination) (\(error)): it died, or the network between the nodes failed"
-                var resolution = machine.failed(reason, destinationSaysFailed: destinationSaysFailed)
+                var resolution = machine.failed(reason)
                 while case .ask(let after) = resolution {
                     try await Task.sleep(for: after)
                     resolution = machine.answered(await ask(member, about: id), at: clock.now)

@@ -68,13 +68,16 @@ extension Migration {
 
         /// The offer's job, as checked.
         public let record: Jobs.Record
+        /// The groups this node's user database gives the job's uid (nil: no entry).
+        public let localGroups: [UInt32]?
         public private(set) var phase: Phase = .receiving
         private var intake: Intake
 
-        /// Takes an offer, or says why not. `runsHere`: whether a job with this id already runs
-        /// on this node. The CRIU and CPU checks, which run criu, come after this.
+        /// Takes an offer, or says why not. `localGroups` looks up the groups this node gives a
+        /// uid; `runsHere`: whether a job with this id already runs on this node. The CRIU and
+        /// CPU checks, which run criu, come after this.
         public static func consider(
-            job id: String, record data: Data, memoryKiB: UInt64, node: Node, localGroups: [UInt32]?, runsHere: Bool
+            job id: String, record data: Data, memoryKiB: UInt64, node: Node, localGroups lookUp: (UInt32) -> [UInt32]?, runsHere: Bool
         ) -> Result<Destination, Refusal> {
             guard Jobs.Layout.isJobID(id) else { return .failure(Refusal("\(Intake.shown(id)) is not a job id")) }
             guard let record = try? JSONDecoder().decode(Jobs.Record.self, from: data) else {
@@ -83,6 +86,7 @@ extension Migration {
             guard record.id == id else {
                 return .failure(Refusal("the record is for job \(Intake.shown(record.id)), not \(id)"))
             }
+            let localGroups = lookUp(record.uid)
             if let refusal = node.trust.refusal(uid: record.uid, gid: record.gid, localGroups: localGroups) {
                 return .failure(Refusal(refusal, byTrust: true))
             }
@@ -91,7 +95,7 @@ extension Migration {
                 return .failure(Refusal("the job uses \(memoryKiB >> 10) MiB and \(node.hostname) has \(node.availableBytes >> 20) MiB available"))
             }
             let budget = node.availableBytes > node.reserveBytes ? node.availableBytes - node.reserveBytes : 0
-            return .success(Destination(record: record, intake: Intake(budget: budget)))
+            return .success(Destination(record: record, localGroups: localGroups, intake: Intake(budget: budget)))
         }
 
         /// Why an offer was refused (sent back as ``Message/refuse(_:)``).
@@ -106,8 +110,9 @@ extension Migration {
             }
         }
 
-        private init(record: Jobs.Record, intake: Intake) {
+        private init(record: Jobs.Record, localGroups: [UInt32]?, intake: Intake) {
             self.record = record
+            self.localGroups = localGroups
             self.intake = intake
         }
 

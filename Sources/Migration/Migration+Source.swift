@@ -126,6 +126,13 @@ extension Migration {
             return round
         }
 
+        /// The destination answered the restore request with `failed`: it killed whatever it
+        /// restored, so the job can resume here (``failed(_:)`` then says so).
+        public mutating func restoreFailedThere() {
+            guard case .restoring = phase else { preconditionFailure("restoreFailedThere in \(phase)") }
+            phase = .resumed
+        }
+
         /// The destination answered the restore request with `restored`: it holds a stopped
         /// copy. The agent drops this node's copy, then sends `commit`.
         public mutating func restored() {
@@ -143,16 +150,12 @@ extension Migration {
         // MARK: Failures and answers
 
         /// Something failed: the destination refused or answered out of turn, a CRIU step failed,
-        /// the stream broke, or the destination answered `failed` (`destinationSaysFailed`).
+        /// the stream broke, or the destination answered `failed` (after ``restoreFailedThere()``).
         /// Says what becomes of the job. `reason` is for the user.
-        public mutating func failed(_ reason: String, destinationSaysFailed: Bool = false) -> Resolution {
+        public mutating func failed(_ reason: String) -> Resolution {
             switch phase {
             case .offering, .precopy, .finalDump:
                 // The restore request never left: no one else can run the job.
-                phase = .resumed
-                return .resume(reason: reason)
-            case .restoring where destinationSaysFailed:
-                // The destination killed whatever it restored before answering.
                 phase = .resumed
                 return .resume(reason: reason)
             case .restoring:

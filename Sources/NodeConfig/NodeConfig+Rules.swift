@@ -12,7 +12,7 @@ extension NodeConfig {
         public static let defaultPort = 7946
         /// The multicast discovery group when the profile gives none.
         public static let defaultMulticastGroup = "239.255.76.66"
-        /// What a node is when nothing says otherwise.
+        /// The roles a node may have (`node` unless something says otherwise).
         public static let roles = Role.allCases.map(\.rawValue)
         /// The admission policies (`manual` is the default).
         public static let admissionPolicies = ["manual", "listed", "open"]
@@ -88,11 +88,6 @@ extension NodeConfig {
             String(mac.lowercased().map { $0 == "-" ? ":" : $0 })
         }
 
-        /// The range of a `timing` field.
-        public static func range(of key: Timing.CodingKeys) -> ClosedRange<Int> {
-            timingRanges.first { $0.key == key }?.range ?? 0...Int.max
-        }
-
         /// What is wrong with the `timing` fields, naming the field, or nil.
         public static func timingProblem(_ timing: Timing) -> (key: Timing.CodingKeys, message: String)? {
             for (key, range) in timingRanges {
@@ -123,13 +118,25 @@ extension NodeConfig {
 extension NodeConfig.Timing {
     /// The field `key` names.
     public subscript(key: CodingKeys) -> Int? {
-        switch key {
-        case .protocolPeriodMs: protocolPeriodMs
-        case .probeTimeoutMs: probeTimeoutMs
-        case .indirectProbes: indirectProbes
-        case .suspicionTimeoutMs: suspicionTimeoutMs
-        case .gossipFanout: gossipFanout
-        case .retransmitMultiplier: retransmitMultiplier
+        get {
+            switch key {
+            case .protocolPeriodMs: protocolPeriodMs
+            case .probeTimeoutMs: probeTimeoutMs
+            case .indirectProbes: indirectProbes
+            case .suspicionTimeoutMs: suspicionTimeoutMs
+            case .gossipFanout: gossipFanout
+            case .retransmitMultiplier: retransmitMultiplier
+            }
+        }
+        set {
+            switch key {
+            case .protocolPeriodMs: protocolPeriodMs = newValue
+            case .probeTimeoutMs: probeTimeoutMs = newValue
+            case .indirectProbes: indirectProbes = newValue
+            case .suspicionTimeoutMs: suspicionTimeoutMs = newValue
+            case .gossipFanout: gossipFanout = newValue
+            case .retransmitMultiplier: retransmitMultiplier = newValue
+            }
         }
     }
 }

@@ -107,15 +107,7 @@ extension ProfileDecoder {
             let fields = try timing.object(allowing: Self.clusterTimingKeys)
             var values = NodeConfig.Timing()
             for (key, range) in NodeConfig.Rules.timingRanges {
-                guard let value = try fields.optional(key.rawValue)?.integer(in: range, what: key.rawValue) else { continue }
-                switch key {
-                case .protocolPeriodMs: values.protocolPeriodMs = value
-                case .probeTimeoutMs: values.probeTimeoutMs = value
-                case .indirectProbes: values.indirectProbes = value
-                case .suspicionTimeoutMs: values.suspicionTimeoutMs = value
-                case .gossipFanout: values.gossipFanout = value
-                case .retransmitMultiplier: values.retransmitMultiplier = value
-                }
+                values[key] = try fields.optional(key.rawValue)?.integer(in: range, what: key.rawValue)
             }
             if let problem = NodeConfig.Rules.timingProblem(values) {
                 throw (fields.optional(problem.key.rawValue) ?? timing).error(problem.message)

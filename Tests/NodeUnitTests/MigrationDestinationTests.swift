@@ -22,7 +22,7 @@ import Testing
         id: String = id, record: Data = data(record()), memoryKiB: UInt64 = 1024, node: Migration.Destination.Node = node,
         localGroups: [UInt32]? = [1000], runsHere: Bool = false
     ) -> Result<Migration.Destination, Migration.Destination.Refusal> {
-        Migration.Destination.consider(job: id, record: record, memoryKiB: memoryKiB, node: node, localGroups: localGroups, runsHere: runsHere)
+        Migration.Destination.consider(job: id, record: record, memoryKiB: memoryKiB, node: node, localGroups: { _ in localGroups }, runsHere: runsHere)
     }
 
     static func accepted() throws -> Migration.Destination {

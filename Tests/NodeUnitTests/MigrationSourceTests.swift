@@ -86,7 +86,8 @@ import Testing
     @Test func theDestinationAnsweringFailedResumesTheJob() {
         var machine = Self.frozen()
         _ = machine.sendingRestore()
-        #expect(machine.failed("restoring failed", destinationSaysFailed: true) == .resume(reason: "restoring failed"))
+        machine.restoreFailedThere()
+        #expect(machine.failed("restoring failed") == .resume(reason: "restoring failed"))
     }
 
     @Test func aStreamThatBreaksAfterTheRestoreRequestAsksTheDestination() {
