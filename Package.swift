@@ -139,6 +139,8 @@ let package = Package(
         // `livebuild bench`: builds, squashfs, membership (loopback and QEMU), migration, PXE boots.
         .target(name: "Benchmarks", dependencies: [
             "LiveBuild", "Archive", "Squashfs", "Profile", "ClusterControl", "VirtualCluster", "LoopbackHarness", "HostTools",
+            "Agent", "ClusterWire",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),

@@ -3,6 +3,7 @@ import Balancer
 import ClusterWire
 import Jobs
 import Logging
+import Migration
 
 extension Agent {
     /// Automatic load balancing: once a second, after the load sample, asks
@@ -12,7 +13,17 @@ extension Agent {
     /// `cluster balance off` turns this node's sending and receiving off.
     actor Balancing {
         private(set) var enabled = true
-        private var settings = Balancer.Settings()
+        private var settings = Balancing.defaultSettings
+
+        /// The policy's defaults, with pre-copy's rules taken from the migrator's own.
+        static var defaultSettings: Balancer.Settings {
+            var settings = Balancer.Settings()
+            let policy = Migration.Source.Policy()
+            settings.precopy.maximumRounds = policy.maxRounds
+            settings.precopy.smallRound = Double(policy.smallRound)
+            settings.precopy.shrinkFactor = policy.shrinkFactor
+            return settings
+        }
         private var migrating = false
         /// No decision before this: after a move, the target's new job count needs a gossip
         /// round or two to reach this node, and deciding on the old count sends it too much.
@@ -21,6 +32,12 @@ extension Agent {
         let settle: Duration = .seconds(3)
         /// CPU seconds each job had used at the last step, and when.
         private var lastCPU: [String: (seconds: Double, at: ContinuousClock.Instant)] = [:]
+        /// When each job's dirty rate is next measured (soft-dirty bits cleared, read a step
+        /// later): every ``dirtySampleInterval``, so a job's pagemap is read twice in that time.
+        private var dirtyDue: [String: ContinuousClock.Instant] = [:]
+        /// Jobs whose bits were cleared at the last step, to be read at this one.
+        private var dirtyPending: Set<String> = []
+        let dirtySampleInterval: Duration = .seconds(10)
         /// Moves made whose arrival gossip has not shown yet.
         private var arrivals = Balancer.Arrivals()
         private let clock = ContinuousClock()
@@ -44,6 +61,8 @@ extension Agent {
             let job: String
             let target: Wire.MemberUpdate
             let memoryKiB: UInt64
+            /// The most the final dump may copy (``Migration/Source/Policy/maximumFinalBytes``).
+            let maximumFinalBytes: UInt64?
         }
 
         /// One decision, from this node's `load` sample and what gossip says of the others: the
@@ -69,14 +88,26 @@ extension Agent {
                 // gets 0.25 of it but is runnable all the time.
                 let demand = min(1, rate * max(1, runnable / Double(max(1, load.cpus))))
                 let arrived = snapshot.record.migrations.last.map { Duration.seconds(Int64(wall) - Int64($0.at)) }
+                // A job that cannot move (Migrator.immovable) counts for the load but stays.
+                let stays = snapshot.record.stay || Migrator.immovable(snapshot.record, trust: core.settings.trust) != nil
+                var dirtyRate = snapshot.dirtyRate
+                if !stays {
+                    if dirtyPending.remove(id) != nil {
+                        dirtyRate = await jobs.sampleDirtyRate(id, now: now) ?? dirtyRate
+                    } else if now >= dirtyDue[id] ?? now {
+                        _ = await jobs.sampleDirtyRate(id, now: now)
+                        dirtyPending.insert(id)
+                        dirtyDue[id] = now + dirtySampleInterval
+                    }
+                }
                 candidates.append(Balancer.Job(
                     id: id, demand: demand, memoryKiB: snapshot.usage.memoryKiB,
                     runTime: .seconds(Int64(wall) - Int64(snapshot.record.startedAt)),
-                    // A job that cannot move (Migrator.immovable) counts for the load but stays.
-                    stay: snapshot.record.stay || Migrator.immovable(snapshot.record, trust: core.settings.trust) != nil,
-                    lastMigration: arrived))
+                    stay: stays, lastMigration: arrived, dirtyRate: dirtyRate ?? 0))
             }
             lastCPU = lastCPU.filter { seen.contains($0.key) }
+            dirtyDue = dirtyDue.filter { seen.contains($0.key) }
+            dirtyPending.formIntersection(seen)
             let local = Self.node(me, load)
             // Suspects too: a node busy with jobs is suspected now and then under load, and a
             // move to a node that really died fails fast and leaves the job here.
@@ -90,15 +121,19 @@ extension Agent {
             migrating = true
             arrivals.record(
                 target: decision.target, gossipedJobs: Int(target.load.runningJobs), memoryKiB: memory, at: elapsed)
-            logger.info("balancer: moving job \(decision.job) to \(target.load.hostname) (\(decision.reason), gain \(decision.estimatedGain))")
-            return Move(job: decision.job, target: target, memoryKiB: memory)
+            logger.info("balancer: moving job \(decision.job) to \(target.load.hostname) (\(decision.reason), gain \(decision.estimatedGain), predicted \(decision.migrationTime) in all, frozen \(decision.frozen))")
+            // The move gives up before its freeze if the job turns out to write faster than
+            // predicted: the final dump may copy what the link carries in the freeze allowed.
+            let finalBytes = decision.reason == .memory ? nil : UInt64(Balancer.seconds(settings.maximumAutomaticFreeze) * settings.transferRate)
+            return Move(job: decision.job, target: target, memoryKiB: memory, maximumFinalBytes: finalBytes)
         }
 
         /// Makes a move ``step(load:me:core:jobs:)`` decided on, and learns from how it went.
         nonisolated func move(_ move: Move, core: Core, jobs: Jobs.Supervisor) async {
             do {
-                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(move.job, to: move.target)
-                await finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds)
+                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger)
+                    .migrate(move.job, to: move.target, maximumFinalBytes: move.maximumFinalBytes)
+                await finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds, restored: move.memoryKiB * 1024, in: outcome.restoreSeconds)
             } catch {
                 logger.warning("balancer: job \(move.job) stays: \(error)")
                 await failed(target: move.target.node.rawValue, memoryKiB: move.memoryKiB)
@@ -108,19 +143,23 @@ extension Agent {
         /// A move failed: the job stayed, so the target does not have it.
         private func failed(target: UInt64, memoryKiB: UInt64) {
             arrivals.withdraw(target: target, memoryKiB: memoryKiB)
-            finished(bytes: 0, seconds: 0)
+            finished(bytes: 0, seconds: 0, restored: 0, in: 0)
         }
 
         /// A move ended; a successful one measures the transfer rate future estimates use: bytes
         /// over the time spent sending them. (Bytes over the whole move, criu runs included, made
         /// a 10 MB job look 7–20 s long to move under TCG, and the run-time rule then kept a
         /// second job from moving until the other node was idle again.)
-        private func finished(bytes: UInt64, seconds: Double) {
+        /// Likewise the restore rate: the job's memory over the destination's restore.
+        private func finished(bytes: UInt64, seconds: Double, restored: UInt64, in restoreSeconds: Double) {
             migrating = false
             settledAt = clock.now + settle
             // Too little to time (a few small files queue at once) says nothing about the link.
             if bytes >= 1 << 20 && seconds >= 0.05 {
                 settings.transferRate = Double(bytes) / seconds
+            }
+            if restored >= 16 << 20 && restoreSeconds >= 0.05 {
+                settings.restoreRate = Double(restored) / restoreSeconds
             }
         }
 

@@ -128,7 +128,7 @@ extension Agent {
                 return .nodes(await core.nodes(now: now(), wallClock: UInt64(time(nil))))
             case .status:
                 return .status(await core.status(now: now()))
-            case .run, .ps, .kill, .logs, .migrate, .stay, .drain:
+            case .run, .ps, .kill, .logs, .migrate, .cancelMove, .stay, .drain:
                 do {
                     return try await JobRouter(core: core, jobs: jobs, uid: caller?.uid, gid: caller?.gid, logger: logger).respond(to: request)
                 } catch let failure as NodeError {

@@ -37,7 +37,7 @@ extension Agent {
             case .kill(let job):
                 let id = try Self.jobID(job, request)
                 try await authorize(id, "kill")
-                let record = try await jobs.kill(id, by: uid ?? UInt32.max)
+                let (record, _) = try await jobs.kill(id, by: uid ?? UInt32.max)
                 return .job(Self.row(try await jobs.snapshot(record.id)))
             case .logs(let job, let offsets):
                 let id = try Self.jobID(job, request)
@@ -46,6 +46,11 @@ extension Agent {
                 let next = Control.LogOffsets(
                     stdout: offsets.stdout + UInt64(piece.stdout.count), stderr: offsets.stderr + UInt64(piece.stderr.count))
                 return .logs(Control.LogChunk(stdout: Data(piece.stdout), stderr: Data(piece.stderr), next: next, job: Self.row(piece.job)))
+            case .cancelMove(let job):
+                let id = try Self.jobID(job, request)
+                try await authorize(id, "cancel the move of")
+                _ = try await jobs.cancelMove(id, by: uid ?? UInt32.max)
+                return .job(Self.row(try await jobs.snapshot(id)))
             case .stay(let job, let pinned):
                 let id = try Self.jobID(job, request)
                 try await authorize(id, "pin or release")
@@ -89,7 +94,7 @@ extension Agent {
                 homeNode: record.homeNode, currentNode: record.currentNode, state: state(record.state),
                 exitCode: record.state.code, cpuSeconds: snapshot.usage.cpuSeconds, memoryKiB: snapshot.usage.memoryKiB,
                 migrations: record.migrations.count, stay: record.stay, startedAt: record.startedAt, endedAt: record.endedAt,
-                namespacePID: snapshot.namespacePID)
+                namespacePID: snapshot.namespacePID, dirtyBytesPerSecond: snapshot.dirtyRate)
         }
     }
 }

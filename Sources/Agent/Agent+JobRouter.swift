@@ -55,7 +55,7 @@ extension Agent {
                     }
                 }
                 return .jobs(jobs, warnings: warnings)
-            case .kill(let job), .logs(let job, _), .stay(let job, _):
+            case .kill(let job), .logs(let job, _), .stay(let job, _), .cancelMove(let job):
                 let id = try JobRequests.jobID(job, request)
                 if await jobs.location(id) == .here || forwarded {
                     return try await local.respond(to: request)

@@ -55,13 +55,14 @@ extension Agent.Migrator {
         return try JSONDecoder().decode(Migration.Message.self, from: Data(payload))
     }
 
-    /// Sends every file of `directory` as round `round`; returns the bytes sent.
-    func sendDirectory(_ directory: String, round: Int, on stream: Agent.SecureStream) async throws -> UInt64 {
+    /// Sends every file of `directory` as round `round`; returns the bytes sent. `stoppable`:
+    /// the job whose move a cancel or kill stops between frames (pre-copy only).
+    func sendDirectory(_ directory: String, round: Int, on stream: Agent.SecureStream, stoppable: String? = nil) async throws -> UInt64 {
         var total: UInt64 = 0
         for entry in Migration.entries(of: directory) where !entry.path.hasSuffix(".log") {
             try await send(.file(round: round, path: entry.path, size: entry.size, mode: entry.mode, link: entry.link), on: stream)
             guard entry.link == nil else { continue }
-            _ = try await sendContents(directory + "/" + entry.path, size: entry.size, on: stream)
+            _ = try await sendContents(directory + "/" + entry.path, size: entry.size, on: stream, stoppable: stoppable)
             total += entry.size
         }
         return total
@@ -99,18 +100,16 @@ extension Agent.Migrator {
         try await receiveContents(into: descriptor, name: path, size: size, on: stream)
     }
 
-    func sendContents(_ path: String, size: UInt64, on stream: Agent.SecureStream) async throws -> UInt64 {
+    func sendContents(_ path: String, size: UInt64, on stream: Agent.SecureStream, stoppable: String? = nil) async throws -> UInt64 {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Agent.Failure("cannot read \(path)") }
         defer { close(descriptor) }
         var remaining = size
-        var buffer = [UInt8](repeating: 0, count: Self.chunk)
         while remaining > 0 {
-            let want = Int(min(UInt64(Self.chunk), remaining))
-            let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, want) }
-            guard got > 0 else { throw Agent.Failure("\(path) shrank while being sent") }
-            try await stream.send(Array(buffer[0..<got]))
-            remaining -= UInt64(got)
+            if let stoppable, let stop = await jobs.moveStop(stoppable) { throw stop }
+            let sent = try await stream.send(reading: descriptor, count: Int(min(UInt64(Self.chunk), remaining)))
+            guard sent > 0 else { throw Agent.Failure("\(path) shrank while being sent") }
+            remaining -= UInt64(sent)
         }
         return size
     }
@@ -134,12 +133,15 @@ extension Agent.Migrator {
     func receiveContents(into descriptor: Int32, name: String, size: UInt64, on stream: Agent.SecureStream) async throws {
         var remaining = size
         while remaining > 0 {
-            guard let bytes = try await stream.receive() else { throw Agent.Failure("the stream ended inside \(name)") }
-            guard UInt64(bytes.count) <= remaining else { throw Agent.Failure("\(name) is longer than announced") }
-            // Descriptor -1: read and drop (a file the destination does not keep).
-            let written = descriptor < 0 ? bytes.count : bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == bytes.count else { throw Agent.Failure("cannot write \(name): disk full?") }
-            remaining -= UInt64(bytes.count)
+            let count = try await stream.receive { bytes throws -> Int in
+                guard UInt64(bytes.count) <= remaining else { throw Agent.Failure("\(name) is longer than announced") }
+                // Descriptor -1: read and drop (a file the destination does not keep).
+                let written = descriptor < 0 ? bytes.count : write(descriptor, bytes.baseAddress, bytes.count)
+                guard written == bytes.count else { throw Agent.Failure("cannot write \(name): disk full?") }
+                return bytes.count
+            }
+            guard let count else { throw Agent.Failure("the stream ended inside \(name)") }
+            remaining -= UInt64(count)
         }
     }
 

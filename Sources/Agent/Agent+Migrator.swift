@@ -40,6 +40,12 @@ extension Agent {
             /// Time spent sending those bytes: what the balancer's transfer-rate estimate uses
             /// (the whole move also runs criu on both sides).
             var sendingSeconds = 0.0
+            /// Restore request sent → `restored`: the destination's restore, for the balancer's
+            /// restore-rate estimate.
+            var restoreSeconds = 0.0
+            /// Bytes the job wrote per second while pre-copy ran (each round copies what the job
+            /// dirtied during the one before), or nil with fewer than two rounds.
+            var dirtyRate: Double?
         }
 
         /// Why `record`'s job cannot leave this node, or nil: the trust model (jobs below
@@ -62,11 +68,14 @@ extension Agent {
         /// shutting down, a `cluster migrate` interrupted): stopping between the final dump and
         /// the destination's answer would leave the job stopped on both nodes. The caller still
         /// waits for it: the task is not left behind.
-        func migrate(_ id: String, to member: Wire.MemberUpdate, precopy: Bool = true) async throws -> Outcome {
-            try await Task { try await move(id, to: member, precopy: precopy) }.value
+        ///
+        /// `maximumFinalBytes`: for automatic moves, the most the final dump may copy with the
+        /// job frozen; a job that writes faster than that stays (``Migration/Source/Policy/maximumFinalBytes``).
+        func migrate(_ id: String, to member: Wire.MemberUpdate, precopy: Bool = true, maximumFinalBytes: UInt64? = nil) async throws -> Outcome {
+            try await Task { try await move(id, to: member, precopy: precopy, maximumFinalBytes: maximumFinalBytes) }.value
         }
 
-        private func move(_ id: String, to member: Wire.MemberUpdate, precopy: Bool) async throws -> Outcome {
+        private func move(_ id: String, to member: Wire.MemberUpdate, precopy: Bool, maximumFinalBytes: UInt64?) async throws -> Outcome {
             let clock = ContinuousClock()
             let started = clock.now
             let (record, pid) = try await jobs.beginMigration(id)
@@ -84,9 +93,12 @@ extension Agent {
             let destination = member.load.hostname
             var policy = self.policy
             if !precopy { policy.maxRounds = 0 }
+            policy.maximumFinalBytes = maximumFinalBytes
             var machine = Migration.Source(job: id, destination: destination, policy: policy)
             var outcome = Outcome()
             var freeze = clock.now
+            // A kill asked for during the hand-over, carried out where the job landed.
+            var deferredKill: UInt32?
             do {
                 try await withStream(to: member) { stream in
                     // Offer, with this CPU's description for the destination to check.
@@ -103,7 +115,11 @@ extension Agent {
                     // The job's kept mounts, external to CRIU (Jobs.MountNamespace).
                     let mounts = Jobs.MountNamespace.dumpArguments(jobMountinfo: Agent.HostFacts.text("/proc/\(pid)/mountinfo") ?? "")
                     // Pre-copy rounds while the job runs.
+                    var roundStarted = clock.now
+                    var lastRoundSeconds: Double?
                     while case .preDump(let round, let parent) = step {
+                        if let stop = await jobs.moveStop(id) { throw stop }
+                        roundStarted = clock.now
                         let directory = work + "/\(round)"
                         try await dumping(into: directory, machine) {
                             _ = try await runCRIU(
@@ -112,13 +128,21 @@ extension Agent {
                         }
                         let bytes = Migration.pageBytes(in: directory)
                         let sendStart = clock.now
-                        outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
+                        outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream, stoppable: id)
                         outcome.sendingSeconds += (clock.now - sendStart).seconds
+                        // What this round copied, the job wrote while the last one ran.
+                        if let previous = lastRoundSeconds, previous > 0 {
+                            outcome.dirtyRate = max(outcome.dirtyRate ?? 0, Double(bytes) / previous)
+                        }
+                        lastRoundSeconds = (clock.now - roundStarted).seconds
                         step = machine.roundSent(bytes: bytes)
                     }
+                    if case .giveUp(let reason) = step { throw Failure(reason) }
                     guard case .finalDump(let round, let parent) = step else { return }
                     // Freeze: the final dump leaves the tree stopped.
                     let directory = work + "/\(round)"
+                    // A cancel or kill that came during pre-copy stops the move here, unfrozen.
+                    try await jobs.beginFreeze(id)
                     freeze = clock.now
                     try await dumping(into: directory, machine) {
                         _ = try await runCRIU(
@@ -138,8 +162,13 @@ extension Agent {
                     var moved = record
                     moved.currentNode = destination
                     moved.migrations.append(.init(from: record.currentNode, to: destination, at: UInt64(time(nil))))
+                    // Killed while being dumped: nothing is handed over.
+                    try await jobs.beginHandOver(id)
                     try await send(.restore(round: machine.sendingRestore(), record: try JSONEncoder().encode(moved)), on: stream)
-                    switch try await receive(on: stream) {
+                    let restoreStart = clock.now
+                    let answer = try await receive(on: stream)
+                    outcome.restoreSeconds = (clock.now - restoreStart).seconds
+                    switch answer {
                     case .restored:
                         machine.restored()
                         await FaultPoint.sourceAfterRestored.pass()
@@ -150,7 +179,7 @@ extension Agent {
                         throw Failure("\(destination) answered the restore out of turn")
                     }
                     // The destination holds a stopped copy: ours goes, then theirs runs.
-                    await jobs.finishMigration(id, movedTo: moved)
+                    deferredKill = await jobs.finishMigration(id, movedTo: moved)
                     outcome.frozenSeconds = (clock.now - freeze).seconds
                     machine.committed()
                     try await send(.commit, on: stream)
@@ -170,21 +199,46 @@ extension Agent {
                     // Dropped already when `restored` came; otherwise the answer was lost, but
                     // the destination runs the job.
                     if await jobs.isMigrating(id) {
-                        await jobs.finishMigration(id, movedTo: nil)
+                        deferredKill = await jobs.finishMigration(id, movedTo: nil)
                         logger.warning("job \(id): the confirmation from \(destination) was lost, but it runs the job there")
                     }
                 case .resume(let reason):
                     await jobs.resume(id)
+                    // What pre-copy saw of the job's writing tells the balancer not to try again soon.
+                    if let rate = outcome.dirtyRate { await jobs.noteDirtyRate(id, rate) }
                     logger.warning("job \(id) stays on this node: \(reason)")
                     throw Failure(reason)
                 case .ask:
                     break
                 }
             }
+            if deferredKill != nil { await killThere(id, record: record, member: member) }
             outcome.rounds = machine.rounds
             outcome.totalSeconds = (clock.now - started).seconds
             logger.info("job \(id) moved to \(destination): \(outcome.rounds.count) pre-copy rounds, frozen \(outcome.frozenSeconds) s, total \(outcome.totalSeconds) s")
             return outcome
+        }
+
+        /// Carries out a kill that was asked for while job `id` was handed over to `member`,
+        /// which runs it now. It is asked as the job's owner: the kill was authorized here.
+        func killThere(_ id: String, record: Jobs.Record, member: Wire.MemberUpdate) async {
+            let client = PeerClient(keys: core.keys, me: core.settings.nodeID)
+            for attempt in 1...5 {
+                do {
+                    let answer = try await client.ask(member, PeerRequest(request: .kill(job: id), uid: record.uid, gid: record.gid))
+                    if let error = answer.error {
+                        logger.warning("job \(id) was to be killed on \(member.load.hostname) after its hand-over: \(error)")
+                        return
+                    }
+                    logger.info("job \(id) killed on \(member.load.hostname), where it landed: the kill was asked for during its hand-over")
+                    return
+                } catch {
+                    if attempt == 5 {
+                        logger.error("job \(id) was to be killed on \(member.load.hostname) after its hand-over, but that failed: \(error); `cluster kill \(id)` again")
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
         }
 
         /// One query to the destination, on a new stream, about job `id` after the migration

@@ -1,14 +1,29 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import ClusterWire
+import Glibc
 import NIOCore
 import Synchronization
 
 extension Agent {
     /// One agent-to-agent TCP connection after its handshake: whole frames in and out, sealed
     /// and opened by a ``Wire/Stream/Session``. Lives inside one `executeThenClose` scope.
+    ///
+    /// Bulk data (checkpoint images) takes the short path: ``send(reading:count:)`` reads a
+    /// file straight into the buffer it seals, and ``receive(_:)`` opens a frame where it lies
+    /// in the receive buffer. Each byte is copied once in user space on either side besides
+    /// the cipher's own pass (Docs/benchmarks.md, "The agents' stream").
     final class SecureStream {
         private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-        private var buffered: [UInt8] = []
+        /// Bytes received and not yet consumed: the received buffers themselves when a frame
+        /// lies in one, a cumulation when it spans several.
+        private var buffered = ByteBuffer()
+        /// Where ``send(reading:count:)`` reads a file chunk before sealing it.
+        private var chunk: [UInt8] = []
         private(set) var session: Wire.Stream.Session?
         /// Largest frame payload this side accepts now: small until the stream has shown what
         /// it is for (a request fits in ``Agent/ControlServer/maxRequest``), so a key holder's
@@ -43,14 +58,42 @@ extension Agent {
         }
 
         func send(_ payload: [UInt8]) async throws {
+            try await outbound.write(try frame(sealing: payload))
+        }
+
+        /// Reads up to `count` bytes (at most one frame's worth) from `descriptor` at its offset
+        /// and sends them as one frame; returns how many were sent, 0 at the end of the file.
+        func send(reading descriptor: Int32, count: Int) async throws -> Int {
+            let want = min(count, Wire.Stream.maxPayload)
+            if chunk.count < want { chunk = [UInt8](repeating: 0, count: want) }
+            let got = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, want) }
+            guard got >= 0 else { throw Agent.Failure("cannot read: \(String(cString: strerror(errno)))") }
+            guard got > 0 else { return 0 }
+            let frame = try chunk.withUnsafeBytes { try self.frame(sealing: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            try await outbound.write(frame)
+            return got
+        }
+
+        /// `payload` sealed as the next frame, in one buffer.
+        private func frame(sealing payload: some DataProtocol) throws -> ByteBuffer {
             guard var session else { throw Wire.Stream.Failure.authenticationFailed }
-            let frame = try session.seal(payload)
+            let (header, ciphertext, tag) = try session.seal(parts: payload)
             self.session = session
-            try await write(frame)
+            var frame = ByteBufferAllocator().buffer(capacity: header.count + ciphertext.count + tag.count)
+            frame.writeBytes(header)
+            ciphertext.withUnsafeBytes { _ = frame.writeBytes($0) }
+            tag.withUnsafeBytes { _ = frame.writeBytes($0) }
+            return frame
         }
 
         /// The next frame's payload; nil when the peer closed the connection between frames.
         func receive() async throws -> [UInt8]? {
+            try await receive { Array($0) }
+        }
+
+        /// Hands the next frame's payload to `body` (valid only inside it); nil when the peer
+        /// closed the connection between frames.
+        func receive<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) async throws -> Result? {
             guard var session else { throw Wire.Stream.Failure.authenticationFailed }
             let timer = frameDeadline.map { deadline in
                 let (channel, flag) = (deadline.channel, expired)
@@ -60,13 +103,16 @@ extension Agent {
                 }
             }
             defer { timer?.cancel() }
-            guard let header = try await read(Wire.Stream.headerSize, endOK: true) else { return nil }
+            guard try await fill(Wire.Stream.headerSize, endOK: true) else { return nil }
+            let header = buffered.readBytes(length: Wire.Stream.headerSize)!
             let length = try Wire.Stream.Session.bodyLength(header: header)
             guard length - Wire.Stream.tagSize <= maxPayload else { throw Wire.Stream.Failure.frameTooLarge(length - Wire.Stream.tagSize) }
-            let body = try await read(length)
-            let payload = try session.open(header: header, body: body)
+            _ = try await fill(length, endOK: false)
+            let payload = try buffered.readSlice(length: length)!.withUnsafeReadableBytes { bytes throws in
+                try session.open(header: header, frameBody: bytes)
+            }
             self.session = session
-            return payload
+            return try payload.withUnsafeBytes(body)
         }
 
         private func write(_ bytes: [UInt8]) async throws {
@@ -74,21 +120,27 @@ extension Agent {
         }
 
         private func read(_ count: Int) async throws -> [UInt8] {
-            guard let bytes = try await read(count, endOK: false) else { throw Wire.Stream.Failure.notAStream }
-            return bytes
+            _ = try await fill(count, endOK: false)
+            return buffered.readBytes(length: count)!
         }
 
-        private func read(_ count: Int, endOK: Bool) async throws -> [UInt8]? {
-            while buffered.count < count {
-                guard let next = try await inbound.next() else {
-                    if endOK && buffered.isEmpty { return nil }
+        /// Waits until `count` bytes are buffered. False when the peer closed the connection
+        /// with nothing buffered and `endOK`; a close anywhere else is an error.
+        private func fill(_ count: Int, endOK: Bool) async throws -> Bool {
+            while buffered.readableBytes < count {
+                guard var next = try await inbound.next() else {
+                    if endOK && buffered.readableBytes == 0 { return false }
                     throw Wire.Stream.Failure.notAStream
                 }
-                buffered += next.readableBytesView
+                if buffered.readableBytes == 0 {
+                    // Nothing pending: take the received buffer as it is, no copy.
+                    buffered = next
+                } else {
+                    if buffered.readerIndex > 0 && buffered.writableBytes < next.readableBytes { buffered.discardReadBytes() }
+                    buffered.writeBuffer(&next)
+                }
             }
-            let bytes = Array(buffered.prefix(count))
-            buffered.removeFirst(count)
-            return bytes
+            return true
         }
     }
 }

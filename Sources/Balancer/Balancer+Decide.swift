@@ -9,8 +9,11 @@ extension Balancer {
     ///   is least (ties by ``Settings/tieBreak``).
     /// - Short of memory (free below ``Settings/lowMemoryFraction``), a job leaves for any target
     ///   with room, even if the CPU is balanced (reason ``Decision/Reason/memory``).
+    /// - A move's time and freeze are predicted from the job's memory, its dirty rate and the
+    ///   link's rate (``predictMove(memoryBytes:dirtyRate:settings:)``); a job that would be
+    ///   frozen longer than ``Settings/maximumAutomaticFreeze`` stays, unless memory is short.
     /// - Otherwise a job leaves only if it has run, and stayed since its last move, at least
-    ///   ``Settings/minimumRunFactor`` times its migration time (and ``Settings/minimumResidency``
+    ///   ``Settings/minimumRunFactor`` times its predicted migration time (and ``Settings/minimumResidency``
     ///   after a move), and its marginal cost here exceeds ``Settings/stabilityMargin`` times its
     ///   marginal cost on the target.
     /// - Of the jobs that qualify, the one with the largest gain (cost here − cost there) per
@@ -36,7 +39,9 @@ extension Balancer {
         var bestRank = 0.0
         var bestJob = ""
         for job in jobs where !job.stay {
-            let migration = migrationTime(of: job, settings: settings)
+            let prediction = predictMove(memoryBytes: Double(job.memoryKiB) * 1024, dirtyRate: job.dirtyRate, settings: settings)
+            let migration = prediction.total
+            if !short && prediction.frozen > settings.maximumAutomaticFreeze { continue }
             if !short && !hasPaidForMove(job, migrationTime: migration, settings: settings) { continue }
             guard let (target, there) = cheapest(for: job, among: candidates, from: local.id, settings: settings) else {
                 continue
@@ -53,7 +58,7 @@ extension Balancer {
             bestJob = job.id
             best = Decision(
                 job: job.id, target: target, reason: short ? .memory : .load,
-                estimatedGain: gain, migrationTime: migration)
+                estimatedGain: gain, migrationTime: migration, frozen: prediction.frozen)
             bestMemory = job.memoryKiB
         }
         return best

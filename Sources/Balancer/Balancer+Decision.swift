@@ -18,16 +18,19 @@ extension Balancer {
         /// Marginal cost of the job here minus its marginal cost on the target (cost units, see
         /// ``Balancer/cost(of:settings:)``): how much the cluster's cost drops.
         public var estimatedGain: Double
-        /// Estimated transfer time: the job's memory at the transfer rate.
+        /// Estimated time of the whole move (``Balancer/predictMove(memoryBytes:dirtyRate:settings:)``).
         public var migrationTime: Duration
+        /// Estimated time the job is stopped by the move.
+        public var frozen: Duration
 
         /// Creates a decision.
-        public init(job: String, target: UInt64, reason: Reason, estimatedGain: Double, migrationTime: Duration) {
+        public init(job: String, target: UInt64, reason: Reason, estimatedGain: Double, migrationTime: Duration, frozen: Duration = .zero) {
             self.job = job
             self.target = target
             self.reason = reason
             self.estimatedGain = estimatedGain
             self.migrationTime = migrationTime
+            self.frozen = frozen
         }
     }
 }

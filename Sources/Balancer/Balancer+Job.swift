@@ -16,12 +16,17 @@ extension Balancer {
         public var stay: Bool
         /// How long ago the job last arrived by migration; nil if it never moved.
         public var lastMigration: Duration?
+        /// Bytes of its memory the job writes per second (soft-dirty bits, or a move's pre-copy
+        /// rounds); 0 if unknown. A move copies what the job dirties while it copies, so this,
+        /// against the link's rate, says how long the move takes and how long it freezes the job.
+        public var dirtyRate: Double
 
         /// Creates a job record.
         public init(
             id: String, demand: Double = 1, memoryKiB: UInt64, runTime: Duration, stay: Bool = false,
-            lastMigration: Duration? = nil
+            lastMigration: Duration? = nil, dirtyRate: Double = 0
         ) {
+            self.dirtyRate = dirtyRate
             self.id = id
             self.demand = demand
             self.memoryKiB = memoryKiB

@@ -33,6 +33,16 @@ extension Balancer {
         /// Bytes per second a migration copies when the agent has not measured its own rate yet.
         /// 100 MB/s: gigabit Ethernet less protocol overhead.
         public var transferRate = 100_000_000.0
+        /// Bytes per second the destination restores (its `criu restore` maps the whole image
+        /// while the job is stopped) when the agent has not measured it yet. 500 MB/s: a
+        /// memory copy with page faults, on real hardware; TCG guests manage about 100 MB/s.
+        public var restoreRate = 500_000_000.0
+        /// How pre-copy ends (the source agent's own rules).
+        public var precopy = PrecopyRules()
+        /// The longest a load move may keep a job frozen (``Balancer/predictMove(memoryBytes:dirtyRate:settings:)``):
+        /// a job that writes its memory faster than the link drains it would be frozen for its
+        /// whole memory's transfer, and stays. A node short of memory moves it anyway.
+        public var maximumAutomaticFreeze: Duration = .seconds(5)
         /// The base a of each resource's cost a^u. Only ratios of costs enter the decision, so the
         /// base sets how large a utilisation difference the stability margin demands.
         public var costBase = 2.0

@@ -35,13 +35,18 @@ extension Control {
         public var endedAt: UInt64?
         /// The job's PID inside its own PID namespace (1: it is the namespace's init).
         public var namespacePID: Int32
+        /// Bytes of its memory the job writes per second, as last measured (soft-dirty bits,
+        /// sampled while balancing is on, or a move's pre-copy rounds); absent until measured.
+        /// What decides whether a move would freeze it too long (Docs/balancing.md).
+        public var dirtyBytesPerSecond: Double?
 
         public init(
             id: String, arguments: [String], owner: String, uid: UInt32, homeNode: String, currentNode: String,
             state: State, exitCode: Int32?, cpuSeconds: Double, memoryKiB: UInt64, migrations: Int,
-            stay: Bool, startedAt: UInt64, endedAt: UInt64? = nil, namespacePID: Int32
+            stay: Bool, startedAt: UInt64, endedAt: UInt64? = nil, namespacePID: Int32, dirtyBytesPerSecond: Double? = nil
         ) {
             self.endedAt = endedAt
+            self.dirtyBytesPerSecond = dirtyBytesPerSecond
             self.id = id
             self.arguments = arguments
             self.owner = owner

@@ -2,7 +2,7 @@ extension Control {
     /// A request to the agent, with exactly what its command needs.
     ///
     /// On the wire it is one JSON object: `{"command": "kill", "job": "4c4201-7"}`, the fields
-    /// named after what they hold (`run`, `job`, `offsets`, `node`, `local`, `noPrecopy`, `stay`,
+    /// named after what they hold (`run`, `job`, `offsets`, `node`, `local`, `noPrecopy`, `cancel`, `stay`,
     /// `enabled`, `selector`); a field a command does not use is ignored, one it needs and lacks
     /// makes the request unreadable (``Malformed``).
     public enum Request: Sendable, Equatable {
@@ -23,6 +23,9 @@ extension Control {
         /// Move the job to `node` (`home`: its home node) with its state; `precopy` false dumps
         /// once, frozen all along (for benchmarks) (``Control/Response/migration(_:)``).
         case migrate(job: String, to: String, precopy: Bool = true)
+        /// Stop the job's move before its freeze (`cluster migrate --cancel`); it runs on where
+        /// it is (``Control/Response/job(_:)``). On the wire: `migrate` with `cancel: true`.
+        case cancelMove(job: String)
         /// Pin the job to the node it runs on (the balancer never moves it), or release it.
         case stay(job: String, pinned: Bool)
         /// Move every running job off `node` (nil: this node) before a shutdown
@@ -52,7 +55,7 @@ extension Control {
             case .ps: .ps
             case .kill: .kill
             case .logs: .logs
-            case .migrate: .migrate
+            case .migrate, .cancelMove: .migrate
             case .stay: .stay
             case .drain: .drain
             case .balance: .balance
@@ -65,7 +68,7 @@ extension Control {
         /// The job a request names, if it names one.
         public var job: String? {
             switch self {
-            case .kill(let job), .logs(let job, _), .migrate(let job, _, _), .stay(let job, _): job
+            case .kill(let job), .logs(let job, _), .migrate(let job, _, _), .cancelMove(let job), .stay(let job, _): job
             default: nil
             }
         }
@@ -125,7 +128,7 @@ extension Control {
 
 extension Control.Request: Codable {
     private enum Field: String, CodingKey {
-        case command, run, job, offsets, node, local, noPrecopy, stay, enabled, selector
+        case command, run, job, offsets, node, local, noPrecopy, cancel, stay, enabled, selector
     }
 
     public init(from decoder: any Decoder) throws {
@@ -151,6 +154,10 @@ extension Control.Request: Codable {
         case .logs: self = .logs(job: try job(), from: try fields.decodeIfPresent(Control.LogOffsets.self, forKey: .offsets) ?? .init())
         case .migrate:
             let id = try job()
+            if try fields.decodeIfPresent(Bool.self, forKey: .cancel) ?? false {
+                self = .cancelMove(job: id)
+                return
+            }
             guard let node = try fields.decodeIfPresent(String.self, forKey: .node), !node.isEmpty else {
                 throw Malformed(description: "migrate: no destination node given")
             }
@@ -183,6 +190,9 @@ extension Control.Request: Codable {
             try fields.encode(job, forKey: .job)
             try fields.encode(node, forKey: .node)
             if !precopy { try fields.encode(true, forKey: .noPrecopy) }
+        case .cancelMove(let job):
+            try fields.encode(job, forKey: .job)
+            try fields.encode(true, forKey: .cancel)
         case .stay(let job, let pinned):
             try fields.encode(job, forKey: .job)
             try fields.encode(pinned, forKey: .stay)

@@ -1,4 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension Wire {
     /// Authenticated, encrypted byte streams between agents (TCP on the agent's port), for what
@@ -116,8 +121,8 @@ extension Wire {
         public struct Session: Sendable {
             /// The node on the other end (proved by the handshake to hold the cluster key).
             public let peer: NodeID
-            let sendKey: [UInt8]
-            let receiveKey: [UInt8]
+            let sendKey: SymmetricKey
+            let receiveKey: SymmetricKey
             var sendCounter: UInt64 = 0
             var receiveCounter: UInt64 = 0
 
@@ -127,21 +132,27 @@ extension Wire {
                 let ids = Array(clientHello[4..<12]) + Array(serverHello[4..<12])
                 let toServer = Stream.derive(sessionBytes, salt: salt, info: Array("client to server".utf8) + ids)
                 let toClient = Stream.derive(sessionBytes, salt: salt, info: Array("server to client".utf8) + ids)
-                sendKey = isClient ? toServer : toClient
-                receiveKey = isClient ? toClient : toServer
+                sendKey = SymmetricKey(data: isClient ? toServer : toClient)
+                receiveKey = SymmetricKey(data: isClient ? toClient : toServer)
             }
 
             /// One frame carrying `payload`.
             public mutating func seal(_ payload: [UInt8]) throws(Failure) -> [UInt8] {
+                let (header, ciphertext, tag) = try seal(parts: payload)
+                return header + Array(ciphertext) + Array(tag)
+            }
+
+            /// One frame carrying `payload`, in its three parts (`header | ciphertext | tag` on
+            /// the wire), so a caller can write them into its own buffer with one copy.
+            public mutating func seal(parts payload: some DataProtocol) throws(Failure) -> (header: [UInt8], ciphertext: Data, tag: Data) {
                 guard payload.count <= maxPayload else { throw .frameTooLarge(payload.count) }
                 let header = Stream.bytes(UInt32(payload.count + tagSize))
                 let nonce = Stream.counterNonce(sendCounter)
                 sendCounter += 1
                 do {
                     let box = try ChaChaPoly.seal(
-                        payload, using: SymmetricKey(data: sendKey), nonce: try ChaChaPoly.Nonce(data: nonce),
-                        authenticating: header)
-                    return header + Array(box.ciphertext) + Array(box.tag)
+                        payload, using: sendKey, nonce: try ChaChaPoly.Nonce(data: nonce), authenticating: header)
+                    return (header, box.ciphertext, box.tag)
                 } catch {
                     throw .badFrame
                 }
@@ -158,14 +169,20 @@ extension Wire {
 
             /// Opens the next frame (header and body as received).
             public mutating func open(header: [UInt8], body: [UInt8]) throws(Failure) -> [UInt8] {
+                Array(try open(header: header, frameBody: body))
+            }
+
+            /// Opens the next frame from its body in place (ciphertext then tag), without a copy
+            /// of the body first.
+            public mutating func open(header: [UInt8], frameBody body: some DataProtocol) throws(Failure) -> Data {
                 guard body.count >= tagSize else { throw .badFrame }
                 let nonce = Stream.counterNonce(receiveCounter)
                 do {
                     let box = try ChaChaPoly.SealedBox(
-                        nonce: try ChaChaPoly.Nonce(data: nonce), ciphertext: body.dropLast(tagSize), tag: body.suffix(tagSize))
-                    let payload = try ChaChaPoly.open(box, using: SymmetricKey(data: receiveKey), authenticating: header)
+                        nonce: try ChaChaPoly.Nonce(data: nonce), ciphertext: body.prefix(body.count - tagSize), tag: body.suffix(tagSize))
+                    let payload = try ChaChaPoly.open(box, using: receiveKey, authenticating: header)
                     receiveCounter += 1
-                    return Array(payload)
+                    return payload
                 } catch {
                     throw .badFrame
                 }

@@ -31,9 +31,46 @@ extension Jobs {
             case polled
         }
 
+        /// Where a move away stands, and what its user asked of it meanwhile.
+        public struct Move: Sendable, Equatable {
+            public enum Stage: Sendable, Equatable {
+                /// Pre-copy: the job runs; a cancel or kill stops the move at the next step.
+                case copying
+                /// The final dump has begun: the job is (being) frozen for the hand-over.
+                case freezing
+                /// The restore request may have left: only the move's outcome says where the
+                /// job runs, so a kill waits for it.
+                case handingOver
+            }
+
+            public var stage: Stage = .copying
+            /// `cluster migrate --cancel` arrived while copying.
+            public var cancelled = false
+            /// A kill that arrived during the hand-over, by this uid: carried out where the job
+            /// lands (here if the move fails, on the destination if it succeeds).
+            public var killAfterwards: UInt32?
+
+            public init() {}
+        }
+
+        /// What a kill request does.
+        public enum KillAction: Sendable, Equatable {
+            /// SIGKILL to the job's init now (a move in its copy or freeze stops with it).
+            case now
+            /// The job is being handed over: it is killed where it lands.
+            case afterHandOver
+        }
+
         public var record: Record
         public var phase: Phase
         public var watch: Watch
+        /// The move in progress, while ``phase`` is `migrating`.
+        public var move: Move?
+        /// Bytes of memory the job wrote per second, last measured (``DirtyPages``, or a move's
+        /// pre-copy rounds); nil until measured.
+        public var dirtyRate: Double?
+        /// When the job's soft-dirty bits were last cleared for a measurement still to be read.
+        public var dirtyClearedAt: ContinuousClock.Instant?
         /// This agent sent SIGKILL: `unshare` does not report a killed init reliably
         /// (util-linux 2.38 exits 1 after "sigprocmask unblock failed"), so the agent records
         /// what it did.
@@ -90,18 +127,64 @@ extension Jobs {
                 return NodeError(.conflict, isMigrating ? "job \(id) is already migrating" : "job \(id) is not running here (\(record.state.name))")
             }
             phase = .migrating(initPID: pid)
+            move = Move()
+            // CRIU's pre-copy clears the soft-dirty bits: a measurement under way is void.
+            dirtyClearedAt = nil
             return nil
         }
 
-        /// The migration is over and the job runs on here.
-        public mutating func endMigration() {
+        /// The migration is over and the job runs on here. Returns the uid of a kill that
+        /// waited for the hand-over's outcome, to carry out now.
+        @discardableResult
+        public mutating func endMigration() -> UInt32? {
             if case .migrating(let pid) = phase { phase = .running(initPID: pid) }
+            let kill = move?.killAfterwards
+            move = nil
+            return kill
+        }
+
+        /// Why the move must stop before its next step, or nil: the user cancelled it or
+        /// killed the job. Checked between pre-copy steps and frames.
+        public var moveStop: NodeError? {
+            guard move != nil else { return nil }
+            if phase == .ended { return NodeError(.conflict, "job \(id) ended during its move") }
+            if killRequested { return NodeError(.conflict, "job \(id) was killed during its move") }
+            if move?.cancelled == true { return NodeError(.conflict, "the move of job \(id) was cancelled (`cluster migrate --cancel`)") }
+            return nil
+        }
+
+        /// The final dump is about to begin; nil, or why not (a cancel or kill came first).
+        public mutating func beginFreeze() -> NodeError? {
+            if let stop = moveStop { return stop }
+            move?.stage = .freezing
+            return nil
+        }
+
+        /// The restore request is about to leave; nil, or why not (the job was killed while
+        /// it was being dumped).
+        public mutating func beginHandOver() -> NodeError? {
+            if let stop = moveStop { return stop }
+            move?.stage = .handingOver
+            return nil
+        }
+
+        /// `cluster migrate --cancel` by `uid`: nil when the move will stop (before the freeze),
+        /// or why not.
+        public mutating func cancelMove(by uid: UInt32) -> NodeError? {
+            guard uid == 0 || uid == record.uid else { return NodeError(.permission, "job \(id) belongs to \(record.owner); only they or root can cancel its move") }
+            guard isMigrating, let stage = move?.stage else { return NodeError(.conflict, "job \(id) is not moving") }
+            guard stage == .copying else {
+                return NodeError(.conflict, "job \(id) is already frozen for its hand-over; it runs at the destination in a moment, or here again if that fails")
+            }
+            move?.cancelled = true
+            return nil
         }
 
         /// The destination confirmed: the job lives there now (`moved`: the destination's
         /// record, when known). Returns the init to kill, if any.
         public mutating func moved(to moved: Record?, at now: UInt64) -> pid_t? {
             let pid = initPID
+            move = nil
             record.state = .moved(moved?.currentNode ?? "another node")
             if let moved {
                 record.migrations = moved.migrations
@@ -112,13 +195,18 @@ extension Jobs {
             return pid
         }
 
-        /// Why `uid` may not kill the job now, or nil (and the kill is recorded).
-        public mutating func kill(by uid: UInt32) -> NodeError? {
-            guard uid == 0 || uid == record.uid else { return NodeError(.permission, "job \(id) belongs to \(record.owner); only they or root can kill it") }
-            guard record.state == .running, initPID != nil else { return NodeError(.conflict, "job \(id) is not running (\(record.state.name))") }
-            guard !isMigrating else { return NodeError(.conflict, "job \(id) is migrating; kill it when it has arrived") }
+        /// What a kill by `uid` does now, or why it may not. A job in its copy or freeze stage
+        /// is killed at once (the move then stops: nothing was handed over); one being handed
+        /// over is killed where it lands, so it is neither lost nor left running twice.
+        public mutating func kill(by uid: UInt32) -> Result<KillAction, NodeError> {
+            guard uid == 0 || uid == record.uid else { return .failure(NodeError(.permission, "job \(id) belongs to \(record.owner); only they or root can kill it")) }
+            guard record.state == .running, initPID != nil else { return .failure(NodeError(.conflict, "job \(id) is not running (\(record.state.name))")) }
+            if move?.stage == .handingOver {
+                move?.killAfterwards = uid
+                return .success(.afterHandOver)
+            }
             killRequested = true
-            return nil
+            return .success(.now)
         }
     }
 }

@@ -19,6 +19,8 @@ extension Jobs {
             public var usage: Usage
             /// The job's PID inside its namespace (1 while its init runs).
             public var namespacePID: Int32
+            /// Bytes of memory it writes per second, last measured (``Job/dirtyRate``).
+            public var dirtyRate: Double? = nil
         }
 
         /// Why a request about jobs failed: the node side's one error type.
@@ -180,26 +182,69 @@ extension Jobs {
 
         public func isMigrating(_ id: String) -> Bool { jobs[id]?.isMigrating ?? false }
 
+        /// A move that never began (the job was found immovable).
         public func endMigration(_ id: String) { jobs[id]?.endMigration() }
 
-        /// A failed migration: SIGCONT to every process of the job (the final dump left them
-        /// stopped), and it runs on here.
+        /// Why the move of job `id` must stop now (cancelled, killed, ended), or nil.
+        public func moveStop(_ id: String) -> Failure? { jobs[id]?.moveStop }
+
+        /// The final dump of job `id` is about to begin (``Job/beginFreeze()``).
+        public func beginFreeze(_ id: String) throws(Failure) {
+            guard var job = jobs[id] else { throw unknown(id) }
+            if let stop = job.beginFreeze() { throw stop }
+            jobs[id] = job
+        }
+
+        /// The restore request for job `id` is about to leave (``Job/beginHandOver()``).
+        public func beginHandOver(_ id: String) throws(Failure) {
+            guard var job = jobs[id] else { throw unknown(id) }
+            if let stop = job.beginHandOver() { throw stop }
+            jobs[id] = job
+        }
+
+        /// `cluster migrate --cancel`: the move stops before its freeze (``Job/cancelMove(by:)``).
+        public func cancelMove(_ id: String, by uid: UInt32) throws(Failure) -> Record {
+            guard var job = jobs[id] else { throw unknown(id) }
+            if let refusal = job.cancelMove(by: uid) { throw refusal }
+            jobs[id] = job
+            logger.info("the move of job \(id) was cancelled by uid \(uid)")
+            return job.record
+        }
+
+        /// A migration that ended with the job here: SIGCONT to every process of the job (the
+        /// final dump may have left them stopped), and it runs on here, unless it was killed
+        /// during the hand-over: then it is killed now.
         public func resume(_ id: String) {
-            jobs[id]?.endMigration()
-            guard let pid = jobs[id]?.initPID else { return }
+            guard var job = jobs[id] else { return }
+            let deferredKill = job.endMigration()
+            guard let pid = job.initPID else {
+                jobs[id] = job
+                return
+            }
+            if deferredKill != nil {
+                job.killRequested = true
+                _ = Glibc.kill(pid, SIGKILL)
+                logger.info("job \(id) killed: the kill asked for during its hand-over")
+            }
+            jobs[id] = job
             for member in Usage.processes(sharingNamespaceOf: pid) { _ = Glibc.kill(member, SIGCONT) }
-            logger.info("job \(id) resumed on this node")
+            if deferredKill == nil { logger.info("job \(id) resumed on this node") }
         }
 
         /// The destination confirmed: the stopped copy here is killed and the record says
         /// where the job went (`moved`, the destination's record, when known).
-        public func finishMigration(_ id: String, movedTo moved: Record?) {
-            guard var job = jobs[id] else { return }
+        /// Returns the uid of a kill asked for during the hand-over: the agent carries it out
+        /// at the destination.
+        @discardableResult
+        public func finishMigration(_ id: String, movedTo moved: Record?) -> UInt32? {
+            guard var job = jobs[id] else { return nil }
+            let deferredKill = job.move?.killAfterwards
             let pid = job.moved(to: moved, at: UInt64(time(nil)))
             jobs[id] = job
             try? write(job.record)
             if let pid { _ = Glibc.kill(pid, SIGKILL) }
             Self.removeOutput(id, layout: layout)
+            return deferredKill
         }
 
         /// A job restored here by CRIU (stopped until ``continueRestored(_:pid:)``): its
@@ -263,7 +308,34 @@ extension Jobs {
         private func snapshot(_ job: Job) -> Snapshot {
             let pid = job.initPID
             let usage = pid.flatMap { Usage.read(initPID: $0) } ?? Usage(cpuSeconds: job.record.cpuSecondsAtEnd ?? 0)
-            return Snapshot(record: job.record, usage: usage, namespacePID: pid.flatMap(Self.namespacePID) ?? 0)
+            return Snapshot(record: job.record, usage: usage, namespacePID: pid.flatMap(Self.namespacePID) ?? 0, dirtyRate: job.dirtyRate)
+        }
+
+        /// One step of measuring how fast job `id` writes its memory (``DirtyPages``): the first
+        /// call clears its soft-dirty bits and returns nil; the next reads what was written since,
+        /// stores the rate (``Snapshot/dirtyRate``) and returns it. Never while the job migrates
+        /// (CRIU's pre-copy owns the bits then; a move in between starts the measurement over),
+        /// and never across an `await`: a move cannot begin between the read and the clear.
+        public func sampleDirtyRate(_ id: String, now: ContinuousClock.Instant) -> Double? {
+            guard DirtyPages.isSupported, var job = jobs[id], !job.isMigrating, case .running(let pid?) = job.phase else { return nil }
+            var bytes: UInt64 = 0
+            for process in Usage.processes(sharingNamespaceOf: pid) {
+                bytes += DirtyPages.sample(pid: process) ?? 0
+            }
+            defer { jobs[id] = job }
+            guard let since = job.dirtyClearedAt, now > since else {
+                job.dirtyClearedAt = now
+                return nil
+            }
+            let seconds = Double((now - since).components.seconds) + Double((now - since).components.attoseconds) / 1e18
+            job.dirtyClearedAt = nil
+            job.dirtyRate = Double(bytes) / seconds
+            return job.dirtyRate
+        }
+
+        /// What a move's pre-copy rounds measured of job `id`'s dirty rate.
+        public func noteDirtyRate(_ id: String, _ rate: Double) {
+            jobs[id]?.dirtyRate = rate
         }
 
         /// Running jobs, for the load this node publishes (called every second).
@@ -294,14 +366,21 @@ extension Jobs {
 
         /// SIGKILL to the namespace's init, which takes every process of the job with it.
         /// `uid` must own the job or be root.
-        public func kill(_ id: String, by uid: UInt32) throws(Failure) -> Record {
+        public func kill(_ id: String, by uid: UInt32) throws(Failure) -> (record: Record, action: Job.KillAction) {
             guard var job = jobs[id] else { throw unknown(id) }
-            if let refusal = job.kill(by: uid) { throw refusal }
-            guard let pid = job.initPID, Glibc.kill(pid, SIGKILL) == 0 else {
-                throw Failure(.system, "cannot kill job \(id) (pid \(job.initPID ?? 0)): \(String(cString: strerror(errno)))")
+            let action: Job.KillAction
+            switch job.kill(by: uid) {
+            case .failure(let refusal): throw refusal
+            case .success(let chosen): action = chosen
+            }
+            if action == .now {
+                guard let pid = job.initPID, Glibc.kill(pid, SIGKILL) == 0 else {
+                    throw Failure(.system, "cannot kill job \(id) (pid \(job.initPID ?? 0)): \(String(cString: strerror(errno)))")
+                }
+                if job.isMigrating { logger.info("job \(id) killed during its move") }
             }
             jobs[id] = job
-            return job.record
+            return (job.record, action)
         }
 
         /// Up to `limit` bytes of each output file from the given offsets.

@@ -27,6 +27,12 @@ extension Migration {
             public var orphanGrace: Duration = .seconds(30)
             /// Attempts of one dump step when a process of the job exits while CRIU seizes it.
             public var dumpAttempts = 4
+            /// The most the final dump may copy with the job frozen (nil: no limit). Set for
+            /// automatic moves: when pre-copy ends because the job writes its memory as fast as
+            /// the link drains it, the last round's size says what the final dump would copy;
+            /// above this the move is given up before the freeze and the job runs on here
+            /// (``Step/giveUp(reason:)``). A user's `cluster migrate` has no limit.
+            public var maximumFinalBytes: UInt64?
 
             public init() {}
         }
@@ -57,6 +63,9 @@ extension Migration {
             /// Stop the job with the final dump of `round` (on top of `parent`), send it, the
             /// job's open files and directory, then the restore request.
             case finalDump(round: Int, parent: Int?)
+            /// Stop here, before the freeze: the job writes too fast for this move to be worth
+            /// its freeze (``Policy/maximumFinalBytes``). It never stopped; it runs on.
+            case giveUp(reason: String)
         }
 
         /// What the agent does with the job after a failure, or after the destination's answer.
@@ -114,8 +123,19 @@ extension Migration {
             // Converged: the round was small, or no longer shrinking (the job dirties memory as
             // fast as it is copied; more rounds only delay the freeze).
             if bytes < policy.smallRound { return finalStep(round: round + 1) }
-            if let last, Double(bytes) >= Double(last) * policy.shrinkFactor { return finalStep(round: round + 1) }
+            if let last, Double(bytes) >= Double(last) * policy.shrinkFactor { return finalOrGiveUp(round: round + 1, expected: bytes) }
+            guard round + 1 <= policy.maxRounds else { return finalOrGiveUp(round: round + 1, expected: bytes) }
             return next(round: round + 1)
+        }
+
+        /// The final dump would copy about `expected` bytes (the job dirtied that much during
+        /// the last round, and will again): within ``Policy/maximumFinalBytes`` it goes ahead.
+        private mutating func finalOrGiveUp(round: Int, expected: UInt64) -> Step {
+            if let limit = policy.maximumFinalBytes, expected > limit {
+                phase = .resumed
+                return .giveUp(reason: "job \(job) writes its memory faster than the link to \(destination) drains it: pre-copy round \(round - 1) still copied \(expected >> 20) MiB, and the final dump would keep it frozen for that (the limit for automatic moves is \(limit >> 20) MiB)")
+            }
+            return finalStep(round: round)
         }
 
         /// The final dump, the files and the directory were sent; the agent is about to send

@@ -12,13 +12,37 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "Skip the pre-copy rounds: one dump, the job frozen for all of it.")
     var noPrecopy = false
 
+    @Flag(help: "Stop the job's move now, before its freeze; it runs on where it is. Give no NODE.")
+    var cancel = false
+
     @Argument(help: "The job id (see `cluster ps`).")
     var job: String
 
     @Argument(help: "The destination: a host name, a node id, or `home`.")
-    var node: String
+    var node: String?
+
+    func validate() throws {
+        if cancel {
+            guard node == nil else { throw ValidationError("--cancel stops the job's current move: give only the job id, not a node") }
+            guard !noPrecopy else { throw ValidationError("--cancel and --no-precopy do not go together") }
+        } else if node == nil {
+            throw ValidationError("give the destination node after the job id (a host name, a node id, or `home`), or --cancel")
+        }
+    }
 
     func run() throws {
+        if cancel {
+            let request = Control.Request.cancelMove(job: job)
+            let response = try Request.send(request, socket: options.socket)
+            guard case .job(let row) = response else { throw Request.unexpected(response, to: request) }
+            if options.json {
+                try Output.printJSON(row)
+                return
+            }
+            print("\(job): move cancelled; it runs on \(row.currentNode)")
+            return
+        }
+        guard let node else { return }
         let request = Control.Request.migrate(job: job, to: node, precopy: !noPrecopy)
         let response = try Request.send(request, socket: options.socket)
         guard case .migration(let report) = response else { throw Request.unexpected(response, to: request) }

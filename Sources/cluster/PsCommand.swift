@@ -22,12 +22,14 @@ struct PsCommand: ParsableCommand {
             try Output.printJSON(jobs)
             return
         }
-        var rows = [["JOB", "OWNER", "HOME", "NODE", "STATE", "CPU", "MEM", "MIGR", "COMMAND"]]
+        var rows = [["JOB", "OWNER", "HOME", "NODE", "STATE", "CPU", "MEM", "WRITES", "MIGR", "COMMAND"]]
         for job in jobs {
             let state = job.exitCode.map { "\(job.state.rawValue) \($0)" } ?? job.state.rawValue
             rows.append([
                 job.id + (job.stay ? " (stay)" : ""), job.owner, job.homeNode, job.currentNode, state,
                 Output.fixed(job.cpuSeconds, decimals: 1) + "s", Output.kibibytes(job.memoryKiB),
+                // How fast it writes its memory: what a move's freeze depends on.
+                job.dirtyBytesPerSecond.map { Output.bytes(UInt64(max(0, $0))) + "/s" } ?? "-",
                 String(job.migrations), job.arguments.joined(separator: " ").replacing("\n", with: "⏎"),
             ])
         }

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: each stage beside a reference tool in the same run (see Docs/benchmarks.md).",
-        subcommands: [SquashfsBench.self, BuildBench.self, DiskBench.self, BootBench.self, MembershipBench.self, MigrationBench.self, PxeBench.self]
+        subcommands: [SquashfsBench.self, BuildBench.self, DiskBench.self, BootBench.self, MembershipBench.self, MigrationBench.self, PxeBench.self, StreamBench.self]
     )
 
     /// `value` with `places` decimals (benchmark figures; no `String(format:)`).

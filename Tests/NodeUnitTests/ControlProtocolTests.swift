@@ -21,6 +21,7 @@ import Testing
         (#"{"command":"logs","job":"4c4201-7","offsets":{"stdout":5,"stderr":6}}"#, .logs(job: "4c4201-7", from: .init(stdout: 5, stderr: 6))),
         (#"{"command":"migrate","job":"4c4201-7","node":"home"}"#, .migrate(job: "4c4201-7", to: "home")),
         (#"{"command":"migrate","job":"4c4201-7","node":"n2","noPrecopy":true}"#, .migrate(job: "4c4201-7", to: "n2", precopy: false)),
+        (#"{"cancel":true,"command":"migrate","job":"4c4201-7"}"#, .cancelMove(job: "4c4201-7")),
         (#"{"command":"stay","job":"4c4201-7"}"#, .stay(job: "4c4201-7", pinned: true)),
         (#"{"command":"stay","job":"4c4201-7","stay":false}"#, .stay(job: "4c4201-7", pinned: false)),
         (#"{"command":"drain"}"#, .drain()),

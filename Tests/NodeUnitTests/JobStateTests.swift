@@ -27,7 +27,7 @@ import Testing
     @Test func aKillThisAgentSentIsRecordedWhateverUnshareReports() {
         var job = Self.job()
         let result3 = job.kill(by: 1000)
-        #expect(result3 == nil)
+        #expect(result3 == .success(.now))
         // util-linux 2.38's unshare exits 1 for a killed init.
         let result4 = job.ended(.exited(1), cpuSeconds: nil, at: 5)
         #expect(result4)
@@ -45,15 +45,61 @@ import Testing
         #expect(killed.record.state == .killed(SIGKILL))
     }
 
-    @Test func onlyTheOwnerOrRootKillsAndNeverAMigratingJob() {
+    @Test func onlyTheOwnerOrRootKills() {
         var job = Self.job()
         let result6 = job.kill(by: 1001)
-        #expect(result6 == NodeError(.permission, "job 0a0b0c-1 belongs to ada; only they or root can kill it"))
-        let result7 = job.beginMigration()
-        #expect(result7 == nil)
-        let result8 = job.kill(by: 0)
-        #expect(result8 == NodeError(.conflict, "job 0a0b0c-1 is migrating; kill it when it has arrived"))
+        #expect(result6 == .failure(NodeError(.permission, "job 0a0b0c-1 belongs to ada; only they or root can kill it")))
         #expect(!job.killRequested)
+    }
+
+    @Test func aKillWhileCopyingOrFreezingIsImmediateAndStopsTheMove() {
+        for freezing in [false, true] {
+            var job = Self.job()
+            _ = job.beginMigration()
+            if freezing { #expect(job.beginFreeze() == nil) }
+            #expect(job.moveStop == nil)
+            #expect(job.kill(by: 0) == .success(.now))
+            #expect(job.killRequested)
+            #expect(job.moveStop == NodeError(.conflict, "job 0a0b0c-1 was killed during its move"))
+            #expect(job.beginFreeze() != nil && job.beginHandOver() != nil, "nothing is handed over after a kill")
+            // The init dies; the move resumes what is left (nothing) and the end is a kill.
+            _ = job.ended(.exited(1), cpuSeconds: nil, at: 7)
+            #expect(job.record.state == .killed(SIGKILL))
+            #expect(job.endMigration() == nil)
+        }
+    }
+
+    @Test func aKillDuringTheHandOverWaitsForItsOutcome() {
+        var job = Self.job()
+        _ = job.beginMigration()
+        #expect(job.beginFreeze() == nil && job.beginHandOver() == nil)
+        #expect(job.kill(by: 1000) == .success(.afterHandOver))
+        #expect(!job.killRequested, "no signal yet: the job may run at the destination")
+        #expect(job.moveStop == nil, "the hand-over goes on")
+        // The move failed: the kill is carried out here.
+        var failed = job
+        #expect(failed.endMigration() == 1000)
+        // The move succeeded: the source forwards it (the Supervisor returns it).
+        var moved = job
+        #expect(moved.move?.killAfterwards == 1000)
+        _ = moved.moved(to: nil, at: 9)
+        #expect(moved.move == nil && moved.phase == .moved)
+    }
+
+    @Test func aMoveIsCancelledOnlyBeforeItsFreezeAndOnlyByItsOwner() {
+        var job = Self.job()
+        #expect(job.cancelMove(by: 0) == NodeError(.conflict, "job 0a0b0c-1 is not moving"))
+        _ = job.beginMigration()
+        #expect(job.cancelMove(by: 1001) == NodeError(.permission, "job 0a0b0c-1 belongs to ada; only they or root can cancel its move"))
+        #expect(job.cancelMove(by: 1000) == nil)
+        #expect(job.moveStop == NodeError(.conflict, "the move of job 0a0b0c-1 was cancelled (`cluster migrate --cancel`)"))
+        #expect(job.beginFreeze() != nil, "a cancelled move never freezes the job")
+        #expect(job.endMigration() == nil)
+        #expect(job.phase == .running(initPID: 4242) && job.move == nil, "the job runs on, not moving")
+        var frozen = Self.job()
+        _ = frozen.beginMigration()
+        _ = frozen.beginFreeze()
+        #expect(frozen.cancelMove(by: 1000) == NodeError(.conflict, "job 0a0b0c-1 is already frozen for its hand-over; it runs at the destination in a moment, or here again if that fails"))
     }
 
     @Test func aJobMigratesOnceAtATimeAndRunsOnWhenTheMoveFails() {

@@ -69,6 +69,7 @@ struct ClusterTests {
             ("SSH host keys", { try await Self.checkSSHHostKeys(cluster) }),
             ("migration", { try await Self.checkMigration(cluster) }),
             ("balancing", { try await Self.checkBalancing(cluster) }),
+            ("write-heavy job", { try await Self.checkWriteHeavyJob(cluster) }),
             ("source dies", { try await Self.checkSourceDying(cluster) }),
             ("down after a crash", { try await Self.checkDownAfterACrash(cluster, linksBefore: linksBefore) }),
         ]
