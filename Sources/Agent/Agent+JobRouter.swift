@@ -96,9 +96,7 @@ extension Agent {
                     throw Failure(.notFound, "no node \(target) in the cluster; `cluster nodes` lists them")
                 }
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(id, to: member, precopy: precopy)
-                let report = Control.MigrationReport(
-                    job: id, from: core.settings.hostname, to: member.load.hostname, precopyRounds: outcome.rounds,
-                    frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds, totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent)
+                let report = outcome.report(job: id, from: core.settings.hostname, to: member.load.hostname)
                 return .migration(report)
             case .movedTo(let node) where !forwarded:
                 guard let member = await core.member(named: node) else { throw Failure(.unreachable, "job \(id) moved to \(node), which is not alive") }
@@ -160,10 +158,7 @@ extension Agent {
                     continue
                 }
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(snapshot.record.id, to: target)
-                reports.append(Control.MigrationReport(
-                    job: snapshot.record.id, from: core.settings.hostname, to: target.load.hostname,
-                    precopyRounds: outcome.rounds, frozenSeconds: outcome.frozenSeconds, dumpSeconds: outcome.dumpSeconds,
-                    totalSeconds: outcome.totalSeconds, bytes: outcome.bytesSent))
+                reports.append(outcome.report(job: snapshot.record.id, from: core.settings.hostname, to: target.load.hostname))
             }
             return .migrations(reports, warnings: staying)
         }

@@ -46,6 +46,14 @@ extension Agent {
             /// Bytes the job wrote per second while pre-copy ran (each round copies what the job
             /// dirtied during the one before), or nil with fewer than two rounds.
             var dirtyRate: Double?
+
+            /// What `cluster migrate` and `cluster drain` print.
+            func report(job: String, from: String, to: String) -> Control.MigrationReport {
+                Control.MigrationReport(
+                    job: job, from: from, to: to, precopyRounds: rounds, frozenSeconds: frozenSeconds,
+                    dumpSeconds: dumpSeconds, totalSeconds: totalSeconds, bytes: bytesSent,
+                    sendingSeconds: sendingSeconds, restoreSeconds: restoreSeconds)
+            }
         }
 
         /// Why `record`'s job cannot leave this node, or nil: the trust model (jobs below

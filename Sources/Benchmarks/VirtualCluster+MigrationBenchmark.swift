@@ -12,7 +12,7 @@ extension VirtualCluster {
     /// page of its buffer each time. Times are taken inside the guests (the agent's report, and
     /// `date` around each criu run), so guest-agent round trips do not count.
     public static func migrationBenchmark(
-        image: String, sizesMiB: [Int], memoryMiB: Int, cpus: Int, runDirectory: String,
+        image: String, sizesMiB: [Int], writerMiB: Int? = nil, memoryMiB: Int, cpus: Int, runDirectory: String,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> MigrationBenchmark {
         _ = try await down(runDirectory: runDirectory)
@@ -24,6 +24,9 @@ extension VirtualCluster {
             try await bench.prepare()
             for size in sizesMiB {
                 report.rows += try await bench.measure(sizeMiB: size)
+            }
+            if let writerMiB {
+                report.rows.append(try await bench.measureWriter(sizeMiB: writerMiB))
             }
             _ = try await down(runDirectory: runDirectory)
             return report
@@ -50,6 +53,38 @@ extension VirtualCluster {
                 buffer[(counter * 4096) % size] = counter % 256
                 print(counter, flush=True)
                 time.sleep(0.1)
+            """
+        /// The issue's hard case: a thread writing a byte of a random page of its buffer all the
+        /// time (a numerical code updating its arrays), the main thread printing a counter.
+        static let writer = """
+            import sys, random, threading, time
+            buffer = bytearray(int(sys.argv[1]) * 1024 * 1024)
+            pages = len(buffer) // 4096
+            def write():
+                r = random.Random(1)
+                i = 0
+                while True:
+                    i += 1
+                    buffer[r.randrange(pages) * 4096 + i % 4096] = i & 255
+            threading.Thread(target=write, daemon=True).start()
+            counter = 0
+            while True:
+                counter += 1
+                print(counter, flush=True)
+                time.sleep(0.1)
+            """
+        /// Samples MemAvailable (KiB) every 0.2 s into /tmp/mem.log until killed: one Python
+        /// process, so the sampling costs the guest little.
+        static let memorySampler = """
+            import time
+            with open("/tmp/mem.log", "w") as log:
+                while True:
+                    with open("/proc/meminfo") as info:
+                        for line in info:
+                            if line.startswith("MemAvailable:"):
+                                log.write(line.split()[1] + "\n")
+                                log.flush()
+                    time.sleep(0.2)
             """
         static let pagePort = 27027
         static let filePort = 27028
@@ -82,9 +117,11 @@ extension VirtualCluster {
                 guard ContinuousClock.now < deadline else { throw Error(.boot, "the two agents never listed each other alive") }
                 try await Task.sleep(for: .seconds(1))
             }
-            let encoded = Data(Self.job.utf8).base64EncodedString()
             for node in ["node1", "node2"] {
-                _ = try await shell(node, "cluster balance off && echo \(encoded) | base64 -d > /tmp/job.py")
+                _ = try await shell(node, "cluster balance off")
+                for (name, program) in [("job", Self.job), ("writer", Self.writer), ("memory", Self.memorySampler)] {
+                    _ = try await shell(node, "echo \(Data(program.utf8).base64EncodedString()) | base64 -d > /tmp/\(name).py")
+                }
             }
             progress("two nodes up, balancing off")
         }
@@ -113,23 +150,48 @@ extension VirtualCluster {
             let id = try await shell("node1", "cd /tmp && cluster run -- python3 /tmp/job.py \(size)")
             try await waitForOutput("node1", "cluster logs \(id) | wc -l")
             try await Task.sleep(for: .seconds(2))
-            let there = try await json(Control.MigrationReport.self, "node1", "cluster migrate --json \(id) \(destination.hostname)")
-            rows.append(.init(sizeMiB: size, method: "pre-copy", freezeSeconds: there.dumpSeconds,
-                              downtimeSeconds: there.frozenSeconds, totalSeconds: there.totalSeconds,
-                              precopyRounds: there.precopyRounds.count, bytes: there.bytes))
-            progress("\(size) MiB with pre-copy: freeze \(there.dumpSeconds) s, down \(there.frozenSeconds) s, total \(there.totalSeconds) s")
+            rows.append(try await agentMove(id, sizeMiB: size, method: "pre-copy", from: "node1", to: "node2", "cluster migrate --json \(id) \(destination.hostname)"))
             try await Task.sleep(for: .seconds(2))
-            let back = try await json(Control.MigrationReport.self, "node1", "cluster migrate --json --no-precopy \(id) home")
-            rows.append(.init(sizeMiB: size, method: "no pre-copy", freezeSeconds: back.dumpSeconds,
-                              downtimeSeconds: back.frozenSeconds, totalSeconds: back.totalSeconds,
-                              precopyRounds: 0, bytes: back.bytes))
-            progress("\(size) MiB without pre-copy: freeze \(back.dumpSeconds) s, down \(back.frozenSeconds) s, total \(back.totalSeconds) s")
+            rows.append(try await agentMove(id, sizeMiB: size, method: "no pre-copy", from: "node2", to: "node1", "cluster migrate --json --no-precopy \(id) home"))
             _ = try await shell("node1", "cluster kill \(id)")
 
             rows.append(try await plainCRIU(sizeMiB: size, source: source, destination: destination))
             let plain = rows[rows.count - 1]
             progress("\(size) MiB plain criu: freeze \(plain.freezeSeconds) s, total \(plain.totalSeconds) s")
             return rows
+        }
+
+        /// One move through the agents, asked on node1 (`command`), with both nodes' available
+        /// memory sampled throughout: the peak extra memory each side used beyond what it had
+        /// before (on the destination, less the job itself, which must arrive there).
+        func agentMove(_ id: String, sizeMiB size: Int, method: String, from source: String, to destination: String, _ command: String) async throws -> MigrationBenchmark.Row {
+            for node in ["node1", "node2"] {
+                _ = try await shell(node, "rm -f /tmp/mem.log; setsid -f python3 /tmp/memory.py < /dev/null > /dev/null 2>&1; sleep 0.5")
+            }
+            let report = try await json(Control.MigrationReport.self, "node1", command)
+            var extra: [String: Double] = [:]
+            for node in ["node1", "node2"] {
+                let samples = try await shell(node, "pkill -f /tmp/memory.py; cat /tmp/mem.log").split(separator: "\n").compactMap { Double($0) }
+                extra[node] = max(0, ((samples.first ?? 0) - (samples.min() ?? 0)) / 1024)
+            }
+            let row = MigrationBenchmark.Row(
+                sizeMiB: size, method: method, freezeSeconds: report.dumpSeconds, downtimeSeconds: report.frozenSeconds,
+                totalSeconds: report.totalSeconds, precopyRounds: report.precopyRounds.count, bytes: report.bytes,
+                megabytesPerSecond: report.sendingSeconds.flatMap { $0 > 0 ? Double(report.bytes) / 1e6 / $0 : nil },
+                sourceExtraMiB: extra[source], destinationExtraMiB: extra[destination].map { max(0, $0 - Double(size)) })
+            progress("\(size) MiB \(method): freeze \(report.dumpSeconds) s, down \(report.frozenSeconds) s, total \(report.totalSeconds) s, \(row.megabytesPerSecond.map { "\(Int($0)) MB/s" } ?? "? MB/s"), extra memory: source \(Int(row.sourceExtraMiB ?? 0)) MiB, destination \(Int(row.destinationExtraMiB ?? 0)) MiB beyond the job")
+            return row
+        }
+
+        /// The write-heavy job moved once with pre-copy (node1 → node2).
+        func measureWriter(sizeMiB size: Int) async throws -> MigrationBenchmark.Row {
+            let (_, destination) = try await nodes()
+            let id = try await shell("node1", "cd /tmp && cluster run -- python3 /tmp/writer.py \(size)")
+            try await waitForOutput("node1", "cluster logs \(id) | wc -l")
+            try await Task.sleep(for: .seconds(3))
+            let row = try await agentMove(id, sizeMiB: size, method: "write-heavy", from: "node1", to: "node2", "cluster migrate --json \(id) \(destination.hostname)")
+            _ = try await shell("node1", "cluster kill \(id)")
+            return row
         }
 
         /// The same job started the way the agent starts one (own PID namespace, session leader
@@ -176,8 +238,11 @@ extension VirtualCluster {
             // The job ran nowhere from the dump's start to the restore's end; the gap between the
             // two guest commands (the benchmark's own round trip) is left out.
             let down = freeze + copy + restoring
+            // The dump streams every page to the page server as it reads them: its time bounds the
+            // page server's rate from below.
             return .init(sizeMiB: size, method: "plain criu", freezeSeconds: freeze, downtimeSeconds: down,
-                         totalSeconds: down, precopyRounds: 0, bytes: nil)
+                         totalSeconds: down, precopyRounds: 0, bytes: nil,
+                         megabytesPerSecond: freeze > 0 ? Double(size) * 1.048576 / freeze : nil)
         }
 
         static func host(of address: String) -> String {
@@ -201,6 +266,30 @@ public struct MigrationBenchmark: Codable, Sendable {
         public var totalSeconds: Double
         public var precopyRounds: Int
         public var bytes: UInt64?
+        /// Bytes sent over the time spent sending them (the agents' stream), or, for plain
+        /// CRIU, the job's memory over the dump that streams it to the page server.
+        public var megabytesPerSecond: Double?
+        /// Peak memory the move took on the source beyond what it had before, MiB.
+        public var sourceExtraMiB: Double?
+        /// Likewise on the destination, less the job's own size.
+        public var destinationExtraMiB: Double?
+
+        public init(
+            sizeMiB: Int, method: String, freezeSeconds: Double, downtimeSeconds: Double, totalSeconds: Double,
+            precopyRounds: Int, bytes: UInt64?, megabytesPerSecond: Double? = nil, sourceExtraMiB: Double? = nil,
+            destinationExtraMiB: Double? = nil
+        ) {
+            self.sizeMiB = sizeMiB
+            self.method = method
+            self.freezeSeconds = freezeSeconds
+            self.downtimeSeconds = downtimeSeconds
+            self.totalSeconds = totalSeconds
+            self.precopyRounds = precopyRounds
+            self.bytes = bytes
+            self.megabytesPerSecond = megabytesPerSecond
+            self.sourceExtraMiB = sourceExtraMiB
+            self.destinationExtraMiB = destinationExtraMiB
+        }
     }
 
     public var memoryMiB: Int

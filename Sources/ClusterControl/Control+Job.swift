@@ -116,8 +116,18 @@ extension Control {
         public var totalSeconds: Double
         /// Image and file bytes sent.
         public var bytes: UInt64
+        /// Time spent sending them (the stream's rate is `bytes` over this); absent from agents
+        /// before session 16.
+        public var sendingSeconds: Double?
+        /// Restore request sent → the destination's `restored`: its `criu restore`.
+        public var restoreSeconds: Double?
 
-        public init(job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, dumpSeconds: Double, totalSeconds: Double, bytes: UInt64) {
+        public init(
+            job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, dumpSeconds: Double,
+            totalSeconds: Double, bytes: UInt64, sendingSeconds: Double? = nil, restoreSeconds: Double? = nil
+        ) {
+            self.sendingSeconds = sendingSeconds
+            self.restoreSeconds = restoreSeconds
             self.dumpSeconds = dumpSeconds
             self.job = job
             self.from = from

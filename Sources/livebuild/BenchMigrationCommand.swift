@@ -18,6 +18,9 @@ extension BenchCommand {
         @Option(help: "Job sizes in MiB, comma-separated.")
         var sizes = "16,256,1024"
 
+        @Option(help: "Size in MiB of the write-heavy job (a thread rewriting random pages all the time) moved once; 0: none.")
+        var writer = 200
+
         @Option(help: "Memory of each node in MiB (a job, its images and its restored copy must fit).")
         var memory = 4096
 
@@ -31,7 +34,8 @@ extension BenchCommand {
             guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 > 0 }) else {
                 throw ValidationError("--sizes must be positive MiB counts separated by commas, e.g. 16,256,1024")
             }
-            if let largest = sizeList.max(), memory < 3 * largest + 512 {
+            guard (0...65536).contains(writer) else { throw ValidationError("--writer must be 0 to 65536 MiB") }
+            if let largest = (sizeList + [writer]).max(), memory < 3 * largest + 512 {
                 throw ValidationError("--memory \(memory) MiB is too small for a \(largest) MiB job: the source holds the job and its images, the destination the images and the restored job; give at least \(3 * largest + 512)")
             }
             guard FileManager.default.fileExists(atPath: image) else {
@@ -45,7 +49,7 @@ extension BenchCommand {
             do {
                 let runDirectory = NSTemporaryDirectory() + "/lb-bench-migration-\(getpid())"
                 let report = try await VirtualCluster.migrationBenchmark(
-                    image: image, sizesMiB: sizeList, memoryMiB: memory, cpus: cpus, runDirectory: runDirectory
+                    image: image, sizesMiB: sizeList, writerMiB: writer > 0 ? writer : nil, memoryMiB: memory, cpus: cpus, runDirectory: runDirectory
                 ) { line in FileHandle.standardError.write(Data("migration: \(line)\n".utf8)) }
                 try? FileManager.default.removeItem(atPath: runDirectory)
                 if json {
@@ -56,16 +60,21 @@ extension BenchCommand {
                     return
                 }
                 print("migration between 2 QEMU nodes (\(Qemu.Accelerator.probe().rawValue), \(cpus) vCPU, \(memory) MiB each), seconds")
-                print("  size MiB  method        freeze  down    total   rounds")
+                print("  size MiB  method        freeze  down    total   rounds  MB/s    extra MiB (source, destination)")
                 for row in report.rows {
+                    let extra = row.sourceExtraMiB.map { "\(Int($0)), \(Int(row.destinationExtraMiB ?? 0))" } ?? "-"
                     print("  " + [pad(String(row.sizeMiB), 8), pad(row.method, 12), pad(fmt(row.freezeSeconds), 6),
-                                  pad(fmt(row.downtimeSeconds), 6), pad(fmt(row.totalSeconds), 6), String(row.precopyRounds)].joined(separator: "  "))
+                                  pad(fmt(row.downtimeSeconds), 6), pad(fmt(row.totalSeconds), 6), pad(String(row.precopyRounds), 6),
+                                  pad(row.megabytesPerSecond.map { BenchCommand.fixed($0, places: 1) } ?? "-", 6), extra].joined(separator: "  "))
                 }
                 for size in Set(report.rows.map(\.sizeMiB)).sorted() {
                     let rows = report.rows.filter { $0.sizeMiB == size }
                     guard let plain = rows.first(where: { $0.method == "plain criu" }), plain.freezeSeconds > 0,
                           let precopy = rows.first(where: { $0.method == "pre-copy" }) else { continue }
                     print("  \(size) MiB: freeze with pre-copy / plain criu dump = \(fmt(precopy.freezeSeconds / plain.freezeSeconds))")
+                    if let ours = rows.first(where: { $0.method == "no pre-copy" })?.megabytesPerSecond, let theirs = plain.megabytesPerSecond {
+                        print("  \(size) MiB: stream MB/s / page server MB/s = \(fmt(ours / theirs))")
+                    }
                 }
                 print("  freeze: the final dump (the job stopped on the source); down: until it can run on the destination")
             } catch {
