@@ -100,6 +100,7 @@ let package = Package(
         .target(name: "Admission", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Agent", dependencies: [
             "Admission", "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Jobs", "CJobs", "Migration", "Balancer", "Processes", "NodeError",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -185,6 +186,7 @@ let package = Package(
         .testTarget(name: "NodeUnitTests", dependencies: [
             "Admission", "Agent", "Balancer", "BootServer", "ClusterSimulator", "ClusterControl", "ClusterWire", "FuzzTargets",
             "Jobs", "Membership", "Migration", "NodeConfig", "NodeError", "Processes",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "UnitTests", dependencies: [

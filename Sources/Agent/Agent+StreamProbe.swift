@@ -1,4 +1,5 @@
 import ClusterWire
+import Crypto
 import Glibc
 import NIOCore
 import NIOPosix
@@ -9,8 +10,9 @@ extension Agent {
     /// loopback, sending a file the way a migration sends an image.
     public enum StreamProbe {
         /// Sends the whole of `file` from one stream end to the other on 127.0.0.1; returns
-        /// the seconds from the first byte read to the last byte opened by the receiver.
-        public static func sendFile(_ file: String, keys: Wire.Keys) async throws -> Duration {
+        /// the time from the first byte read to the last byte opened by the receiver, and, with
+        /// `digest`, the SHA-256 of what the receiver got (hashing slows the receiver).
+        public static func sendFile(_ file: String, keys: Wire.Keys, cipher: Wire.Stream.Cipher = .preferred, digest: Bool = false) async throws -> (time: Duration, sha256: [UInt8]?) {
             var info = stat()
             guard stat(file, &info) == 0 else { throw Failure("cannot read \(file)") }
             let size = Int(info.st_size)
@@ -24,7 +26,7 @@ extension Agent {
                 }
             guard let port = server.channel.localAddress?.port else { throw Failure("no loopback port") }
             let clock = ContinuousClock()
-            return try await withThrowingTaskGroup(of: ContinuousClock.Instant?.self) { group in
+            return try await withThrowingTaskGroup(of: (ContinuousClock.Instant, [UInt8]?)?.self) { group in
                 group.addTask {
                     try await server.executeThenClose { connections in
                         for try await connection in connections {
@@ -32,11 +34,15 @@ extension Agent {
                                 let stream = SecureStream(inbound: inbound, outbound: outbound)
                                 _ = try await stream.accept(as: Wire.Stream.Server(keys: keys, me: Wire.NodeID(2)))
                                 var received = 0
+                                var hash = digest ? SHA256() : nil
                                 while received < size {
-                                    guard let count = try await stream.receive({ $0.count }) else { throw Failure("the sender closed early") }
+                                    guard let count = try await stream.receive({ bytes in
+                                        hash?.update(bufferPointer: bytes)
+                                        return bytes.count
+                                    }) else { throw Failure("the sender closed early") }
                                     received += count
                                 }
-                                return clock.now
+                                return (clock.now, hash.map { Array($0.finalize()) })
                             }
                         }
                         return nil
@@ -45,7 +51,7 @@ extension Agent {
                 let channel = try await StreamSocket.connect(to: Wire.Address(host: "127.0.0.1", port: UInt16(port)))
                 let started = try await channel.executeThenClose { inbound, outbound in
                     let stream = SecureStream(inbound: inbound, outbound: outbound)
-                    _ = try await stream.connect(as: Wire.Stream.Client(keys: keys, me: Wire.NodeID(1)))
+                    _ = try await stream.connect(as: Wire.Stream.Client(keys: keys, me: Wire.NodeID(1), cipher: cipher))
                     let descriptor = open(file, O_RDONLY | O_CLOEXEC)
                     guard descriptor >= 0 else { throw Failure("cannot read \(file)") }
                     defer { close(descriptor) }
@@ -53,8 +59,8 @@ extension Agent {
                     while try await stream.send(reading: descriptor, count: 1 << 20) > 0 {}
                     return started
                 }
-                guard let ended = try await group.next() ?? nil else { throw Failure("the receiver saw no connection") }
-                return ended - started
+                guard let (ended, sha256) = try await group.next() ?? nil else { throw Failure("the receiver saw no connection") }
+                return (ended - started, sha256)
             }
         }
     }

@@ -11,18 +11,20 @@ extension Wire {
     ///
     /// Handshake (both sides prove they hold the cluster key; nothing secret is sent):
     /// ```
-    /// client → server  ClientHello  "LBS1" | client id (8) | client nonce (32)
-    /// server → client  ServerHello  "LBS1" | server id (8) | server nonce (32) | HMAC(auth, "server" | ClientHello | first 44 bytes of ServerHello)
+    /// client → server  ClientHello  "LBS2" | client id (8) | client nonce (32) | cipher (1)
+    /// server → client  ServerHello  "LBS2" | server id (8) | server nonce (32) | HMAC(auth, "server" | ClientHello | first 44 bytes of ServerHello)
     /// client → server  Finish       HMAC(auth, "client" | ClientHello | ServerHello)
     /// ```
+    /// The client names the AEAD cipher (``Cipher``): the one this CPU runs faster, measured once
+    /// (``Cipher/preferred``); the server takes either, and its proof covers the choice.
     /// `auth` is the cluster key's stream-handshake subkey. Each direction then gets its own
-    /// ChaCha20-Poly1305 key, HKDF(stream-session subkey, salt: both nonces, info: direction and
+    /// 256-bit key, HKDF(stream-session subkey, salt: both nonces, info: direction and
     /// both ids), so keys are fresh per connection and a recorded handshake replayed later
     /// fails (the server's nonce differs). Frames are `length (u32, big endian) | ciphertext |
     /// tag`, the length authenticated as associated data; the nonce is a per-direction counter,
     /// so a dropped, reordered or replayed frame fails to open and ends the connection.
     public enum Stream {
-        static let magic = Array("LBS1".utf8)
+        static let magic = Array("LBS2".utf8)
         static let nonceSize = 32
         static let helloSize = 4 + 8 + nonceSize
         static let macSize = 32
@@ -34,7 +36,7 @@ extension Wire {
         public static let headerSize = 4
         public static let tagSize = 16
 
-        public static let clientHelloSize = helloSize
+        public static let clientHelloSize = helloSize + 1
         public static let serverHelloSize = helloSize + macSize
         public static let finishSize = macSize
 
@@ -50,18 +52,56 @@ extension Wire {
             case frameTooLarge(Int)
         }
 
+        /// The AEAD that seals a stream's frames, both directions. Both are 256-bit, with a
+        /// 96-bit nonce (the frame counter) and a 128-bit tag.
+        public enum Cipher: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+            case chaChaPoly = 1
+            case aesGCM = 2
+
+            public var description: String {
+                switch self {
+                case .chaChaPoly: "ChaCha20-Poly1305"
+                case .aesGCM: "AES-256-GCM"
+                }
+            }
+
+            /// The cipher this CPU seals faster, timed once per process on 256 KiB (best of three
+            /// each): AES-GCM where the CPU has AES and carry-less multiply instructions (about
+            /// 4× ChaCha20-Poly1305 on this project's hosts), ChaCha20-Poly1305 where it has
+            /// not, or where they are emulated (a TCG guest: 1.5× AES-GCM). Docs/benchmarks.md,
+            /// "The agents' stream".
+            public static let preferred: Cipher = {
+                let key = SymmetricKey(size: .bits256)
+                let block = [UInt8](repeating: 0x5a, count: 256 << 10)
+                let nonce = [UInt8](repeating: 0, count: 12)
+                let clock = ContinuousClock()
+                func best(_ seal: () throws -> Void) -> Duration {
+                    (0..<3).map { _ in
+                        let started = clock.now
+                        try? seal()
+                        return clock.now - started
+                    }.min() ?? .zero
+                }
+                let chacha = best { _ = try ChaChaPoly.seal(block, using: key, nonce: try ChaChaPoly.Nonce(data: nonce)) }
+                let gcm = best { _ = try AES.GCM.seal(block, using: key, nonce: try AES.GCM.Nonce(data: nonce)) }
+                return gcm < chacha ? .aesGCM : .chaChaPoly
+            }()
+        }
+
         /// The client's side of the handshake.
         public struct Client: Sendable {
             let authBytes: [UInt8]
             let sessionBytes: [UInt8]
             public let me: NodeID
+            public let cipher: Cipher
             public let hello: [UInt8]
 
-            public init(keys: Keys, me: NodeID, nonce: [UInt8] = Stream.randomNonce()) {
+            public init(keys: Keys, me: NodeID, nonce: [UInt8] = Stream.randomNonce(), cipher: Cipher = .preferred) {
                 authBytes = keys.streamAuthBytes
                 sessionBytes = keys.streamSessionBytes
                 self.me = me
-                hello = magic + Stream.bytes(me.rawValue) + nonce
+                self.cipher = cipher
+                hello = magic + Stream.bytes(me.rawValue) + nonce + [cipher.rawValue]
             }
 
             /// Checks the server's hello; returns the finish message to send and the session.
@@ -75,7 +115,7 @@ extension Wire {
                 let server = NodeID(Stream.integer(body[4..<12]))
                 let finish = Stream.mac(key: authBytes, message: Array("client".utf8) + hello + serverHello)
                 let session = Session(
-                    peer: server, sessionBytes: sessionBytes, clientHello: hello, serverHello: body, isClient: true)
+                    peer: server, sessionBytes: sessionBytes, clientHello: hello, serverHello: body, isClient: true, cipher: cipher)
                 return (finish, session)
             }
         }
@@ -98,7 +138,7 @@ extension Wire {
 
             /// Takes the client's hello; returns the server hello to send.
             public mutating func receive(clientHello hello: [UInt8]) throws(Failure) -> [UInt8] {
-                guard hello.count == helloSize, Array(hello.prefix(4)) == magic else { throw .notAStream }
+                guard hello.count == clientHelloSize, Array(hello.prefix(4)) == magic, Cipher(rawValue: hello[helloSize]) != nil else { throw .notAStream }
                 clientHello = hello
                 let body = magic + Stream.bytes(me.rawValue) + nonce
                 sent = body + Stream.mac(key: authBytes, message: Array("server".utf8) + hello + body)
@@ -113,7 +153,8 @@ extension Wire {
                 }
                 return Session(
                     peer: NodeID(Stream.integer(clientHello[4..<12])), sessionBytes: sessionBytes,
-                    clientHello: clientHello, serverHello: Array(sent.prefix(helloSize)), isClient: false)
+                    clientHello: clientHello, serverHello: Array(sent.prefix(helloSize)), isClient: false,
+                    cipher: Cipher(rawValue: clientHello[helloSize]) ?? .chaChaPoly)
             }
         }
 
@@ -121,15 +162,19 @@ extension Wire {
         public struct Session: Sendable {
             /// The node on the other end (proved by the handshake to hold the cluster key).
             public let peer: NodeID
+            /// What seals the frames, as the client chose.
+            public let cipher: Cipher
             let sendKey: SymmetricKey
             let receiveKey: SymmetricKey
             var sendCounter: UInt64 = 0
             var receiveCounter: UInt64 = 0
 
-            init(peer: NodeID, sessionBytes: [UInt8], clientHello: [UInt8], serverHello: [UInt8], isClient: Bool) {
+            init(peer: NodeID, sessionBytes: [UInt8], clientHello: [UInt8], serverHello: [UInt8], isClient: Bool, cipher: Cipher) {
                 self.peer = peer
-                let salt = Array(clientHello[12...]) + Array(serverHello[12...])
-                let ids = Array(clientHello[4..<12]) + Array(serverHello[4..<12])
+                self.cipher = cipher
+                let salt = Array(clientHello[12..<helloSize]) + Array(serverHello[12..<helloSize])
+                // The cipher enters the keys too: a key never serves both ciphers.
+                let ids = Array(clientHello[4..<12]) + Array(serverHello[4..<12]) + [cipher.rawValue]
                 let toServer = Stream.derive(sessionBytes, salt: salt, info: Array("client to server".utf8) + ids)
                 let toClient = Stream.derive(sessionBytes, salt: salt, info: Array("server to client".utf8) + ids)
                 sendKey = SymmetricKey(data: isClient ? toServer : toClient)
@@ -150,9 +195,14 @@ extension Wire {
                 let nonce = Stream.counterNonce(sendCounter)
                 sendCounter += 1
                 do {
-                    let box = try ChaChaPoly.seal(
-                        payload, using: sendKey, nonce: try ChaChaPoly.Nonce(data: nonce), authenticating: header)
-                    return (header, box.ciphertext, box.tag)
+                    switch cipher {
+                    case .chaChaPoly:
+                        let box = try ChaChaPoly.seal(payload, using: sendKey, nonce: try ChaChaPoly.Nonce(data: nonce), authenticating: header)
+                        return (header, box.ciphertext, box.tag)
+                    case .aesGCM:
+                        let box = try AES.GCM.seal(payload, using: sendKey, nonce: try AES.GCM.Nonce(data: nonce), authenticating: header)
+                        return (header, box.ciphertext, box.tag)
+                    }
                 } catch {
                     throw .badFrame
                 }
@@ -178,9 +228,16 @@ extension Wire {
                 guard body.count >= tagSize else { throw .badFrame }
                 let nonce = Stream.counterNonce(receiveCounter)
                 do {
-                    let box = try ChaChaPoly.SealedBox(
-                        nonce: try ChaChaPoly.Nonce(data: nonce), ciphertext: body.prefix(body.count - tagSize), tag: body.suffix(tagSize))
-                    let payload = try ChaChaPoly.open(box, using: receiveKey, authenticating: header)
+                    let ciphertext = body.prefix(body.count - tagSize), tag = body.suffix(tagSize)
+                    let payload: Data
+                    switch cipher {
+                    case .chaChaPoly:
+                        let box = try ChaChaPoly.SealedBox(nonce: try ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
+                        payload = try ChaChaPoly.open(box, using: receiveKey, authenticating: header)
+                    case .aesGCM:
+                        let box = try AES.GCM.SealedBox(nonce: try AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
+                        payload = try AES.GCM.open(box, using: receiveKey, authenticating: header)
+                    }
                     receiveCounter += 1
                     return payload
                 } catch {

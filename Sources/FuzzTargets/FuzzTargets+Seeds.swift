@@ -38,19 +38,22 @@ extension FuzzTargets {
             Wire.Message.pingReq(probe: 9, target: datagramRecipient, address: update.address, updates: []).encoded())
 
         // Streams: a whole handshake and two frames; frames after a handshake; payloads to seal.
-        let client = Wire.Stream.Client(keys: keys, me: streamClientID, nonce: streamClientNonce)
-        var server = Wire.Stream.Server(keys: keys, me: streamServerID, nonce: streamServerNonce)
-        if let serverHello = try? server.receive(clientHello: client.hello),
-           let (finish, clientSession) = try? client.receive(serverHello: serverHello) {
-            var session = clientSession
-            let frames = ((try? session.seal(Array(#"{"migration":true}"#.utf8))) ?? []) + ((try? session.seal([1, 2, 3])) ?? [])
-            add("stream", "handshake-and-frames", [0] + client.hello + finish + frames)
+        // Each with both ciphers (the selector byte's quotient by 3 picks it; FuzzTargets.stream).
+        for (cipher, suffix, offset) in [(Wire.Stream.Cipher.chaChaPoly, "", UInt8(0)), (.aesGCM, "-aes", 3)] {
+            let client = Wire.Stream.Client(keys: keys, me: streamClientID, nonce: streamClientNonce, cipher: cipher)
+            var server = Wire.Stream.Server(keys: keys, me: streamServerID, nonce: streamServerNonce)
+            if let serverHello = try? server.receive(clientHello: client.hello),
+               let (finish, clientSession) = try? client.receive(serverHello: serverHello) {
+                var session = clientSession
+                let frames = ((try? session.seal(Array(#"{"migration":true}"#.utf8))) ?? []) + ((try? session.seal([1, 2, 3])) ?? [])
+                add("stream", "handshake-and-frames" + suffix, [offset] + client.hello + finish + frames)
+            }
+            var (fresh, _) = streamSessions(cipher)
+            let frames = ((try? fresh.seal(json(PeerFrame(request: .init(request: Control.Request.ps(), uid: 1000, gid: 1000))))) ?? [])
+                + ((try? fresh.seal([])) ?? [])
+            add("stream", "frames" + suffix, [offset + 1] + frames)
+            add("stream", "payloads" + suffix, [offset + 2, 0, 0, 5] + Array("hello".utf8) + [3, 0, 1, 0x41])
         }
-        var (fresh, _) = streamSessions()
-        let frames = ((try? fresh.seal(json(PeerFrame(request: .init(request: Control.Request.ps(), uid: 1000, gid: 1000))))) ?? [])
-            + ((try? fresh.seal([])) ?? [])
-        add("stream", "frames", [1] + frames)
-        add("stream", "payloads", [2, 0, 0, 5] + Array("hello".utf8) + [3, 0, 1, 0x41])
 
         // Control: requests from the `cluster` command, and a peer's first frames.
         let run = Control.Request.run(Control.RunSpec(arguments: ["/bin/sleep", "60"], workingDirectory: "/home/user", environment: ["PATH=/usr/bin"]), node: "node2")

@@ -8,8 +8,8 @@ extension FuzzTargets {
     static let streamServerNonce = [UInt8](repeating: 0x5E, count: 32)
 
     /// A handshake between the fixed client and server, as the agents make it.
-    static func streamSessions() -> (client: Wire.Stream.Session, server: Wire.Stream.Session) {
-        let client = Wire.Stream.Client(keys: keys, me: streamClientID, nonce: streamClientNonce)
+    static func streamSessions(_ cipher: Wire.Stream.Cipher = .chaChaPoly) -> (client: Wire.Stream.Session, server: Wire.Stream.Session) {
+        let client = Wire.Stream.Client(keys: keys, me: streamClientID, nonce: streamClientNonce, cipher: cipher)
         var server = Wire.Stream.Server(keys: keys, me: streamServerID, nonce: streamServerNonce)
         do {
             let serverHello = try server.receive(clientHello: client.hello)
@@ -20,15 +20,19 @@ extension FuzzTargets {
         }
     }
 
-    /// The TCP port's decoders (``Wire/Stream``). The first byte picks what the rest is:
+    /// The TCP port's decoders (``Wire/Stream``). The first byte picks what the rest is, modulo 3:
     /// - 0: a client hello and finish to the server (and a server hello to the client), then frames;
     /// - 1: frames (header and body) after a real handshake;
-    /// - 2: payloads a real client seals, opened by the server, some of them tampered with.
+    /// - 2: payloads a real client seals, opened by the server, some of them tampered with;
+    /// and the cipher of the client's own hello and of the real handshakes: ChaCha20-Poly1305
+    /// when the byte divided by 3 is even, AES-256-GCM when odd.
     public static func stream(_ bytes: [UInt8]) {
         var input = Input(bytes)
-        switch input.byte() % 3 {
+        let selector = input.byte()
+        let cipher: Wire.Stream.Cipher = (selector / 3) % 2 == 0 ? .chaChaPoly : .aesGCM
+        switch selector % 3 {
         case 0:
-            let client = Wire.Stream.Client(keys: keys, me: streamClientID, nonce: streamClientNonce)
+            let client = Wire.Stream.Client(keys: keys, me: streamClientID, nonce: streamClientNonce, cipher: cipher)
             var server = Wire.Stream.Server(keys: keys, me: streamServerID, nonce: streamServerNonce)
             let hello = input.take(Wire.Stream.clientHelloSize)
             guard (try? server.receive(clientHello: hello)) != nil else { return }
@@ -38,10 +42,10 @@ extension FuzzTargets {
             }
             openFrames(&input, with: &session)
         case 1:
-            var session = streamSessions().server
+            var session = streamSessions(cipher).server
             openFrames(&input, with: &session)
         default:
-            var (client, server) = streamSessions()
+            var (client, server) = streamSessions(cipher)
             while !input.isEmpty {
                 let control = input.byte()
                 let payload = input.take(Int(input.integer(UInt16.self) % 1024))

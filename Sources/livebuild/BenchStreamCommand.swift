@@ -40,9 +40,9 @@ extension BenchCommand {
                 }
                 print("\(megabytes) MiB over loopback, median of \(runs) runs, MB/s")
                 for row in report.rows {
-                    print("  " + row.method + String(repeating: " ", count: max(1, 36 - row.method.count)) + BenchCommand.fixed(row.median, places: 1))
+                    print("  " + row.method + String(repeating: " ", count: max(1, 48 - row.method.count)) + BenchCommand.fixed(row.median, places: 1))
                 }
-                print("  agent stream ÷ plain TCP = \(BenchCommand.fixed(report.streamRatio))")
+                print("  agent stream (the cipher chosen here) ÷ plain TCP = \(BenchCommand.fixed(report.streamRatio))")
             } catch {
                 throw Failure.report(error)
             }

@@ -1,4 +1,7 @@
+import Agent
 import ClusterWire
+import Crypto
+import Glibc
 import Testing
 
 /// The agent-to-agent stream: handshake with the cluster key, per-direction frame ciphers.
@@ -6,8 +9,8 @@ import Testing
     static let key = Array(repeating: UInt8(7), count: 32)
     static let otherKey = Array(repeating: UInt8(8), count: 32)
 
-    static func connect(clientKey: [UInt8] = key, serverKey: [UInt8] = key) throws -> (Wire.Stream.Session, Wire.Stream.Session) {
-        let client = Wire.Stream.Client(keys: try Wire.Keys(clusterKey: clientKey), me: Wire.NodeID(1))
+    static func connect(clientKey: [UInt8] = key, serverKey: [UInt8] = key, cipher: Wire.Stream.Cipher = .chaChaPoly) throws -> (Wire.Stream.Session, Wire.Stream.Session) {
+        let client = Wire.Stream.Client(keys: try Wire.Keys(clusterKey: clientKey), me: Wire.NodeID(1), cipher: cipher)
         var server = Wire.Stream.Server(keys: try Wire.Keys(clusterKey: serverKey), me: Wire.NodeID(2))
         let serverHello = try server.receive(clientHello: client.hello)
         let (finish, clientSession) = try client.receive(serverHello: serverHello)
@@ -19,9 +22,11 @@ import Testing
         (Array(frame.prefix(Wire.Stream.headerSize)), Array(frame.dropFirst(Wire.Stream.headerSize)))
     }
 
-    @Test func framesTravelBothWaysBetweenAuthenticatedPeers() throws {
-        var (client, server) = try Self.connect()
+    @Test(arguments: Wire.Stream.Cipher.allCases)
+    func framesTravelBothWaysBetweenAuthenticatedPeers(cipher: Wire.Stream.Cipher) throws {
+        var (client, server) = try Self.connect(cipher: cipher)
         #expect(client.peer == Wire.NodeID(2) && server.peer == Wire.NodeID(1))
+        #expect(client.cipher == cipher && server.cipher == cipher, "the server takes the client's cipher")
         for payload in [[], Array("hello".utf8), Array(repeating: UInt8(0xAB), count: 100_000)] {
             let (header, body) = Self.split(try client.seal(payload))
             #expect(try Wire.Stream.Session.bodyLength(header: header) == body.count)
@@ -29,6 +34,29 @@ import Testing
             let (h2, b2) = Self.split(try server.seal(payload.reversed()))
             #expect(try client.open(header: h2, body: b2) == payload.reversed())
         }
+    }
+
+    @Test func theCipherIsTheClientsAndItsChoiceIsAuthenticated() throws {
+        let keys = try Wire.Keys(clusterKey: Self.key)
+        let client = Wire.Stream.Client(keys: keys, me: Wire.NodeID(1), cipher: .aesGCM)
+        // A cipher byte this side does not know: not a stream it can speak.
+        var unknown = client.hello
+        unknown[unknown.count - 1] = 9
+        var server = Wire.Stream.Server(keys: keys, me: Wire.NodeID(2))
+        #expect(throws: Wire.Stream.Failure.notAStream) { try server.receive(clientHello: unknown) }
+        // One in the middle who switches the cipher: the server's proof covers the hello it saw,
+        // so the client refuses it.
+        var switched = client.hello
+        switched[switched.count - 1] = Wire.Stream.Cipher.chaChaPoly.rawValue
+        var fooled = Wire.Stream.Server(keys: keys, me: Wire.NodeID(2))
+        let serverHello = try fooled.receive(clientHello: switched)
+        #expect(throws: Wire.Stream.Failure.authenticationFailed) { try client.receive(serverHello: serverHello) }
+        // A frame sealed with one cipher does not open with the other.
+        var (chachaClient, _) = try Self.connect(cipher: .chaChaPoly)
+        var (_, gcmServer) = try Self.connect(cipher: .aesGCM)
+        let (header, body) = Self.split(try chachaClient.seal(Array("x".utf8)))
+        #expect(throws: Wire.Stream.Failure.badFrame) { try gcmServer.open(header: header, body: body) }
+        #expect(Wire.Stream.Cipher.allCases.contains(Wire.Stream.Cipher.preferred))
     }
 
     @Test func aPeerWithAnotherKeyFailsTheHandshakeOnBothSides() throws {
@@ -68,5 +96,24 @@ import Testing
         #expect(throws: Wire.Stream.Failure.frameTooLarge(Wire.Stream.maxPayload + 1)) {
             try client.seal(Array(repeating: 0, count: Wire.Stream.maxPayload + 1))
         }
+    }
+}
+
+/// The agents' stream itself (`Agent.SecureStream` through `Agent.StreamProbe`) on loopback:
+/// a file arrives whole, with each cipher, whatever its frames' split across TCP reads.
+@Suite struct SecureStreamTests {
+    @Test(arguments: Wire.Stream.Cipher.allCases)
+    func aFileArrivesWhole(cipher: Wire.Stream.Cipher) async throws {
+        let path = "/tmp/lb-stream-test-\(getpid())-\(cipher.rawValue)"
+        defer { unlink(path) }
+        // 3 MiB and an odd tail: whole frames and a short last one.
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<(3 << 20) + 12_345).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #expect(bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == bytes.count)
+        close(descriptor)
+        let keys = try Wire.Keys(clusterKey: Array(repeating: 3, count: 32))
+        let (_, digest) = try await Agent.StreamProbe.sendFile(path, keys: keys, cipher: cipher, digest: true)
+        #expect(digest == Array(SHA256.hash(data: bytes)))
     }
 }
