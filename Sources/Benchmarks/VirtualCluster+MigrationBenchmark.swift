@@ -82,10 +82,15 @@ extension VirtualCluster {
                     with open("/proc/meminfo") as info:
                         for line in info:
                             if line.startswith("MemAvailable:"):
-                                log.write(line.split()[1] + "\n")
+                                log.write(line.split()[1] + "\\n")
                                 log.flush()
                     time.sleep(0.2)
             """
+        /// Starts a job as uid 1000 (a member of the `cluster` group): the trust model keeps root's
+        /// jobs on their node (`cluster.trust.minimumPeerUID`, 1000 in the default profile).
+        static func asUser(_ command: String) -> String {
+            #"cd /tmp && setpriv --reuid=1000 --regid=1000 --groups="$(getent group cluster | cut -d: -f3)" "# + command
+        }
         static let pagePort = 27027
         static let filePort = 27028
 
@@ -147,7 +152,7 @@ extension VirtualCluster {
             var rows: [MigrationBenchmark.Row] = []
 
             // Through the agent: with pre-copy there, without it back home.
-            let id = try await shell("node1", "cd /tmp && cluster run -- python3 /tmp/job.py \(size)")
+            let id = try await shell("node1", Self.asUser("cluster run -- python3 /tmp/job.py \(size)"))
             try await waitForOutput("node1", "cluster logs \(id) | wc -l")
             try await Task.sleep(for: .seconds(2))
             rows.append(try await agentMove(id, sizeMiB: size, method: "pre-copy", from: "node1", to: "node2", "cluster migrate --json \(id) \(destination.hostname)"))
@@ -171,7 +176,7 @@ extension VirtualCluster {
             let report = try await json(Control.MigrationReport.self, "node1", command)
             var extra: [String: Double] = [:]
             for node in ["node1", "node2"] {
-                let samples = try await shell(node, "pkill -f /tmp/memory.py; cat /tmp/mem.log").split(separator: "\n").compactMap { Double($0) }
+                let samples = try await shell(node, "pkill -f 'python3 /tmp/[m]emory.py'; cat /tmp/mem.log").split(separator: "\n").compactMap { Double($0) }
                 extra[node] = max(0, ((samples.first ?? 0) - (samples.min() ?? 0)) / 1024)
             }
             let row = MigrationBenchmark.Row(
@@ -186,7 +191,7 @@ extension VirtualCluster {
         /// The write-heavy job moved once with pre-copy (node1 → node2).
         func measureWriter(sizeMiB size: Int) async throws -> MigrationBenchmark.Row {
             let (_, destination) = try await nodes()
-            let id = try await shell("node1", "cd /tmp && cluster run -- python3 /tmp/writer.py \(size)")
+            let id = try await shell("node1", Self.asUser("cluster run -- python3 /tmp/writer.py \(size)"))
             try await waitForOutput("node1", "cluster logs \(id) | wc -l")
             try await Task.sleep(for: .seconds(3))
             let row = try await agentMove(id, sizeMiB: size, method: "write-heavy", from: "node1", to: "node2", "cluster migrate --json \(id) \(destination.hostname)")
@@ -226,7 +231,7 @@ extension VirtualCluster {
                 end=$(date +%s.%N) && echo "$start $copied $end"
                 """)
             let lines = try await shell("node2", "sleep 1; wc -l < \(output)")
-            _ = try? await shell("node1", "pkill -f 'busybox httpd -p \(sourceHost):\(Self.filePort)'; rm -rf \(images) /tmp/plain-\(size).tar \(output)")
+            _ = try? await shell("node1", "pkill -f '[b]usybox httpd -p \(sourceHost):\(Self.filePort)'; rm -rf \(images) /tmp/plain-\(size).tar \(output)")
             _ = try? await shell("node2", "kill -9 $(cat \(images)/restored.pid); rm -rf \(images) \(output)")
             let dumpTimes = dump.split(separator: "\n").first.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
             let restoreTimes = restore.split(separator: "\n").last.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
