@@ -12,7 +12,7 @@ extension VirtualCluster {
     /// page of its buffer each time. Times are taken inside the guests (the agent's report, and
     /// `date` around each criu run), so guest-agent round trips do not count.
     public static func migrationBenchmark(
-        image: String, sizesMiB: [Int], writerMiB: Int? = nil, memoryMiB: Int, cpus: Int, runDirectory: String,
+        image: String, sizesMiB: [Int], writerMiB: Int? = nil, lazy: Bool = true, memoryMiB: Int, cpus: Int, runDirectory: String,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> MigrationBenchmark {
         _ = try await down(runDirectory: runDirectory)
@@ -20,7 +20,7 @@ extension VirtualCluster {
             .init(runDirectory: runDirectory, image: image, count: 2, memoryMiB: memoryMiB, cpus: cpus), timeout: .seconds(600))
         do {
             var report = MigrationBenchmark(memoryMiB: memoryMiB, cpus: cpus, rows: [])
-            let bench = MigrationBench(cluster: cluster, progress: progress)
+            let bench = MigrationBench(cluster: cluster, progress: progress, lazy: lazy)
             try await bench.prepare()
             for size in sizesMiB {
                 report.rows += try await bench.measure(sizeMiB: size)
@@ -41,6 +41,8 @@ extension VirtualCluster {
     struct MigrationBench {
         let cluster: Controller
         let progress: @Sendable (String) -> Void
+        /// Also measure CRIU's lazy migration.
+        var lazy = true
         static let job = """
             import sys, time
             size = int(sys.argv[1]) * 1024 * 1024
@@ -163,7 +165,85 @@ extension VirtualCluster {
             rows.append(try await plainCRIU(sizeMiB: size, source: source, destination: destination))
             let plain = rows[rows.count - 1]
             progress("\(size) MiB plain criu: freeze \(plain.freezeSeconds) s, total \(plain.totalSeconds) s")
+            if lazy {
+                do {
+                    let row = try await lazyCRIU(sizeMiB: size, source: source, destination: destination)
+                    rows.append(row)
+                    progress("\(size) MiB criu lazy: freeze \(row.freezeSeconds) s, down \(row.downtimeSeconds) s, total \(row.totalSeconds) s")
+                } catch {
+                    // CRIU's post-copy is a reference, not ours: its failure is reported, not fatal.
+                    progress("\(size) MiB criu lazy failed: \(error)")
+                }
+            }
             return rows
+        }
+
+        /// CRIU's own post-copy, the issue's second reference: `criu dump --lazy-pages` freezes the
+        /// job, writes every image but the lazy memory and serves that memory on a port; the
+        /// other node fetches the images (HTTP, as ``plainCRIU(sizeMiB:source:destination:)``),
+        /// starts `criu lazy-pages --page-server` and `criu restore --lazy-pages`, and the job
+        /// runs there while its pages arrive on demand and in the background. *down* ends when
+        /// the restore returns (the job runs), *total* when the lazy-pages daemon has every page.
+        func lazyCRIU(sizeMiB size: Int, source: Control.Node, destination: Control.Node) async throws -> MigrationBenchmark.Row {
+            let images = "/tmp/lazy-\(size)", output = "/tmp/lazy-\(size).out"
+            let sourceHost = Self.host(of: source.address)
+            let options = "--file-locks --link-remap -v2"
+            func cleanUp() async {
+                _ = try? await shell("node1", "pkill -f '[c]riu dump --tree [0-9]* --images-dir \(images) '; pkill -f '[b]usybox httpd -p \(sourceHost):\(Self.filePort)'; pkill -f '[u]nshare --pid --fork -- setsid python3 /tmp/job.py \(size)'; rm -rf \(images) /tmp/lazy-\(size).tar \(output)")
+                _ = try? await shell("node2", "pkill -f '[c]riu lazy-pages --images-dir \(images) '; kill -9 $(cat \(images)/restored.pid) 2>/dev/null; rm -rf \(images) \(output)")
+            }
+            do {
+                let row = try await lazyRun(sizeMiB: size, images: images, output: output, sourceHost: sourceHost, options: options)
+                await cleanUp()
+                return row
+            } catch {
+                await cleanUp()
+                throw error
+            }
+        }
+
+        func lazyRun(sizeMiB size: Int, images: String, output: String, sourceHost: String, options: String) async throws -> MigrationBenchmark.Row {
+            let check = (try? await shell("node2", "criu check --feature uffd-noncoop 2>&1; echo exit $?")) ?? "?"
+            progress("\(size) MiB criu lazy: node2's `criu check --feature uffd-noncoop`: \(check.replacingOccurrences(of: "\n", with: " / "))")
+            _ = try await shell("node1", """
+                rm -rf \(images) && mkdir -p \(images) && cd /tmp && \
+                setsid -f unshare --pid --fork -- setsid python3 /tmp/job.py \(size) < /dev/null > \(output) 2>&1
+                """)
+            try await waitForOutput("node1", "wc -l < \(output)")
+            try await Task.sleep(for: .seconds(2))
+            // The dump stays alive serving pages; it listens once every other image is written.
+            let frozen = try await shell("node1", """
+                pid=$(pgrep -P $(pgrep -xf 'unshare --pid --fork -- setsid python3 /tmp/job.py \(size)')) && \
+                date +%s.%N > \(images)/start && \
+                setsid -f criu dump --tree $pid --images-dir \(images) --lazy-pages --address \(sourceHost) --port \(Self.pagePort) --log-file dump.log \(options) < /dev/null > /dev/null 2>&1; \
+                for i in $(seq 1200); do ss -ltn | grep -q ':\(Self.pagePort) ' && break; sleep 0.05; done; \
+                end=$(date +%s.%N) && echo "$(cat \(images)/start) $end" && \
+                tar -cf /tmp/lazy-\(size).tar --exclude='*.log' --exclude=start \(images) \(output) && \
+                busybox httpd -p \(sourceHost):\(Self.filePort) -h /tmp
+                """)
+            let restore = try await shell("node2", """
+                for i in $(seq 50); do busybox wget -q -O /dev/null http://\(sourceHost):\(Self.filePort)/lazy-\(size).tar && break; sleep 0.1; done; \
+                start=$(date +%s.%N) && \
+                busybox wget -q -O - http://\(sourceHost):\(Self.filePort)/lazy-\(size).tar | tar -x -C / && \
+                cd \(images) && \
+                setsid -f criu lazy-pages --images-dir \(images) --page-server --address \(sourceHost) --port \(Self.pagePort) --log-file lazy.log -v2 < /dev/null > /dev/null 2>&1; \
+                for i in $(seq 200); do test -S \(images)/lazy-pages.socket && break; sleep 0.05; done; \
+                criu restore --images-dir \(images) --lazy-pages --restore-detached --pidfile \(images)/restored.pid --log-file restore.log \(options) && \
+                running=$(date +%s.%N) && \
+                for i in $(seq 6000); do pgrep -f '^criu lazy-pages' > /dev/null || break; sleep 0.1; done; \
+                end=$(date +%s.%N) && echo "$start $running $end"
+                """)
+            let lines = try await shell("node2", "sleep 1; wc -l < \(output)")
+            let freezeTimes = frozen.split(separator: "\n").first.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
+            let restoreTimes = restore.split(separator: "\n").last.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
+            guard freezeTimes.count == 2, restoreTimes.count == 3, Int(lines) ?? 0 > 0 else {
+                let logs = (try? await shell("node2", "tail -n 5 \(images)/restore.log \(images)/lazy.log 2>&1")) ?? ""
+                throw Error(.exec, "criu lazy run for \(size) MiB printed no times (dump: \(frozen), restore: \(restore), output lines: \(lines)); \(logs)")
+            }
+            let freeze = freezeTimes[1] - freezeTimes[0]
+            let down = freeze + (restoreTimes[1] - restoreTimes[0])
+            return .init(sizeMiB: size, method: "criu lazy", freezeSeconds: freeze, downtimeSeconds: down,
+                         totalSeconds: freeze + (restoreTimes[2] - restoreTimes[0]), precopyRounds: 0, bytes: nil)
         }
 
         /// One move through the agents, asked on node1 (`command`), with both nodes' available

@@ -21,6 +21,9 @@ extension BenchCommand {
         @Option(help: "Size in MiB of the write-heavy job (a thread rewriting random pages all the time) moved once; 0: none.")
         var writer = 200
 
+        @Flag(inversion: .prefixedNo, help: "Also measure CRIU's own lazy migration (post-copy) of the same job.")
+        var lazy = true
+
         @Option(help: "Memory of each node in MiB (a job, its images and its restored copy must fit).")
         var memory = 4096
 
@@ -49,7 +52,7 @@ extension BenchCommand {
             do {
                 let runDirectory = NSTemporaryDirectory() + "/lb-bench-migration-\(getpid())"
                 let report = try await VirtualCluster.migrationBenchmark(
-                    image: image, sizesMiB: sizeList, writerMiB: writer > 0 ? writer : nil, memoryMiB: memory, cpus: cpus, runDirectory: runDirectory
+                    image: image, sizesMiB: sizeList, writerMiB: writer > 0 ? writer : nil, lazy: lazy, memoryMiB: memory, cpus: cpus, runDirectory: runDirectory
                 ) { line in FileHandle.standardError.write(Data("migration: \(line)\n".utf8)) }
                 try? FileManager.default.removeItem(atPath: runDirectory)
                 if json {
