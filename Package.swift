@@ -204,7 +204,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "VMTests", dependencies: [
-            "LiveBuild", "HostTools", "Qemu", "ClusterControl", "TestSupport", "VirtualCluster",
+            "LiveBuild", "HostTools", "Qemu", "ClusterControl", "TestSupport", "VirtualCluster", "Benchmarks",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -123,11 +123,10 @@ extension Agent {
                     // The job's kept mounts, external to CRIU (Jobs.MountNamespace).
                     let mounts = Jobs.MountNamespace.dumpArguments(jobMountinfo: Agent.HostFacts.text("/proc/\(pid)/mountinfo") ?? "")
                     // Pre-copy rounds while the job runs.
-                    var roundStarted = clock.now
                     var lastRoundSeconds: Double?
                     while case .preDump(let round, let parent) = step {
                         if let stop = await jobs.moveStop(id) { throw stop }
-                        roundStarted = clock.now
+                        let roundStarted = clock.now
                         let directory = work + "/\(round)"
                         try await dumping(into: directory, machine) {
                             _ = try await runCRIU(

@@ -3,6 +3,7 @@ import ClusterWire
 import Crypto
 import Foundation
 import Glibc
+import LiveBuild
 
 /// The agents' encrypted stream against plain TCP on the same loopback, and the two AEAD
 /// ciphers it could use, in one run (`livebuild bench stream`). Migration images travel over
@@ -98,12 +99,12 @@ public struct StreamBenchmark: Sendable {
         var block = [UInt8](repeating: 0, count: 1 << 20)
         for index in block.indices { block[index] = UInt8.random(in: 0...255, using: &generator) }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw BenchmarkFailure("cannot write \(path)") }
+        guard descriptor >= 0 else { throw LiveBuildError(code: .output, message: "cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         var left = bytes
         while left > 0 {
             let count = min(left, block.count)
-            guard block.withUnsafeBytes({ write(descriptor, $0.baseAddress, count) }) == count else { throw BenchmarkFailure("cannot write \(path)") }
+            guard block.withUnsafeBytes({ write(descriptor, $0.baseAddress, count) }) == count else { throw LiveBuildError(code: .output, message: "cannot write \(path): \(String(cString: strerror(errno)))") }
             left -= count
         }
     }
@@ -112,7 +113,7 @@ public struct StreamBenchmark: Sendable {
     /// receives pages (read into one buffer, dropped).
     static func plainTCP(_ file: String, bytes: Int) throws -> Duration {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0 else { throw BenchmarkFailure("socket: \(errno)") }
+        guard listener >= 0 else { throw LiveBuildError(code: .tool, message: "socket: \(errno)") }
         defer { close(listener) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -121,7 +122,7 @@ public struct StreamBenchmark: Sendable {
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0 }
         }
-        guard bound else { throw BenchmarkFailure("cannot listen on loopback: \(errno)") }
+        guard bound else { throw LiveBuildError(code: .tool, message: "cannot listen on loopback: \(errno)") }
         let done = DispatchSemaphore(value: 0)
         let receiver = Thread {
             defer { done.signal() }
@@ -143,9 +144,9 @@ public struct StreamBenchmark: Sendable {
         let connected = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(sender, $0, length) == 0 }
         }
-        guard connected else { throw BenchmarkFailure("cannot connect on loopback: \(errno)") }
+        guard connected else { throw LiveBuildError(code: .tool, message: "cannot connect on loopback: \(errno)") }
         let descriptor = open(file, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw BenchmarkFailure("cannot read \(file)") }
+        guard descriptor >= 0 else { throw LiveBuildError(code: .tool, message: "cannot read \(file)") }
         defer { close(descriptor) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         let started = clock.now
@@ -155,20 +156,11 @@ public struct StreamBenchmark: Sendable {
             var offset = 0
             while offset < got {
                 let sent = buffer.withUnsafeBytes { send(sender, $0.baseAddress! + offset, got - offset, Int32(MSG_NOSIGNAL)) }
-                guard sent > 0 else { throw BenchmarkFailure("loopback send failed: \(errno)") }
+                guard sent > 0 else { throw LiveBuildError(code: .tool, message: "loopback send failed: \(errno)") }
                 offset += sent
             }
         }
         done.wait()
         return clock.now - started
     }
-}
-
-struct BenchmarkFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

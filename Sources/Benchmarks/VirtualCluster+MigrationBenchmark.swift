@@ -56,25 +56,6 @@ extension VirtualCluster {
                 print(counter, flush=True)
                 time.sleep(0.1)
             """
-        /// The issue's hard case: a thread writing a byte of a random page of its buffer all the
-        /// time (a numerical code updating its arrays), the main thread printing a counter.
-        static let writer = """
-            import sys, random, threading, time
-            buffer = bytearray(int(sys.argv[1]) * 1024 * 1024)
-            pages = len(buffer) // 4096
-            def write():
-                r = random.Random(1)
-                i = 0
-                while True:
-                    i += 1
-                    buffer[r.randrange(pages) * 4096 + i % 4096] = i & 255
-            threading.Thread(target=write, daemon=True).start()
-            counter = 0
-            while True:
-                counter += 1
-                print(counter, flush=True)
-                time.sleep(0.1)
-            """
         /// Samples MemAvailable (KiB) every 0.2 s into /tmp/mem.log until killed: one Python
         /// process, so the sampling costs the guest little.
         static let memorySampler = """
@@ -93,6 +74,8 @@ extension VirtualCluster {
         static func asUser(_ command: String) -> String {
             #"cd /tmp && setpriv --reuid=1000 --regid=1000 --groups="$(getent group cluster | cut -d: -f3)" "# + command
         }
+        /// Options of every plain `criu dump` and `criu restore` here, as the agent passes them.
+        static let criuOptions = "--file-locks --link-remap -v2"
         static let pagePort = 27027
         static let filePort = 27028
 
@@ -126,7 +109,7 @@ extension VirtualCluster {
             }
             for node in ["node1", "node2"] {
                 _ = try await shell(node, "cluster balance off")
-                for (name, program) in [("job", Self.job), ("writer", Self.writer), ("memory", Self.memorySampler)] {
+                for (name, program) in [("job", Self.job), ("writer", MigrationBenchmark.writerProgram), ("memory", Self.memorySampler)] {
                     _ = try await shell(node, "echo \(Data(program.utf8).base64EncodedString()) | base64 -d > /tmp/\(name).py")
                 }
             }
@@ -187,13 +170,12 @@ extension VirtualCluster {
         func lazyCRIU(sizeMiB size: Int, source: Control.Node, destination: Control.Node) async throws -> MigrationBenchmark.Row {
             let images = "/tmp/lazy-\(size)", output = "/tmp/lazy-\(size).out"
             let sourceHost = Self.host(of: source.address)
-            let options = "--file-locks --link-remap -v2"
             func cleanUp() async {
                 _ = try? await shell("node1", "pkill -f '[c]riu dump --tree [0-9]* --images-dir \(images) '; pkill -f '[b]usybox httpd -p \(sourceHost):\(Self.filePort)'; pkill -f '[u]nshare --pid --fork -- setsid python3 /tmp/job.py \(size)'; rm -rf \(images) /tmp/lazy-\(size).tar \(output)")
                 _ = try? await shell("node2", "pkill -f '[c]riu lazy-pages --images-dir \(images) '; kill -9 $(cat \(images)/restored.pid) 2>/dev/null; rm -rf \(images) \(output)")
             }
             do {
-                let row = try await lazyRun(sizeMiB: size, images: images, output: output, sourceHost: sourceHost, options: options)
+                let row = try await lazyRun(sizeMiB: size, images: images, output: output, sourceHost: sourceHost)
                 await cleanUp()
                 return row
             } catch {
@@ -202,18 +184,14 @@ extension VirtualCluster {
             }
         }
 
-        func lazyRun(sizeMiB size: Int, images: String, output: String, sourceHost: String, options: String) async throws -> MigrationBenchmark.Row {
+        func lazyRun(sizeMiB size: Int, images: String, output: String, sourceHost: String) async throws -> MigrationBenchmark.Row {
+            let options = Self.criuOptions
             let check = (try? await shell("node2", "criu check --feature uffd-noncoop 2>&1; echo exit $?")) ?? "?"
             progress("\(size) MiB criu lazy: node2's `criu check --feature uffd-noncoop`: \(check.replacingOccurrences(of: "\n", with: " / "))")
-            _ = try await shell("node1", """
-                rm -rf \(images) && mkdir -p \(images) && cd /tmp && \
-                setsid -f unshare --pid --fork -- setsid python3 /tmp/job.py \(size) < /dev/null > \(output) 2>&1
-                """)
-            try await waitForOutput("node1", "wc -l < \(output)")
-            try await Task.sleep(for: .seconds(2))
+            try await startBareJob(sizeMiB: size, images: images, output: output)
             // The dump stays alive serving pages; it listens once every other image is written.
             let frozen = try await shell("node1", """
-                pid=$(pgrep -P $(pgrep -xf 'unshare --pid --fork -- setsid python3 /tmp/job.py \(size)')) && \
+                pid=\(Self.barePID(size)) && \
                 date +%s.%N > \(images)/start && \
                 setsid -f criu dump --tree $pid --images-dir \(images) --lazy-pages --address \(sourceHost) --port \(Self.pagePort) --log-file dump.log \(options) < /dev/null > /dev/null 2>&1; \
                 for i in $(seq 1200); do ss -ltn | grep -q ':\(Self.pagePort) ' && break; sleep 0.05; done; \
@@ -234,8 +212,8 @@ extension VirtualCluster {
                 end=$(date +%s.%N) && echo "$start $running $end"
                 """)
             let lines = try await shell("node2", "sleep 1; wc -l < \(output)")
-            let freezeTimes = frozen.split(separator: "\n").first.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
-            let restoreTimes = restore.split(separator: "\n").last.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
+            let freezeTimes = Self.times(frozen.split(separator: "\n").first)
+            let restoreTimes = Self.times(restore.split(separator: "\n").last)
             guard freezeTimes.count == 2, restoreTimes.count == 3, Int(lines) ?? 0 > 0 else {
                 let logs = (try? await shell("node2", "tail -n 5 \(images)/restore.log \(images)/lazy.log 2>&1")) ?? ""
                 throw Error(.exec, "criu lazy run for \(size) MiB printed no times (dump: \(frozen), restore: \(restore), output lines: \(lines)); \(logs)")
@@ -286,16 +264,11 @@ extension VirtualCluster {
         func plainCRIU(sizeMiB size: Int, source: Control.Node, destination: Control.Node) async throws -> MigrationBenchmark.Row {
             let images = "/tmp/plain-\(size)", output = "/tmp/plain-\(size).out"
             let sourceHost = Self.host(of: source.address), destinationHost = Self.host(of: destination.address)
-            let options = "--file-locks --link-remap -v2"
+            let options = Self.criuOptions
             _ = try await shell("node2", "rm -rf \(images) && mkdir -p \(images) && criu page-server --images-dir \(images) --port \(Self.pagePort) --address \(destinationHost) --daemon --log-file page-server.log")
-            _ = try await shell("node1", """
-                rm -rf \(images) && mkdir -p \(images) && cd /tmp && \
-                setsid -f unshare --pid --fork -- setsid python3 /tmp/job.py \(size) < /dev/null > \(output) 2>&1
-                """)
-            try await waitForOutput("node1", "wc -l < \(output)")
-            try await Task.sleep(for: .seconds(2))
+            try await startBareJob(sizeMiB: size, images: images, output: output)
             let dump = try await shell("node1", """
-                pid=$(pgrep -P $(pgrep -xf 'unshare --pid --fork -- setsid python3 /tmp/job.py \(size)')) && \
+                pid=\(Self.barePID(size)) && \
                 start=$(date +%s.%N) && \
                 criu dump --tree $pid --images-dir \(images) --page-server --address \(destinationHost) --port \(Self.pagePort) --log-file dump.log \(options) && \
                 end=$(date +%s.%N) && echo "$start $end" && \
@@ -313,8 +286,8 @@ extension VirtualCluster {
             let lines = try await shell("node2", "sleep 1; wc -l < \(output)")
             _ = try? await shell("node1", "pkill -f '[b]usybox httpd -p \(sourceHost):\(Self.filePort)'; rm -rf \(images) /tmp/plain-\(size).tar \(output)")
             _ = try? await shell("node2", "kill -9 $(cat \(images)/restored.pid); rm -rf \(images) \(output)")
-            let dumpTimes = dump.split(separator: "\n").first.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
-            let restoreTimes = restore.split(separator: "\n").last.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
+            let dumpTimes = Self.times(dump.split(separator: "\n").first)
+            let restoreTimes = Self.times(restore.split(separator: "\n").last)
             guard dumpTimes.count == 2, restoreTimes.count == 3, Int(lines) ?? 0 > 0 else {
                 throw Error(.exec, "plain criu run for \(size) MiB printed no times (dump: \(dump), restore: \(restore), output lines: \(lines))")
             }
@@ -330,6 +303,28 @@ extension VirtualCluster {
                          megabytesPerSecond: freeze > 0 ? Double(size) * 1.048576 / freeze : nil)
         }
 
+        /// The same job as the agent's, started on node1 the way the agent starts one (own PID
+        /// namespace, session leader inside it, stdin /dev/null, output to a file), for plain
+        /// CRIU to move; returns once it prints.
+        func startBareJob(sizeMiB size: Int, images: String, output: String) async throws {
+            _ = try await shell("node1", """
+                rm -rf \(images) && mkdir -p \(images) && cd /tmp && \
+                setsid -f unshare --pid --fork -- setsid python3 /tmp/job.py \(size) < /dev/null > \(output) 2>&1
+                """)
+            try await waitForOutput("node1", "wc -l < \(output)")
+            try await Task.sleep(for: .seconds(2))
+        }
+
+        /// Shell: the pid of ``startBareJob(sizeMiB:images:output:)``'s namespace init.
+        static func barePID(_ size: Int) -> String {
+            "$(pgrep -P $(pgrep -xf 'unshare --pid --fork -- setsid python3 /tmp/job.py \(size)'))"
+        }
+
+        /// The `date +%s.%N` figures of one line a guest command printed.
+        static func times(_ line: Substring?) -> [Double] {
+            line.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
+        }
+
         static func host(of address: String) -> String {
             guard let colon = address.lastIndex(of: ":") else { return address }
             return String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
@@ -340,6 +335,27 @@ extension VirtualCluster {
 /// What ``VirtualCluster/migrationBenchmark(image:sizesMiB:memoryMiB:cpus:runDirectory:progress:)``
 /// measured.
 public struct MigrationBenchmark: Codable, Sendable {
+    /// The issue's hard case, moved by the bench and by the cluster VM test: a thread writing a
+    /// byte of a random page of its buffer (argv[1] MiB) all the time, as a numerical code
+    /// updating its arrays does; the main thread prints a counter and its PID every 0.1 s.
+    public static let writerProgram = """
+        import os, sys, random, threading, time
+        buffer = bytearray(int(sys.argv[1]) * 1024 * 1024)
+        pages = len(buffer) // 4096
+        def write():
+            r = random.Random(1)
+            i = 0
+            while True:
+                i += 1
+                buffer[r.randrange(pages) * 4096 + i % 4096] = i & 255
+        threading.Thread(target=write, daemon=True).start()
+        counter = 0
+        while True:
+            counter += 1
+            print(counter, os.getpid(), flush=True)
+            time.sleep(0.1)
+        """
+
     public struct Row: Codable, Sendable {
         public var sizeMiB: Int
         /// `pre-copy`, `no pre-copy` (both through the agent) or `plain criu`.

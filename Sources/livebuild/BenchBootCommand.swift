@@ -110,9 +110,7 @@ extension BenchCommand {
                     }
                 }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
+                    try BenchCommand.printJSON(report)
                     return
                 }
                 print(Self.table(report))

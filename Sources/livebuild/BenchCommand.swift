@@ -11,6 +11,13 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [SquashfsBench.self, BuildBench.self, DiskBench.self, BootBench.self, MembershipBench.self, MigrationBench.self, PxeBench.self, StreamBench.self]
     )
 
+    /// A report as the benchmarks' `--json` prints it: pretty, keys sorted, then a newline.
+    static func printJSON(_ report: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
+    }
+
     /// `value` with `places` decimals (benchmark figures; no `String(format:)`).
     static func fixed(_ value: Double, places: Int = 2) -> String {
         let scale = pow(10.0, Double(places))
@@ -66,10 +73,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 guard let report = best else { return }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    FileHandle.standardOutput.write(try encoder.encode(report))
-                    print()
+                    try BenchCommand.printJSON(report)
                 } else {
                     print("squashfs stage vs tar2sqfs: \(compression) level \(level.map(String.init) ?? "default"), \(blockSize) B blocks, \(threads) threads")
                     print("  livebuild  \(fmt(report.ours.seconds)) s  \(report.ours.bytes) bytes  peak RSS \(report.ours.peakRSSKiB / 1024) MiB")

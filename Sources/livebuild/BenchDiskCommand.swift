@@ -66,9 +66,7 @@ extension BenchCommand {
                 let ratios = report.runs.map { $0.diskSeconds / max($0.isoSeconds, 0.001) }.sorted()
                 report.medianRatio = ratios[ratios.count / 2]
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
+                    try BenchCommand.printJSON(report)
                     return
                 }
                 print("disk image (\(report.diskFormat)) beside ISO, profile \(report.profile); seconds per stage")

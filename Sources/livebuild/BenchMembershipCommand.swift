@@ -70,10 +70,7 @@ extension BenchCommand {
                     output.memberlist = try await MembershipBenchmark.reference(binary: reference, agents: agents, rounds: rounds)
                 }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    FileHandle.standardOutput.write(try encoder.encode(output))
-                    print()
+                    try BenchCommand.printJSON(output)
                     return
                 }
                 print("membership on loopback, \(agents) agents, \(rounds) rounds (median / max, seconds)")

@@ -56,10 +56,7 @@ extension BenchCommand {
                 ) { line in FileHandle.standardError.write(Data("migration: \(line)\n".utf8)) }
                 try? FileManager.default.removeItem(atPath: runDirectory)
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    FileHandle.standardOutput.write(try encoder.encode(report))
-                    print()
+                    try BenchCommand.printJSON(report)
                     return
                 }
                 print("migration between 2 QEMU nodes (\(Qemu.Accelerator.probe().rawValue), \(cpus) vCPU, \(memory) MiB each), seconds")

@@ -53,10 +53,7 @@ extension BenchCommand {
                 ) { line in FileHandle.standardError.write(Data("pxe: \(line)\n".utf8)) }
                 try? FileManager.default.removeItem(atPath: runDirectory)
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    FileHandle.standardOutput.write(try encoder.encode(report))
-                    print()
+                    try BenchCommand.printJSON(report)
                     return
                 }
                 print("network boot from one head (\(Qemu.Accelerator.probe().rawValue), 1 vCPU, \(memory) MiB each; diskless nodes powered on \(interval) s apart); seconds from power-on")

@@ -32,10 +32,7 @@ extension BenchCommand {
                 defer { try? FileManager.default.removeItem(atPath: bench.scratch) }
                 let report = try await bench.run { line in FileHandle.standardError.write(Data("stream: \(line)\n".utf8)) }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    FileHandle.standardOutput.write(try encoder.encode(report))
-                    print()
+                    try BenchCommand.printJSON(report)
                     return
                 }
                 print("\(megabytes) MiB over loopback, median of \(runs) runs, MB/s")

@@ -252,19 +252,22 @@ extension ClusterTests {
         return id
     }
 
-    /// The state job's log read on `node`: one unbroken counter from 1, one checksum, and PID 1
-    /// inside the job's namespace throughout. Returns the last counter.
-    static func checkUnbrokenLog(of id: String, on node: String, _ cluster: VirtualCluster.Controller) async throws -> Int {
+    /// A counting job's log read on `node`: one unbroken counter from 1 and PID 1 inside the
+    /// job's namespace throughout (the last field), and with 3 `fields` (the state job's) one
+    /// checksum between them. Returns the last counter.
+    static func checkUnbrokenLog(of id: String, on node: String, fields: Int = 3, _ cluster: VirtualCluster.Controller) async throws -> Int {
         // The last line may be cut short while the job writes it.
         let rows = try await Guest.shell(cluster, node, "cluster logs \(id)").split(separator: "\n").dropLast().map { $0.split(separator: " ") }
         var previous = 0
         for row in rows {
-            guard row.count == 3, let value = Int(row[0]) else { Issue.record("unexpected line \(row)"); break }
+            guard row.count == fields, let value = Int(row[0]) else { Issue.record("unexpected line \(row)"); break }
             #expect(value == previous + 1, "the counter went \(previous) → \(value): a gap or a restart")
             previous = value
         }
-        #expect(Set(rows.map { $0.count > 1 ? String($0[1]) : "" }).count == 1, "the checksum changed")
-        #expect(Set(rows.map { $0.count > 2 ? String($0[2]) : "" }) == ["1"], "os.getpid() is 1 in the job's namespace throughout")
+        if fields == 3 {
+            #expect(Set(rows.map { $0.count > 1 ? String($0[1]) : "" }).count == 1, "the checksum changed")
+        }
+        #expect(Set(rows.map { $0.count == fields ? String($0[fields - 1]) : "" }) == ["1"], "os.getpid() is 1 in the job's namespace throughout")
         return previous
     }
 

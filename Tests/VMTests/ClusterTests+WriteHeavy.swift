@@ -1,3 +1,4 @@
+import Benchmarks
 import ClusterControl
 import Foundation
 import Testing
@@ -10,31 +11,9 @@ import VirtualCluster
 /// `cluster kill` ends it mid-move, neither losing nor duplicating it; a smaller one moves,
 /// and its freeze is printed.
 extension ClusterTests {
-    /// `SIZE` MiB, one thread writing a byte of a random page all the time, the main thread
-    /// printing a counter and its PID every 0.1 s.
-    static func writeHeavyJob(mebibytes: Int) -> String {
-        """
-        import os, random, threading, time
-        buffer = bytearray(\(mebibytes) * 1024 * 1024)
-        pages = len(buffer) // 4096
-        def write():
-            r = random.Random(1)
-            i = 0
-            while True:
-                i += 1
-                buffer[r.randrange(pages) * 4096 + i % 4096] = i & 255
-        threading.Thread(target=write, daemon=True).start()
-        counter = 0
-        while True:
-            counter += 1
-            print(counter, os.getpid(), flush=True)
-            time.sleep(0.1)
-        """
-    }
-
     static func checkWriteHeavyJob(_ cluster: VirtualCluster.Controller) async throws {
-        try await Guest.write(writeHeavyJob(mebibytes: 128), to: "/tmp/writer.py", on: "node1", cluster)
-        let id = try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/writer.py")
+        try await Guest.write(MigrationBenchmark.writerProgram, to: "/tmp/writer.py", on: "node1", cluster)
+        let id = try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/writer.py 128")
         // 1. Measured: the balancer samples the soft-dirty bits while it is on (node2's stays
         //    off, so node1 has no target and moves nothing).
         _ = try await Guest.shell(cluster, "node1", "cluster balance on")
@@ -59,7 +38,7 @@ extension ClusterTests {
         let here = try #require(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
         #expect(here.state == .running && here.currentNode == head && here.migrations == 0, "\(here)")
         #expect(try await counter(of: id, on: "node1", cluster) > before + 5, "it runs on at the head")
-        #expect(try await checkUnbrokenCounter(of: id, on: "node1", cluster) > before, "its log has no gap")
+        #expect(try await checkUnbrokenLog(of: id, on: "node1", fields: 2, cluster) > before, "its log has no gap")
 
         // 3. Killed mid-move: it ends at the head, and nothing of it runs at node2.
         try await startMoveInBackground(id, output: "/tmp/killed.out", cluster)
@@ -70,19 +49,18 @@ extension ClusterTests {
         }
         let everywhere = try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").filter { $0.id == id }
         #expect(everywhere.count == 1 && everywhere.first?.state == .killed && everywhere.first?.currentNode == head, "\(everywhere)")
-        #expect(try await Guest.shell(cluster, "node2", "pgrep -f 'python3 /tmp/[w]riter.py' | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no copy at node2")
+        #expect(try await Guest.shell(cluster, "node2", "pgrep -f 'python3 /tmp/[w]riter.py 128' | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no copy at node2")
 
         // 4. A small one moves all the way: pre-copy cannot converge, so it is frozen for its
         //    whole final dump. The figure is printed (the target is 4 s for 200 MB).
-        try await Guest.write(writeHeavyJob(mebibytes: 32), to: "/tmp/writer.py", on: "node1", cluster)
-        let small = try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/writer.py")
+        let small = try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/writer.py 32")
         try await Task.sleep(for: .seconds(3))
         let report = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(small) \(bios)")
         print("write-heavy: 32 MiB job \(head) → \(bios): total \(report.totalSeconds) s, frozen \(report.frozenSeconds) s (final dump \(report.dumpSeconds) s), \(report.bytes >> 20) MiB sent, pre-copy rounds \(report.precopyRounds.map { $0 >> 20 }) MiB")
         try await Task.sleep(for: .seconds(2))
         let moved = try #require(try await Guest.json([Control.Job].self, cluster, "node2", "cluster ps --json").first { $0.id == small })
         #expect(moved.state == .running && moved.currentNode == bios && moved.migrations == 1, "\(moved)")
-        #expect(try await checkUnbrokenCounter(of: small, on: "node2", cluster) > 20, "its counter went on at \(bios)")
+        #expect(try await checkUnbrokenLog(of: small, on: "node2", fields: 2, cluster) > 20, "its counter went on at \(bios)")
         _ = try await Guest.shell(cluster, "node2", "cluster kill \(small)")
     }
 
@@ -99,19 +77,5 @@ extension ClusterTests {
         try await Guest.waitUntil("`cluster migrate` ends", deadline: .seconds(120)) {
             try await Guest.shell(cluster, "node1", "test -e \(output) && echo yes || true").contains("yes")
         }
-    }
-
-    /// The writer's log on `node`: one unbroken counter from 1 and PID 1 throughout. Returns
-    /// the last counter.
-    static func checkUnbrokenCounter(of id: String, on node: String, _ cluster: VirtualCluster.Controller) async throws -> Int {
-        let rows = try await Guest.shell(cluster, node, "cluster logs \(id)").split(separator: "\n").dropLast().map { $0.split(separator: " ") }
-        var previous = 0
-        for row in rows {
-            guard row.count == 2, let value = Int(row[0]) else { Issue.record("unexpected line \(row)"); break }
-            #expect(value == previous + 1, "the counter went \(previous) → \(value): a gap or a restart")
-            previous = value
-        }
-        #expect(Set(rows.map { $0.count > 1 ? String($0[1]) : "" }) == ["1"], "os.getpid() is 1 in the job's namespace throughout")
-        return previous
     }
 }
