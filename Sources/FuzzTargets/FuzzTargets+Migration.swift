@@ -50,6 +50,10 @@ extension FuzzTargets {
         if let credentials = Jobs.Credentials(status: text) {
             _ = credentials.matches(uid: 1000, gid: 1000, allowedGroups: [100])
         }
+        // As /proc/PID/maps for the dirty-rate sampler (a job names its mappings' files).
+        for range in Jobs.DirtyPages.writableRanges(maps: text) {
+            precondition(range.start < range.end, "an empty or inverted writable mapping")
+        }
         if let record = try? JSONDecoder().decode(Jobs.Record.self, from: Data(bytes)) {
             _ = Jobs.Trust().refusal(uid: record.uid, gid: record.gid, localGroups: nil)
         }

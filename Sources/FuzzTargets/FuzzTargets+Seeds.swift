@@ -60,6 +60,7 @@ extension FuzzTargets {
         add("control", "run", json(run) + [UInt8(ascii: "\n")])
         add("control", "logs", json(Control.Request.logs(job: "0a1b2c-17", from: Control.LogOffsets(stdout: 10, stderr: 0))) + [UInt8(ascii: "\n")])
         add("control", "ps", Array(#"{"command":"ps","local":true}"# .utf8) + [UInt8(ascii: "\n")])
+        add("control", "migrate-cancel", json(Control.Request.cancelMove(job: "0a1b2c-17")) + [UInt8(ascii: "\n")])
         add("control", "peer-request", json(PeerFrame(request: .init(request: run, uid: 1000, gid: 1000))))
         add("control", "peer-migration", Array(#"{"migration":true}"#.utf8))
 
@@ -91,6 +92,13 @@ extension FuzzTargets {
             CapEff:\t0000000000000000
             CapBnd:\t000001ffffffffff
             CapAmb:\t0000000000000000
+
+            """.utf8))
+        add("migration", "proc-maps", Array("""
+            55d0c0a00000-55d0c0a21000 r--p 00000000 08:01 1234 /usr/bin/python3
+            55d0c0c21000-55d0c0c42000 rw-p 00021000 08:01 1234 /home/ada/odd name\\012with newline
+            7f0000000000-7f0010000000 rw-p 00000000 00:00 0
+            ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
 
             """.utf8))
 
