@@ -12,6 +12,9 @@ extension Agent {
         /// The source has the destination's confirmation that the job is restored, and has not
         /// yet dropped its own copy or sent the commit.
         case sourceAfterRestored = "source-after-restored"
+        /// Post-copy: the destination runs the job, and the source holds its relay of pages
+        /// before the next piece it would send.
+        case sourcePulling = "source-pulling"
 
         static let directory = "/run/clusterd/faults"
 

@@ -68,8 +68,8 @@ extension Agent {
                     if case .success(let theirs) = answer, theirs.error == nil { return theirs }
                 }
                 return try await local.respond(to: request)
-            case .migrate(let job, let target, let precopy):
-                return try await migrate(job, to: target, precopy: precopy, request)
+            case .migrate(let job, let target, let method):
+                return try await migrate(job, to: target, method: method, request)
             case .drain(let node):
                 return try await drain(node, request)
             case .nodes, .status, .balance, .pending, .admit, .deny:
@@ -78,7 +78,7 @@ extension Agent {
         }
 
         /// Moves a job from this node, or asks the node that runs it to.
-        func migrate(_ job: String, to target: String, precopy: Bool, _ request: Control.Request) async throws -> Control.Response {
+        func migrate(_ job: String, to target: String, method: Control.MoveMethod, _ request: Control.Request) async throws -> Control.Response {
             let id = try JobRequests.jobID(job, request)
             var target = target
             switch await jobs.location(id) {
@@ -95,7 +95,7 @@ extension Agent {
                 guard let member = await core.member(named: target) else {
                     throw Failure(.notFound, "no node \(target) in the cluster; `cluster nodes` lists them")
                 }
-                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(id, to: member, precopy: precopy)
+                let outcome = try await Migrator(core: core, jobs: jobs, logger: logger).migrate(id, to: member, method: method)
                 let report = outcome.report(job: id, from: core.settings.hostname, to: member.load.hostname)
                 return .migration(report)
             case .movedTo(let node) where !forwarded:

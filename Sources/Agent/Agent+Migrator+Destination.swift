@@ -24,7 +24,14 @@ extension Agent.Migrator {
     func receive(_ stream: Agent.SecureStream, first: Migration.Message, from peer: Wire.NodeID) async throws {
         if case .query(let id) = first {
             guard Jobs.Layout.isJobID(id) else { throw Agent.Failure("a query for a malformed job id") }
+            // Post-copy still pulling: which copy lives is not settled; no answer yet (the
+            // source asks again).
+            guard !(await jobs.isPulling(id)) else { throw Agent.Failure("job \(id) is still arriving") }
             try await send(.state(running: await jobs.isRunningHere(id)), on: stream)
+            return
+        }
+        if case .pages(let id) = first {
+            try await receivePages(stream, job: id, from: peer)
             return
         }
         guard case .offer(let id, let recordData, let memoryKiB, let cpuinfo) = first else { throw Agent.Failure("a migration must begin with an offer") }
@@ -73,6 +80,17 @@ extension Agent.Migrator {
         }
         let offered = machine.record
         var receivedPages = false
+        // Post-copy: the lazy-pages daemon, from the restore until the last page.
+        var lazyPages: PageServing?
+        var pageSlot: PageSlot?
+        var lazyRound = 1
+        defer {
+            if let lazyPages {
+                _ = kill(lazyPages.pid, SIGKILL)
+                lazyPages.socket.release()
+            }
+            PageSlot.unregister(id)
+        }
         do {
             while !machine.isFinished {
                 let message = try await receive(on: stream)
@@ -103,8 +121,38 @@ extension Agent.Migrator {
                     try await receiveFile(directory: work + "/\(round)", path: name, size: size, mode: mode & 0o600, link: nil, on: stream)
                 case .write(.parentLink(let round, let target), _, _):
                     try await receiveFile(directory: work + "/\(round)", path: "parent", size: 0, mode: 0, link: target, on: stream)
-                case .restore(let round, let record):
-                    switch await restore(record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer) {
+                case .restore(let round, let record, let lazy):
+                    // Post-copy: the daemon, and the slot the source's page stream relays into,
+                    // before the restore, which may touch memory that is still at the source.
+                    var watcher: Task<Void, Never>?
+                    if lazy {
+                        let daemon: PageServing
+                        do {
+                            daemon = try await startLazyPages(directory: work + "/\(round)")
+                        } catch {
+                            machine.restoreFailed()
+                            Migration.remove(jobs.layout.directory(id))
+                            try await send(.failed("\(error)"), on: stream)
+                            continue
+                        }
+                        let slot = PageSlot(socket: daemon.socket, peer: peer)
+                        slot.register(id)
+                        (lazyPages, pageSlot, lazyRound) = (daemon, slot, round)
+                        // A page stream that fails during the restore: the daemon goes, so the
+                        // restore fails instead of waiting for pages that will not come.
+                        watcher = Task {
+                            while !Task.isCancelled {
+                                if slot.failure != nil {
+                                    _ = kill(daemon.pid, SIGKILL)
+                                    return
+                                }
+                                try? await Task.sleep(for: .milliseconds(50))
+                            }
+                        }
+                    }
+                    let restored = await restore(record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer, lazy: lazy)
+                    watcher?.cancel()
+                    switch restored {
                     case .success(let pid):
                         machine.restoreSucceeded(pid: pid)
                         await jobs.adoptRestored(record, pid: pid)
@@ -115,8 +163,16 @@ extension Agent.Migrator {
                         try await send(.failed(failure.description), on: stream)
                     }
                 case .run(let pid):
-                    await jobs.continueRestored(id, pid: pid)
-                    try? await send(.done, on: stream)
+                    if let pages = lazyPages, let slot = pageSlot {
+                        await jobs.setPulling(id, true)
+                        await jobs.continueRestored(id, pid: pid)
+                        try await pull(id, pid: pid, pages: pages, slot: slot, directory: work + "/\(lazyRound)", machine: &machine, on: stream)
+                        lazyPages = nil
+                        await jobs.setPulling(id, false)
+                    } else {
+                        await jobs.continueRestored(id, pid: pid)
+                        try? await send(.done, on: stream)
+                    }
                 case .discard(let pid):
                     if let pid { await jobs.discardRestored(id, pid: pid) }
                     Migration.remove(jobs.layout.directory(id))
@@ -125,12 +181,19 @@ extension Agent.Migrator {
         } catch {
             // Lost the source, or it broke the protocol. Restored and waiting: the source saw
             // `restored` and dropped its copy, or it will ask (query) and learn that we run it.
-            if let pid = machine.sourceLost() {
+            switch machine.sourceLost() {
+            case .run(let pid):
                 logger.warning("job \(id): lost the source after restoring; running it here")
                 await jobs.continueRestored(id, pid: pid)
-            } else {
+            case .kill(let pid):
+                // Post-copy: memory this copy lacks was only at the source. Killed before the
+                // lazy-pages daemon sees its connection end (its pages would read as zeros).
+                logger.warning("job \(id): lost the source while its memory was still arriving; the copy here is killed")
+                await discardPulled(id, pid: pid)
+            case .nothing:
                 Migration.remove(jobs.layout.directory(id))
             }
+            await jobs.setPulling(id, false)
             throw error
         }
     }
@@ -139,7 +202,7 @@ extension Agent.Migrator {
     /// still stopped (--leave-stopped): its pid if it is who the record says, else why not
     /// (the tree is killed).
     func restore(
-        _ record: Jobs.Record, from work: String, round: Int, trust: Jobs.Trust, localGroups: [UInt32]?, peer: Wire.NodeID
+        _ record: Jobs.Record, from work: String, round: Int, trust: Jobs.Trust, localGroups: [UInt32]?, peer: Wire.NodeID, lazy: Bool = false
     ) async -> Result<Int32, Agent.Failure> {
         let id = record.id
         let directory = work + "/\(round)"
@@ -158,7 +221,7 @@ extension Agent.Migrator {
         }
         do {
             defer { if !mounts.isEmpty { _ = umount2(rootBind, Int32(MNT_DETACH)) } }
-            _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts), in: directory, log: "restore.log")
+            _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts, lazy: lazy), in: directory, log: "restore.log")
         } catch {
             return .failure(Agent.Failure("\(error)"))
         }

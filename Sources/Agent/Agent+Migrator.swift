@@ -43,16 +43,21 @@ extension Agent {
             /// Restore request sent → `restored`: the destination's restore, for the balancer's
             /// restore-rate estimate.
             var restoreSeconds = 0.0
+            /// Post-copy: `commit` sent → the destination has every page (the job ran there
+            /// meanwhile, pulling what it touched).
+            var pullSeconds = 0.0
             /// Bytes the job wrote per second while pre-copy ran (each round copies what the job
             /// dirtied during the one before), or nil with fewer than two rounds.
             var dirtyRate: Double?
+            /// Whether the move was a post-copy.
+            var postcopy = false
 
             /// What `cluster migrate` and `cluster drain` print.
             func report(job: String, from: String, to: String) -> Control.MigrationReport {
                 Control.MigrationReport(
                     job: job, from: from, to: to, precopyRounds: rounds, frozenSeconds: frozenSeconds,
                     dumpSeconds: dumpSeconds, totalSeconds: totalSeconds, bytes: bytesSent,
-                    sendingSeconds: sendingSeconds, restoreSeconds: restoreSeconds)
+                    sendingSeconds: sendingSeconds, restoreSeconds: restoreSeconds, postcopy: postcopy, pullSeconds: pullSeconds)
             }
         }
 
@@ -79,11 +84,14 @@ extension Agent {
         ///
         /// `maximumFinalBytes`: for automatic moves, the most the final dump may copy with the
         /// job frozen; a job that writes faster than that stays (``Migration/Source/Policy/maximumFinalBytes``).
-        func migrate(_ id: String, to member: Wire.MemberUpdate, precopy: Bool = true, maximumFinalBytes: UInt64? = nil) async throws -> Outcome {
-            try await Task { try await move(id, to: member, precopy: precopy, maximumFinalBytes: maximumFinalBytes) }.value
+        ///
+        /// `method`: pre-copy rounds first (the default), the final dump alone, or post-copy
+        /// (Docs/migration.md).
+        func migrate(_ id: String, to member: Wire.MemberUpdate, method: Control.MoveMethod = .precopy, maximumFinalBytes: UInt64? = nil) async throws -> Outcome {
+            try await Task { try await move(id, to: member, method: method, maximumFinalBytes: maximumFinalBytes) }.value
         }
 
-        private func move(_ id: String, to member: Wire.MemberUpdate, precopy: Bool, maximumFinalBytes: UInt64?) async throws -> Outcome {
+        private func move(_ id: String, to member: Wire.MemberUpdate, method: Control.MoveMethod, maximumFinalBytes: UInt64?) async throws -> Outcome {
             let clock = ContinuousClock()
             let started = clock.now
             let (record, pid) = try await jobs.beginMigration(id)
@@ -100,13 +108,21 @@ extension Agent {
             defer { Migration.remove(work) }
             let destination = member.load.hostname
             var policy = self.policy
-            if !precopy { policy.maxRounds = 0 }
+            if method != .precopy { policy.maxRounds = 0 }
+            policy.postcopy = method == .postcopy
             policy.maximumFinalBytes = maximumFinalBytes
             var machine = Migration.Source(job: id, destination: destination, policy: policy)
             var outcome = Outcome()
+            outcome.postcopy = policy.postcopy
             var freeze = clock.now
             // A kill asked for during the hand-over, carried out where the job landed.
             var deferredKill: UInt32?
+            // Post-copy: the criu run that holds the frozen job and serves its pages, and the
+            // second stream that relays them.
+            var lazyDump: LazyDump?
+            var pageStream: Task<RelayCount, any Error>?
+            defer { pageStream?.cancel() }
+            let committed = Agent.Flag()
             do {
                 try await withStream(to: member) { stream in
                     // Offer, with this CPU's description for the destination to check.
@@ -151,10 +167,26 @@ extension Agent {
                     // A cancel or kill that came during pre-copy stops the move here, unfrozen.
                     try await jobs.beginFreeze(id)
                     freeze = clock.now
-                    try await dumping(into: directory, machine) {
-                        _ = try await runCRIU(
-                            criu.dump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
-                            in: directory, log: "dump.log")
+                    if policy.postcopy {
+                        try await dumping(into: directory, machine) {
+                            lazyDump = try await startLazyDump(pid: pid, directory: directory, work: work, mounts: mounts)
+                        }
+                        if let run = lazyDump {
+                            pageStream = Task {
+                                try await withStream(to: member) { pages in
+                                    try await send(.pages(job: id), on: pages)
+                                    return try await Self.relay(pages, socket: run.socket) {
+                                        if committed.isSet { await FaultPoint.sourcePulling.pass() }
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        try await dumping(into: directory, machine) {
+                            _ = try await runCRIU(
+                                criu.dump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
+                                in: directory, log: "dump.log")
+                        }
                     }
                     outcome.dumpSeconds = (clock.now - freeze).seconds
                     // Regular files the job holds open outside its directory travel too (the
@@ -171,7 +203,9 @@ extension Agent {
                     moved.migrations.append(.init(from: record.currentNode, to: destination, at: UInt64(time(nil))))
                     // Killed while being dumped: nothing is handed over.
                     try await jobs.beginHandOver(id)
-                    try await send(.restore(round: machine.sendingRestore(), record: try JSONEncoder().encode(moved)), on: stream)
+                    let movedData = try JSONEncoder().encode(moved)
+                    let restoreRound = machine.sendingRestore()
+                    try await send(policy.postcopy ? .restoreLazily(round: restoreRound, record: movedData) : .restore(round: restoreRound, record: movedData), on: stream)
                     let restoreStart = clock.now
                     let answer = try await receive(on: stream)
                     outcome.restoreSeconds = (clock.now - restoreStart).seconds
@@ -185,12 +219,40 @@ extension Agent {
                     default:
                         throw Failure("\(destination) answered the restore out of turn")
                     }
-                    // The destination holds a stopped copy: ours goes, then theirs runs.
-                    deferredKill = await jobs.finishMigration(id, movedTo: moved)
-                    outcome.frozenSeconds = (clock.now - freeze).seconds
-                    machine.committed()
-                    try await send(.commit, on: stream)
-                    _ = try? await receive(on: stream)
+                    if let run = lazyDump {
+                        // Post-copy: theirs runs now and pulls its memory from ours, which
+                        // stays frozen until the last page has arrived.
+                        machine.committed()
+                        try await send(.commit, on: stream)
+                        committed.set()
+                        outcome.frozenSeconds = (clock.now - freeze).seconds
+                        let pullStart = clock.now
+                        switch try await receive(on: stream) {
+                        case .done:
+                            machine.pagesDelivered()
+                        case .failed(let reason):
+                            machine.pullFailedThere()
+                            throw Failure("job \(id) could not pull its memory from here to \(destination): \(reason)")
+                        default:
+                            throw Failure("\(destination) answered the pages out of turn")
+                        }
+                        outcome.pullSeconds = (clock.now - pullStart).seconds
+                        // Every page is there: our copy goes first, so that nothing criu does
+                        // on its way out can resume it; criu then ends (the daemon told it so).
+                        deferredKill = await jobs.finishMigration(id, movedTo: moved)
+                        let exit = await run.end(within: .seconds(30))
+                        if exit != .exited(0) {
+                            logger.warning("job \(id): criu dump ended with \(exit.map { "\($0)" } ?? "no exit within 30 s") after serving every page")
+                        }
+                        if let sent = await Self.value(of: pageStream, within: .seconds(5))?.sent { outcome.bytesSent += sent }
+                    } else {
+                        // The destination holds a stopped copy: ours goes, then theirs runs.
+                        deferredKill = await jobs.finishMigration(id, movedTo: moved)
+                        outcome.frozenSeconds = (clock.now - freeze).seconds
+                        machine.committed()
+                        try await send(.commit, on: stream)
+                        _ = try? await receive(on: stream)
+                    }
                 }
             } catch {
                 let reason = error is Failure || error is Migration.CRIU.Failure
@@ -200,6 +262,17 @@ extension Agent {
                 while case .ask(let after) = resolution {
                     try await Task.sleep(for: after)
                     resolution = machine.answered(await ask(member, about: id), at: clock.now)
+                }
+                // Post-copy: criu sees its connection end only now that the job's fate is known.
+                // Ended early, it resumes the frozen copy itself, so a copy to be dropped is
+                // killed before.
+                if let run = lazyDump {
+                    if case .drop = resolution, await jobs.isMigrating(id) {
+                        deferredKill = await jobs.finishMigration(id, movedTo: nil)
+                        logger.warning("job \(id): the confirmation from \(destination) was lost, but it runs the job there")
+                    }
+                    let exit = await run.end(within: .seconds(30))
+                    if exit != .exited(0) { logger.info("job \(id): criu dump ended with \(exit.map { "\($0)" } ?? "no exit within 30 s")") }
                 }
                 switch resolution {
                 case .drop:

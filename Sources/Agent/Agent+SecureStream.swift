@@ -24,7 +24,12 @@ extension Agent {
         private var buffered = ByteBuffer()
         /// Where ``send(reading:count:)`` reads a file chunk before sealing it.
         private var chunk: [UInt8] = []
-        private(set) var session: Wire.Stream.Session?
+        /// The handshake's session, kept twice: the sending side uses only its sealing half and
+        /// the receiving side only its opening half, so one task may send while another
+        /// receives (the page relay, ``Agent/Migrator/relay(_:socket:)``), and neither touches
+        /// what the other changes.
+        private var sendSession: Wire.Stream.Session?
+        private var receiveSession: Wire.Stream.Session?
         /// Largest frame payload this side accepts now: small until the stream has shown what
         /// it is for (a request fits in ``Agent/ControlServer/maxRequest``), so a key holder's
         /// idle streams hold little memory; a migration raises it to a whole image chunk.
@@ -44,7 +49,7 @@ extension Agent {
             try await write(client.hello)
             let (finish, session) = try client.receive(serverHello: try await read(Wire.Stream.serverHelloSize))
             try await write(finish)
-            self.session = session
+            (sendSession, receiveSession) = (session, session)
             return session.peer
         }
 
@@ -53,12 +58,18 @@ extension Agent {
             var server = server
             try await write(try server.receive(clientHello: try await read(Wire.Stream.clientHelloSize)))
             let session = try server.receive(finish: try await read(Wire.Stream.finishSize))
-            self.session = session
+            (sendSession, receiveSession) = (session, session)
             return session.peer
         }
 
         func send(_ payload: [UInt8]) async throws {
             try await outbound.write(try frame(sealing: payload))
+        }
+
+        /// Sends `buffer`'s readable bytes, at most one frame's worth, as one frame.
+        func send(_ buffer: ByteBuffer) async throws {
+            let frame = try buffer.withUnsafeReadableBytes { try self.frame(sealing: $0) }
+            try await outbound.write(frame)
         }
 
         /// Reads up to `count` bytes (at most one frame's worth) from `descriptor` at its offset
@@ -76,9 +87,9 @@ extension Agent {
 
         /// `payload` sealed as the next frame, in one buffer.
         private func frame(sealing payload: some DataProtocol) throws -> ByteBuffer {
-            guard var session else { throw Wire.Stream.Failure.authenticationFailed }
+            guard var session = sendSession else { throw Wire.Stream.Failure.authenticationFailed }
             let (header, ciphertext, tag) = try session.seal(parts: payload)
-            self.session = session
+            sendSession = session
             var frame = ByteBufferAllocator().buffer(capacity: header.count + ciphertext.count + tag.count)
             frame.writeBytes(header)
             ciphertext.withUnsafeBytes { _ = frame.writeBytes($0) }
@@ -94,7 +105,7 @@ extension Agent {
         /// Hands the next frame's payload to `body` (valid only inside it); nil when the peer
         /// closed the connection between frames.
         func receive<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) async throws -> Result? {
-            guard var session else { throw Wire.Stream.Failure.authenticationFailed }
+            guard var session = receiveSession else { throw Wire.Stream.Failure.authenticationFailed }
             let timer = frameDeadline.map { deadline in
                 let (channel, flag) = (deadline.channel, expired)
                 return deadline.channel.eventLoop.scheduleTask(in: deadline.limit) {
@@ -111,7 +122,7 @@ extension Agent {
             let payload = try buffered.readSlice(length: length)!.withUnsafeReadableBytes { bytes throws in
                 try session.open(header: header, frameBody: bytes)
             }
-            self.session = session
+            receiveSession = session
             return try payload.withUnsafeBytes(body)
         }
 

@@ -23,6 +23,10 @@ extension Agent {
         /// Applies the settings to a stream's channel (client or accepted).
         static func configure(_ channel: Channel) throws {
             let options = channel.syncOptions
+            // No Nagle delay on either end (an accepted socket is not sure to inherit it from the
+            // listener): post-copy's page relay is request and response, and a response's last
+            // segment held for the ACK of its header would wait out the peer's delayed ACK.
+            try options?.setOption(.tcpOption(.tcp_nodelay), value: 1)
             try options?.setOption(.socketOption(.so_keepalive), value: 1)
             try options?.setOption(.socket(SocketOptionLevel(IPPROTO_TCP), TCP_KEEPIDLE), value: keepaliveIdle)
             try options?.setOption(.socket(SocketOptionLevel(IPPROTO_TCP), TCP_KEEPINTVL), value: keepaliveInterval)

@@ -36,6 +36,11 @@ public struct StreamBenchmark: Sendable {
         public var rows: [Row]
         /// Our stream's median, with the cipher this host chooses, ÷ plain TCP's median.
         public var streamRatio: Double
+        /// Post-copy's page relay (criu's 4 MiB transfers through two socketpairs and the
+        /// stream) ÷ the stream alone, medians.
+        public var relayRatio: Double
+        /// One page asked for and answered through the relay, median of each run's mean, µs.
+        public var relayRoundTripMicroseconds: Double
     }
 
     public func run(progress: (String) -> Void) async throws -> Report {
@@ -47,6 +52,8 @@ public struct StreamBenchmark: Sendable {
         let keys = try Wire.Keys(clusterKey: (0..<32).map { _ in UInt8.random(in: 0...255) })
         var streams = Wire.Stream.Cipher.allCases.map { Row(method: "agent stream, \($0)" + ($0 == .preferred ? " (chosen here)" : ""), rates: []) }
         var plain = Row(method: "plain TCP", rates: [])
+        var relay = Row(method: "page relay (post-copy), 4 MiB transfers", rates: [])
+        var roundTrips: [Double] = []
         for run in 1...runs {
             // Alternating, so a slow moment of the host hurts each alike.
             for (index, cipher) in Wire.Stream.Cipher.allCases.enumerated() {
@@ -55,6 +62,12 @@ public struct StreamBenchmark: Sendable {
             }
             let reference = try Self.plainTCP(file, bytes: bytes)
             plain.rates.append(Double(bytes) / 1e6 / reference.seconds)
+            let transfers = max(1, megabytes / 4)
+            let bulk = try await Agent.StreamProbe.relayRoundTrips(transfers, responseBytes: 4 << 20, keys: keys)
+            let pages = try await Agent.StreamProbe.relayRoundTrips(200, responseBytes: 4096 + 24, keys: keys)
+            guard bulk.intact && pages.intact else { throw LiveBuildError(code: .output, message: "the page relay delivered wrong bytes") }
+            relay.rates.append(Double(transfers << 22) / 1e6 / bulk.time.seconds)
+            roundTrips.append(pages.time.seconds / 200 * 1e6)
             progress("run \(run): " + streams.map { "\($0.method) \(Int($0.rates.last!)) MB/s" }.joined(separator: ", ") + ", plain TCP \(Int(plain.rates.last!)) MB/s")
         }
         let chosen = streams[Wire.Stream.Cipher.allCases.firstIndex(of: .preferred) ?? 0]
@@ -74,8 +87,10 @@ public struct StreamBenchmark: Sendable {
                 return try AES.GCM.open(box, using: key).count
             }
         }
-        let rows = streams + [plain, Row(method: "ChaCha20-Poly1305 seal+open", rates: chacha), Row(method: "AES-256-GCM seal+open", rates: gcm)]
-        return Report(megabytes: megabytes, rows: rows, streamRatio: chosen.median / plain.median)
+        let rows = streams + [plain, relay, Row(method: "ChaCha20-Poly1305 seal+open", rates: chacha), Row(method: "AES-256-GCM seal+open", rates: gcm)]
+        return Report(
+            megabytes: megabytes, rows: rows, streamRatio: chosen.median / plain.median, relayRatio: relay.median / chosen.median,
+            relayRoundTripMicroseconds: roundTrips.sorted()[roundTrips.count / 2])
     }
 
     /// MB/s of sealing and opening `frames` 1 MiB frames, per run.

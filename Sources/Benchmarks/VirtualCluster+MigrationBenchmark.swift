@@ -4,7 +4,8 @@ import VirtualCluster
 
 extension VirtualCluster {
     /// Freeze and total time of moving jobs of several sizes between two QEMU nodes booted from
-    /// `image`: with pre-copy (`cluster migrate`), without (`--no-precopy`), and beside plain CRIU
+    /// `image`: with pre-copy (`cluster migrate`), without (`--no-precopy`), by post-copy
+    /// (`--postcopy`), and beside plain CRIU
     /// (`criu dump` streaming pages to a `criu page-server` on the other node, the rest of the
     /// images copied over the same link, then `criu restore`) on a fresh copy of the same job.
     ///
@@ -26,7 +27,7 @@ extension VirtualCluster {
                 report.rows += try await bench.measure(sizeMiB: size)
             }
             if let writerMiB {
-                report.rows.append(try await bench.measureWriter(sizeMiB: writerMiB))
+                report.rows += try await bench.measureWriter(sizeMiB: writerMiB)
             }
             _ = try await down(runDirectory: runDirectory)
             return report
@@ -143,6 +144,8 @@ extension VirtualCluster {
             rows.append(try await agentMove(id, sizeMiB: size, method: "pre-copy", from: "node1", to: "node2", "cluster migrate --json \(id) \(destination.hostname)"))
             try await Task.sleep(for: .seconds(2))
             rows.append(try await agentMove(id, sizeMiB: size, method: "no pre-copy", from: "node2", to: "node1", "cluster migrate --json --no-precopy \(id) home"))
+            try await Task.sleep(for: .seconds(2))
+            rows.append(try await agentMove(id, sizeMiB: size, method: "post-copy", from: "node1", to: "node2", "cluster migrate --json --postcopy \(id) \(destination.hostname)"))
             _ = try await shell("node1", "cluster kill \(id)")
 
             rows.append(try await plainCRIU(sizeMiB: size, source: source, destination: destination))
@@ -240,21 +243,23 @@ extension VirtualCluster {
             let row = MigrationBenchmark.Row(
                 sizeMiB: size, method: method, freezeSeconds: report.dumpSeconds, downtimeSeconds: report.frozenSeconds,
                 totalSeconds: report.totalSeconds, precopyRounds: report.precopyRounds.count, bytes: report.bytes,
-                megabytesPerSecond: report.sendingSeconds.flatMap { $0 > 0 ? Double(report.bytes) / 1e6 / $0 : nil },
+                megabytesPerSecond: (report.postcopy == true ? report.pullSeconds : report.sendingSeconds).flatMap { $0 > 0 ? Double(report.bytes) / 1e6 / $0 : nil },
                 sourceExtraMiB: extra[source], destinationExtraMiB: extra[destination].map { max(0, $0 - Double(size)) })
             progress("\(size) MiB \(method): freeze \(report.dumpSeconds) s, down \(report.frozenSeconds) s, total \(report.totalSeconds) s, \(row.megabytesPerSecond.map { "\(Int($0)) MB/s" } ?? "? MB/s"), extra memory: source \(Int(row.sourceExtraMiB ?? 0)) MiB, destination \(Int(row.destinationExtraMiB ?? 0)) MiB beyond the job")
             return row
         }
 
-        /// The write-heavy job moved once with pre-copy (node1 → node2).
-        func measureWriter(sizeMiB size: Int) async throws -> MigrationBenchmark.Row {
+        /// The write-heavy job moved with pre-copy (node1 → node2), then back with post-copy.
+        func measureWriter(sizeMiB size: Int) async throws -> [MigrationBenchmark.Row] {
             let (_, destination) = try await nodes()
             let id = try await shell("node1", Self.asUser("cluster run -- python3 /tmp/writer.py \(size)"))
             try await waitForOutput("node1", "cluster logs \(id) | wc -l")
             try await Task.sleep(for: .seconds(3))
             let row = try await agentMove(id, sizeMiB: size, method: "write-heavy", from: "node1", to: "node2", "cluster migrate --json \(id) \(destination.hostname)")
+            try await Task.sleep(for: .seconds(2))
+            let back = try await agentMove(id, sizeMiB: size, method: "write-heavy post-copy", from: "node2", to: "node1", "cluster migrate --json --postcopy \(id) home")
             _ = try await shell("node1", "cluster kill \(id)")
-            return row
+            return [row, back]
         }
 
         /// The same job started the way the agent starts one (own PID namespace, session leader

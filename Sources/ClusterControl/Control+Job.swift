@@ -100,6 +100,17 @@ extension Control {
 }
 
 extension Control {
+    /// How a job's memory moves (Docs/migration.md).
+    public enum MoveMethod: String, Codable, Sendable, Equatable, CaseIterable {
+        /// Rounds of copying while the job runs, then a short final dump: the default.
+        case precopy
+        /// One dump with the job frozen all along (for benchmarks).
+        case stopAndCopy = "stop-and-copy"
+        /// A final dump without the memory; the job runs on the destination at once and its
+        /// pages follow (a job that writes its memory faster than the link drains it).
+        case postcopy
+    }
+
     /// What one migration took (`cluster migrate`, the benchmarks).
     public struct MigrationReport: Codable, Sendable, Equatable {
         public var job: String
@@ -121,11 +132,18 @@ extension Control {
         public var sendingSeconds: Double?
         /// Restore request sent → the destination's `restored`: its `criu restore`.
         public var restoreSeconds: Double?
+        /// Whether the move was a post-copy: `frozenSeconds` then ends when the destination
+        /// runs the job, and `pullSeconds` is how long its memory took to follow.
+        public var postcopy: Bool?
+        public var pullSeconds: Double?
 
         public init(
             job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, dumpSeconds: Double,
-            totalSeconds: Double, bytes: UInt64, sendingSeconds: Double? = nil, restoreSeconds: Double? = nil
+            totalSeconds: Double, bytes: UInt64, sendingSeconds: Double? = nil, restoreSeconds: Double? = nil,
+            postcopy: Bool? = nil, pullSeconds: Double? = nil
         ) {
+            self.postcopy = postcopy
+            self.pullSeconds = pullSeconds
             self.sendingSeconds = sendingSeconds
             self.restoreSeconds = restoreSeconds
             self.dumpSeconds = dumpSeconds

@@ -23,9 +23,9 @@ extension FuzzTargets {
             case .offer(let job, let record, _, _):
                 guard index == 0, Jobs.Layout.isJobID(job) else { continue }
                 check(record: record, job: job)
-            case .restore(_, let record):
+            case .restore(_, let record), .restoreLazily(_, let record):
                 check(record: record, job: nil)
-            case .query(let job):
+            case .query(let job), .pages(let job):
                 _ = Jobs.Layout.isJobID(job)
             case .file(let round, let path, let size, _, let link):
                 admit(&intake, round: round, path: path, size: size, link: link)

@@ -79,6 +79,14 @@ extension FuzzTargets {
             .query(job: "0a1b2c-17"),
         ]
         add("migration", "offer-and-files", messages.flatMap { json($0) + [UInt8(ascii: "\n")] })
+        let postcopy: [Migration.Message] = [
+            .offer(job: "0a1b2c-17", record: recordData, memoryKiB: 2048, cpuinfo: Data([1, 2, 3])),
+            .file(round: 1, path: "core-1.img", size: 900, mode: 0o600, link: nil),
+            .restoreLazily(round: 1, record: recordData),
+            .pages(job: "0a1b2c-17"),
+            .commit,
+        ]
+        add("migration", "postcopy", postcopy.flatMap { json($0) + [UInt8(ascii: "\n")] })
         add("migration", "record", json(record))
         add("migration", "intake-records", [1, 0, 0, 16, 0, 11] + Array("pages-1.img".utf8) + [255]
             + [2, 0, 0, 0, 0, 6] + Array("parent".utf8) + [4] + Array("../1".utf8))

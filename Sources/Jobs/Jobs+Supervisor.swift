@@ -33,6 +33,9 @@ extension Jobs {
         let logger: Logger
         /// Every job this node has or had, by id.
         private var jobs: [String: Job] = [:]
+        /// Jobs restored here by post-copy whose memory is still arriving: their fate is not
+        /// settled, so a query from the source gets no answer yet.
+        private var pulling: Set<String> = []
         private var nextCounter = 1
         /// Processes whose end ``watchEnds()`` waits for: a job's `unshare`, or a restored init.
         private let watches: AsyncStream<(id: String, pid: pid_t)>
@@ -268,6 +271,16 @@ extension Jobs {
         public func discardRestored(_ id: String, pid: pid_t) {
             _ = Glibc.kill(pid, SIGKILL)
             jobs[id] = nil
+        }
+
+        /// Marks job `id` as restored by post-copy with memory still to come, or no longer.
+        public func setPulling(_ id: String, _ on: Bool) {
+            if on { pulling.insert(id) } else { pulling.remove(id) }
+        }
+
+        /// Whether job `id`'s memory is still arriving (post-copy).
+        public func isPulling(_ id: String) -> Bool {
+            pulling.contains(id)
         }
 
         public func isRunningHere(_ id: String) -> Bool {

@@ -28,13 +28,35 @@ extension Migration {
                 + (previous.map { ["--prev-images-dir", $0, "--track-mem"] } ?? [])
         }
 
+        /// Post-copy's dump: freezes the job and writes everything but its anonymous memory,
+        /// runs `hook` (an executable, with `CRTOOLS_SCRIPT_ACTION=post-dump`) once those images
+        /// are complete, then serves the memory on descriptor 3 (a socket the agent relays) to
+        /// the destination's lazy-pages daemon until it has every page. The tree stays stopped
+        /// (`--leave-stopped`); if the connection fails before the last page, criu resumes it.
+        public func lazyDump(pid: Int32, directory: String, hook: String, mounts: [String] = []) -> [String] {
+            [program, "dump", "--tree", String(pid), "--images-dir", directory, "--leave-stopped", "--lazy-pages",
+             "--ps-socket", "3", "--action-script", hook, "--log-file", "dump.log"] + Self.dumpOptions + mounts
+        }
+
+        /// The destination's lazy-pages daemon for the images in `directory`: it takes the
+        /// restored tree's userfaultfds from `criu restore --lazy-pages` (a UNIX socket in
+        /// `directory`), and fetches each page the job touches, then every other, from the
+        /// source over descriptor 3 (a socket the agent relays). It writes a byte to descriptor
+        /// 4 when it is ready for the restore.
+        public func lazyPages(directory: String) -> [String] {
+            [program, "lazy-pages", "--images-dir", directory, "--page-server", "--ps-socket", "3", "--status-fd", "4",
+             "--log-file", "lazy-pages.log", "-v2"]
+        }
+
         /// Restores the tree from `directory`, detached, stopped until the source confirms
         /// (SIGCONT then), writing the restored init's host pid to `pidFile`.
         /// `mounts`: the new mount namespace's root and kept mounts, when the images hold one
         /// (``Jobs/MountNamespace/restoreArguments(root:)``).
-        public func restore(directory: String, pidFile: String, mounts: [String] = []) -> [String] {
+        /// `lazy`: the anonymous memory comes from the lazy-pages daemon (``lazyPages(directory:)``).
+        public func restore(directory: String, pidFile: String, mounts: [String] = [], lazy: Bool = false) -> [String] {
             [program, "restore", "--images-dir", directory, "--restore-detached", "--leave-stopped",
-             "--pidfile", pidFile, "--log-file", "restore.log", "--file-locks", "--link-remap", "-v2"] + mounts
+             "--pidfile", pidFile, "--log-file", "restore.log", "--file-locks", "--link-remap", "-v2"]
+                + (lazy ? ["--lazy-pages"] : []) + mounts
         }
 
         /// Writes this CPU's features to `directory`/cpuinfo.img.

@@ -41,6 +41,9 @@ extension Migration {
             case restoring(round: Int)
             /// Restored, checked and stopped as `pid`; `restored` was answered: the job is ours.
             case restored(pid: Int32)
+            /// Post-copy, after `commit`: the job runs here and its memory is still arriving from
+            /// the source.
+            case pulling(pid: Int32)
             /// Ended: the job runs here.
             case running(pid: Int32)
             /// Ended: nothing of the job is kept here (refused, failed, aborted or lost the source).
@@ -53,7 +56,8 @@ extension Migration {
             case write(Intake.Placement, size: UInt64, mode: UInt32)
             /// Restore round `round` as `record`'s job, check the tree, then report
             /// ``restoreSucceeded(pid:)`` or ``restoreFailed(_:)``.
-            case restore(round: Int, record: Jobs.Record)
+            /// `lazy`: with CRIU's lazy pages, the memory to come from the source (post-copy).
+            case restore(round: Int, record: Jobs.Record, lazy: Bool)
             /// The source's copy is gone: continue stopped `pid`, answer `done`, end.
             case run(pid: Int32)
             /// The source gave up: kill the restored `pid` if any, remove the job's files, end.
@@ -71,6 +75,8 @@ extension Migration {
         /// The groups this node's user database gives the job's uid (nil: no entry).
         public let localGroups: [UInt32]?
         public private(set) var phase: Phase = .receiving
+        /// Whether the source asked for post-copy (``Message/restoreLazily(round:record:)``).
+        public private(set) var lazy = false
         private var intake: Intake
 
         /// Takes an offer, or says why not. `localGroups` looks up the groups this node gives a
@@ -128,7 +134,7 @@ extension Migration {
         /// running it, and the source must not be told that the migration failed.
         public var holdsJob: Bool {
             switch phase {
-            case .restored, .running: true
+            case .restored, .pulling, .running: true
             default: false
             }
         }
@@ -142,17 +148,18 @@ extension Migration {
                 } catch {
                     throw violation("refused a file of job \(record.id): \(error)")
                 }
-            case (.receiving, .restore(let round, let data)):
+            case (.receiving, .restore(let round, let data)), (.receiving, .restoreLazily(let round, let data)):
                 guard (1...Intake.maxRound).contains(round) else { throw violation("restore from round \(round)") }
                 // The record that runs is the one the offer was checked with.
                 guard let sent = try? JSONDecoder().decode(Jobs.Record.self, from: data),
                       sent.id == record.id, sent.uid == record.uid, sent.gid == record.gid else {
                     throw violation("the record sent with restore differs from the offer's")
                 }
+                if case .restoreLazily = message { lazy = true }
                 phase = .restoring(round: round)
-                return .restore(round: round, record: sent)
+                return .restore(round: round, record: sent, lazy: lazy)
             case (.restored(let pid), .commit):
-                phase = .running(pid: pid)
+                phase = lazy ? .pulling(pid: pid) : .running(pid: pid)
                 return .run(pid: pid)
             case (.receiving, .abort):
                 phase = .discarded
@@ -179,16 +186,43 @@ extension Migration {
             phase = .discarded
         }
 
-        /// The stream broke or broke the protocol. Returns the restored job to run, or nil when
-        /// nothing of the job is kept here.
-        public mutating func sourceLost() -> Int32? {
+        /// Post-copy: the lazy-pages daemon has every page and ended well. Answer `done`.
+        public mutating func pagesArrived() {
+            guard case .pulling(let pid) = phase else { preconditionFailure("pagesArrived in \(phase)") }
+            phase = .running(pid: pid)
+        }
+
+        /// Post-copy: the pages stopped coming (the daemon failed, the relay broke) while the
+        /// job still runs here. The copy here lacks memory it cannot get: kill `pid`, answer
+        /// `failed` if the stream still works; the source resumes its frozen copy.
+        public mutating func pullFailed() -> Int32 {
+            guard case .pulling(let pid) = phase else { preconditionFailure("pullFailed in \(phase)") }
+            phase = .discarded
+            return pid
+        }
+
+        /// What becomes of the job here when the source is lost.
+        public enum Loss: Sendable, Equatable {
+            /// Run the restored job: the source dropped its copy, or will learn that this one runs.
+            case run(pid: Int32)
+            /// Kill the restored job: it lacks pages only the source had (post-copy).
+            case kill(pid: Int32)
+            /// Nothing of the job is kept here.
+            case nothing
+        }
+
+        /// The stream broke or broke the protocol: what becomes of the job here.
+        public mutating func sourceLost() -> Loss {
             switch phase {
+            case .restored(let pid) where lazy, .pulling(let pid):
+                phase = .discarded
+                return .kill(pid: pid)
             case .restored(let pid), .running(let pid):
                 phase = .running(pid: pid)
-                return pid
+                return .run(pid: pid)
             case .receiving, .restoring, .discarded:
                 phase = .discarded
-                return nil
+                return .nothing
             }
         }
 
@@ -203,12 +237,14 @@ extension Migration {
             case .refuse: "refuse"
             case .file: "file"
             case .restore: "restore"
+            case .restoreLazily: "restoreLazily"
             case .restored: "restored"
             case .failed: "failed"
             case .commit: "commit"
             case .abort: "abort"
             case .done: "done"
             case .query: "query"
+            case .pages: "pages"
             case .state: "state"
             }
         }
@@ -218,6 +254,7 @@ extension Migration {
             case .receiving: "while receiving"
             case .restoring: "while restoring"
             case .restored: "after restoring"
+            case .pulling: "while pulling pages"
             case .running: "after running"
             case .discarded: "after discarding"
             }

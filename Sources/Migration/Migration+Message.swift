@@ -20,6 +20,11 @@ extension Migration {
         /// Source → destination: every file of the final round and the job directory was sent;
         /// restore from round `round`.
         case restore(round: Int, record: Data)
+        /// Source → destination, for post-copy: every file of round `round` but the job's
+        /// anonymous memory was sent; restore it with CRIU's lazy pages, the memory to come over
+        /// this stream from the source's frozen copy once `commit` has come (Docs/migration.md,
+        /// "Post-copy").
+        case restoreLazily(round: Int, record: Data)
         /// Destination → source: restored, stopped, waiting for `commit`.
         case restored(pid: Int32)
         /// Destination → source: the restore failed (the job stays at the source).
@@ -28,8 +33,13 @@ extension Migration {
         case commit
         /// Source → destination: give up; the source resumes the job.
         case abort
-        /// Destination → source: running here now.
+        /// Destination → source: running here now (after post-copy: with every page here).
         case done
+        /// Source → destination, the first message of a second stream for post-copy: from now
+        /// on this stream relays CRIU's page-server protocol for `job` both ways (the lazy-pages
+        /// daemon's requests and the source's pages), beside the migration stream, which the
+        /// restore and `commit` still use meanwhile.
+        case pages(job: String)
         /// Source → destination, on a new stream after losing the old one: what became of `job`?
         case query(job: String)
         /// Destination → source: the answer to ``query(job:)``.

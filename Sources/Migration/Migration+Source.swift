@@ -33,6 +33,10 @@ extension Migration {
             /// above this the move is given up before the freeze and the job runs on here
             /// (``Step/giveUp(reason:)``). A user's `cluster migrate` has no limit.
             public var maximumFinalBytes: UInt64?
+            /// Post-copy: no pre-copy rounds; the final dump leaves the job's memory here, the
+            /// destination runs the job at once and pulls its pages from this node's frozen
+            /// copy, which stays until the last page has arrived (Docs/migration.md, "Post-copy").
+            public var postcopy = false
 
             public init() {}
         }
@@ -48,6 +52,9 @@ extension Migration {
             case restoring(round: Int)
             /// The destination answered `restored`: it holds a stopped copy.
             case handedOver
+            /// Post-copy, after `commit`: the destination runs the job and pulls its memory from
+            /// this node's frozen copy.
+            case pulling
             /// The stream broke while the destination may hold the job: asking it.
             case asking
             /// Ended: the job runs at the destination; this node's copy is gone.
@@ -112,7 +119,7 @@ extension Migration {
         /// The destination accepted the offer: the first step.
         public mutating func accepted() -> Step {
             precondition(phase == .offering, "accepted in \(phase)")
-            return next(round: 1)
+            return policy.postcopy ? finalStep(round: 1) : next(round: 1)
         }
 
         /// Pre-copy round `round` dumped `bytes` and they were sent: the next step.
@@ -164,7 +171,21 @@ extension Migration {
         /// the job either way, see ``failed(_:)``).
         public mutating func committed() {
             precondition(phase == .handedOver, "committed in \(phase)")
+            phase = policy.postcopy ? .pulling : .moved
+        }
+
+        /// Post-copy: the destination has every page (it answered `done`). This node's frozen
+        /// copy goes.
+        public mutating func pagesDelivered() {
+            precondition(phase == .pulling, "pagesDelivered in \(phase)")
             phase = .moved
+        }
+
+        /// Post-copy: the destination could not pull every page and killed its copy (it
+        /// answered `failed`). ``failed(_:)`` then resumes the frozen copy here.
+        public mutating func pullFailedThere() {
+            precondition(phase == .pulling, "pullFailedThere in \(phase)")
+            phase = .resumed
         }
 
         // MARK: Failures and answers
@@ -179,6 +200,12 @@ extension Migration {
                 phase = .resumed
                 return .resume(reason: reason)
             case .restoring:
+                phase = .asking
+                return .ask(after: .zero)
+            case .handedOver where policy.postcopy, .pulling:
+                // Post-copy: our frozen copy holds pages the destination lacks, and the
+                // destination kills its copy when it loses us before the last page. It says
+                // which copy lives.
                 phase = .asking
                 return .ask(after: .zero)
             case .handedOver:

@@ -12,6 +12,9 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "Skip the pre-copy rounds: one dump, the job frozen for all of it.")
     var noPrecopy = false
 
+    @Flag(help: "Post-copy: run the job on NODE at once and let its memory follow (for a job that rewrites its memory faster than pre-copy can copy it). Until the last page has arrived the job needs both nodes.")
+    var postcopy = false
+
     @Flag(help: "Stop the job's move now, before its freeze; it runs on where it is. Give no NODE.")
     var cancel = false
 
@@ -24,7 +27,9 @@ struct MigrateCommand: ParsableCommand {
     func validate() throws {
         if cancel {
             guard node == nil else { throw ValidationError("--cancel stops the job's current move: give only the job id, not a node") }
-            guard !noPrecopy else { throw ValidationError("--cancel and --no-precopy do not go together") }
+            guard !noPrecopy && !postcopy else { throw ValidationError("--cancel stops a move: --no-precopy and --postcopy do not go with it") }
+        } else if noPrecopy && postcopy {
+            throw ValidationError("--no-precopy and --postcopy are two ways to move: choose one")
         } else if node == nil {
             throw ValidationError("give the destination node after the job id (a host name, a node id, or `home`), or --cancel")
         }
@@ -43,7 +48,7 @@ struct MigrateCommand: ParsableCommand {
             return
         }
         guard let node else { return }
-        let request = Control.Request.migrate(job: job, to: node, precopy: !noPrecopy)
+        let request = Control.Request.migrate(job: job, to: node, method: postcopy ? .postcopy : noPrecopy ? .stopAndCopy : .precopy)
         let response = try Request.send(request, socket: options.socket)
         guard case .migration(let report) = response else { throw Request.unexpected(response, to: request) }
         if options.json {
@@ -53,6 +58,7 @@ struct MigrateCommand: ParsableCommand {
         let rounds = report.precopyRounds.map(Output.bytes).joined(separator: ", ")
         print("\(report.job): \(report.from) → \(report.to) in \(Output.fixed(report.totalSeconds, decimals: 2)) s, "
             + "frozen \(Output.fixed(report.frozenSeconds, decimals: 2)) s (final dump \(Output.fixed(report.dumpSeconds, decimals: 2)) s), \(Output.bytes(report.bytes)) sent"
-            + (rounds.isEmpty ? "" : ", pre-copy rounds \(rounds)"))
+            + (rounds.isEmpty ? "" : ", pre-copy rounds \(rounds)")
+            + (report.postcopy == true ? ", memory followed in \(Output.fixed(report.pullSeconds ?? 0, decimals: 2)) s (post-copy)" : ""))
     }
 }

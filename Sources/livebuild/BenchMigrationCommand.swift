@@ -60,10 +60,10 @@ extension BenchCommand {
                     return
                 }
                 print("migration between 2 QEMU nodes (\(Qemu.Accelerator.probe().rawValue), \(cpus) vCPU, \(memory) MiB each), seconds")
-                print("  size MiB  method        freeze  down    total   rounds  MB/s    extra MiB (source, destination)")
+                print("  size MiB  method                  freeze  down    total   rounds  MB/s    extra MiB (source, destination)")
                 for row in report.rows {
                     let extra = row.sourceExtraMiB.map { "\(Int($0)), \(Int(row.destinationExtraMiB ?? 0))" } ?? "-"
-                    print("  " + [pad(String(row.sizeMiB), 8), pad(row.method, 12), pad(fmt(row.freezeSeconds), 6),
+                    print("  " + [pad(String(row.sizeMiB), 8), pad(row.method, 22), pad(fmt(row.freezeSeconds), 6),
                                   pad(fmt(row.downtimeSeconds), 6), pad(fmt(row.totalSeconds), 6), pad(String(row.precopyRounds), 6),
                                   pad(row.megabytesPerSecond.map { BenchCommand.fixed($0, places: 1) } ?? "-", 6), extra].joined(separator: "  "))
                 }
@@ -74,6 +74,10 @@ extension BenchCommand {
                     print("  \(size) MiB: freeze with pre-copy / plain criu dump = \(fmt(precopy.freezeSeconds / plain.freezeSeconds))")
                     if let ours = rows.first(where: { $0.method == "no pre-copy" })?.megabytesPerSecond, let theirs = plain.megabytesPerSecond {
                         print("  \(size) MiB: stream MB/s / page server MB/s = \(fmt(ours / theirs))")
+                    }
+                    if let ours = rows.first(where: { $0.method == "post-copy" }), let theirs = rows.first(where: { $0.method == "criu lazy" }),
+                       theirs.downtimeSeconds > 0, theirs.totalSeconds > 0 {
+                        print("  \(size) MiB: post-copy / criu lazy: down \(fmt(ours.downtimeSeconds / theirs.downtimeSeconds)), total \(fmt(ours.totalSeconds / theirs.totalSeconds))")
                     }
                 }
                 print("  freeze: the final dump (the job stopped on the source); down: until it can run on the destination")

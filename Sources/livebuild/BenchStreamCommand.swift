@@ -40,6 +40,7 @@ extension BenchCommand {
                     print("  " + row.method + String(repeating: " ", count: max(1, 48 - row.method.count)) + BenchCommand.fixed(row.median, places: 1))
                 }
                 print("  agent stream (the cipher chosen here) ÷ plain TCP = \(BenchCommand.fixed(report.streamRatio))")
+                print("  page relay ÷ agent stream = \(BenchCommand.fixed(report.relayRatio)); one page through the relay and back: \(Int(report.relayRoundTripMicroseconds)) µs")
             } catch {
                 throw Failure.report(error)
             }

@@ -98,7 +98,7 @@ import Testing
             try machine.received(.file(round: 1, path: "../../etc/passwd", size: 1, mode: 0o600, link: nil))
         }
         #expect(!machine.holdsJob)
-        #expect(machine.sourceLost() == nil)
+        #expect(machine.sourceLost() == .nothing)
         #expect(machine.phase == .discarded)
     }
 
@@ -113,7 +113,7 @@ import Testing
         var machine = try Self.accepted()
         var moved = Self.record()
         moved.currentNode = "node2"
-        #expect(try machine.received(.restore(round: 3, record: Self.data(moved))) == .restore(round: 3, record: moved))
+        #expect(try machine.received(.restore(round: 3, record: Self.data(moved))) == .restore(round: 3, record: moved, lazy: false))
         #expect(machine.phase == .restoring(round: 3))
 
         var other = try Self.accepted()
@@ -131,7 +131,7 @@ import Testing
         for message: Migration.Message in [.commit, .offer(job: Self.id, record: Data(), memoryKiB: 1, cpuinfo: Data()), .accept, .done, .query(job: Self.id), .restored(pid: 1)] {
             var machine = try Self.accepted()
             #expect(throws: Migration.Destination.Violation.self) { try machine.received(message) }
-            #expect(machine.sourceLost() == nil)
+            #expect(machine.sourceLost() == .nothing)
         }
     }
 
@@ -153,7 +153,7 @@ import Testing
         machine.restoreFailed()
         #expect(machine.isFinished)
         #expect(!machine.holdsJob)
-        #expect(machine.sourceLost() == nil)
+        #expect(machine.sourceLost() == .nothing)
     }
 
     @Test func anAbortDiscardsWhatWasRestored() throws {
@@ -169,10 +169,10 @@ import Testing
     @Test func losingTheSourceBeforeRestoringKeepsNothing() throws {
         var receiving = try Self.accepted()
         _ = try receiving.received(.file(round: 1, path: "pages-1.img", size: 1, mode: 0o600, link: nil))
-        #expect(receiving.sourceLost() == nil)
+        #expect(receiving.sourceLost() == .nothing)
         var restoring = try Self.accepted()
         _ = try restoring.received(.restore(round: 1, record: Self.data(Self.record())))
-        #expect(restoring.sourceLost() == nil)
+        #expect(restoring.sourceLost() == .nothing)
     }
 
     @Test func losingTheSourceAfterRestoredRunsTheJob() throws {
@@ -180,7 +180,7 @@ import Testing
         var machine = try Self.accepted()
         _ = try machine.received(.restore(round: 1, record: Self.data(Self.record())))
         machine.restoreSucceeded(pid: 99)
-        #expect(machine.sourceLost() == 99)
+        #expect(machine.sourceLost() == .run(pid: 99))
         #expect(machine.phase == .running(pid: 99))
     }
 
@@ -193,7 +193,7 @@ import Testing
         }
         // The job is ours: the agent must not tell the source it failed, and runs it once.
         #expect(machine.holdsJob)
-        #expect(machine.sourceLost() == 5)
+        #expect(machine.sourceLost() == .run(pid: 5))
     }
 
     @Test func filesAfterTheRestoreRequestAreViolations() throws {
@@ -203,5 +203,60 @@ import Testing
         #expect(throws: Migration.Destination.Violation.self) {
             try machine.received(.file(round: 0, path: "stdout", size: 1, mode: 0o600, link: nil))
         }
+    }
+
+    // MARK: Post-copy
+
+    static func pulling(pid: Int32 = 77) throws -> Migration.Destination {
+        var machine = try accepted()
+        #expect(try machine.received(.restoreLazily(round: 1, record: data(record()))) == .restore(round: 1, record: record(), lazy: true))
+        #expect(machine.lazy)
+        machine.restoreSucceeded(pid: pid)
+        #expect(try machine.received(.commit) == .run(pid: pid))
+        return machine
+    }
+
+    @Test func aPostcopyJobRunsOnCommitAndIsDoneWhenEveryPageArrived() throws {
+        var machine = try Self.pulling()
+        #expect(machine.phase == .pulling(pid: 77))
+        #expect(machine.holdsJob)
+        #expect(!machine.isFinished)
+        machine.pagesArrived()
+        #expect(machine.phase == .running(pid: 77))
+        #expect(machine.isFinished)
+        // Every page here: losing the source changes nothing.
+        #expect(machine.sourceLost() == .run(pid: 77))
+    }
+
+    @Test func losingTheSourceWhilePullingKillsTheCopyHere() throws {
+        var machine = try Self.pulling()
+        #expect(machine.sourceLost() == .kill(pid: 77))
+        #expect(machine.phase == .discarded)
+        #expect(!machine.holdsJob)
+    }
+
+    @Test func losingTheSourceBeforeCommitKillsALazilyRestoredCopy() throws {
+        var machine = try Self.accepted()
+        _ = try machine.received(.restoreLazily(round: 1, record: Self.data(Self.record())))
+        machine.restoreSucceeded(pid: 12)
+        // A pre-copy restore would run (the source may have dropped its copy); this one lacks
+        // its memory.
+        #expect(machine.sourceLost() == .kill(pid: 12))
+    }
+
+    @Test func aFailedPullKillsTheCopyHere() throws {
+        var machine = try Self.pulling()
+        #expect(machine.pullFailed() == 77)
+        #expect(machine.phase == .discarded)
+        #expect(machine.isFinished)
+    }
+
+    @Test func aLazyRestoreIsCheckedLikeAnyOther() throws {
+        var machine = try Self.accepted()
+        #expect(throws: Migration.Destination.Violation.self) {
+            try machine.received(.restoreLazily(round: 1, record: Self.data(Self.record(uid: 1001))))
+        }
+        var early = try Self.accepted()
+        #expect(throws: Migration.Destination.Violation.self) { try early.received(.commit) }
     }
 }

@@ -196,4 +196,61 @@ import Testing
         let failure = Migration.CRIU.Failure(step: "restore", exit: "signal 9", log: String(repeating: "x", count: 1000))
         #expect(failure.excerpt.count == 400)
     }
+
+    // MARK: Post-copy
+
+    static func postcopy() -> Migration.Source {
+        var policy = Migration.Source.Policy()
+        policy.postcopy = true
+        return Migration.Source(job: "000001-1", destination: "node2", policy: policy)
+    }
+
+    /// Through the lazy dump, the restore and `commit`: the destination runs the job and pulls.
+    static func pulling() -> Migration.Source {
+        var machine = postcopy()
+        #expect(machine.accepted() == .finalDump(round: 1, parent: nil))
+        #expect(machine.sendingRestore() == 1)
+        machine.restored()
+        machine.committed()
+        #expect(machine.phase == .pulling)
+        return machine
+    }
+
+    @Test func postcopyGoesStraightToTheFinalDumpAndEndsWhenEveryPageArrived() {
+        var machine = Self.pulling()
+        #expect(!machine.isFinished)
+        machine.pagesDelivered()
+        #expect(machine.phase == .moved)
+        #expect(machine.rounds.isEmpty)
+    }
+
+    @Test func aPullThatFailedThereResumesTheFrozenCopy() {
+        var machine = Self.pulling()
+        machine.pullFailedThere()
+        #expect(machine.failed("no pages") == .resume(reason: "no pages"))
+    }
+
+    @Test func aBrokenStreamWhilePullingAsksWhichCopyLives() {
+        // The destination kills its copy when it loses us before the last page; only it knows
+        // whether that happened, or whether the last page arrived and `done` was lost.
+        var lost = Self.pulling()
+        #expect(lost.failed("stream broke") == .ask(after: .zero))
+        #expect(lost.answered(.notRunning, at: .now) == .resume(reason: "node2 did not restore job 000001-1"))
+        var arrived = Self.pulling()
+        _ = arrived.failed("stream broke")
+        #expect(arrived.answered(.running, at: .now) == .drop)
+        // Alive but silent (still pulling, or partitioned): the frozen copy waits.
+        var silent = Self.pulling()
+        _ = silent.failed("stream broke")
+        #expect(silent.answered(.unreachable(declaredDead: false), at: .now) == .ask(after: .milliseconds(500)))
+    }
+
+    @Test func aBrokenStreamAfterRestoredAsksInsteadOfDroppingInPostcopy() {
+        // Pre-copy drops its copy on `restored`; post-copy's frozen copy still holds every page.
+        var machine = Self.postcopy()
+        _ = machine.accepted()
+        _ = machine.sendingRestore()
+        machine.restored()
+        #expect(machine.failed("stream broke") == .ask(after: .zero))
+    }
 }

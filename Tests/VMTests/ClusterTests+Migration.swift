@@ -188,7 +188,27 @@ extension ClusterTests {
     static func checkSourceDying(_ cluster: VirtualCluster.Controller) async throws {
         try await Guest.write(stateJob, to: "/tmp/state.py", on: "node2", cluster)
         let id = try await startStateJob(on: "node2", cluster)
-        _ = try await Guest.shell(cluster, "node2", "mkdir -p /run/clusterd/faults && touch /run/clusterd/faults/source-after-restored")
+        // Post-copy (the same node death serves both): a second job moved with --postcopy runs at
+        // the head with part of its memory still at node2, whose relay holds (a fault point).
+        try await Guest.write(stateJob.replacingOccurrences(of: "200 * 1024 * 1024", with: "48 * 1024 * 1024"), to: "/tmp/pulled.py", on: "node2", cluster)
+        _ = try await Guest.shell(cluster, "node2", "mkdir -p /run/clusterd/faults && touch /run/clusterd/faults/source-pulling")
+        let pulled = try await Guest.run(cluster, "node2", "cd /tmp && cluster run -- python3 /tmp/pulled.py")
+        try await Guest.waitUntil("the post-copy job prints", deadline: .seconds(120)) {
+            try await Guest.shell(cluster, "node2", "cluster logs \(pulled) | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+        }
+        _ = try await Guest.shell(cluster, "node2", "setsid -f sh -c 'cluster migrate --postcopy \(pulled) \(head) > /tmp/pulled.out 2>&1' < /dev/null > /dev/null 2>&1")
+        try await Guest.waitUntil("the head runs the post-copy job while its memory is still at node2", deadline: .seconds(120)) {
+            try await Guest.shell(cluster, "node2", "ls /run/clusterd/faults").contains("source-pulling.reached")
+        }
+        // The restored job's pid from its record at the head (its command line lies in memory
+        // that is still at node2, so pgrep -f cannot see it).
+        let pulledPID = try await Guest.shell(cluster, "node1", "grep -o '\"hostPID\":[0-9]*' /var/lib/clusterd/jobs/\(pulled)/job.json | cut -d: -f2")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let pulledAlive = try await Guest.shell(cluster, "node1", "test -d /proc/\(pulledPID) && echo alive || true")
+        #expect(Int(pulledPID) != nil && pulledAlive.contains("alive"), "the post-copy job runs at the head before node2 dies (pid \(pulledPID))")
+        #expect(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --local --json").contains { $0.id == pulled && $0.state == .running },
+                "the head lists the post-copy job as running")
+        _ = try await Guest.shell(cluster, "node2", "touch /run/clusterd/faults/source-after-restored")
         // In the background on the node: the guest agent serves one command at a time, and the
         // test must ask node2 whether it reached the fault point meanwhile.
         _ = try await Guest.shell(cluster, "node2", "setsid -f sh -c 'cluster migrate \(id) \(head) > /tmp/migrate.out 2>&1' < /dev/null > /dev/null 2>&1")
@@ -204,6 +224,23 @@ extension ClusterTests {
             return resumed > 0 && now > resumed
         }
         print("fault: source killed after the restore was confirmed; the job ran on at \(head) \(ContinuousClock.now - killedSource) later")
+        // The post-copy job lacked memory only node2 had: the head killed it (no copy of it
+        // runs anywhere: it is lost, as a job on a node that dies is) and says why.
+        try await Guest.waitUntil("the head kills the post-copy job whose memory was at node2", deadline: .seconds(90)) {
+            !(try await Guest.shell(cluster, "node1", "test -d /proc/\(pulledPID) && echo alive || true")).contains("alive")
+        }
+        print("fault: source killed during post-copy; the head killed the job's copy \(ContinuousClock.now - killedSource) later")
+        let rows = try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").filter { $0.id == pulled }
+        #expect(!rows.contains { $0.state == .running }, "no running copy of the post-copy job is listed: \(rows)")
+        var journal = ""
+        do {
+            try await Guest.waitUntil("the head's journal says why it killed \(pulled)", deadline: .seconds(20)) {
+                journal = try await Guest.shell(cluster, "node1", "journalctl -u clusterd --no-pager | grep \(pulled) || true")
+                return journal.contains("stopped coming") || journal.contains("still arriving")
+            }
+        } catch {
+            Issue.record("the head's journal does not say why it killed \(pulled): \(journal)")
+        }
         let atDestination = try #require(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
         #expect(atDestination.state == .running && atDestination.currentNode == head && atDestination.migrations == 1, "\(atDestination)")
         #expect(try await checkUnbrokenLog(of: id, on: "node1", cluster) > resumed, "the log at the head goes on from where node2 left it")
@@ -232,15 +269,29 @@ extension ClusterTests {
             """)
         #expect(inside.contains("Uid: 1000 1000 1000 1000") && inside.contains("CapEff: 0000000000000000"), "\(inside)")
         #expect(inside.contains("/ /dev /dev/pts /dev/shm /home /proc /run /sys /tmp") && !inside.contains("/run/live"), "the job's mounts on \(bios): \(inside)")
-        let rows = try await Guest.shell(cluster, "node2", "cluster logs \(id)").split(separator: "\n").dropLast().map { $0.split(separator: " ") }
-        var previous = 0
-        for row in rows {
-            guard row.count == 2, let value = Int(row[0]), let processes = Int(row[1]) else { Issue.record("unexpected line \(row)"); break }
-            #expect(value == previous + 1, "the counter went \(previous) → \(value): a gap or a restart")
-            #expect(processes <= 3, "the job's /proc shows its own processes only: \(processes)")
-            previous = value
+        // The counter, read on `node`: unbroken from 1, the job's /proc its own.
+        func counted(on node: String) async throws -> Int {
+            let rows = try await Guest.shell(cluster, node, "cluster logs \(id)").split(separator: "\n").dropLast().map { $0.split(separator: " ") }
+            var previous = 0
+            for row in rows {
+                guard row.count == 2, let value = Int(row[0]), let processes = Int(row[1]) else { Issue.record("unexpected line \(row)"); break }
+                #expect(value == previous + 1, "the counter went \(previous) → \(value): a gap or a restart")
+                #expect(processes <= 3, "the job's /proc shows its own processes only: \(processes)")
+                previous = value
+            }
+            return previous
         }
-        #expect(previous > 10, "the user's job counted on after the move: \(previous)")
+        let there = try await counted(on: "node2")
+        #expect(there > 10, "the user's job counted on after the move: \(there)")
+        // Back home by post-copy: it runs at the head at once, its memory following from node2.
+        let back = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json --postcopy \(id) home")
+        print("migration: uid 1000's job back \(bios) → \(head) by post-copy: frozen \(back.frozenSeconds) s (final dump \(back.dumpSeconds) s), memory followed in \(back.pullSeconds ?? -1) s, total \(back.totalSeconds) s, \(back.bytes >> 10) KiB")
+        #expect(back.postcopy == true && back.precopyRounds.isEmpty, "\(back)")
+        try await Task.sleep(for: .seconds(2))
+        let home = try #require(try await Guest.json([Control.Job].self, cluster, "node1", "cluster ps --json").first { $0.id == id })
+        #expect(home.state == .running && home.currentNode == head && home.uid == 1000 && home.migrations == 2, "\(home)")
+        #expect(try await counted(on: "node1") > there, "the user's job counts on at the head after post-copy")
+        #expect(try await Guest.shell(cluster, "node2", "pgrep -u 1000 -x sh | wc -l").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no copy left at \(bios)")
         _ = try await Guest.shell(cluster, "node1", "cluster kill \(id)")
     }
 

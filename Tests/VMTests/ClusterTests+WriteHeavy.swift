@@ -62,6 +62,20 @@ extension ClusterTests {
         #expect(moved.state == .running && moved.currentNode == bios && moved.migrations == 1, "\(moved)")
         #expect(try await checkUnbrokenLog(of: small, on: "node2", fields: 2, cluster) > 20, "its counter went on at \(bios)")
         _ = try await Guest.shell(cluster, "node2", "cluster kill \(small)")
+
+        // 5. Post-copy: a writer runs at the destination at once, frozen about a second
+        //    whatever it writes; its memory follows page by page as it touches it (Docs/migration.md,
+        //    "Post-copy": each fault is a round trip, so a small one keeps this step short).
+        let pulled = try await Guest.run(cluster, "node1", "cd /tmp && cluster run -- python3 /tmp/writer.py 8")
+        try await Task.sleep(for: .seconds(3))
+        let postcopy = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json --postcopy \(pulled) \(bios)")
+        print("write-heavy: 8 MiB job \(head) → \(bios) by post-copy: frozen \(postcopy.frozenSeconds) s (final dump \(postcopy.dumpSeconds) s), memory followed in \(postcopy.pullSeconds ?? -1) s, total \(postcopy.totalSeconds) s")
+        #expect(postcopy.postcopy == true && postcopy.frozenSeconds < 10, "\(postcopy)")
+        try await Task.sleep(for: .seconds(2))
+        let arrived = try #require(try await Guest.json([Control.Job].self, cluster, "node2", "cluster ps --json").first { $0.id == pulled })
+        #expect(arrived.state == .running && arrived.currentNode == bios && arrived.migrations == 1, "\(arrived)")
+        #expect(try await checkUnbrokenLog(of: pulled, on: "node2", fields: 2, cluster) > 10, "its counter went on at \(bios)")
+        _ = try await Guest.shell(cluster, "node2", "cluster kill \(pulled)")
     }
 
     /// `cluster migrate ID node2` on node1 in the background (the guest agent runs one command
