@@ -148,28 +148,24 @@ extension Agent.StreamProbe {
     }
 
     private static func readFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
+        fully(&buffer) { read(descriptor, $0, $1) }
+    }
+
+    private static func writeFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
+        fully(&buffer) { write(descriptor, $0, $1) }
+    }
+
+    /// Runs `step` (a read or a write) over all of `buffer` until it is done: false at an end
+    /// or an error.
+    private static func fully(_ buffer: inout [UInt8], _ step: (UnsafeMutableRawPointer, Int) -> Int) -> Bool {
         var done = 0
         let count = buffer.count
         return buffer.withUnsafeMutableBytes { bytes in
             while done < count {
-                let got = read(descriptor, bytes.baseAddress! + done, count - done)
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { return false }
-                done += got
-            }
-            return true
-        }
-    }
-
-    private static func writeFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
-        var done = 0
-        let count = buffer.count
-        return buffer.withUnsafeBytes { bytes in
-            while done < count {
-                let wrote = write(descriptor, bytes.baseAddress! + done, count - done)
-                if wrote < 0 && errno == EINTR { continue }
-                guard wrote > 0 else { return false }
-                done += wrote
+                let moved = step(bytes.baseAddress! + done, count - done)
+                if moved < 0 && errno == EINTR { continue }
+                guard moved > 0 else { return false }
+                done += moved
             }
             return true
         }
