@@ -115,8 +115,11 @@ public enum SharedDirectory: Sendable, Equatable {
     /// The export is the server's NFSv4 root (`SERVER:/`). NFSv4 needs no rpcbind or statd on
     /// the client; `hard` (the default) rather than `soft`, so a head that is slow to answer
     /// delays a job's writes instead of failing them. `nosuid,nodev`: a setuid program or a
-    /// device node on the share is never honoured on the node mounting it.
-    public static let mountOptions = "hard,noatime,nosuid,nodev"
+    /// device node on the share is never honoured on the node mounting it. `retry=0`: one
+    /// attempt per `mount` run (the share service tries again every few seconds), where
+    /// mount.nfs would otherwise go on for 2 minutes in the foreground: a node whose address
+    /// changed after the head published its exports waited that long (session 17's CI run).
+    public static let mountOptions = "hard,noatime,nosuid,nodev,retry=0"
 
     public static func mountArguments(server: String, path: String) -> [String] {
         let host = server.contains(":") ? "[\(server)]" : server

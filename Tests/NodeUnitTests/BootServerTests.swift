@@ -41,7 +41,7 @@ import Testing
         #expect(SharedDirectory.host(ofAgentAddress: "[fd00::1]:7946") == "fd00::1")
         #expect(throws: BootServerError.self) { try SharedDirectory(line: "export home") }
         #expect(SharedDirectory.mountArguments(server: "10.77.0.99", path: "/home")
-                == ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime,nosuid,nodev", "10.77.0.99:/", "/home"])
+                == ["/usr/bin/mount", "-t", "nfs4", "-o", "hard,noatime,nosuid,nodev,retry=0", "10.77.0.99:/", "/home"])
         #expect(SharedDirectory.mountArguments(server: "fd00::1", path: "/home")[5] == "[fd00::1]:/")
     }
 
