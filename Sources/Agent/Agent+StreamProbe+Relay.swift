@@ -19,15 +19,7 @@ extension Agent.StreamProbe {
     /// secure stream, then close their ends, which must end both relays. Each side's criu is a
     /// thread doing blocking I/O, as criu does.
     public static func relayRoundTrips(_ rounds: Int, requestBytes: Int = 24, responseBytes: Int, keys: Wire.Keys) async throws -> RelayFigures {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try Agent.StreamSocket.configure(child)
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
-                }
-            }
-        guard let port = server.channel.localAddress?.port else { throw Agent.Failure("no loopback port") }
+        let (server, port) = try await loopbackServer()
         // One thread for each side's criu.
         let threads = NIOThreadPool(numberOfThreads: 2)
         threads.start()
@@ -94,15 +86,7 @@ extension Agent.StreamProbe {
     /// closes it after the handshake): whether it read an end before the agent released its
     /// side (it must not: the agent decides the job's fate first), and after (it must).
     public static func relayBreak(keys: Wire.Keys) async throws -> (relayFailed: Bool, endBeforeRelease: Bool, endAfterRelease: Bool) {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try Agent.StreamSocket.configure(child)
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
-                }
-            }
-        guard let port = server.channel.localAddress?.port else { throw Agent.Failure("no loopback port") }
+        let (server, port) = try await loopbackServer()
         let socket = try Agent.Migrator.PageSocket()
         defer { _ = close(socket.criuEnd) }
         let accepting = Task {
@@ -140,6 +124,20 @@ extension Agent.StreamProbe {
         guard poll(&entry, 1, milliseconds) == 1 else { return false }
         var byte: UInt8 = 0
         return recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT)) <= 0
+    }
+
+    /// A listening agent-stream socket on a free loopback port.
+    private static func loopbackServer() async throws -> (NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, Int) {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { child in
+                child.eventLoop.makeCompletedFuture {
+                    try Agent.StreamSocket.configure(child)
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                }
+            }
+        guard let port = server.channel.localAddress?.port else { throw Agent.Failure("no loopback port") }
+        return (server, port)
     }
 
     /// `body` on a thread of its own (blocking I/O, as criu's), its result awaited.
