@@ -208,8 +208,6 @@ extension Agent.Migrator {
         }
     }
 
-    typealias LazyDump = PageServing
-
     /// `task`'s value if it ends well within `limit`, else nil (the task runs on).
     static func value<T: Sendable>(of task: Task<T, any Error>?, within limit: Duration) async -> T? {
         guard let task else { return nil }
@@ -228,7 +226,7 @@ extension Agent.Migrator {
     /// Post-copy's dump of `pid` into `directory` (``Migration/CRIU/lazyDump(pid:directory:hook:mounts:)``):
     /// returns once every image but the job's memory is written, with criu holding the frozen
     /// job and waiting to serve its pages; throws criu's failure if it ends before.
-    func startLazyDump(pid: Int32, directory: String, work: String, mounts: [String]) async throws -> LazyDump {
+    func startLazyDump(pid: Int32, directory: String, work: String, mounts: [String]) async throws -> PageServing {
         let ready = work + "/dumped"
         let hook = work + "/post-dump.sh"
         unlink(ready)

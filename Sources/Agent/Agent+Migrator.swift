@@ -119,7 +119,7 @@ extension Agent {
             var deferredKill: UInt32?
             // Post-copy: the criu run that holds the frozen job and serves its pages, and the
             // second stream that relays them.
-            var lazyDump: LazyDump?
+            var lazyDump: PageServing?
             var pageStream: Task<RelayCount, any Error>?
             defer { pageStream?.cancel() }
             let committed = Agent.Flag()

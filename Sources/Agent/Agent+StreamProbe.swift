@@ -16,15 +16,7 @@ extension Agent {
             var info = stat()
             guard stat(file, &info) == 0 else { throw Failure("cannot read \(file)") }
             let size = Int(info.st_size)
-            let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: "127.0.0.1", port: 0) { child in
-                    child.eventLoop.makeCompletedFuture {
-                        try StreamSocket.configure(child)
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
-                    }
-                }
-            guard let port = server.channel.localAddress?.port else { throw Failure("no loopback port") }
+            let (server, port) = try await loopbackServer()
             let clock = ContinuousClock()
             return try await withThrowingTaskGroup(of: (ContinuousClock.Instant, [UInt8]?)?.self) { group in
                 group.addTask {
