@@ -25,7 +25,7 @@ public final class LoopbackCluster: @unchecked Sendable {
         self.count = count
         self.directory = directory
         self.seeds = max(1, min(seeds, count))
-        self.basePort = basePort ?? UInt16.random(in: 20_000...(60_000 - UInt16(count)))
+        self.basePort = basePort ?? Self.freePorts(count)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var cluster: [String: Any] = ["name": "loopback"]
         if !timing.isEmpty { cluster["timing"] = timing }
@@ -47,6 +47,50 @@ public final class LoopbackCluster: @unchecked Sendable {
     /// Why the cluster could not be prepared; `description` is a sentence for the user.
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var description: String
+    }
+
+    /// A base port whose `count` ports are free for both UDP and TCP now. Drawn below Linux's
+    /// ephemeral range (32768 and up), where an outgoing connection of any other test may hold
+    /// the port an agent is about to bind (CI once lost an agent that way, or so it seemed: it
+    /// never answered). Parallel suites may still race for one; `waitUntilAnswering` then
+    /// reports the bind failure from the agent's log.
+    static func freePorts(_ count: Int) -> UInt16 {
+        let range = 20_000...(32_700 - UInt16(count))
+        for _ in 0..<64 {
+            let base = UInt16.random(in: range)
+            if (0..<count).allSatisfy({ isFree(base + UInt16($0)) }) { return base }
+        }
+        return UInt16.random(in: range)
+    }
+
+    private static func isFree(_ port: UInt16) -> Bool {
+        [SOCK_STREAM, SOCK_DGRAM].allSatisfy { type in
+            let fd = Glibc.socket(AF_INET, Int32(type.rawValue), 0)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+    }
+
+    /// Waits until agent `index` answers on its control socket; throws, with the tail of its
+    /// log, if it exits first or does not answer `within`.
+    public func waitUntilAnswering(_ index: Int, within limit: Duration = .seconds(60)) throws {
+        let deadline = ContinuousClock.now + limit
+        while nodes(index) == nil {
+            guard isRunning(index) else {
+                throw Failure(description: "agent \(index + 1) exited before it answered on \(socket(index)); its log:\n\(logTail(index))")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw Failure(description: "agent \(index + 1) did not answer on \(socket(index)) within \(limit); its log:\n\(logTail(index))")
+            }
+            usleep(100_000)
+        }
     }
 
     var profilePath: String { directory + "/profile.json" }

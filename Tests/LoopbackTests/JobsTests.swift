@@ -16,8 +16,7 @@ import Testing
             directory: NSTemporaryDirectory() + "/livebuild-loopback-jobs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         cli = try Products.path("cluster")
         try cluster.start(0)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while cluster.nodes(0) == nil && ContinuousClock.now < deadline { usleep(100_000) }
+        try cluster.waitUntilAnswering(0)
     }
 
     /// `cluster SUBCOMMAND --socket S ARGUMENTS...` (the socket before any `--`).
