@@ -188,7 +188,7 @@ let package = Package(
             "Jobs", "Membership", "Migration", "NodeConfig", "NodeError", "Processes",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["CRIUImages"]),
         .testTarget(name: "UnitTests", dependencies: [
             "Filesystem", "Archive", "Squashfs", "Profile", "Qemu", "LiveBuild",
             "ClusterWire", "Membership", "NodeConfig", "ClusterControl", "Agent", "VirtualCluster",
