@@ -17,6 +17,21 @@ extension Agent {
     actor CRIUCheck {
         static let shared = CRIUCheck()
         private var result: String??
+        private var version: (major: Int, minor: Int)??
+
+        /// criu's version, asked once (nil: it did not say).
+        func version(criu: Migration.CRIU, work: String) async -> (major: Int, minor: Int)? {
+            if let version { return version }
+            let log = work + "/criu-version.log"
+            let found: (major: Int, minor: Int)?
+            if (try? await Processes.run(criu.version(), log: log, directory: work)) == .exited(0) {
+                found = Migration.CRIU.version(fromOutput: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+            } else {
+                found = nil
+            }
+            version = .some(found)
+            return found
+        }
 
         func problem(
             criu: Migration.CRIU, work: String,

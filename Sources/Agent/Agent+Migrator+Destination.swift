@@ -83,6 +83,8 @@ extension Agent.Migrator {
         // Post-copy: the lazy-pages daemon, from the restore until the last page.
         var lazyPages: PageServing?
         var pageSlot: PageSlot?
+        // A lazy restore from the images here: the daemon's page server.
+        var localServer: LocalPageServer?
         var lazyRound = 1
         defer {
             if let lazyPages {
@@ -149,8 +151,49 @@ extension Agent.Migrator {
                                 try? await Task.sleep(for: .milliseconds(50))
                             }
                         }
+                    } else if let local = prepareLocalPages(directory: work + "/\(round)", job: id),
+                            let version = await Agent.CRIUCheck.shared.version(criu: criu, work: work) {
+                        // Pre-copy: the pages are here already; the job runs before they are
+                        // all in place (Docs/migration.md, "Lazy restore from the destination's
+                        // images"). If the daemon cannot start, the restore is the ordinary one.
+                        do {
+                            let daemon = try await startLazyPages(directory: work + "/\(round)")
+                            let duplicate = fcntl(daemon.socket.ours, F_DUPFD_CLOEXEC, 10)
+                            guard duplicate >= 0 else {
+                                _ = kill(daemon.pid, SIGKILL)
+                                daemon.socket.release()
+                                throw Agent.Failure("cannot duplicate the lazy-pages daemon's socket")
+                            }
+                            lazyPages = daemon
+                            try local.writePagemaps()
+                            let server = LocalPageServer(socket: duplicate, pages: local, requestSize: Migration.Images.PageRequest.size(criu: version))
+                            (localServer, lazyRound) = (server, round)
+                            machine.restoresFromImages()
+                            logger.info("job \(id): restoring with \(local.lazyPages) of its pages left to fill in while it runs")
+                            watcher = Task {
+                                while !Task.isCancelled {
+                                    // A server that failed answers no more: the restore fails
+                                    // rather than wait for a page.
+                                    if server.failure != nil {
+                                        _ = kill(daemon.pid, SIGKILL)
+                                        return
+                                    }
+                                    try? await Task.sleep(for: .milliseconds(50))
+                                }
+                            }
+                        } catch {
+                            logger.notice("job \(id): restoring every page before it runs (\(error))")
+                            if lazyPages != nil {
+                                // The page maps may be half rewritten: no ordinary restore now.
+                                machine.restoreFailed()
+                                Migration.remove(jobs.layout.directory(id))
+                                try await send(.failed("preparing the lazy restore: \(error)"), on: stream)
+                                continue
+                            }
+                        }
                     }
-                    let restored = await restore(record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer, lazy: lazy)
+                    let restored = await restore(
+                        record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer, lazy: lazy || machine.fromImages)
                     watcher?.cancel()
                     switch restored {
                     case .success(let pid):
@@ -169,6 +212,18 @@ extension Agent.Migrator {
                         try await pull(id, pid: pid, pages: pages, slot: slot, directory: work + "/\(lazyRound)", machine: &machine, on: stream)
                         lazyPages = nil
                         await jobs.setPulling(id, false)
+                    } else if let daemon = lazyPages, let server = localServer {
+                        await jobs.setPulling(id, true)
+                        await jobs.continueRestored(id, pid: pid)
+                        if let failure = await fillIn(id, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
+                            logger.warning("job \(id): its memory could not be filled in (\(failure)); the copy here is killed and the source resumes its own")
+                            await discardPulled(id, pid: machine.pullFailed())
+                            try? await send(.failed("filling in its memory failed on \(core.settings.hostname): \(failure)"), on: stream)
+                        } else {
+                            machine.pagesArrived()
+                            try? await send(.done, on: stream)
+                        }
+                        await jobs.setPulling(id, false)
                     } else {
                         await jobs.continueRestored(id, pid: pid)
                         try? await send(.done, on: stream)
@@ -185,6 +240,16 @@ extension Agent.Migrator {
             case .run(let pid):
                 logger.warning("job \(id): lost the source after restoring; running it here")
                 await jobs.continueRestored(id, pid: pid)
+                if let daemon = lazyPages, let server = localServer, machine.fromImages {
+                    // Its pages are all here: they go on filling in (the source's query waits).
+                    await jobs.setPulling(id, true)
+                    if let failure = await fillIn(id, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
+                        logger.warning("job \(id): its memory could not be filled in (\(failure)); the copy here is killed")
+                        await discardPulled(id, pid: machine.pullFailed())
+                    } else {
+                        machine.pagesArrived()
+                    }
+                }
             case .kill(let pid):
                 // Post-copy: memory this copy lacks was only at the source. Killed before the
                 // lazy-pages daemon sees its connection end (its pages would read as zeros).

@@ -48,8 +48,11 @@ extension Agent.Migrator {
         /// After criu has started with its end.
         func closeCRIUEnd() { _ = close(criuEnd) }
 
-        /// Ends the connection for criu.
+        private let released = Mutex(false)
+
+        /// Ends the connection for criu (once; later calls do nothing).
         func release() {
+            guard !released.withLock({ done in defer { done = true }; return done }) else { return }
             _ = shutdown(ours, Int32(SHUT_RDWR))
             _ = close(ours)
         }
@@ -300,6 +303,9 @@ extension Agent.Migrator {
         if let failure = slot.failure, !pages.hasEnded {
             logger.warning("job \(id): its pages stopped coming from the source (\(failure)); the copy here is killed")
             await discardPulled(id, pid: machine.pullFailed())
+            // Only now may the daemon see its connection end.
+            _ = kill(pages.pid, SIGKILL)
+            pages.socket.release()
             try? await send(.failed("the pages stopped coming: \(failure)"), on: stream)
             return
         }

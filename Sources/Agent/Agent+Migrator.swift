@@ -219,9 +219,9 @@ extension Agent {
                     default:
                         throw Failure("\(destination) answered the restore out of turn")
                     }
-                    if let run = lazyDump {
-                        // Post-copy: theirs runs now and pulls its memory from ours, which
-                        // stays frozen until the last page has arrived.
+                    if policy.holdsCopyAfterCommit {
+                        // Theirs runs now while its memory fills in (post-copy: pulled from
+                        // ours); ours stays frozen until the last page has arrived.
                         machine.committed()
                         try await send(.commit, on: stream)
                         committed.set()
@@ -232,7 +232,7 @@ extension Agent {
                             machine.pagesDelivered()
                         case .failed(let reason):
                             machine.pullFailedThere()
-                            throw Failure("job \(id) could not pull its memory from here to \(destination): \(reason)")
+                            throw Failure("job \(id) could not get all its memory on \(destination): \(reason)")
                         default:
                             throw Failure("\(destination) answered the pages out of turn")
                         }
@@ -240,11 +240,13 @@ extension Agent {
                         // Every page is there: our copy goes first, so that nothing criu does
                         // on its way out can resume it; criu then ends (the daemon told it so).
                         deferredKill = await jobs.finishMigration(id, movedTo: moved)
-                        let exit = await run.end(within: .seconds(30))
-                        if exit != .exited(0) {
-                            logger.warning("job \(id): criu dump ended with \(exit.map { "\($0)" } ?? "no exit within 30 s") after serving every page")
+                        if let run = lazyDump {
+                            let exit = await run.end(within: .seconds(30))
+                            if exit != .exited(0) {
+                                logger.warning("job \(id): criu dump ended with \(exit.map { "\($0)" } ?? "no exit within 30 s") after serving every page")
+                            }
+                            if let sent = await Self.value(of: pageStream, within: .seconds(5))?.sent { outcome.bytesSent += sent }
                         }
-                        if let sent = await Self.value(of: pageStream, within: .seconds(5))?.sent { outcome.bytesSent += sent }
                     } else {
                         // The destination holds a stopped copy: ours goes, then theirs runs.
                         deferredKill = await jobs.finishMigration(id, movedTo: moved)

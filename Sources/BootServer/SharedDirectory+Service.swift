@@ -74,34 +74,12 @@ extension SharedDirectory {
         /// never on the cooperative pool.
         private static func askAgent() async -> [Control.Node]? {
             await withCheckedContinuation { continuation in
-                onThread {
+                Processes.onThread {
                     let answer = try? Control.Client.send(.nodes)
                     guard case .nodes(let nodes) = answer else { return continuation.resume(returning: nil) }
                     continuation.resume(returning: nodes)
                 }
             }
-        }
-
-        private final class ThreadBody {
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-
-        /// Runs `body` on a new detached thread.
-        private static func onThread(_ body: @escaping @Sendable () -> Void) {
-            let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-            var thread = pthread_t()
-            let status = pthread_create(&thread, nil, { context in
-                guard let context else { return nil }
-                Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().body()
-                return nil
-            }, context)
-            guard status == 0 else {
-                // No thread: ask here rather than never.
-                Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().body()
-                return
-            }
-            pthread_detach(thread)
         }
 
         /// The first member the local agent lists alive that announces it exports the shared

@@ -135,6 +135,9 @@ extension Control {
         /// Whether the move was a post-copy: `frozenSeconds` then ends when the destination
         /// runs the job, and `pullSeconds` is how long its memory took to follow.
         public var postcopy: Bool?
+        /// From `commit` to the destination's `done`: how long the job's memory took to fill
+        /// in while it ran there (post-copy: pulled from the source; pre-copy: from the images
+        /// the destination holds, when it restored lazily).
         public var pullSeconds: Double?
 
         public init(

@@ -69,6 +69,19 @@ extension Migration {
             [program, "cpuinfo", "check", "--images-dir", directory, "--log-file", "cpuinfo-check.log"]
         }
 
+        /// Prints criu's version ("Version: 4.1.1").
+        public func version() -> [String] {
+            [program, "--version"]
+        }
+
+        /// The version `criu --version` printed: major and minor, or nil.
+        public static func version(fromOutput text: String) -> (major: Int, minor: Int)? {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Version: ") }) else { return nil }
+            let parts = line.dropFirst("Version: ".count).split(separator: ".")
+            guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1].prefix { $0.isNumber }) else { return nil }
+            return (major, minor)
+        }
+
         /// Whether CRIU can checkpoint and restore on this kernel at all.
         public func check() -> [String] {
             [program, "check"]

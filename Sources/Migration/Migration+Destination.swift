@@ -77,6 +77,10 @@ extension Migration {
         public private(set) var phase: Phase = .receiving
         /// Whether the source asked for post-copy (``Message/restoreLazily(round:record:)``).
         public private(set) var lazy = false
+        /// Whether the job's memory comes lazily from this node's own copy of the images
+        /// (``restoresFromImages()``): after `commit` the job runs while it fills in, and the
+        /// source keeps its frozen copy until `done`.
+        public private(set) var fromImages = false
         private var intake: Intake
 
         /// Takes an offer, or says why not. `localGroups` looks up the groups this node gives a
@@ -159,7 +163,7 @@ extension Migration {
                 phase = .restoring(round: round)
                 return .restore(round: round, record: sent, lazy: lazy)
             case (.restored(let pid), .commit):
-                phase = lazy ? .pulling(pid: pid) : .running(pid: pid)
+                phase = lazy || fromImages ? .pulling(pid: pid) : .running(pid: pid)
                 return .run(pid: pid)
             case (.receiving, .abort):
                 phase = .discarded
@@ -179,6 +183,13 @@ extension Migration {
             phase = .restored(pid: pid)
         }
 
+        /// The agent restores a pre-copied job lazily from the images here (not post-copy):
+        /// every page is on this node, so losing the source never costs the job its memory.
+        public mutating func restoresFromImages() {
+            guard case .restoring = phase, !lazy else { preconditionFailure("restoresFromImages in \(phase)") }
+            fromImages = true
+        }
+
         /// The restore failed, or the restored tree failed its checks and was killed: answer
         /// `failed`, remove the job's files, end. The source resumes its copy.
         public mutating func restoreFailed() {
@@ -186,14 +197,15 @@ extension Migration {
             phase = .discarded
         }
 
-        /// Post-copy: the lazy-pages daemon has every page and ended well. Answer `done`.
+        /// Post-copy, or a lazy restore from the images here: the lazy-pages daemon has every
+        /// page and ended well. Answer `done`.
         public mutating func pagesArrived() {
             guard case .pulling(let pid) = phase else { preconditionFailure("pagesArrived in \(phase)") }
             phase = .running(pid: pid)
         }
 
-        /// Post-copy: the pages stopped coming (the daemon failed, the relay broke) while the
-        /// job still runs here. The copy here lacks memory it cannot get: kill `pid`, answer
+        /// Post-copy, or a lazy restore from the images here: the pages stopped coming (the
+        /// daemon failed, the relay broke) while the job still runs here. The copy here lacks memory it cannot get: kill `pid`, answer
         /// `failed` if the stream still works; the source resumes its frozen copy.
         public mutating func pullFailed() -> Int32 {
             guard case .pulling(let pid) = phase else { preconditionFailure("pullFailed in \(phase)") }
@@ -204,6 +216,7 @@ extension Migration {
         /// What becomes of the job here when the source is lost.
         public enum Loss: Sendable, Equatable {
             /// Run the restored job: the source dropped its copy, or will learn that this one runs.
+            /// After a lazy restore from the images here, its memory goes on filling in.
             case run(pid: Int32)
             /// Kill the restored job: it lacks pages only the source had (post-copy).
             case kill(pid: Int32)
@@ -214,9 +227,15 @@ extension Migration {
         /// The stream broke or broke the protocol: what becomes of the job here.
         public mutating func sourceLost() -> Loss {
             switch phase {
-            case .restored(let pid) where lazy, .pulling(let pid):
+            case .restored(let pid) where lazy, .pulling(let pid) where lazy:
                 phase = .discarded
                 return .kill(pid: pid)
+            case .pulling(let pid):
+                // Its memory is here: it runs, and answers the source's query once filled in.
+                return .run(pid: pid)
+            case .restored(let pid) where fromImages:
+                phase = .pulling(pid: pid)
+                return .run(pid: pid)
             case .restored(let pid), .running(let pid):
                 phase = .running(pid: pid)
                 return .run(pid: pid)

@@ -461,6 +461,6 @@ extension Migration {
             for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
         }
 
-        static func hex(_ value: some BinaryInteger) -> String { "0x" + String(value, radix: 16) }
+        public static func hex(_ value: some BinaryInteger) -> String { "0x" + String(value, radix: 16) }
     }
 }

@@ -37,6 +37,15 @@ extension Migration {
             /// destination runs the job at once and pulls its pages from this node's frozen
             /// copy, which stays until the last page has arrived (Docs/migration.md, "Post-copy").
             public var postcopy = false
+            /// Whether this node's frozen copy stays until the destination answers `done` (not
+            /// only `restored`). Always so for post-copy. With pre-copy the destination may
+            /// restore lazily from its own copy of the images (Docs/migration.md, "Lazy restore
+            /// from the destination's images"): its job then runs while its memory fills in, and
+            /// if that fails it kills its copy and this one resumes.
+            public var keepsCopyUntilDone = true
+
+            /// Whether the frozen copy stays after `restored`, until `done`.
+            public var holdsCopyAfterCommit: Bool { postcopy || keepsCopyUntilDone }
 
             public init() {}
         }
@@ -52,8 +61,8 @@ extension Migration {
             case restoring(round: Int)
             /// The destination answered `restored`: it holds a stopped copy.
             case handedOver
-            /// Post-copy, after `commit`: the destination runs the job and pulls its memory from
-            /// this node's frozen copy.
+            /// After `commit`, until `done`: the destination runs the job while its memory fills
+            /// in (post-copy: pulled from this node's frozen copy), and this node keeps that copy.
             case pulling
             /// The stream broke while the destination may hold the job: asking it.
             case asking
@@ -171,18 +180,17 @@ extension Migration {
         /// the job either way, see ``failed(_:)``).
         public mutating func committed() {
             precondition(phase == .handedOver, "committed in \(phase)")
-            phase = policy.postcopy ? .pulling : .moved
+            phase = policy.holdsCopyAfterCommit ? .pulling : .moved
         }
 
-        /// Post-copy: the destination has every page (it answered `done`). This node's frozen
-        /// copy goes.
+        /// The destination has every page (it answered `done`). This node's frozen copy goes.
         public mutating func pagesDelivered() {
             precondition(phase == .pulling, "pagesDelivered in \(phase)")
             phase = .moved
         }
 
-        /// Post-copy: the destination could not pull every page and killed its copy (it
-        /// answered `failed`). ``failed(_:)`` then resumes the frozen copy here.
+        /// The destination could not get every page and killed its copy (it answered
+        /// `failed`). ``failed(_:)`` then resumes the frozen copy here.
         public mutating func pullFailedThere() {
             precondition(phase == .pulling, "pullFailedThere in \(phase)")
             phase = .resumed
@@ -202,10 +210,10 @@ extension Migration {
             case .restoring:
                 phase = .asking
                 return .ask(after: .zero)
-            case .handedOver where policy.postcopy, .pulling:
-                // Post-copy: our frozen copy holds pages the destination lacks, and the
-                // destination kills its copy when it loses us before the last page. It says
-                // which copy lives.
+            case .handedOver where policy.holdsCopyAfterCommit, .pulling:
+                // Our frozen copy is still here. Post-copy: it holds pages the destination
+                // lacks, and the destination kills its copy when it loses us before the last
+                // page. Otherwise the destination runs its copy. It says which copy lives.
                 phase = .asking
                 return .ask(after: .zero)
             case .handedOver:

@@ -59,6 +59,8 @@ struct MigrateCommand: ParsableCommand {
         print("\(report.job): \(report.from) → \(report.to) in \(Output.fixed(report.totalSeconds, decimals: 2)) s, "
             + "frozen \(Output.fixed(report.frozenSeconds, decimals: 2)) s (final dump \(Output.fixed(report.dumpSeconds, decimals: 2)) s), \(Output.bytes(report.bytes)) sent"
             + (rounds.isEmpty ? "" : ", pre-copy rounds \(rounds)")
-            + (report.postcopy == true ? ", memory followed in \(Output.fixed(report.pullSeconds ?? 0, decimals: 2)) s (post-copy)" : ""))
+            + (report.postcopy == true
+                ? ", memory followed in \(Output.fixed(report.pullSeconds ?? 0, decimals: 2)) s (post-copy)"
+                : (report.pullSeconds ?? 0) >= 0.01 ? ", memory filled in \(Output.fixed(report.pullSeconds ?? 0, decimals: 2)) s while it ran" : ""))
     }
 }

@@ -205,6 +205,41 @@ import Testing
         }
     }
 
+    // MARK: Lazy restore from the images here
+
+    static func fillingFromImages(pid: Int32 = 55) throws -> Migration.Destination {
+        var machine = try accepted()
+        #expect(try machine.received(.restore(round: 2, record: data(record()))) == .restore(round: 2, record: record(), lazy: false))
+        machine.restoresFromImages()
+        #expect(machine.fromImages && !machine.lazy)
+        machine.restoreSucceeded(pid: pid)
+        return machine
+    }
+
+    @Test func aJobRestoredFromTheImagesHereRunsOnCommitAndIsDoneWhenFilledIn() throws {
+        var machine = try Self.fillingFromImages()
+        #expect(try machine.received(.commit) == .run(pid: 55))
+        #expect(machine.phase == .pulling(pid: 55) && machine.holdsJob && !machine.isFinished)
+        machine.pagesArrived()
+        #expect(machine.phase == .running(pid: 55) && machine.isFinished)
+    }
+
+    @Test func losingTheSourceWhileFillingInFromTheImagesHereKeepsTheJob() throws {
+        // Every page is here: unlike post-copy, the job runs on and goes on filling in.
+        var filling = try Self.fillingFromImages()
+        _ = try filling.received(.commit)
+        #expect(filling.sourceLost() == .run(pid: 55))
+        #expect(filling.phase == .pulling(pid: 55))
+        filling.pagesArrived()
+        #expect(filling.phase == .running(pid: 55))
+
+        var restored = try Self.fillingFromImages()
+        #expect(restored.sourceLost() == .run(pid: 55))
+        #expect(restored.phase == .pulling(pid: 55), "continued, and filling in")
+        #expect(restored.pullFailed() == 55, "a fill that fails then kills it")
+        #expect(restored.phase == .discarded)
+    }
+
     // MARK: Post-copy
 
     static func pulling(pid: Int32 = 77) throws -> Migration.Destination {

@@ -4,16 +4,17 @@ import Testing
 /// The source side of a migration as a state machine: each row of Docs/migration.md's failure
 /// table, and the trust model's broken streams and dead peers, without CRIU, sockets or VMs.
 @Suite struct MigrationSourceTests {
-    static func source(maxRounds: Int = 5) -> Migration.Source {
+    static func source(maxRounds: Int = 5, keepsCopy: Bool = true) -> Migration.Source {
         var policy = Migration.Source.Policy()
         policy.maxRounds = maxRounds
+        policy.keepsCopyUntilDone = keepsCopy
         return Migration.Source(job: "000001-1", destination: "node2", policy: policy)
     }
 
     /// Drives a machine through the offer and `rounds` pre-copy rounds of 100 MiB, 50 MiB, ...
     /// (each well under the last, none small): ends in the final dump's phase.
-    static func frozen(after rounds: Int = 1) -> Migration.Source {
-        var machine = source(maxRounds: rounds)
+    static func frozen(after rounds: Int = 1, keepsCopy: Bool = true) -> Migration.Source {
+        var machine = source(maxRounds: rounds, keepsCopy: keepsCopy)
         var step = machine.accepted()
         var bytes: UInt64 = 100 << 20
         while case .preDump = step {
@@ -153,20 +154,53 @@ import Testing
         #expect(machine.answered(.unreachable(declaredDead: true), at: start + .seconds(71)) != .ask(after: .milliseconds(500)))
     }
 
-    @Test func aFailureAfterTheDestinationConfirmedDropsOurCopy() {
-        // `restored` came: our copy goes; losing the stream before or after `commit` changes
-        // nothing (the destination runs the job when it loses us).
-        var machine = Self.frozen()
+    @Test func withoutAKeptCopyAFailureAfterTheDestinationConfirmedDropsOurCopy() {
+        // `restored` came and our copy went: losing the stream before or after `commit`
+        // changes nothing (the destination runs the job when it loses us).
+        var machine = Self.frozen(keepsCopy: false)
         _ = machine.sendingRestore()
         machine.restored()
         #expect(machine.failed("lost the connection") == .drop)
         #expect(machine.phase == .moved)
 
-        var committed = Self.frozen()
+        var committed = Self.frozen(keepsCopy: false)
         _ = committed.sendingRestore()
         committed.restored()
         committed.committed()
+        #expect(committed.phase == .moved)
         #expect(committed.failed("no answer to commit") == .drop)
+    }
+
+    @Test func aKeptCopyStaysUntilDoneAndAFailureMeanwhileAsksWhichCopyLives() {
+        // The default: the destination may restore lazily from its images, and our frozen
+        // copy stays until `done`.
+        var machine = Self.frozen()
+        _ = machine.sendingRestore()
+        machine.restored()
+        #expect(machine.failed("lost the connection") == .ask(after: .zero))
+        #expect(machine.answered(.running, at: .now) == .drop)
+
+        var filling = Self.frozen()
+        _ = filling.sendingRestore()
+        filling.restored()
+        filling.committed()
+        #expect(filling.phase == .pulling)
+        #expect(filling.failed("no answer to commit") == .ask(after: .zero))
+        #expect(filling.answered(.notRunning, at: .now) == .resume(reason: "node2 did not restore job 000001-1"))
+
+        var done = Self.frozen()
+        _ = done.sendingRestore()
+        done.restored()
+        done.committed()
+        done.pagesDelivered()
+        #expect(done.phase == .moved && done.isFinished)
+
+        var failed = Self.frozen()
+        _ = failed.sendingRestore()
+        failed.restored()
+        failed.committed()
+        failed.pullFailedThere()
+        #expect(failed.failed("its memory could not be filled in") == .resume(reason: "its memory could not be filled in"))
     }
 
     @Test func aFailureWhileAskingAsksAgain() {
