@@ -110,6 +110,22 @@ extension FuzzTargets {
 
             """.utf8))
 
+        // CRIU's images: a final dump's page map (present pages and holes) and its memory areas.
+        typealias Images = Migration.Images
+        let pagemap = Images.Pagemap(pagesID: 1, entries: [
+            .init(vaddr: 0x40_0000, pages: 2, flags: Images.present),
+            .init(vaddr: 0x7f00_0000_0000, pages: 16, flags: Images.inParent),
+            .init(vaddr: 0x7f00_0001_0000, pages: 4, flags: Images.present | Images.lazy),
+            .init(vaddr: 0x7ffc_0000_0000, pages: 3, flags: Images.present),
+        ]).bytes.dropFirst(8)
+        let mm = Images.mm(areas: [
+            .init(start: 0x40_0000, end: 0x40_2000, flags: 0x02, status: 1),
+            .init(start: 0x7f00_0000_0000, end: 0x7f00_0002_0000, flags: 0x22, status: 1 | 1 << 9),
+            .init(start: 0x7ffc_0000_0000, end: 0x7ffc_0000_3000, flags: 0x22, status: 1 | 1 << 1),
+        ]).dropFirst(8)
+        add("criu-images", "pagemap-and-mm", [UInt8(pagemap.count & 0xff), UInt8(pagemap.count >> 8)] + pagemap + mm)
+        add("criu-images", "page-request", [7, 0, 0, 0, 3, 0, 0, 0] + [0, 0x10, 0, 0, 0, 0, 0, 0] + [0xa7, 6, 0, 0, 0, 0, 0, 0])
+
         // HTTP: what iPXE, GRUB and the live init's fetch= send, and a few that must be refused.
         add("http", "get", Array("GET /live/vmlinuz HTTP/1.1\r\nHost: 10.0.0.1\r\nUser-Agent: iPXE/1.21\r\n\r\n".utf8))
         add("http", "head-escaped", Array("HEAD /%6Cive/vmlinuz?x=1 HTTP/1.0\r\n\r\n".utf8))

@@ -21,6 +21,7 @@ public enum FuzzTargets {
         Target(name: "migration", run: migration),
         Target(name: "http", run: http),
         Target(name: "admission", run: admission),
+        Target(name: "criu-images", run: criuImages),
     ]
 
     /// The target called `name`.

@@ -255,6 +255,22 @@ extension Migration {
             return areas
         }
 
+        /// An `mm-ID.img` holding `areas` and nothing else CRIU would need: for tests and fuzz
+        /// seeds.
+        public static func mm(areas: [Area]) -> [UInt8] {
+            var message: [UInt8] = []
+            for area in areas {
+                var fields: [UInt8] = []
+                for (number, value) in [(1, area.start), (2, area.end), (3, 0), (4, 0), (5, 3), (6, area.flags), (7, area.status)] as [(UInt64, UInt64)] {
+                    appendField(number, value, to: &fields)
+                }
+                appendVarint(14 << 3 | 2, to: &message)
+                appendVarint(UInt64(fields.count), to: &message)
+                message += fields
+            }
+            return file(magic: mmMagic, entries: [message])
+        }
+
         /// The stack pointer of the thread in `core-ID.img`, or nil if the image is not an
         /// x86-64 thread's (whose registers are not read here).
         public static func stackPointer(core bytes: [UInt8]) throws(Malformed) -> UInt64? {
