@@ -28,6 +28,7 @@ extension Jobs {
                 // putenv keeps the pointer: the strings live until exec replaces the process.
                 _ = putenv(strdup(entry))
             }
+            Processes.resetSignalsForExec()
             _ = Processes.withCStrings(arguments) { argv in execvp(program, argv) }
             let code = errno
             report("cannot run \(program): \(String(cString: strerror(code)))")

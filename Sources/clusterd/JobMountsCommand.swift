@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Jobs
+import Processes
 
 /// `clusterd job-mounts -- COMMAND...`: the step of every job's launch that runs first in its
 /// new mount and PID namespaces, as root with the clean environment: it leaves the job the
@@ -25,6 +26,7 @@ struct JobMountsCommand: ParsableCommand {
             throw ExitCode(126)
         }
         var arguments = command.map { strdup($0) } + [nil]
+        Processes.resetSignalsForExec()
         execv(program, &arguments)
         Self.say("clusterd job-mounts: cannot run \(program): \(String(cString: strerror(errno)))")
         throw ExitCode(127)

@@ -39,6 +39,34 @@ import Testing
         #expect(job.homeNode == cluster.hostname(0) && job.currentNode == job.homeNode && job.migrations == 0)
     }
 
+    /// A job gets signals as any program started from a shell: none blocked, none ignored
+    /// (the agent's helpers are Swift programs, whose threads block most signals, and the mask
+    /// and ignored signals survive exec), so SIGTERM and SIGUSR1 reach it.
+    @Test func aJobStartsWithNoSignalBlockedOrIgnored() throws {
+        defer { cluster.stopAll() }
+        let result = try cluster(["run", "--wait", "--", "grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"])
+        let masks = result.text.split(separator: "\n").compactMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) }
+        #expect(masks.count == 2, "\(result.text)")
+        // Signals 1–31; glibc keeps 32 and 33 for itself (sigaction refuses them).
+        #expect(masks.allSatisfy { $0 & 0x7fff_ffff == 0 }, "\(result.text)")
+        // And a handler runs: the job waits for SIGUSR1 from outside.
+        let id = try cluster(["run", "--", "sh", "-c", "trap 'echo got usr1; exit 0' USR1; while :; do sleep 0.1; done"]).text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var pid: Int32?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while pid == nil && ContinuousClock.now < deadline {
+            usleep(200_000)
+            let text = (try? String(contentsOfFile: cluster.jobsDirectory(0) + "/\(id)/job.json", encoding: .utf8)) ?? ""
+            pid = (try? JSONDecoder().decode(HostPID.self, from: Data(text.utf8)))?.hostPID
+        }
+        let namespaceInit = try #require(pid, "job.json names the job's host pid")
+        #expect(kill(namespaceInit, SIGUSR1) == 0)
+        let logs = try cluster(["logs", "-f", id])
+        #expect(logs.text == "got usr1\n")
+    }
+
+    private struct HostPID: Decodable { var hostPID: Int32? }
+
     /// /proc has nothing of an ended job; `ps` shows what wait4 counted for its whole tree.
     @Test func anEndedJobKeepsItsCPUTime() throws {
         defer { cluster.stopAll() }
