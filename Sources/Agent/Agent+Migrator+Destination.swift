@@ -88,7 +88,8 @@ extension Agent.Migrator {
         var lazyRound = 1
         defer {
             if let lazyPages {
-                _ = kill(lazyPages.pid, SIGKILL)
+                // Not once it has exited: its pid may be someone else's by now.
+                if !lazyPages.hasEnded { _ = kill(lazyPages.pid, SIGKILL) }
                 lazyPages.socket.release()
             }
             PageSlot.unregister(id)
@@ -221,6 +222,8 @@ extension Agent.Migrator {
                             try? await send(.failed("filling in its memory failed on \(core.settings.hostname): \(failure)"), on: stream)
                         } else {
                             machine.pagesArrived()
+                            daemon.socket.release()
+                            lazyPages = nil
                             try? await send(.done, on: stream)
                         }
                         await jobs.setPulling(id, false)

@@ -33,9 +33,11 @@ extension Balancer {
         /// Bytes per second a migration copies when the agent has not measured its own rate yet.
         /// 100 MB/s: gigabit Ethernet less protocol overhead.
         public var transferRate = 100_000_000.0
-        /// Bytes per second the destination restores (its `criu restore` maps the whole image
-        /// while the job is stopped) when the agent has not measured it yet. 500 MB/s: a
-        /// memory copy with page faults, on real hardware; TCG guests manage about 100 MB/s.
+        /// Bytes per second the destination restores (the job's memory over the time from the
+        /// restore request to `restored`) when the agent has not measured it yet. 500 MB/s: a
+        /// memory copy with page faults, on real hardware; TCG guests manage about 100 MB/s when
+        /// every page is restored first, about 1 GB/s since the destination restores lazily from
+        /// its images (session 18), which the measured rate then shows.
         public var restoreRate = 500_000_000.0
         /// How pre-copy ends (the source agent's own rules).
         public var precopy = PrecopyRules()

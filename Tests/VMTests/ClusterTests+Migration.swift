@@ -18,15 +18,22 @@ extension ClusterTests {
     // (cluster.trust.minimumPeerUID 0, Fixtures.nfsRootImage); `checkUserJobMigration` moves an
     // ordinary user's, which the default profile moves too.
 
-    /// 200 MB of known bytes, then a counter and the buffer's checksum every 0.1 s.
+    /// 200 MB of known bytes, then a counter and the buffer's checksum every 0.1 s; on
+    /// SIGUSR1 it hashes the buffer again and prints "verified DIGEST" (after a move: every
+    /// page of it arrived intact, those filled in after it ran included).
     static let stateJob = """
-        import hashlib, os, time
+        import hashlib, os, signal, time
         buffer = bytearray(200 * 1024 * 1024)
         for i in range(0, len(buffer), 4096):
             buffer[i] = (i // 4096) % 251
         digest = hashlib.sha256(buffer).hexdigest()[:16]
+        verify = [False]
+        signal.signal(signal.SIGUSR1, lambda *_: verify.__setitem__(0, True))
         counter = 0
         while True:
+            if verify[0]:
+                verify[0] = False
+                print("verified", hashlib.sha256(buffer).hexdigest()[:16], flush=True)
             counter += 1
             print(counter, digest, os.getpid(), flush=True)
             time.sleep(0.1)
@@ -95,7 +102,11 @@ extension ClusterTests {
         try await Guest.write(stateJob, to: "/tmp/state.py", on: "node1", cluster)
         let id = try await startStateJob(on: "node1", cluster)
         let there = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) \(bios)")
-        print("migration: 200 MB job \(head) → diskless \(bios) (SeaBIOS): total \(there.totalSeconds) s, frozen \(there.frozenSeconds) s, final dump \(there.dumpSeconds) s, pre-copy rounds \(there.precopyRounds)")
+        print("migration: 200 MB job \(head) → diskless \(bios) (SeaBIOS): total \(there.totalSeconds) s, frozen \(there.frozenSeconds) s, final dump \(there.dumpSeconds) s, pre-copy rounds \(there.precopyRounds), memory filled in \(there.pullSeconds ?? -1) s while it ran")
+        // Restored lazily from the images node2 holds (Docs/migration.md), and intact.
+        let lazily = try await Guest.shell(cluster, "node2", "journalctl -u clusterd --no-pager | grep -c 'job \(id): restoring with' || true")
+        #expect(lazily.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "node2 restored the job lazily from its images: \(lazily)")
+        try await verifyMemory(of: id, on: "node2", cluster)
         try await Task.sleep(for: .seconds(2))
         let back = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) home")
         print("migration: back to the head: total \(back.totalSeconds) s, frozen \(back.frozenSeconds) s, final dump \(back.dumpSeconds) s")
@@ -308,7 +319,8 @@ extension ClusterTests {
     /// checksum between them. Returns the last counter.
     static func checkUnbrokenLog(of id: String, on node: String, fields: Int = 3, _ cluster: VirtualCluster.Controller) async throws -> Int {
         // The last line may be cut short while the job writes it.
-        let rows = try await Guest.shell(cluster, node, "cluster logs \(id)").split(separator: "\n").dropLast().map { $0.split(separator: " ") }
+        let rows = try await Guest.shell(cluster, node, "cluster logs \(id)").split(separator: "\n").dropLast()
+            .filter { !$0.hasPrefix("verified ") }.map { $0.split(separator: " ") }
         var previous = 0
         for row in rows {
             guard row.count == fields, let value = Int(row[0]) else { Issue.record("unexpected line \(row)"); break }
@@ -322,9 +334,23 @@ extension ClusterTests {
         return previous
     }
 
+    /// Sends the state job on `node` SIGUSR1 and waits for it to hash its 200 MB again: the
+    /// digest must be the one it printed before it ever moved.
+    static func verifyMemory(of id: String, on node: String, _ cluster: VirtualCluster.Controller) async throws {
+        let before = try await Guest.shell(cluster, node, "cluster logs \(id) | grep -c '^verified' || true").trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await Guest.shell(cluster, node, #"kill -USR1 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hostPID"])' /var/lib/clusterd/jobs/"# + id + "/job.json)\"")
+        try await Guest.waitUntil("job \(id) hashes its memory again on \(node)", deadline: .seconds(180), every: .seconds(3)) {
+            try await Guest.shell(cluster, node, "cluster logs \(id) | grep -c '^verified' || true").trimmingCharacters(in: .whitespacesAndNewlines) != before
+        }
+        let lines = try await Guest.shell(cluster, node, "cluster logs \(id)").split(separator: "\n")
+        let digest = lines.first?.split(separator: " ").dropFirst().first.map(String.init)
+        let verified = lines.last { $0.hasPrefix("verified ") }?.split(separator: " ").last.map(String.init)
+        #expect(digest != nil && verified == digest, "job \(id)'s 200 MB on \(node) hash to \(verified ?? "nothing"), not \(digest ?? "?")")
+    }
+
     /// The counter of the state job's last complete line.
     static func counter(of id: String, on node: String, _ cluster: VirtualCluster.Controller) async throws -> Int {
-        let last = try await Guest.shell(cluster, node, "cluster logs \(id) | tail -n 2 | head -n 1")
+        let last = try await Guest.shell(cluster, node, "cluster logs \(id) | grep -v '^verified' | tail -n 2 | head -n 1")
         return Int(last.split(separator: " ").first ?? "") ?? 0
     }
 
