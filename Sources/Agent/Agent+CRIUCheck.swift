@@ -64,6 +64,8 @@ extension Agent {
                 return exit
             }
             if let problem { logger.notice("\(problem): this node takes no jobs from others") }
+            // Asked now rather than during a job's first restore, while it is down.
+            _ = await version(criu: Migration.CRIU(), work: directory)
             return problem == nil
         }
     }

@@ -128,6 +128,7 @@ extension Agent.Migrator {
                     // Post-copy: the daemon, and the slot the source's page stream relays into,
                     // before the restore, which may touch memory that is still at the source.
                     var watcher: Task<Void, Never>?
+                    let asked = ContinuousClock.now
                     if lazy {
                         let daemon: PageServing
                         do {
@@ -193,6 +194,7 @@ extension Agent.Migrator {
                             }
                         }
                     }
+                    let prepared = ContinuousClock.now
                     let restored = await restore(
                         record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer, lazy: lazy || machine.fromImages)
                     watcher?.cancel()
@@ -201,6 +203,9 @@ extension Agent.Migrator {
                         machine.restoreSucceeded(pid: pid)
                         await jobs.adoptRestored(record, pid: pid)
                         try await send(.restored(pid: pid), on: stream)
+                        let milliseconds = { (from: ContinuousClock.Instant, to: ContinuousClock.Instant) in Int(((to - from).seconds * 1000).rounded()) }
+                        let done = ContinuousClock.now
+                        logger.info("job \(id): restored\(lazy ? " for post-copy" : machine.fromImages ? " lazily" : "") in \(milliseconds(asked, done)) ms (\(milliseconds(asked, prepared)) ms preparing, \(milliseconds(prepared, done)) ms criu restore and checks)")
                     case .failure(let failure):
                         machine.restoreFailed()
                         Migration.remove(jobs.layout.directory(id))

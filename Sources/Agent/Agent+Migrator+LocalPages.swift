@@ -77,6 +77,14 @@ extension Agent.Migrator {
                     levels.append(pagemap)
                     paths.append(level + "/pages-\(pagemap.pagesID).img")
                 }
+                // Each level's pages file holds exactly its present pages, in order.
+                for (pagemap, path) in zip(levels, paths) {
+                    var info = stat()
+                    let present = pagemap.entries.filter { $0.flags & Images.present != 0 }.reduce(UInt64(0)) { $0 + $1.pages }
+                    guard stat(path, &info) == 0, UInt64(info.st_size) == present * Images.pageSize else {
+                        throw Images.Malformed("\(path) does not hold the \(present) pages its page map lists")
+                    }
+                }
                 let chain = Images.Chain(levels: levels)
                 let areas = try Images.areas(mm: try read(directory + "/mm-\(image).img"))
                 let (lazy, count) = Images.lazy(final, areas: areas, stackPages: stackPages)
@@ -100,7 +108,7 @@ extension Agent.Migrator {
 
     /// Answers the lazy-pages daemon's requests on `socket` (a duplicate of the agent's end of
     /// its ``PageSocket``, closed here) from `pages`, on a thread of its own, until the daemon
-    /// says it is done (then ``LocalPageServer/outcome`` is nil) or anything fails.
+    /// says it is done (then ``failure`` is nil) or anything fails.
     final class LocalPageServer: Sendable {
         private struct State {
             var ended = false

@@ -75,9 +75,13 @@ extension BenchCommand {
                     if let ours = rows.first(where: { $0.method == "no pre-copy" })?.megabytesPerSecond, let theirs = plain.megabytesPerSecond {
                         print("  \(size) MiB: stream MB/s / page server MB/s = \(fmt(ours / theirs))")
                     }
-                    if let ours = rows.first(where: { $0.method == "post-copy" }), let theirs = rows.first(where: { $0.method == "criu lazy" }),
-                       theirs.downtimeSeconds > 0, theirs.totalSeconds > 0 {
-                        print("  \(size) MiB: post-copy / criu lazy: down \(fmt(ours.downtimeSeconds / theirs.downtimeSeconds)), total \(fmt(ours.totalSeconds / theirs.totalSeconds))")
+                    if let theirs = rows.first(where: { $0.method == "criu lazy" }), theirs.downtimeSeconds > 0, theirs.totalSeconds > 0 {
+                        // Ours restore lazily either way: pre-copy from the destination's images,
+                        // post-copy from the source.
+                        for method in ["pre-copy", "post-copy"] {
+                            guard let ours = rows.first(where: { $0.method == method }) else { continue }
+                            print("  \(size) MiB: \(method) / criu lazy: down \(fmt(ours.downtimeSeconds / theirs.downtimeSeconds)), total \(fmt(ours.totalSeconds / theirs.totalSeconds))")
+                        }
                     }
                 }
                 print("  freeze: the final dump (the job stopped on the source); down: until it can run on the destination")
