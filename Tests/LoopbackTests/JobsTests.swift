@@ -49,20 +49,28 @@ import Testing
         #expect(masks.count == 2, "\(result.text)")
         // Signals 1–31; glibc keeps 32 and 33 for itself (sigaction refuses them).
         #expect(masks.allSatisfy { $0 & 0x7fff_ffff == 0 }, "\(result.text)")
-        // And a handler runs: the job waits for SIGUSR1 from outside.
-        let id = try cluster(["run", "--", "sh", "-c", "trap 'echo got usr1; exit 0' USR1; while :; do sleep 0.1; done"]).text
+        // And a handler runs: the job waits for SIGUSR1 from outside. Sent once the trap is
+        // set (it says "ready"): an init without a handler drops signals from outside its
+        // namespace, and the launch chain runs first.
+        let id = try cluster(["run", "--", "sh", "-c", "trap 'echo got usr1; exit 0' USR1; echo ready; while :; do sleep 0.1; done"]).text
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var pid: Int32?
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while pid == nil && ContinuousClock.now < deadline {
             usleep(200_000)
+            guard try cluster(["logs", id]).text == "ready\n" else { continue }
             let text = (try? String(contentsOfFile: cluster.jobsDirectory(0) + "/\(id)/job.json", encoding: .utf8)) ?? ""
             pid = (try? JSONDecoder().decode(HostPID.self, from: Data(text.utf8)))?.hostPID
         }
-        let namespaceInit = try #require(pid, "job.json names the job's host pid")
+        let namespaceInit = try #require(pid, "the job said it was ready, and job.json names its host pid")
         #expect(kill(namespaceInit, SIGUSR1) == 0)
-        let logs = try cluster(["logs", "-f", id])
-        #expect(logs.text == "got usr1\n")
+        var logs = ""
+        while logs != "ready\ngot usr1\n" && ContinuousClock.now < deadline + .seconds(10) {
+            usleep(200_000)
+            logs = try cluster(["logs", id]).text
+        }
+        #expect(logs == "ready\ngot usr1\n")
+        _ = try? cluster(["kill", id], allowFailure: true)
     }
 
     private struct HostPID: Decodable { var hostPID: Int32? }
