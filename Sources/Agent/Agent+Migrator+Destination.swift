@@ -144,15 +144,7 @@ extension Agent.Migrator {
                         (lazyPages, pageSlot, lazyRound) = (daemon, slot, round)
                         // A page stream that fails during the restore: the daemon goes, so the
                         // restore fails instead of waiting for pages that will not come.
-                        watcher = Task {
-                            while !Task.isCancelled {
-                                if slot.failure != nil {
-                                    _ = kill(daemon.pid, SIGKILL)
-                                    return
-                                }
-                                try? await Task.sleep(for: .milliseconds(50))
-                            }
-                        }
+                        watcher = Self.killing(daemon) { slot.failure != nil }
                     } else if let local = prepareLocalPages(directory: work + "/\(round)", job: id),
                             let version = await Agent.CRIUCheck.shared.version(criu: criu, work: work) {
                         // Pre-copy: the pages are here already; the job runs before they are
@@ -172,17 +164,9 @@ extension Agent.Migrator {
                             (localServer, lazyRound) = (server, round)
                             machine.restoresFromImages()
                             logger.info("job \(id): restoring with \(local.lazyPages) of its pages left to fill in while it runs")
-                            watcher = Task {
-                                while !Task.isCancelled {
-                                    // A server that failed answers no more: the restore fails
-                                    // rather than wait for a page.
-                                    if server.failure != nil {
-                                        _ = kill(daemon.pid, SIGKILL)
-                                        return
-                                    }
-                                    try? await Task.sleep(for: .milliseconds(50))
-                                }
-                            }
+                            // A server that failed answers no more: the restore fails rather
+                            // than wait for a page.
+                            watcher = Self.killing(daemon) { server.failure != nil }
                         } catch {
                             logger.notice("job \(id): restoring every page before it runs (\(error))")
                             if lazyPages != nil {
@@ -268,6 +252,20 @@ extension Agent.Migrator {
             }
             await jobs.setPulling(id, false)
             throw error
+        }
+    }
+
+    /// During a lazy restore: kills the lazy-pages daemon as soon as `failed` says its pages
+    /// will not come (the restore then fails and kills what it made), until cancelled.
+    static func killing(_ daemon: PageServing, when failed: @escaping @Sendable () -> Bool) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                if failed() {
+                    _ = kill(daemon.pid, SIGKILL)
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
         }
     }
 
