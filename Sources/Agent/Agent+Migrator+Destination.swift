@@ -205,7 +205,7 @@ extension Agent.Migrator {
                     } else if let daemon = lazyPages, let server = localServer {
                         await jobs.setPulling(id, true)
                         await jobs.continueRestored(id, pid: pid)
-                        if let failure = await fillIn(id, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
+                        if let failure = await fillIn(pid: pid, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
                             logger.warning("job \(id): its memory could not be filled in (\(failure)); the copy here is killed and the source resumes its own")
                             await discardPulled(id, pid: machine.pullFailed())
                             try? await send(.failed("filling in its memory failed on \(core.settings.hostname): \(failure)"), on: stream)
@@ -235,7 +235,7 @@ extension Agent.Migrator {
                 if let daemon = lazyPages, let server = localServer, machine.fromImages {
                     // Its pages are all here: they go on filling in (the source's query waits).
                     await jobs.setPulling(id, true)
-                    if let failure = await fillIn(id, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
+                    if let failure = await fillIn(pid: pid, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
                         logger.warning("job \(id): its memory could not be filled in (\(failure)); the copy here is killed")
                         await discardPulled(id, pid: machine.pullFailed())
                     } else {

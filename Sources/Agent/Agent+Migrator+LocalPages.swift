@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import Jobs
 import Migration
 import Processes
 import Synchronization
@@ -216,11 +217,21 @@ extension Agent.Migrator {
         }
     }
 
-    /// A lazy restore from the images here, after `commit`, with job `id` running: waits until
+    /// A lazy restore from the images here, after `commit`, with the job (its init `pid`) running: waits until
     /// the daemon has filled in every page; nil then, else why not. The caller then kills the
     /// job, and only then the daemon: a page the job lacks would read as zeros once the
     /// daemon's userfaultfd is gone.
-    func fillIn(_ id: String, daemon: PageServing, server: LocalPageServer, directory: String) async -> String? {
+    ///
+    /// A job that ended here meanwhile (it finished, or was killed) counts as filled in: its
+    /// end stands, as in post-copy's ``pull(_:pid:pages:slot:directory:machine:on:)``, rather
+    /// than the source running its tail a second time.
+    func fillIn(pid: Int32, daemon: PageServing, server: LocalPageServer, directory: String) async -> String? {
+        let failure = await fillFailure(daemon: daemon, server: server, directory: directory)
+        guard let failure, !Jobs.Usage.processes(sharingNamespaceOf: pid).isEmpty else { return nil }
+        return failure
+    }
+
+    private func fillFailure(daemon: PageServing, server: LocalPageServer, directory: String) async -> String? {
         // A server that fails leaves the daemon waiting: the job must go before the daemon
         // sees its connection end (the caller kills both).
         while !daemon.hasEnded && !(server.hasEnded && server.failure != nil) {
