@@ -44,67 +44,73 @@ extension Agent.Migrator {
     /// linked as `parent`); nil, with the reason logged, where the images do not allow it (the
     /// restore is then the ordinary one). Nothing is written yet (``LocalPages/writePagemaps()``).
     func prepareLocalPages(directory: String, job id: String) -> LocalPages? {
+        do {
+            return try Self.planLocalPages(directory: directory)
+        } catch {
+            logger.notice("job \(id): restoring every page before it runs (\(error))")
+            return nil
+        }
+    }
+
+    /// ``prepareLocalPages(directory:job:)``'s plan: nil when no page would be lazy, and
+    /// throws why the images do not allow a lazy restore.
+    static func planLocalPages(directory: String) throws -> LocalPages? {
         typealias Images = Migration.Images
         func read(_ path: String) throws -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: path) else { throw Images.Malformed("cannot read \(path)") }
             return Array(data)
         }
-        do {
-            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-            var stackPages: Set<UInt64> = []
-            for name in names where name.hasPrefix("core-") && name.hasSuffix(".img") {
-                guard let sp = try Images.stackPointer(core: try read(directory + "/" + name)) else {
-                    throw Images.Malformed("\(name) is not an x86-64 thread's")
-                }
-                stackPages.insert(sp & ~(Images.pageSize - 1))
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        var stackPages: Set<UInt64> = []
+        for name in names where name.hasPrefix("core-") && name.hasSuffix(".img") {
+            guard let sp = try Images.stackPointer(core: try read(directory + "/" + name)) else {
+                throw Images.Malformed("\(name) is not an x86-64 thread's")
             }
-            var chains: [UInt64: Images.Chain] = [:]
-            var files: [UInt64: [String]] = [:]
-            var rewritten: [(path: String, bytes: [UInt8])] = []
-            var lazyPages: UInt64 = 0
-            for name in names where name.hasPrefix("pagemap-") && name.hasSuffix(".img") && !name.hasPrefix("pagemap-shmem-") {
-                guard let image = UInt64(name.dropFirst("pagemap-".count).dropLast(".img".count)) else { continue }
-                let final = try Images.Pagemap(bytes: try read(directory + "/" + name))
-                guard final.entries.allSatisfy({ $0.flags & (Images.present | Images.inParent) != 0 }) else {
-                    throw Images.Malformed("\(name) has pages in neither this image nor its parent")
-                }
-                // The parent levels, as far as the final dump's holes reach.
-                var levels = [final]
-                var paths = [directory + "/pages-\(final.pagesID).img"]
-                var level = directory
-                while access(level + "/parent/" + name, R_OK) == 0, levels.count <= Migration.Intake.maxRound {
-                    level += "/parent"
-                    let pagemap = try Images.Pagemap(bytes: try read(level + "/" + name))
-                    levels.append(pagemap)
-                    paths.append(level + "/pages-\(pagemap.pagesID).img")
-                }
-                // Each level's pages file holds exactly its present pages, in order.
-                for (pagemap, path) in zip(levels, paths) {
-                    var info = stat()
-                    let present = pagemap.entries.filter { $0.flags & Images.present != 0 }.reduce(UInt64(0)) { $0 + $1.pages }
-                    guard stat(path, &info) == 0, UInt64(info.st_size) == present * Images.pageSize else {
-                        throw Images.Malformed("\(path) does not hold the \(present) pages its page map lists")
-                    }
-                }
-                let chain = Images.Chain(levels: levels)
-                let areas = try Images.areas(mm: try read(directory + "/mm-\(image).img"))
-                let (lazy, count) = Images.lazy(final, areas: areas, stackPages: stackPages)
-                for entry in lazy.entries where entry.flags & Images.lazy != 0 {
-                    guard chain.pieces(from: entry.vaddr, pages: entry.pages).reduce(0, { $0 + $1.pages }) == entry.pages else {
-                        throw Images.Malformed("pages at \(Images.hex(entry.vaddr)) of \(name) are in no image here")
-                    }
-                }
-                chains[image] = chain
-                files[image] = paths
-                rewritten.append((directory + "/" + name, lazy.bytes))
-                lazyPages += count
-            }
-            guard lazyPages > 0 else { return nil }
-            return LocalPages(chains: chains, files: files, lazyPages: lazyPages, rewritten: rewritten)
-        } catch {
-            logger.notice("job \(id): restoring every page before it runs (\(error))")
-            return nil
+            stackPages.insert(sp & ~(Images.pageSize - 1))
         }
+        var chains: [UInt64: Images.Chain] = [:]
+        var files: [UInt64: [String]] = [:]
+        var rewritten: [(path: String, bytes: [UInt8])] = []
+        var lazyPages: UInt64 = 0
+        for name in names where name.hasPrefix("pagemap-") && name.hasSuffix(".img") && !name.hasPrefix("pagemap-shmem-") {
+            guard let image = UInt64(name.dropFirst("pagemap-".count).dropLast(".img".count)) else { continue }
+            let final = try Images.Pagemap(bytes: try read(directory + "/" + name))
+            guard final.entries.allSatisfy({ $0.flags & (Images.present | Images.inParent) != 0 }) else {
+                throw Images.Malformed("\(name) has pages in neither this image nor its parent")
+            }
+            // The parent levels, as far as the final dump's holes reach.
+            var levels = [final]
+            var paths = [directory + "/pages-\(final.pagesID).img"]
+            var level = directory
+            while access(level + "/parent/" + name, R_OK) == 0, levels.count <= Migration.Intake.maxRound {
+                level += "/parent"
+                let pagemap = try Images.Pagemap(bytes: try read(level + "/" + name))
+                levels.append(pagemap)
+                paths.append(level + "/pages-\(pagemap.pagesID).img")
+            }
+            // Each level's pages file holds exactly its present pages, in order.
+            for (pagemap, path) in zip(levels, paths) {
+                var info = stat()
+                let present = pagemap.entries.filter { $0.flags & Images.present != 0 }.reduce(UInt64(0)) { $0 + $1.pages }
+                guard stat(path, &info) == 0, UInt64(info.st_size) == present * Images.pageSize else {
+                    throw Images.Malformed("\(path) does not hold the \(present) pages its page map lists")
+                }
+            }
+            let chain = Images.Chain(levels: levels)
+            let areas = try Images.areas(mm: try read(directory + "/mm-\(image).img"))
+            let (lazy, count) = Images.lazy(final, areas: areas, stackPages: stackPages)
+            for entry in lazy.entries where entry.flags & Images.lazy != 0 {
+                guard chain.pieces(from: entry.vaddr, pages: entry.pages).reduce(0, { $0 + $1.pages }) == entry.pages else {
+                    throw Images.Malformed("pages at \(Images.hex(entry.vaddr)) of \(name) are in no image here")
+                }
+            }
+            chains[image] = chain
+            files[image] = paths
+            rewritten.append((directory + "/" + name, lazy.bytes))
+            lazyPages += count
+        }
+        guard lazyPages > 0 else { return nil }
+        return LocalPages(chains: chains, files: files, lazyPages: lazyPages, rewritten: rewritten)
     }
 
     /// Answers the lazy-pages daemon's requests on `socket` (a duplicate of the agent's end of
