@@ -145,8 +145,8 @@ extension Agent.Migrator {
                         // A page stream that fails during the restore: the daemon goes, so the
                         // restore fails instead of waiting for pages that will not come.
                         watcher = Self.killing(daemon) { slot.failure != nil }
-                    } else if let local = prepareLocalPages(directory: work + "/\(round)", job: id),
-                            let version = await Agent.CRIUCheck.shared.version(criu: criu, work: work) {
+                    } else if let version = await Agent.CRIUCheck.shared.version(criu: criu, work: work),
+                              let local = prepareLocalPages(directory: work + "/\(round)", job: id) {
                         // Pre-copy: the pages are here already; the job runs before they are
                         // all in place (Docs/migration.md, "Lazy restore from the destination's
                         // images"). If the daemon cannot start, the restore is the ordinary one.
@@ -203,19 +203,13 @@ extension Agent.Migrator {
                         lazyPages = nil
                         await jobs.setPulling(id, false)
                     } else if let daemon = lazyPages, let server = localServer {
-                        await jobs.setPulling(id, true)
                         await jobs.continueRestored(id, pid: pid)
-                        if let failure = await fillIn(pid: pid, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
-                            logger.warning("job \(id): its memory could not be filled in (\(failure)); the copy here is killed and the source resumes its own")
-                            await discardPulled(id, pid: machine.pullFailed())
+                        if let failure = await fillIn(id, pid: pid, daemon: daemon, server: server, directory: work + "/\(lazyRound)", machine: &machine) {
                             try? await send(.failed("filling in its memory failed on \(core.settings.hostname): \(failure)"), on: stream)
                         } else {
-                            machine.pagesArrived()
-                            daemon.socket.release()
                             lazyPages = nil
                             try? await send(.done, on: stream)
                         }
-                        await jobs.setPulling(id, false)
                     } else {
                         await jobs.continueRestored(id, pid: pid)
                         try? await send(.done, on: stream)
@@ -234,12 +228,8 @@ extension Agent.Migrator {
                 await jobs.continueRestored(id, pid: pid)
                 if let daemon = lazyPages, let server = localServer, machine.fromImages {
                     // Its pages are all here: they go on filling in (the source's query waits).
-                    await jobs.setPulling(id, true)
-                    if let failure = await fillIn(pid: pid, daemon: daemon, server: server, directory: work + "/\(lazyRound)") {
-                        logger.warning("job \(id): its memory could not be filled in (\(failure)); the copy here is killed")
-                        await discardPulled(id, pid: machine.pullFailed())
-                    } else {
-                        machine.pagesArrived()
+                    if await fillIn(id, pid: pid, daemon: daemon, server: server, directory: work + "/\(lazyRound)", machine: &machine) == nil {
+                        lazyPages = nil
                     }
                 }
             case .kill(let pid):

@@ -150,12 +150,12 @@ extension Agent.Migrator {
             defer { files.values.forEach { _ = close($0) } }
             var buffer = [UInt8](repeating: 0, count: Agent.Migrator.chunk)
             while true {
-                guard let bytes = receive(socket, count: requestSize) else { return "the lazy-pages daemon ended without saying it was done" }
+                guard let bytes = Agent.Blocking.receive(socket, count: requestSize) else { return "the lazy-pages daemon ended without saying it was done" }
                 guard let request = Migration.Images.PageRequest(bytes) else { return "a request of \(bytes.count) bytes" }
                 switch request.command {
                 case Migration.Images.PageRequest.close, Migration.Images.PageRequest.forceClose:
                     var status: Int32 = 0
-                    _ = withUnsafeBytes(of: &status) { Glibc.send(socket, $0.baseAddress, 4, Int32(MSG_NOSIGNAL)) }
+                    _ = withUnsafeBytes(of: &status) { Agent.Blocking.send(socket, $0) }
                     return nil
                 case Migration.Images.PageRequest.get:
                     break
@@ -168,7 +168,7 @@ extension Agent.Migrator {
                 let pieces = chain.pieces(from: request.vaddr, pages: request.pages)
                 let count = pieces.reduce(0) { $0 + $1.pages }
                 guard count > 0 else { return "a request for pages at \(Migration.Images.hex(request.vaddr)) that are in no image here" }
-                guard sendAll(socket, request.answer(pages: count, size: requestSize)) else { return "the daemon's socket failed" }
+                guard Agent.Blocking.send(socket, request.answer(pages: count, size: requestSize)) else { return "the daemon's socket failed" }
                 for piece in pieces {
                     let path = paths[piece.level]
                     let file: Int32
@@ -184,7 +184,7 @@ extension Agent.Migrator {
                         let length = min(left, buffer.count)
                         let got = buffer.withUnsafeMutableBytes { pread(file, $0.baseAddress, length, offset) }
                         guard got > 0 else { return "cannot read \(path) at \(offset): \(got < 0 ? String(cString: strerror(errno)) : "it ends there")" }
-                        guard buffer.withUnsafeBytes({ sendAll(socket, UnsafeRawBufferPointer(rebasing: $0[..<got])) }) else {
+                        guard buffer.withUnsafeBytes({ Agent.Blocking.send(socket, UnsafeRawBufferPointer(rebasing: $0[..<got])) }) else {
                             return "the daemon's socket failed"
                         }
                         offset += off_t(got)
@@ -194,47 +194,32 @@ extension Agent.Migrator {
                 served(count * Migration.Images.pageSize)
             }
         }
-
-        private static func receive(_ socket: Int32, count: Int) -> [UInt8]? {
-            var bytes = [UInt8](repeating: 0, count: count)
-            var have = 0
-            while have < count {
-                let got = bytes.withUnsafeMutableBytes { Glibc.recv(socket, $0.baseAddress! + have, count - have, 0) }
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { return nil }
-                have += got
-            }
-            return bytes
-        }
-
-        private static func sendAll(_ socket: Int32, _ bytes: [UInt8]) -> Bool {
-            bytes.withUnsafeBytes { sendAll(socket, $0) }
-        }
-
-        private static func sendAll(_ socket: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-            var sent = 0
-            while sent < bytes.count {
-                let done = Glibc.send(socket, bytes.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
-                if done < 0 && errno == EINTR { continue }
-                guard done > 0 else { return false }
-                sent += done
-            }
-            return true
-        }
     }
 
-    /// A lazy restore from the images here, after `commit`, with the job (its init `pid`) running: waits until
-    /// the daemon has filled in every page; nil then, else why not. The caller then kills the
-    /// job, and only then the daemon: a page the job lacks would read as zeros once the
-    /// daemon's userfaultfd is gone.
+    /// A lazy restore from the images here, after `commit`, with job `id` running (its init
+    /// `pid`): the query answers wait (``Jobs/Supervisor/setPulling(_:_:)``) until the daemon
+    /// has filled in every page. Then `machine` learns it, the daemon's socket is released,
+    /// and the result is nil. Otherwise the job is killed first and only then the daemon (a
+    /// page the job lacks would read as zeros once the daemon's userfaultfd is gone), and the
+    /// result says why.
     ///
     /// A job that ended here meanwhile (it finished, or was killed) counts as filled in: its
     /// end stands, as in post-copy's ``pull(_:pid:pages:slot:directory:machine:on:)``, rather
     /// than the source running its tail a second time.
-    func fillIn(pid: Int32, daemon: PageServing, server: LocalPageServer, directory: String) async -> String? {
+    func fillIn(
+        _ id: String, pid: Int32, daemon: PageServing, server: LocalPageServer, directory: String, machine: inout Migration.Destination
+    ) async -> String? {
+        await jobs.setPulling(id, true)
         let failure = await fillFailure(daemon: daemon, server: server, directory: directory)
-        guard let failure, !Jobs.Usage.processes(sharingNamespaceOf: pid).isEmpty else { return nil }
-        return failure
+        if let failure, !Jobs.Usage.processes(sharingNamespaceOf: pid).isEmpty {
+            logger.warning("job \(id): its memory could not be filled in (\(failure)); the copy here is killed")
+            await discardPulled(id, pid: machine.pullFailed())
+        } else {
+            machine.pagesArrived()
+            daemon.socket.release()
+        }
+        await jobs.setPulling(id, false)
+        return machine.phase == .discarded ? failure : nil
     }
 
     private func fillFailure(daemon: PageServing, server: LocalPageServer, directory: String) async -> String? {

@@ -32,38 +32,16 @@ extension Agent.StreamProbe {
         let daemon = pair[0]
         defer { _ = Glibc.close(daemon) }
         let server = Agent.Migrator.LocalPageServer(socket: pair[1], pages: plan, requestSize: size)
-        func receive(_ count: Int) -> [UInt8]? {
-            var bytes = [UInt8](repeating: 0, count: count)
-            var have = 0
-            while have < count {
-                let got = bytes.withUnsafeMutableBytes { recv(daemon, $0.baseAddress! + have, count - have, 0) }
-                guard got > 0 else { return nil }
-                have += got
-            }
-            return bytes
-        }
-        func encode(_ request: Migration.Images.PageRequest) -> [UInt8] {
-            var bytes = [UInt8](repeating: 0, count: size)
-            func put(_ value: UInt64, at offset: Int, width: Int) {
-                for index in 0..<width { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
-            }
-            put(UInt64(request.command), at: 0, width: 4)
-            if size == 24 { put(request.pages, at: 4, width: 4) } else { put(request.pages, at: 8, width: 8) }
-            put(request.vaddr, at: size - 16, width: 8)
-            put(request.image, at: size - 8, width: 8)
-            return bytes
-        }
-        func send(_ bytes: [UInt8]) -> Bool {
-            bytes.withUnsafeBytes { Glibc.send(daemon, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
-        }
+        func receive(_ count: Int) -> [UInt8]? { Agent.Blocking.receive(daemon, count: count) }
+        func send(_ request: Migration.Images.PageRequest) -> Bool { Agent.Blocking.send(daemon, request.bytes(size: size)) }
         var result = LocalPagesAnswer(lazyPages: plan.lazyPages, answers: [], closeStatus: nil, failure: nil)
         for request in requests {
-            guard send(encode(request)), let header = receive(size), let answer = Migration.Images.PageRequest(header),
+            guard send(request), let header = receive(size), let answer = Migration.Images.PageRequest(header),
                   let pages = receive(Int(answer.pages * Migration.Images.pageSize))
             else { break }
             result.answers.append((header, pages))
         }
-        if close, send(encode(.init(command: Migration.Images.PageRequest.forceClose, pages: 0, vaddr: 0, image: 0))) {
+        if close, send(.init(command: Migration.Images.PageRequest.forceClose, pages: 0, vaddr: 0, image: 0)) {
             result.closeStatus = receive(4)
         }
         _ = shutdown(daemon, Int32(SHUT_RDWR))

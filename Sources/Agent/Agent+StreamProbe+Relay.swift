@@ -146,26 +146,10 @@ extension Agent.StreamProbe {
     }
 
     private static func readFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
-        fully(&buffer) { read(descriptor, $0, $1) }
+        Agent.Blocking.fully(&buffer) { read(descriptor, $0, $1) }
     }
 
     private static func writeFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
-        fully(&buffer) { write(descriptor, $0, $1) }
-    }
-
-    /// Runs `step` (a read or a write) over all of `buffer` until it is done: false at an end
-    /// or an error.
-    private static func fully(_ buffer: inout [UInt8], _ step: (UnsafeMutableRawPointer, Int) -> Int) -> Bool {
-        var done = 0
-        let count = buffer.count
-        return buffer.withUnsafeMutableBytes { bytes in
-            while done < count {
-                let moved = step(bytes.baseAddress! + done, count - done)
-                if moved < 0 && errno == EINTR { continue }
-                guard moved > 0 else { return false }
-                done += moved
-            }
-            return true
-        }
+        Agent.Blocking.fully(&buffer) { write(descriptor, $0, $1) }
     }
 }

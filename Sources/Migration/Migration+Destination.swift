@@ -205,8 +205,9 @@ extension Migration {
         }
 
         /// Post-copy, or a lazy restore from the images here: the pages stopped coming (the
-        /// daemon failed, the relay broke) while the job still runs here. The copy here lacks memory it cannot get: kill `pid`, answer
-        /// `failed` if the stream still works; the source resumes its frozen copy.
+        /// daemon failed, the relay broke) while the job still runs here. The copy here lacks
+        /// memory it cannot get: kill `pid`, answer `failed` if the stream still works; the
+        /// source resumes its frozen copy.
         public mutating func pullFailed() -> Int32 {
             guard case .pulling(let pid) = phase else { preconditionFailure("pullFailed in \(phase)") }
             phase = .discarded

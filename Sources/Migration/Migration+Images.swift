@@ -445,8 +445,13 @@ extension Migration {
 
             /// The answer's header for `pages` pages from this request's address, in `size` bytes.
             public func answer(pages: UInt64, size: Int) -> [UInt8] {
+                PageRequest(command: Self.addWithFlags | present << 16, pages: pages, vaddr: vaddr, image: image).bytes(size: size)
+            }
+
+            /// This request in `size` bytes (24 or 32), as criu sends it.
+            public func bytes(size: Int) -> [UInt8] {
                 var bytes: [UInt8] = []
-                append32(Self.addWithFlags | present << 16, to: &bytes)
+                append32(command, to: &bytes)
                 if size == 24 {
                     append32(UInt32(truncatingIfNeeded: pages), to: &bytes)
                 } else {
