@@ -86,7 +86,26 @@ extension Agent.Migrator {
         // A lazy restore from the images here: the daemon's page server.
         var localServer: LocalPageServer?
         var lazyRound = 1
+        // The final dump's daemon, started as soon as its process tree is here, while the rest
+        // of the images still arrive; taken by the restore of that round.
+        var early: (round: Int, starting: StartingLazyPages)?
+        func lazyPagesDaemon(round: Int) async throws -> PageServing {
+            if let (started, starting) = early {
+                early = nil
+                if started == round {
+                    do {
+                        return try await ready(starting)
+                    } catch {
+                        logger.notice("job \(id): the lazy-pages daemon started early failed (\(error)); starting it again")
+                    }
+                } else {
+                    starting.abandon()
+                }
+            }
+            return try await startLazyPages(directory: work + "/\(round)")
+        }
         defer {
+            early?.starting.abandon()
             if let lazyPages {
                 // Not once it has exited: its pid may be someone else's by now.
                 if !lazyPages.hasEnded { _ = kill(lazyPages.pid, SIGKILL) }
@@ -107,23 +126,24 @@ extension Agent.Migrator {
                     throw Agent.Failure(error.description)
                 }
                 switch action {
-                case .write(.openFile(let absolute), let size, let mode):
-                    try await receiveOpenFile(path: absolute, size: size, mode: mode, owner: offered, on: stream)
-                case .write(.jobFile("job.json"), let size, _):
-                    // The record that counts is the offer's, checked above and written by
-                    // adoptRestored; a record file from the network never reaches the disk.
-                    try await receiveContents(into: -1, name: "job.json", size: size, on: stream)
-                case .write(.jobFile(let name), let size, let mode):
-                    try await receiveFile(directory: jobs.layout.directory(id), path: name, size: size, mode: mode & 0o640, link: nil, on: stream)
-                    _ = chown(jobs.layout.directory(id) + "/" + name, offered.uid, offered.gid)
-                case .write(.image(let round, let name), let size, let mode):
-                    if round == 1 && !receivedPages {
+                case .write(let incoming):
+                    if !receivedPages, incoming.contains(where: { if case .image(1, _) = $0.placement { true } else { false } }) {
                         receivedPages = true
                         await Agent.FaultPoint.destinationReceiving.pass()
                     }
-                    try await receiveFile(directory: work + "/\(round)", path: name, size: size, mode: mode & 0o600, link: nil, on: stream)
-                case .write(.parentLink(let round, let target), _, _):
-                    try await receiveFile(directory: work + "/\(round)", path: "parent", size: 0, mode: 0, link: target, on: stream)
+                    try await receiveFiles(incoming, job: offered, work: work, on: stream) { file in
+                        // The final dump's process tree is here: its lazy-pages daemon starts
+                        // while the rest of the images arrive.
+                        guard early == nil, case .image(let round, let name) = file.placement,
+                              name == "inventory.img" || name == "pstree.img" || name.hasPrefix("ids-"),
+                              Migration.Images.holdsProcessTree(work + "/\(round)")
+                        else { return }
+                        do {
+                            early = (round, try spawnLazyPages(directory: work + "/\(round)"))
+                        } catch {
+                            logger.notice("job \(id): cannot start the lazy-pages daemon early: \(error)")
+                        }
+                    }
                 case .restore(let round, let record, let lazy):
                     // Post-copy: the daemon, and the slot the source's page stream relays into,
                     // before the restore, which may touch memory that is still at the source.
@@ -132,7 +152,7 @@ extension Agent.Migrator {
                     if lazy {
                         let daemon: PageServing
                         do {
-                            daemon = try await startLazyPages(directory: work + "/\(round)")
+                            daemon = try await lazyPagesDaemon(round: round)
                         } catch {
                             machine.restoreFailed()
                             Migration.remove(jobs.layout.directory(id))
@@ -150,8 +170,10 @@ extension Agent.Migrator {
                         // Pre-copy: the pages are here already; the job runs before they are
                         // all in place (Docs/migration.md, "Lazy restore from the destination's
                         // images"). If the daemon cannot start, the restore is the ordinary one.
+                        let planned = ContinuousClock.now
                         do {
-                            let daemon = try await startLazyPages(directory: work + "/\(round)")
+                            let daemon = try await lazyPagesDaemon(round: round)
+                            let started = ContinuousClock.now
                             let duplicate = fcntl(daemon.socket.ours, F_DUPFD_CLOEXEC, 10)
                             guard duplicate >= 0 else {
                                 _ = kill(daemon.pid, SIGKILL)
@@ -163,7 +185,8 @@ extension Agent.Migrator {
                             let server = LocalPageServer(socket: duplicate, pages: local, requestSize: Migration.Images.PageRequest.size(criu: version))
                             (localServer, lazyRound) = (server, round)
                             machine.restoresFromImages()
-                            logger.info("job \(id): restoring with \(local.lazyPages) of its pages left to fill in while it runs")
+                            let milliseconds = { (span: Duration) in Int((span.seconds * 1000).rounded()) }
+                            logger.info("job \(id): restoring with \(local.lazyPages) of its pages left to fill in while it runs (planned in \(milliseconds(planned - asked)) ms, lazy-pages daemon ready in \(milliseconds(started - planned)) ms)")
                             // A server that failed answers no more: the restore fails rather
                             // than wait for a page.
                             watcher = Self.killing(daemon) { server.failure != nil }
@@ -178,18 +201,27 @@ extension Agent.Migrator {
                             }
                         }
                     }
+                    // An ordinary restore: the daemon started early is not needed.
+                    early?.starting.abandon()
+                    early = nil
                     let prepared = ContinuousClock.now
                     let restored = await restore(
                         record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer, lazy: lazy || machine.fromImages)
                     watcher?.cancel()
                     switch restored {
-                    case .success(let pid):
+                    case .success(let restored):
+                        let pid = restored.pid
                         machine.restoreSucceeded(pid: pid)
+                        // The answer first: the job is adopted while it travels (`commit` is
+                        // read only after), and adopted even if the answer could not go.
+                        var unanswered: (any Error)?
+                        do { try await send(.restored(pid: pid), on: stream) } catch { unanswered = error }
                         await jobs.adoptRestored(record, pid: pid)
-                        try await send(.restored(pid: pid), on: stream)
-                        let milliseconds = { (from: ContinuousClock.Instant, to: ContinuousClock.Instant) in Int(((to - from).seconds * 1000).rounded()) }
+                        if let unanswered { throw unanswered }
+                        let milliseconds = { (span: Duration) in Int((span.seconds * 1000).rounded()) }
                         let done = ContinuousClock.now
-                        logger.info("job \(id): restored\(lazy ? " for post-copy" : machine.fromImages ? " lazily" : "") in \(milliseconds(asked, done)) ms (\(milliseconds(asked, prepared)) ms preparing, \(milliseconds(prepared, done)) ms criu restore and checks)")
+                        let rest = (done - prepared) - restored.criu - restored.checks
+                        logger.info("job \(id): restored\(lazy ? " for post-copy" : machine.fromImages ? " lazily" : "") in \(milliseconds(done - asked)) ms (\(milliseconds(prepared - asked)) ms preparing, \(milliseconds(restored.criu)) ms criu restore, \(milliseconds(restored.checks)) ms checks, \(milliseconds(rest)) ms mounts, adoption and answer)")
                     case .failure(let failure):
                         machine.restoreFailed()
                         Migration.remove(jobs.layout.directory(id))
@@ -264,7 +296,7 @@ extension Agent.Migrator {
     /// (the tree is killed).
     func restore(
         _ record: Jobs.Record, from work: String, round: Int, trust: Jobs.Trust, localGroups: [UInt32]?, peer: Wire.NodeID, lazy: Bool = false
-    ) async -> Result<Int32, Agent.Failure> {
+    ) async -> Result<Restored, Agent.Failure> {
         let id = record.id
         let directory = work + "/\(round)"
         let pidFile = work + "/restored.pid"
@@ -280,12 +312,14 @@ extension Agent.Migrator {
             mounts = Jobs.MountNamespace.restoreArguments(
                 root: rootBind, host: Jobs.MountNamespace.parse(Jobs.ProcFiles.read("/proc/self/mountinfo") ?? ""))
         }
+        let criuStarted = ContinuousClock.now
         do {
             defer { if !mounts.isEmpty { _ = umount2(rootBind, Int32(MNT_DETACH)) } }
             _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts, lazy: lazy), in: directory, log: "restore.log")
         } catch {
             return .failure(Agent.Failure("\(error)"))
         }
+        let criuEnded = ContinuousClock.now
         guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.filter { $0.isNumber }) else {
             return .failure(Agent.Failure("criu restore wrote no pid"))
         }
@@ -296,7 +330,15 @@ extension Agent.Migrator {
             logger.warning("job \(id) from \(peer): restored tree killed: \(problem)")
             return .failure(Agent.Failure("the restored job was killed: \(problem)"))
         }
-        return .success(pid)
+        return .success(Restored(pid: pid, criu: criuEnded - criuStarted, checks: .now - criuEnded))
+    }
+
+    /// A restored tree that passed its checks: its init's pid, and how long criu and the checks
+    /// took (the journal's account of the down time).
+    struct Restored {
+        let pid: Int32
+        let criu: Duration
+        let checks: Duration
     }
 
     /// Why the restored tree under `pid` may not run as `uid`:`gid`, or nil: it must be in a

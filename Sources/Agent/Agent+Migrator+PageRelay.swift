@@ -256,6 +256,29 @@ extension Agent.Migrator {
     /// Starts the lazy-pages daemon for the images in `directory` and returns once it is
     /// ready for `criu restore --lazy-pages` (it says so on its status descriptor).
     func startLazyPages(directory: String) async throws -> PageServing {
+        try await ready(try spawnLazyPages(directory: directory))
+    }
+
+    /// A lazy-pages daemon started by ``spawnLazyPages(directory:)``, not yet known to be
+    /// ready: ``Agent/Migrator/ready(_:)`` waits for it, ``abandon()`` ends it.
+    struct StartingLazyPages: Sendable {
+        let daemon: PageServing
+        /// The read end of its status pipe (non-blocking).
+        let status: Int32
+        let directory: String
+
+        /// Kills a daemon that will not be used and closes what the agent holds of it.
+        func abandon() {
+            if !daemon.hasEnded { _ = kill(daemon.pid, SIGKILL) }
+            daemon.socket.release()
+            _ = close(status)
+        }
+    }
+
+    /// Starts the lazy-pages daemon for the images in `directory` without waiting for it. It
+    /// reads the process tree at once (`inventory.img`, `pstree.img`, each `ids-PID.img`), and
+    /// the page maps only when the restore hands it the job's memory.
+    func spawnLazyPages(directory: String) throws -> StartingLazyPages {
         var status: [Int32] = [-1, -1]
         // Children get only the descriptors they are given (Processes.spawn closes the rest),
         // so a plain pipe does not leak to other helpers started meanwhile.
@@ -266,20 +289,31 @@ extension Agent.Migrator {
         _ = fcntl(status[0], F_SETFL, O_NONBLOCK)
         let writeEnd = fcntl(status[1], F_DUPFD_CLOEXEC, 10)
         _ = close(status[1])
-        defer { _ = close(status[0]) }
-        guard writeEnd >= 0 else { throw Agent.Failure("cannot move criu lazy-pages' status pipe: \(String(cString: strerror(errno)))") }
+        guard writeEnd >= 0 else {
+            _ = close(status[0])
+            throw Agent.Failure("cannot move criu lazy-pages' status pipe: \(String(cString: strerror(errno)))")
+        }
         let daemon: PageServing
         do {
             daemon = try PageServing(criu.lazyPages(directory: directory), socket: PageSocket(), directory: directory, extra: [writeEnd])
         } catch {
             _ = close(writeEnd)
+            _ = close(status[0])
             throw error
         }
         _ = close(writeEnd)
+        return StartingLazyPages(daemon: daemon, status: status[0], directory: directory)
+    }
+
+    /// The daemon `starting`, once it says it is ready; if it ends or fails to within 30 s, it
+    /// is killed and this throws criu's failure.
+    func ready(_ starting: StartingLazyPages) async throws -> PageServing {
+        let (daemon, status, directory) = (starting.daemon, starting.status, starting.directory)
+        defer { _ = close(status) }
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
             var byte: UInt8 = 0
-            let got = read(status[0], &byte, 1)
+            let got = read(status, &byte, 1)
             if got == 1 { return daemon }
             if got == 0 || daemon.hasEnded || ContinuousClock.now > deadline {
                 _ = kill(daemon.pid, SIGKILL)
@@ -287,9 +321,10 @@ extension Agent.Migrator {
                 let log = (try? String(contentsOfFile: directory + "/lazy-pages.log", encoding: .utf8)) ?? ""
                 throw Migration.CRIU.Failure(step: "lazy-pages", exit: "\(exit)", log: log)
             }
-            try? await Task.sleep(for: .milliseconds(5))
+            try? await Task.sleep(for: .milliseconds(2))
         }
     }
+
 
     /// Post-copy on the destination, after `commit`, with job `id` running: waits until the
     /// lazy-pages daemon has every page and answers `done`. If the page stream fails first (the

@@ -28,6 +28,8 @@ extension Agent {
         /// Size of the raw frames a file travels in.
         static let chunk = 1 << 20
 
+        static func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
+
         /// What a finished migration measured, for `cluster migrate` and the benchmarks.
         struct Outcome: Sendable {
             var rounds: [UInt64] = []
@@ -195,9 +197,12 @@ extension Agent {
                     // directory as it is now that the job is frozen.
                     let sendStart = clock.now
                     outcome.bytesSent += try await sendOpenFiles(of: pid, on: stream)
+                    let openFilesSent = clock.now
                     outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream)
+                    let imagesSent = clock.now
                     outcome.bytesSent += try await sendDirectory(jobs.layout.directory(id), round: 0, on: stream)
                     outcome.sendingSeconds += (clock.now - sendStart).seconds
+                    let finalSend = "\(Self.milliseconds((clock.now - sendStart).seconds)) ms (open files \(Self.milliseconds((openFilesSent - sendStart).seconds)) ms, images \(Self.milliseconds((imagesSent - openFilesSent).seconds)) ms, job files \(Self.milliseconds((clock.now - imagesSent).seconds)) ms)"
                     var moved = record
                     moved.currentNode = destination
                     moved.migrations.append(.init(from: record.currentNode, to: destination, at: UInt64(time(nil))))
@@ -226,6 +231,7 @@ extension Agent {
                         try await send(.commit, on: stream)
                         committed.set()
                         outcome.frozenSeconds = (clock.now - freeze).seconds
+                        logger.info("job \(id): frozen \(Self.milliseconds(outcome.frozenSeconds)) ms until it ran on \(destination): final dump \(Self.milliseconds(outcome.dumpSeconds)) ms, its files sent in \(finalSend), restored there in \(Self.milliseconds(outcome.restoreSeconds)) ms")
                         let pullStart = clock.now
                         switch try await receive(on: stream) {
                         case .done:

@@ -75,10 +75,21 @@ extension Agent {
         /// Reads up to `count` bytes (at most one frame's worth) from `descriptor` at its offset
         /// and sends them as one frame; returns how many were sent, 0 at the end of the file.
         func send(reading descriptor: Int32, count: Int) async throws -> Int {
+            try await send(filling: min(count, Wire.Stream.maxPayload)) { buffer in
+                let got = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+                guard got >= 0 else { throw Agent.Failure("cannot read: \(String(cString: strerror(errno)))") }
+                return got
+            }
+        }
+
+        /// Lets `fill` write up to `count` bytes (at most one frame's worth) into the stream's
+        /// reused buffer and sends what it wrote as one frame; returns that count (nothing is
+        /// sent for 0).
+        func send(filling count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) async throws -> Int {
             let want = min(count, Wire.Stream.maxPayload)
             if chunk.count < want { chunk = [UInt8](repeating: 0, count: want) }
-            let got = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, want) }
-            guard got >= 0 else { throw Agent.Failure("cannot read: \(String(cString: strerror(errno)))") }
+            let got = try chunk.withUnsafeMutableBytes { try fill(UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
+            precondition((0...want).contains(got), "filled \(got) bytes of \(want)")
             guard got > 0 else { return 0 }
             let frame = try chunk.withUnsafeBytes { try self.frame(sealing: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
             try await outbound.write(frame)

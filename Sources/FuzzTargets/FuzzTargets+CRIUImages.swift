@@ -4,7 +4,7 @@ extension FuzzTargets {
     /// CRIU's images as the destination reads them for a lazy restore from its own copy
     /// (``Migration/Images``): the bytes are `length:u16` then a page map's entries (after its
     /// magic), then a memory map's (`mm-ID.img`); the same bytes also go through the core
-    /// image's decoder and CRIU's page-server request in both layouts. What decodes is planned
+    /// image's and the process tree's decoders and CRIU's page-server request in both layouts. What decodes is planned
     /// lazily and looked up in a chain; the plan must keep every page, in order, with every
     /// present page still present.
     public static func criuImages(_ bytes: [UInt8]) {
@@ -14,6 +14,9 @@ extension FuzzTargets {
         let mapBytes = bytes.count >= 2 ? Array(bytes[2..<2 + split]) : []
         let mmBytes = bytes.count >= 2 ? Array(bytes[(2 + split)...]) : []
         _ = try? Images.stackPointer(core: header(Images.coreMagic) + bytes)
+        if let pids = try? Images.processes(pstree: header(Images.pstreeMagic) + bytes) {
+            precondition(pids.allSatisfy { $0 > 0 && $0 <= 1 << 22 }, "a process id out of range")
+        }
         for size in [24, 32] where bytes.count >= size {
             if let request = Images.PageRequest(Array(bytes.prefix(size))) {
                 precondition(request.answer(pages: request.pages, size: size).count == size, "an answer of another size")

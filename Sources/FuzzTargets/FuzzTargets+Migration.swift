@@ -27,8 +27,10 @@ extension FuzzTargets {
                 check(record: record, job: nil)
             case .query(let job), .pages(let job):
                 _ = Jobs.Layout.isJobID(job)
-            case .file(let round, let path, let size, _, let link):
-                admit(&intake, round: round, path: path, size: size, link: link)
+            case .files(let round, let entries):
+                for entry in entries.prefix(256) {
+                    admit(&intake, round: round, path: entry.path, size: entry.size, link: entry.link)
+                }
             case .accept, .refuse, .restored, .failed, .commit, .abort, .done, .state:
                 continue
             }
@@ -84,7 +86,7 @@ extension FuzzTargets {
             precondition(imageRound == round && (1...Migration.Intake.maxRound).contains(round))
             precondition(!name.hasPrefix(".") && !name.contains("/"), "image name \(name) admitted")
         case .parentLink(let linkRound, let target):
-            precondition(linkRound == round && path == "parent" && target.hasPrefix("../"))
+            precondition(linkRound == round && path == "parent" && target.hasPrefix("../") && size == 0)
         case .openFile(let absolute):
             // Byte by byte, as the kernel will walk it (Character comparisons would merge a `/`
             // with a combining mark after it).

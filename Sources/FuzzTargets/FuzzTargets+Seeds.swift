@@ -71,17 +71,17 @@ extension FuzzTargets {
         let recordData = Data(json(record))
         let messages: [Migration.Message] = [
             .offer(job: "0a1b2c-17", record: recordData, memoryKiB: 2048, cpuinfo: Data([1, 2, 3])),
-            .file(round: 0, path: "job.json", size: 300, mode: 0o644, link: nil),
-            .file(round: 1, path: "pages-1.img", size: 4096, mode: 0o600, link: nil),
-            .file(round: 2, path: "parent", size: 0, mode: 0o777, link: "../1"),
-            .file(round: -1, path: "/home/user/out.txt", size: 12, mode: 0o644, link: nil),
+            .files(round: 0, entries: [.init(path: "job.json", size: 300, mode: 0o644)]),
+            .files(round: 1, entries: [.init(path: "inventory.img", size: 40, mode: 0o600), .init(path: "pages-1.img", size: 4096, mode: 0o600)]),
+            .files(round: 2, entries: [.init(path: "parent", size: 0, mode: 0o777, link: "../1")]),
+            .files(round: -1, entries: [.init(path: "/home/user/out.txt", size: 12, mode: 0o644)]),
             .restore(round: 2, record: recordData),
             .query(job: "0a1b2c-17"),
         ]
         add("migration", "offer-and-files", messages.flatMap { json($0) + [UInt8(ascii: "\n")] })
         let postcopy: [Migration.Message] = [
             .offer(job: "0a1b2c-17", record: recordData, memoryKiB: 2048, cpuinfo: Data([1, 2, 3])),
-            .file(round: 1, path: "core-1.img", size: 900, mode: 0o600, link: nil),
+            .files(round: 1, entries: [.init(path: "core-1.img", size: 900, mode: 0o600)]),
             .restoreLazily(round: 1, record: recordData),
             .pages(job: "0a1b2c-17"),
             .commit,
@@ -124,6 +124,7 @@ extension FuzzTargets {
             .init(start: 0x7ffc_0000_0000, end: 0x7ffc_0000_3000, flags: 0x22, status: 1 | 1 << 1),
         ]).dropFirst(8)
         add("criu-images", "pagemap-and-mm", [UInt8(pagemap.count & 0xff), UInt8(pagemap.count >> 8)] + pagemap + mm)
+        add("criu-images", "pstree", [3, 0, 0, 0, 1 << 3, 0xa7, 0x0d, 5, 0, 0, 0, 1 << 3, 0xa8, 0x0d, 2 << 3, 0xa7, 0x0d])
         add("criu-images", "page-request", [7, 0, 0, 0, 3, 0, 0, 0] + [0, 0x10, 0, 0, 0, 0, 0, 0] + [0xa7, 6, 0, 0, 0, 0, 0, 0])
 
         // HTTP: what iPXE, GRUB and the live init's fetch= send, and a few that must be refused.

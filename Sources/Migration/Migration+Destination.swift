@@ -52,8 +52,9 @@ extension Migration {
 
         /// What the agent does with a message that arrived while receiving.
         public enum Action: Sendable, Equatable {
-            /// Write the file's `size` bytes that follow: where ``Intake/Placement`` says.
-            case write(Intake.Placement, size: UInt64, mode: UInt32)
+            /// Write the files whose bytes follow, in order: each where ``Intake/Placement``
+            /// says.
+            case write([Incoming])
             /// Restore round `round` as `record`'s job, check the tree, then report
             /// ``restoreSucceeded(pid:)`` or ``restoreFailed(_:)``.
             /// `lazy`: with CRIU's lazy pages, the memory to come from the source (post-copy).
@@ -62,6 +63,17 @@ extension Migration {
             case run(pid: Int32)
             /// The source gave up: kill the restored `pid` if any, remove the job's files, end.
             case discard(pid: Int32?)
+        }
+
+        /// One admitted file of a ``Message/files(round:entries:)``.
+        public struct Incoming: Sendable, Equatable {
+            public var placement: Intake.Placement
+            public var size: UInt64
+            public var mode: UInt32
+
+            public init(_ placement: Intake.Placement, size: UInt64, mode: UInt32) {
+                (self.placement, self.size, self.mode) = (placement, size, mode)
+            }
         }
 
         /// A message or a file the protocol does not allow: the agent drops the stream, and
@@ -146,12 +158,16 @@ extension Migration {
         /// A message from the source, after the offer was accepted.
         public mutating func received(_ message: Message) throws(Violation) -> Action {
             switch (phase, message) {
-            case (.receiving, .file(let round, let path, let size, let mode, let link)):
-                do {
-                    return .write(try intake.admit(round: round, path: path, size: size, link: link), size: size, mode: mode)
-                } catch {
-                    throw violation("refused a file of job \(record.id): \(error)")
+            case (.receiving, .files(let round, let entries)):
+                var incoming: [Incoming] = []
+                for entry in entries {
+                    do {
+                        incoming.append(Incoming(try intake.admit(round: round, path: entry.path, size: entry.size, link: entry.link), size: entry.size, mode: entry.mode))
+                    } catch {
+                        throw violation("refused a file of job \(record.id): \(error)")
+                    }
                 }
+                return .write(incoming)
             case (.receiving, .restore(let round, let data)), (.receiving, .restoreLazily(let round, let data)):
                 guard (1...Intake.maxRound).contains(round) else { throw violation("restore from round \(round)") }
                 // The record that runs is the one the offer was checked with.
@@ -255,7 +271,7 @@ extension Migration {
             case .offer: "offer"
             case .accept: "accept"
             case .refuse: "refuse"
-            case .file: "file"
+            case .files: "files"
             case .restore: "restore"
             case .restoreLazily: "restoreLazily"
             case .restored: "restored"

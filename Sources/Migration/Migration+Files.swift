@@ -4,11 +4,15 @@ import Glibc
 extension Migration {
     /// One entry of a directory to send: a regular file or a symbolic link (CRIU links each
     /// round's images to the previous round as `parent`).
-    public struct FileEntry: Sendable, Equatable {
+    public struct FileEntry: Codable, Sendable, Equatable {
         public var path: String
         public var size: UInt64
         public var mode: UInt32
         public var link: String?
+
+        public init(path: String, size: UInt64, mode: UInt32, link: String? = nil) {
+            (self.path, self.size, self.mode, self.link) = (path, size, mode, link)
+        }
     }
 
     /// Files and links directly in `directory` (CRIU's image directories are flat), by name.
@@ -35,6 +39,17 @@ extension Migration {
             }
         }
         return entries.sorted { $0.path < $1.path }
+    }
+
+    /// `entries` in the order a round's images travel: first what CRIU's lazy-pages daemon
+    /// reads when it starts (`inventory.img`, `pstree.img`, `ids-PID.img`), so the destination
+    /// can start it while the rest arrives; the memory (`pages-*.img`) last; the rest by name.
+    public static func sendingOrder(_ entries: [FileEntry]) -> [FileEntry] {
+        func rank(_ name: String) -> Int {
+            if name == "inventory.img" || name == "pstree.img" || name.hasPrefix("ids-") { return 0 }
+            return name.hasPrefix("pages-") ? 2 : 1
+        }
+        return entries.sorted { (rank($0.path), $0.path) < (rank($1.path), $1.path) }
     }
 
     /// Bytes of memory pages in a CRIU images directory (`pages-*.img`): what a round copied.
@@ -93,5 +108,27 @@ extension Migration {
             }
         }
         return paths.sorted()
+    }
+}
+
+extension Migration.Images {
+    /// Whether the images in `directory` hold what CRIU's lazy-pages daemon reads when it
+    /// starts: `inventory.img`, `pstree.img` and the `ids-PID.img` of each process in it. Only
+    /// a full dump writes `pstree.img`, so of a pre-copy's rounds only the final one has it.
+    public static func holdsProcessTree(_ directory: String) -> Bool {
+        guard access(directory + "/inventory.img", R_OK) == 0 else { return false }
+        let descriptor = open(directory + "/pstree.img", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        // A process tree of the most processes Images.processes takes is far below 1 MiB.
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while bytes.count <= 1 << 20 {
+            let got = read(descriptor, &buffer, buffer.count)
+            if got <= 0 { break }
+            bytes += buffer[0..<got]
+        }
+        guard bytes.count <= 1 << 20, let pids = try? processes(pstree: bytes), !pids.isEmpty else { return false }
+        return pids.allSatisfy { access(directory + "/ids-\($0).img", R_OK) == 0 }
     }
 }

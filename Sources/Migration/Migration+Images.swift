@@ -16,6 +16,7 @@ extension Migration {
         public static let pagemapMagic: UInt32 = 0x5608_4025
         public static let mmMagic: UInt32 = 0x5749_2820
         public static let coreMagic: UInt32 = 0x5505_3847
+        public static let pstreeMagic: UInt32 = 0x5027_3030
         public static let pageSize: UInt64 = 4096
 
         /// Why an image could not be read; `description` names what was wrong.
@@ -281,6 +282,19 @@ extension Migration {
                 throw Malformed("an x86-64 core image without its stack pointer")
             }
             return sp
+        }
+
+        /// The process ids in `pstree.img`, in its order: each entry's `pid` (field 1). At
+        /// most `limit` processes; a pid of 0 or over 2^22 (the kernel's PID_MAX_LIMIT) throws.
+        public static func processes(pstree bytes: [UInt8], limit: Int = 1 << 16) throws(Malformed) -> [UInt32] {
+            var pids: [UInt32] = []
+            for entry in try entries(bytes, magic: pstreeMagic, limit: limit) {
+                guard let pid = varintField(1, in: try fields(entry)), pid > 0, pid <= 1 << 22 else {
+                    throw Malformed("a process tree entry without a valid pid")
+                }
+                pids.append(UInt32(pid))
+            }
+            return pids
         }
 
         // MARK: The lazy page map

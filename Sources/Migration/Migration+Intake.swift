@@ -44,6 +44,7 @@ extension Migration {
         public mutating func admit(round: Int, path: String, size: UInt64, link: String?) throws(Refusal) -> Placement {
             files += 1
             guard files <= Self.maxFiles else { throw Refusal(description: "more than \(Self.maxFiles) files") }
+            guard link == nil || size == 0 else { throw Refusal(description: "link \(Self.shown(path)) announces \(size) bytes") }
             guard size <= budget else {
                 throw Refusal(description: "\(Self.shown(path)): \(size) bytes would exceed the \(budget) bytes this node can still take")
             }

@@ -14,9 +14,12 @@ extension Migration {
         case accept
         /// Destination → source: no, and why (CRIU check failed, CPU incompatible, busy).
         case refuse(String)
-        /// A file of round `round` (`round` 0 is the job's own directory), relative path,
-        /// `size` bytes to follow; or a symbolic link to `link`.
-        case file(round: Int, path: String, size: UInt64, mode: UInt32, link: String?)
+        /// Files of round `round` (`round` 0 is the job's own directory, -1 the files the job
+        /// holds open, by absolute path): each a relative path and `size` bytes, or a symbolic
+        /// link to `link`. Their contents follow as raw frames, one file after another in this
+        /// order, a frame holding the end of one file and the start of the next: a round of
+        /// CRIU's small images travels in one frame.
+        case files(round: Int, entries: [FileEntry])
         /// Source → destination: every file of the final round and the job directory was sent;
         /// restore from round `round`.
         case restore(round: Int, record: Data)

@@ -30,6 +30,41 @@ import Testing
         #expect(areas.contains { $0.start <= sp && sp < $0.end }, "the stack pointer is in a memory area")
     }
 
+    @Test func theProcessTreeNamesTheDumpedProcess() throws {
+        #expect(try Images.processes(pstree: try Self.bytes("2/pstree.img")) == [1703])
+        #expect(throws: Images.Malformed.self) { try Images.processes(pstree: try Self.bytes("2/inventory.img")) }
+        let zeroPID = Images.file(magic: Images.pstreeMagic, entries: [[1 << 3, 0, 2 << 3, 1]])
+        #expect(throws: Images.Malformed.self) { try Images.processes(pstree: zeroPID) }
+    }
+
+    @Test func aRoundSendsItsProcessTreeFirstAndItsMemoryLast() {
+        let names = ["core-7.img", "pages-1.img", "ids-7.img", "mm-7.img", "pstree.img", "parent", "inventory.img", "pagemap-7.img", "ids-12.img", "pages-2.img"]
+        let sent = Migration.sendingOrder(names.map { Migration.FileEntry(path: $0, size: 1, mode: 0o600) }).map(\.path)
+        #expect(sent == ["ids-12.img", "ids-7.img", "inventory.img", "pstree.img", "core-7.img", "mm-7.img", "pagemap-7.img", "parent", "pages-1.img", "pages-2.img"])
+    }
+
+    /// The destination starts CRIU's lazy-pages daemon early only once what it reads at start
+    /// is all there: the inventory, the process tree and each process's ids.
+    @Test func theLazyPagesDaemonCanStartOnceTheProcessTreeIsComplete() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("criu-tree-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: scratch)
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        func copy(_ name: String) throws {
+            try FileManager.default.copyItem(atPath: Self.directory + "/2/" + name, toPath: scratch + "/" + name)
+        }
+        #expect(!Images.holdsProcessTree(scratch))
+        try copy("pstree.img")
+        #expect(!Images.holdsProcessTree(scratch), "no inventory yet")
+        try copy("inventory.img")
+        #expect(!Images.holdsProcessTree(scratch), "no ids-1703.img yet")
+        #expect(FileManager.default.createFile(atPath: scratch + "/ids-1703.img", contents: Data()))
+        #expect(Images.holdsProcessTree(scratch))
+        // A pre-dump's round has no process tree; a malformed one counts as none.
+        #expect(FileManager.default.createFile(atPath: scratch + "/pstree.img", contents: Data([1, 2, 3])))
+        #expect(!Images.holdsProcessTree(scratch))
+    }
+
     @Test func theLazyPageMapMarksWhatCRIUWouldAndKeepsThePagesFileInOrder() throws {
         let final = try Images.Pagemap(bytes: try Self.bytes("2/pagemap-1703.img"))
         let areas = try Images.areas(mm: try Self.bytes("2/mm-1703.img"))

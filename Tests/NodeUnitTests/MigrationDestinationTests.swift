@@ -81,21 +81,39 @@ import Testing
     // MARK: Receiving
 
     @Test func filesGoWhereTheIntakePutsThem() throws {
+        typealias Incoming = Migration.Destination.Incoming
         var machine = try Self.accepted()
-        #expect(try machine.received(.file(round: 1, path: "pages-1.img", size: 4096, mode: 0o600, link: nil))
-            == .write(.image(round: 1, name: "pages-1.img"), size: 4096, mode: 0o600))
-        #expect(try machine.received(.file(round: 2, path: "parent", size: 0, mode: 0, link: "../1"))
-            == .write(.parentLink(round: 2, target: "../1"), size: 0, mode: 0))
-        #expect(try machine.received(.file(round: 0, path: "stdout", size: 10, mode: 0o644, link: nil))
-            == .write(.jobFile("stdout"), size: 10, mode: 0o644))
-        #expect(try machine.received(.file(round: -1, path: "/home/ada/data.txt", size: 10, mode: 0o644, link: nil))
-            == .write(.openFile("/home/ada/data.txt"), size: 10, mode: 0o644))
+        #expect(try machine.received(.files(round: 1, entries: [.init(path: "inventory.img", size: 40, mode: 0o600), .init(path: "pages-1.img", size: 4096, mode: 0o600)]))
+            == .write([Incoming(.image(round: 1, name: "inventory.img"), size: 40, mode: 0o600), Incoming(.image(round: 1, name: "pages-1.img"), size: 4096, mode: 0o600)]))
+        #expect(try machine.received(.files(round: 2, entries: [.init(path: "parent", size: 0, mode: 0, link: "../1")]))
+            == .write([Incoming(.parentLink(round: 2, target: "../1"), size: 0, mode: 0)]))
+        #expect(try machine.received(.files(round: 0, entries: [.init(path: "stdout", size: 10, mode: 0o644)]))
+            == .write([Incoming(.jobFile("stdout"), size: 10, mode: 0o644)]))
+        #expect(try machine.received(.files(round: -1, entries: [.init(path: "/home/ada/data.txt", size: 10, mode: 0o644)]))
+            == .write([Incoming(.openFile("/home/ada/data.txt"), size: 10, mode: 0o644)]))
+        #expect(try machine.received(.files(round: 3, entries: [])) == .write([]))
+    }
+
+    @Test func oneRefusedFileRefusesTheWholeMessage() throws {
+        var machine = try Self.accepted()
+        #expect(throws: Migration.Destination.Violation.self) {
+            try machine.received(.files(round: 1, entries: [.init(path: "core-1.img", size: 1, mode: 0o600), .init(path: ".hidden", size: 1, mode: 0o600)]))
+        }
+        #expect(!machine.holdsJob)
+        #expect(machine.sourceLost() == .nothing)
+    }
+
+    @Test func aLinkThatAnnouncesBytesIsRefused() throws {
+        var machine = try Self.accepted()
+        #expect(throws: Migration.Destination.Violation.self) {
+            try machine.received(.files(round: 2, entries: [.init(path: "parent", size: 10, mode: 0, link: "../1")]))
+        }
     }
 
     @Test func aRefusedFileEndsTheExchangeAndNothingIsKept() throws {
         var machine = try Self.accepted()
         #expect(throws: Migration.Destination.Violation.self) {
-            try machine.received(.file(round: 1, path: "../../etc/passwd", size: 1, mode: 0o600, link: nil))
+            try machine.received(.files(round: 1, entries: [.init(path: "../../etc/passwd", size: 1, mode: 0o600)]))
         }
         #expect(!machine.holdsJob)
         #expect(machine.sourceLost() == .nothing)
@@ -105,7 +123,7 @@ import Testing
     @Test func filesBeyondTheMemoryBudgetAreRefused() throws {
         var machine = try Self.accepted()
         #expect(throws: Migration.Destination.Violation.self) {
-            try machine.received(.file(round: 1, path: "pages-1.img", size: 2 << 30, mode: 0o600, link: nil))
+            try machine.received(.files(round: 1, entries: [.init(path: "pages-1.img", size: 2 << 30, mode: 0o600)]))
         }
     }
 
@@ -168,7 +186,7 @@ import Testing
 
     @Test func losingTheSourceBeforeRestoringKeepsNothing() throws {
         var receiving = try Self.accepted()
-        _ = try receiving.received(.file(round: 1, path: "pages-1.img", size: 1, mode: 0o600, link: nil))
+        _ = try receiving.received(.files(round: 1, entries: [.init(path: "pages-1.img", size: 1, mode: 0o600)]))
         #expect(receiving.sourceLost() == .nothing)
         var restoring = try Self.accepted()
         _ = try restoring.received(.restore(round: 1, record: Self.data(Self.record())))
@@ -201,7 +219,7 @@ import Testing
         _ = try machine.received(.restore(round: 1, record: Self.data(Self.record())))
         machine.restoreSucceeded(pid: 5)
         #expect(throws: Migration.Destination.Violation.self) {
-            try machine.received(.file(round: 0, path: "stdout", size: 1, mode: 0o600, link: nil))
+            try machine.received(.files(round: 0, entries: [.init(path: "stdout", size: 1, mode: 0o600)]))
         }
     }
 
