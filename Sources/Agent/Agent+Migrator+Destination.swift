@@ -104,7 +104,22 @@ extension Agent.Migrator {
             }
             return try await startLazyPages(directory: work + "/\(round)")
         }
+        // The next round's `criu restore`, started while the source dumps it and held at its
+        // start (PrestartedCRIU); the restore of that round takes it if its arguments hold.
+        var prestarted: (round: Int, mounts: [String], run: PrestartedCRIU)?
+        func prestartRestore(round: Int) async {
+            await prestarted?.run.cancel()
+            prestarted = nil
+            guard round <= Migration.Intake.maxRound else { return }
+            let directory = work + "/\(round)"
+            guard Migration.makeDirectories(directory) else { return }
+            let mounts = Self.restoreMounts(work: work)
+            prestarted = try? (round, mounts, PrestartedCRIU(
+                criu.restore(directory: directory, pidFile: work + "/restored.pid", mounts: mounts, lazy: true), directory: directory, log: "restore.log",
+                fifo: work + "/restore-\(round).log.fifo"))
+        }
         defer {
+            prestarted?.run.abandon()
             early?.starting.abandon()
             if let lazyPages {
                 // Not once it has exited: its pid may be someone else's by now.
@@ -113,6 +128,7 @@ extension Agent.Migrator {
             }
             PageSlot.unregister(id)
         }
+        await prestartRestore(round: 1)
         do {
             while !machine.isFinished {
                 let message = try await receive(on: stream)
@@ -143,6 +159,10 @@ extension Agent.Migrator {
                         } catch {
                             logger.notice("job \(id): cannot start the lazy-pages daemon early: \(error)")
                         }
+                    }
+                    // A pre-dump round is in (no process tree): the next may be the final dump.
+                    if early == nil, case .image(let round, _)? = incoming.last?.placement, prestarted?.round != round + 1 {
+                        await prestartRestore(round: round + 1)
                     }
                 case .restore(let round, let record, let lazy):
                     // Post-copy: the daemon, and the slot the source's page stream relays into,
@@ -205,8 +225,19 @@ extension Agent.Migrator {
                     early?.starting.abandon()
                     early = nil
                     let prepared = ContinuousClock.now
+                    // The criu started for this round, if it was started as this restore needs.
+                    var started: (mounts: [String], run: PrestartedCRIU)?
+                    if let waiting = prestarted {
+                        prestarted = nil
+                        if waiting.round == round, lazy || machine.fromImages {
+                            started = (waiting.mounts, waiting.run)
+                        } else {
+                            await waiting.run.cancel()
+                        }
+                    }
                     let restored = await restore(
-                        record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer, lazy: lazy || machine.fromImages)
+                        record, from: work, round: round, trust: trust, localGroups: machine.localGroups, peer: peer, lazy: lazy || machine.fromImages,
+                        prestarted: started)
                     watcher?.cancel()
                     switch restored {
                     case .success(let restored):
@@ -295,7 +326,8 @@ extension Agent.Migrator {
     /// still stopped (--leave-stopped): its pid if it is who the record says, else why not
     /// (the tree is killed).
     func restore(
-        _ record: Jobs.Record, from work: String, round: Int, trust: Jobs.Trust, localGroups: [UInt32]?, peer: Wire.NodeID, lazy: Bool = false
+        _ record: Jobs.Record, from work: String, round: Int, trust: Jobs.Trust, localGroups: [UInt32]?, peer: Wire.NodeID, lazy: Bool = false,
+        prestarted: (mounts: [String], run: PrestartedCRIU)? = nil
     ) async -> Result<Restored, Agent.Failure> {
         let id = record.id
         let directory = work + "/\(round)"
@@ -307,15 +339,21 @@ extension Agent.Migrator {
         var mounts: [String] = []
         if Self.imagesHoldAMountNamespace(directory) {
             guard mkdir(rootBind, 0o700) == 0 || errno == EEXIST, mount("/", rootBind, nil, UInt(MS_BIND), nil) == 0 else {
+                prestarted?.run.abandon()
                 return .failure(Agent.Failure("cannot bind / for the job's mount namespace: \(String(cString: strerror(errno)))"))
             }
-            mounts = Jobs.MountNamespace.restoreArguments(
-                root: rootBind, host: Jobs.MountNamespace.parse(Jobs.ProcFiles.read("/proc/self/mountinfo") ?? ""))
+            mounts = Self.restoreMounts(work: work)
         }
         let criuStarted = ContinuousClock.now
         do {
             defer { if !mounts.isEmpty { _ = umount2(rootBind, Int32(MNT_DETACH)) } }
-            _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts, lazy: lazy), in: directory, log: "restore.log")
+            // A criu started ahead with these very arguments goes on; any other is not used.
+            if let prestarted, prestarted.mounts == mounts, lazy {
+                try await prestarted.run.run()
+            } else {
+                await prestarted?.run.cancel()
+                _ = try await runCRIU(criu.restore(directory: directory, pidFile: pidFile, mounts: mounts, lazy: lazy), in: directory, log: "restore.log")
+            }
         } catch {
             return .failure(Agent.Failure("\(error)"))
         }
@@ -331,6 +369,12 @@ extension Agent.Migrator {
             return .failure(Agent.Failure("the restored job was killed: \(problem)"))
         }
         return .success(Restored(pid: pid, criu: criuEnded - criuStarted, checks: .now - criuEnded))
+    }
+
+    /// The arguments that restore a job's own mount namespace (``Jobs/MountNamespace``) in
+    /// a new one whose root is this node's, bound at `work`/root.
+    static func restoreMounts(work: String) -> [String] {
+        Jobs.MountNamespace.restoreArguments(root: work + "/root", host: Jobs.MountNamespace.parse(Jobs.ProcFiles.read("/proc/self/mountinfo") ?? ""))
     }
 
     /// A restored tree that passed its checks: its init's pid, and how long criu and the checks

@@ -18,13 +18,21 @@ extension Agent.Migrator {
 
     /// Runs a dump step into a fresh `directory`, again from an empty one for as long as
     /// `machine` says a failure is worth retrying (``Migration/Source/retriesDump(after:attempt:)``).
-    func dumping(into directory: String, _ machine: Migration.Source, _ step: () async throws -> Void) async throws {
+    /// `first`, if any, is the first attempt, into `directory` as it is (a criu started
+    /// there already, ``PrestartedCRIU``).
+    func dumping(into directory: String, _ machine: Migration.Source, first: (() async throws -> Void)? = nil, _ step: () async throws -> Void) async throws {
         var attempt = 1
         while true {
-            Migration.remove(directory)
-            _ = Migration.makeDirectories(directory)
+            if attempt > 1 || first == nil {
+                Migration.remove(directory)
+                _ = Migration.makeDirectories(directory)
+            }
             do {
-                try await step()
+                if attempt == 1, let first {
+                    try await first()
+                } else {
+                    try await step()
+                }
                 return
             } catch let failure as Migration.CRIU.Failure where machine.retriesDump(after: failure, attempt: attempt) {
                 attempt += 1

@@ -124,6 +124,9 @@ extension Agent {
             var lazyDump: PageServing?
             var pageStream: Task<RelayCount, any Error>?
             defer { pageStream?.cancel() }
+            // The next round's final dump, started while this round travels (PrestartedCRIU).
+            var prestarted: PrestartedCRIU?
+            defer { prestarted?.abandon() }
             let committed = Agent.Flag()
             do {
                 try await withStream(to: member) { stream in
@@ -146,12 +149,26 @@ extension Agent {
                         if let stop = await jobs.moveStop(id) { throw stop }
                         let roundStarted = clock.now
                         let directory = work + "/\(round)"
+                        // Not the final dump after all: the criu started for it goes.
+                        await prestarted?.cancel()
+                        prestarted = nil
                         try await dumping(into: directory, machine) {
                             _ = try await runCRIU(
                                 criu.preDump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
                                 in: directory, log: "pre-dump.log")
                         }
                         let bytes = Migration.pageBytes(in: directory)
+                        // This round may be the last: the final dump's criu starts now and
+                        // waits, ready to freeze the job as soon as the round has arrived.
+                        if !policy.postcopy {
+                            await prestarted?.cancel()
+                            let next = work + "/\(round + 1)"
+                            Migration.remove(next)
+                            _ = Migration.makeDirectories(next)
+                            prestarted = try? PrestartedCRIU(
+                                criu.dump(pid: pid, directory: next, previous: "../\(round)", mounts: mounts), directory: next, log: "dump.log",
+                                fifo: work + "/dump-\(round + 1).log.fifo")
+                        }
                         let sendStart = clock.now
                         outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream, stoppable: id)
                         outcome.sendingSeconds += (clock.now - sendStart).seconds
@@ -184,7 +201,16 @@ extension Agent {
                             }
                         }
                     } else {
-                        try await dumping(into: directory, machine) {
+                        var early: PrestartedCRIU?
+                        if let started = prestarted {
+                            prestarted = nil
+                            if started.directory == directory, parent == round - 1 {
+                                early = started
+                            } else {
+                                await started.cancel()
+                            }
+                        }
+                        try await dumping(into: directory, machine, first: early.map { started in { try await started.run() } }) {
                             _ = try await runCRIU(
                                 criu.dump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
                                 in: directory, log: "dump.log")
