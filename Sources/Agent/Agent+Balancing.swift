@@ -133,7 +133,7 @@ extension Agent {
             do {
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger)
                     .migrate(move.job, to: move.target, maximumFinalBytes: move.maximumFinalBytes)
-                await finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds, restored: move.memoryKiB * 1024, in: outcome.restoreSeconds)
+                await finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds, restoreSeconds: outcome.restoreSeconds)
             } catch {
                 logger.warning("balancer: job \(move.job) stays: \(error)")
                 await failed(target: move.target.node.rawValue, memoryKiB: move.memoryKiB)
@@ -143,23 +143,23 @@ extension Agent {
         /// A move failed: the job stayed, so the target does not have it.
         private func failed(target: UInt64, memoryKiB: UInt64) {
             arrivals.withdraw(target: target, memoryKiB: memoryKiB)
-            finished(bytes: 0, seconds: 0, restored: 0, in: 0)
+            finished(bytes: 0, seconds: 0, restoreSeconds: 0)
         }
 
         /// A move ended; a successful one measures the transfer rate future estimates use: bytes
         /// over the time spent sending them. (Bytes over the whole move, criu runs included, made
         /// a 10 MB job look 7–20 s long to move under TCG, and the run-time rule then kept a
         /// second job from moving until the other node was idle again.)
-        /// Likewise the restore rate: the job's memory over the destination's restore.
-        private func finished(bytes: UInt64, seconds: Double, restored: UInt64, in restoreSeconds: Double) {
+        /// Likewise the restore's duration (restore request → `restored`).
+        private func finished(bytes: UInt64, seconds: Double, restoreSeconds: Double) {
             migrating = false
             settledAt = clock.now + settle
             // Too little to time (a few small files queue at once) says nothing about the link.
             if bytes >= 1 << 20 && seconds >= 0.05 {
                 settings.transferRate = Double(bytes) / seconds
             }
-            if restored >= 16 << 20 && restoreSeconds >= 0.05 {
-                settings.restoreRate = Double(restored) / restoreSeconds
+            if restoreSeconds > 0 {
+                settings.restoreSeconds = restoreSeconds
             }
         }
 

@@ -64,9 +64,10 @@ extension Agent.Migrator {
         /// criu's failure as ``Agent/Migrator/runCRIU(_:in:log:)`` does.
         func run() async throws {
             let copied = Agent.Flag()
-            let (fifo, target, ended) = (self.fifo, directory + "/" + log, self.ended)
+            let (fifo, target, ended, pid) = (self.fifo, directory + "/" + log, self.ended, self.pid)
             Processes.onThread {
-                Self.copy(fifo, to: target, until: ended)
+                // A FIFO that cannot be opened would leave criu waiting for ever: it goes.
+                if !Self.copy(fifo, to: target, until: ended) { _ = kill(pid, SIGKILL) }
                 copied.set()
             }
             let exit = await self.exit.value
@@ -91,8 +92,9 @@ extension Agent.Migrator {
         }
 
         /// Copies what criu writes into `fifo` to `target` until criu has ended and nothing is
-        /// left to read (a descriptor some child kept does not hold the copy up).
-        private static func copy(_ fifo: String, to target: String, until ended: Agent.Flag) {
+        /// left to read (a descriptor some child kept does not hold the copy up); false if the
+        /// FIFO could not be opened.
+        private static func copy(_ fifo: String, to target: String, until ended: Agent.Flag) -> Bool {
             // Not blocking: criu, waiting in its own open, goes on as soon as a reader is
             // there (and a criu that already ended would leave a blocking open waiting).
             let input = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -101,7 +103,7 @@ extension Agent.Migrator {
                 if input >= 0 { close(input) }
                 if output >= 0 { close(output) }
             }
-            guard input >= 0 else { return }
+            guard input >= 0 else { return false }
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             while true {
                 var poller = pollfd(fd: input, events: Int16(POLLIN), revents: 0)
@@ -110,14 +112,14 @@ extension Agent.Migrator {
                     let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
                     if got < 0 && errno == EAGAIN { continue }
                     // The end: criu closed the log (a FIFO reads empty until a writer came).
-                    if got <= 0 && (ended.isSet || got < 0) { return }
+                    if got <= 0 && (ended.isSet || got < 0) { return true }
                     if got <= 0 {
                         usleep(2000)
                         continue
                     }
                     if output >= 0 { _ = buffer.withUnsafeBytes { write(output, $0.baseAddress, got) } }
                 } else if ended.isSet {
-                    return
+                    return true
                 }
             }
         }

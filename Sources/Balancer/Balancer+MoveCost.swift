@@ -16,7 +16,8 @@ extension Balancer {
     /// What moving a job is predicted to take, from its memory, how fast it writes it, and the
     /// link's rate: pre-copy rounds while it runs, each copying what the last one let it dirty,
     /// until a round is small or stops shrinking; then the final dump copies what the last
-    /// round let it dirty while the job is frozen, and the destination restores it all.
+    /// round let it dirty while the job is frozen, and the destination restores the job (its
+    /// memory then fills in while it runs).
     public struct MovePrediction: Hashable, Sendable {
         /// Pre-copy rounds (the final dump not counted).
         public var rounds: Int
@@ -31,7 +32,7 @@ extension Balancer {
     }
 
     /// The prediction for a job of `memoryBytes` writing `dirtyRate` bytes a second (0: unknown,
-    /// or a job that does not write), at ``Settings/transferRate`` and ``Settings/restoreRate``.
+    /// or a job that does not write), at ``Settings/transferRate``, with ``Settings/restoreSeconds``.
     public static func predictMove(memoryBytes: Double, dirtyRate: Double, settings: Settings) -> MovePrediction {
         let rate = max(settings.transferRate, 1)
         let memory = max(memoryBytes, 0)
@@ -53,7 +54,7 @@ extension Balancer {
             previous = bytes
             bytes = dirtied
         }
-        let frozen = final / rate + memory / max(settings.restoreRate, 1)
+        let frozen = final / rate + max(settings.restoreSeconds, 0)
         return MovePrediction(
             rounds: rounds, finalBytes: final, sentBytes: sent + final,
             frozen: .seconds(frozen), total: .seconds(seconds + frozen))

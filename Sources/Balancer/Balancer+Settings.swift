@@ -33,12 +33,13 @@ extension Balancer {
         /// Bytes per second a migration copies when the agent has not measured its own rate yet.
         /// 100 MB/s: gigabit Ethernet less protocol overhead.
         public var transferRate = 100_000_000.0
-        /// Bytes per second the destination restores (the job's memory over the time from the
-        /// restore request to `restored`) when the agent has not measured it yet. 500 MB/s: a
-        /// memory copy with page faults, on real hardware; TCG guests manage about 100 MB/s when
-        /// every page is restored first, about 1 GB/s since the destination restores lazily from
-        /// its images (session 18), which the measured rate then shows.
-        public var restoreRate = 500_000_000.0
+        /// How long the destination's restore takes (the restore request to `restored`) when the
+        /// agent has not measured it yet. The destination restores a pre-copied job lazily from
+        /// its own images (Docs/migration.md), so this is the job's other state, the agent's
+        /// checks and the final round's arrival, not its memory: 0.3–0.6 s under TCG for 16 MiB
+        /// and 1 GiB alike. (Modelled until session 19 as memory over a rate, which made a job of
+        /// a few GiB look frozen for seconds and kept the balancer from moving it.)
+        public var restoreSeconds = 0.5
         /// How pre-copy ends (the source agent's own rules).
         public var precopy = PrecopyRules()
         /// The longest a load move may keep a job frozen (``Balancer/predictMove(memoryBytes:dirtyRate:settings:)``):
