@@ -43,11 +43,23 @@ extension Jobs {
             return limits.isEmpty ? nil : limits
         }
 
+        /// Whether a /proc/PID/stat line is a zombie's (state Z, or X while it goes).
+        public static func isZombie(stat text: String) -> Bool {
+            guard let close = text.lastIndex(of: ")") else { return false }
+            let state = text[text.index(after: close)...].drop { $0 == " " }.first
+            return state == "Z" || state == "X"
+        }
+
         /// Why process `pid` (with its `threads`) holds more than a job started here may, or nil.
         /// `ceilings` are the agent's own hard limits and `ownOOMAdjust` its OOM adjustment.
+        ///
+        /// A zombie holds nothing and runs nothing again: CRIU restores one only to give its
+        /// parent the exit to reap, with criu's own limits (criu raises its open-files limit to
+        /// the kernel's `nr_open`), so its limits are not the job's.
         public static func problem(
             pid: Int32, threads: [Int32], ceilings: [String: UInt64?], ownOOMAdjust: Int, procRoot: String = "/proc"
         ) -> String? {
+            if let stat = ProcFiles.read("\(procRoot)/\(pid)/stat"), isZombie(stat: stat) { return nil }
             for thread in threads {
                 guard let stat = ProcFiles.read("\(procRoot)/\(pid)/task/\(thread)/stat"),
                       let scheduling = scheduling(stat: stat) else {

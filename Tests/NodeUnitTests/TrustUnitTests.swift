@@ -113,6 +113,15 @@ import Testing
         #expect(try process(limits: limits.replacingOccurrences(of: "Max realtime priority     0                    0", with: "Max realtime priority     0                    99")) != nil)
         #expect(try process(limits: "Limit\n") != nil, "unreadable limits refuse")
         #expect(Jobs.Limits.scheduling(stat: "garbage") == nil)
+        // A zombie CRIU restored for its parent to reap carries criu's own raised limits
+        // (the nr_open open-files limit, seen in a CI run): it runs nothing, so they do not count.
+        let raised = limits.replacingOccurrences(of: "1024                 65536", with: "1024                 1073741816")
+        _ = try process(limits: raised)
+        try "7 (sleep) Z 6 7 6 0 -1 4228100 0 0 0 0 0 0 0 0 20 0 1 0\n".write(toFile: root + "/7/stat", atomically: true, encoding: .utf8)
+        #expect(Jobs.Limits.problem(pid: 7, threads: [8], ceilings: own, ownOOMAdjust: 0, procRoot: root) == nil, "a zombie's limits are criu's")
+        try "7 (sleep) S 6 7 6 0 -1 4228100 0 0 0 0 0 0 0 0 20 0 1 0\n".write(toFile: root + "/7/stat", atomically: true, encoding: .utf8)
+        #expect(Jobs.Limits.problem(pid: 7, threads: [8], ceilings: own, ownOOMAdjust: 0, procRoot: root)?.contains("1073741816") == true, "a live process's do")
+        #expect(Jobs.Limits.isZombie(stat: "9 (a) Z) X 1") && !Jobs.Limits.isZombie(stat: "9 (a Z) R 1") && !Jobs.Limits.isZombie(stat: "garbage"))
     }
 
     /// A restored job's descriptors: only what its user could open, in that mode.
