@@ -63,11 +63,15 @@ extension Agent {
             let memoryKiB: UInt64
             /// The most the final dump may copy (``Migration/Source/Policy/maximumFinalBytes``).
             let maximumFinalBytes: UInt64?
+            /// The same as a freeze at the rate the move measures (``Migration/Source/Policy/maximumFinalSeconds``).
+            let maximumFinalSeconds: Double?
         }
 
         /// One decision, from this node's `load` sample and what gossip says of the others: the
         /// job to move and where, or nil. From a move until ``move(_:core:jobs:)`` ends, no other.
         func step(load: Wire.NodeLoad, me: Wire.NodeID, core: Core, jobs: Jobs.Supervisor) async -> Move? {
+            // The link's rate as the last move from here measured it, the user's moves too.
+            if let rate = Migrator.linkRate.withLock({ $0 }) { settings.transferRate = rate }
             guard enabled, !migrating else { return nil }
             let now = clock.now
             if let settledAt, now < settledAt { return nil }
@@ -125,14 +129,16 @@ extension Agent {
             // The move gives up before its freeze if the job turns out to write faster than
             // predicted: the final dump may copy what the link carries in the freeze allowed.
             let finalBytes = decision.reason == .memory ? nil : UInt64(Balancer.seconds(settings.maximumAutomaticFreeze) * settings.transferRate)
-            return Move(job: decision.job, target: target, memoryKiB: memory, maximumFinalBytes: finalBytes)
+            return Move(
+                job: decision.job, target: target, memoryKiB: memory, maximumFinalBytes: finalBytes,
+                maximumFinalSeconds: finalBytes == nil ? nil : Balancer.seconds(settings.maximumAutomaticFreeze))
         }
 
         /// Makes a move ``step(load:me:core:jobs:)`` decided on, and learns from how it went.
         nonisolated func move(_ move: Move, core: Core, jobs: Jobs.Supervisor) async {
             do {
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger)
-                    .migrate(move.job, to: move.target, maximumFinalBytes: move.maximumFinalBytes)
+                    .migrate(move.job, to: move.target, maximumFinalBytes: move.maximumFinalBytes, maximumFinalSeconds: move.maximumFinalSeconds)
                 await finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds, restoreSeconds: outcome.restoreSeconds)
             } catch {
                 logger.warning("balancer: job \(move.job) stays: \(error)")

@@ -11,6 +11,7 @@ import Logging
 import Migration
 import NIOCore
 import NIOPosix
+import Synchronization
 
 extension Agent {
     /// Moves jobs between this node and others with CRIU (Docs/migration.md): the source side
@@ -53,13 +54,16 @@ extension Agent {
             var dirtyRate: Double?
             /// Whether the move was a post-copy.
             var postcopy = false
+            /// Why the method was chosen, when the agent chose it (``Control/MoveMethod/automatic``).
+            var choice: String?
 
             /// What `cluster migrate` and `cluster drain` print.
             func report(job: String, from: String, to: String) -> Control.MigrationReport {
                 Control.MigrationReport(
                     job: job, from: from, to: to, precopyRounds: rounds, frozenSeconds: frozenSeconds,
                     dumpSeconds: dumpSeconds, totalSeconds: totalSeconds, bytes: bytesSent,
-                    sendingSeconds: sendingSeconds, restoreSeconds: restoreSeconds, postcopy: postcopy, pullSeconds: pullSeconds)
+                    sendingSeconds: sendingSeconds, restoreSeconds: restoreSeconds, postcopy: postcopy, pullSeconds: pullSeconds,
+                    choice: choice)
             }
         }
 
@@ -86,14 +90,68 @@ extension Agent {
         ///
         /// `maximumFinalBytes`: for automatic moves, the most the final dump may copy with the
         /// job frozen; a job that writes faster than that stays (``Migration/Source/Policy/maximumFinalBytes``).
+        /// `maximumFinalSeconds`: likewise as a freeze at the rate the move measures.
         ///
         /// `method`: pre-copy rounds first (the default), the final dump alone, or post-copy
         /// (Docs/migration.md).
-        func migrate(_ id: String, to member: Wire.MemberUpdate, method: Control.MoveMethod = .precopy, maximumFinalBytes: UInt64? = nil) async throws -> Outcome {
-            try await Task { try await move(id, to: member, method: method, maximumFinalBytes: maximumFinalBytes) }.value
+        ///
+        /// `automatic`: pre-copy or post-copy, by how fast the job writes (``choose(for:)``).
+        func migrate(
+            _ id: String, to member: Wire.MemberUpdate, method: Control.MoveMethod = .precopy, maximumFinalBytes: UInt64? = nil,
+            maximumFinalSeconds: Double? = nil
+        ) async throws -> Outcome {
+            try await Task {
+                var (method, choice) = (method, nil as String?)
+                if method == .automatic { (method, choice) = await choose(for: id) }
+                var outcome = try await move(id, to: member, method: method, maximumFinalBytes: maximumFinalBytes, maximumFinalSeconds: maximumFinalSeconds)
+                outcome.choice = choice
+                if !outcome.postcopy, outcome.bytesSent >= 1 << 20, outcome.sendingSeconds >= 0.05 {
+                    Self.linkRate.withLock { $0 = Double(outcome.bytesSent) / outcome.sendingSeconds }
+                }
+                return outcome
+            }.value
         }
 
-        private func move(_ id: String, to member: Wire.MemberUpdate, method: Control.MoveMethod, maximumFinalBytes: UInt64?) async throws -> Outcome {
+        /// The agents' stream's rate, bytes per second, as the last pre-copy move from this node
+        /// measured it (bytes over the time spent sending them); nil before the first.
+        static let linkRate = Mutex<Double?>(nil)
+        /// The rate assumed before any move measured one (the balancer's default).
+        static let assumedLinkRate = 100e6
+        /// How long the job is watched writing before the method is chosen.
+        static let choiceWindow: Duration = .milliseconds(500)
+        /// A job whose final dump would keep it frozen longer than this moves by post-copy.
+        static let postcopyAbove = 1.0
+
+        /// How job `id` should move, and why: pre-copy, unless what it writes in
+        /// ``choiceWindow`` (its soft-dirty bits) would take longer than ``postcopyAbove`` to
+        /// send with the job frozen. Pre-copy's final dump copies what the job wrote during the
+        /// last round, which lasts at least that long for any job worth watching: a job that
+        /// writes that fast cannot converge, and post-copy keeps its freeze near a second
+        /// (Docs/migration.md, "Choosing the method").
+        func choose(for id: String) async -> (Control.MoveMethod, String) {
+            let clock = ContinuousClock()
+            // A measurement under way (the balancer's) ends with the first call; ours starts then.
+            var started = await jobs.sampleDirtyRate(id, now: clock.now) == nil
+            if !started { started = await jobs.sampleDirtyRate(id, now: clock.now) == nil }
+            try? await Task.sleep(for: Self.choiceWindow)
+            guard started, let rate = await jobs.sampleDirtyRate(id, now: clock.now) else {
+                return (.precopy, "pre-copy: how fast the job writes could not be measured")
+            }
+            let window = Double(Self.choiceWindow.components.attoseconds) / 1e18 + Double(Self.choiceWindow.components.seconds)
+            let written = rate * window
+            let measured = Self.linkRate.withLock { $0 }
+            let link = measured ?? Self.assumedLinkRate
+            let frozen = written / link
+            let what = "it wrote \(Int(written) >> 20) MiB in \(Self.milliseconds(window)) ms, \(Double(Int(frozen * 10)) / 10) s to send at \(Int(link / 1e6)) MB/s (\(measured == nil ? "assumed" : "measured"))"
+            if frozen > Self.postcopyAbove && written >= Double(8 << 20) {
+                return (.postcopy, "post-copy: \(what); pre-copy would keep it frozen at least that long")
+            }
+            return (.precopy, "pre-copy: \(what)")
+        }
+
+        private func move(
+            _ id: String, to member: Wire.MemberUpdate, method: Control.MoveMethod, maximumFinalBytes: UInt64?, maximumFinalSeconds: Double?
+        ) async throws -> Outcome {
             let clock = ContinuousClock()
             let started = clock.now
             let (record, pid) = try await jobs.beginMigration(id)
@@ -113,6 +171,7 @@ extension Agent {
             if method != .precopy { policy.maxRounds = 0 }
             policy.postcopy = method == .postcopy
             policy.maximumFinalBytes = maximumFinalBytes
+            policy.maximumFinalSeconds = maximumFinalSeconds
             var machine = Migration.Source(job: id, destination: destination, policy: policy)
             var outcome = Outcome()
             outcome.postcopy = policy.postcopy
@@ -171,13 +230,14 @@ extension Agent {
                         }
                         let sendStart = clock.now
                         outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream, stoppable: id)
-                        outcome.sendingSeconds += (clock.now - sendStart).seconds
+                        let roundSending = (clock.now - sendStart).seconds
+                        outcome.sendingSeconds += roundSending
                         // What this round copied, the job wrote while the last one ran.
                         if let previous = lastRoundSeconds, previous > 0 {
                             outcome.dirtyRate = max(outcome.dirtyRate ?? 0, Double(bytes) / previous)
                         }
                         lastRoundSeconds = (clock.now - roundStarted).seconds
-                        step = machine.roundSent(bytes: bytes)
+                        step = machine.roundSent(bytes: bytes, sendingSeconds: roundSending)
                     }
                     if case .giveUp(let reason) = step { throw Failure(reason) }
                     guard case .finalDump(let round, let parent) = step else { return }

@@ -102,7 +102,10 @@ extension Control {
 extension Control {
     /// How a job's memory moves (Docs/migration.md).
     public enum MoveMethod: String, Codable, Sendable, Equatable, CaseIterable {
-        /// Rounds of copying while the job runs, then a short final dump: the default.
+        /// Pre-copy, unless the job writes its memory so fast that its final dump would keep
+        /// it frozen for seconds: post-copy then (the agent measures it first). The default.
+        case automatic
+        /// Rounds of copying while the job runs, then a short final dump.
         case precopy
         /// One dump with the job frozen all along (for benchmarks).
         case stopAndCopy = "stop-and-copy"
@@ -139,12 +142,15 @@ extension Control {
         /// in while it ran there (post-copy: pulled from the source; pre-copy: from the images
         /// the destination holds, when it restored lazily).
         public var pullSeconds: Double?
+        /// Why the agent chose the method, for a move it chose (`automatic`).
+        public var choice: String?
 
         public init(
             job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, dumpSeconds: Double,
             totalSeconds: Double, bytes: UInt64, sendingSeconds: Double? = nil, restoreSeconds: Double? = nil,
-            postcopy: Bool? = nil, pullSeconds: Double? = nil
+            postcopy: Bool? = nil, pullSeconds: Double? = nil, choice: String? = nil
         ) {
+            self.choice = choice
             self.postcopy = postcopy
             self.pullSeconds = pullSeconds
             self.sendingSeconds = sendingSeconds

@@ -2,7 +2,7 @@ extension Control {
     /// A request to the agent, with exactly what its command needs.
     ///
     /// On the wire it is one JSON object: `{"command": "kill", "job": "4c4201-7"}`, the fields
-    /// named after what they hold (`run`, `job`, `offsets`, `node`, `local`, `noPrecopy`, `postcopy`, `cancel`, `stay`,
+    /// named after what they hold (`run`, `job`, `offsets`, `node`, `local`, `precopy`, `noPrecopy`, `postcopy`, `cancel`, `stay`,
     /// `enabled`, `selector`); a field a command does not use is ignored, one it needs and lacks
     /// makes the request unreadable (``Malformed``).
     public enum Request: Sendable, Equatable {
@@ -22,7 +22,7 @@ extension Control {
         case logs(job: String, from: LogOffsets = LogOffsets())
         /// Move the job to `node` (`home`: its home node) with its state, by `method`
         /// (``Control/Response/migration(_:)``).
-        case migrate(job: String, to: String, method: MoveMethod = .precopy)
+        case migrate(job: String, to: String, method: MoveMethod = .automatic)
         /// Stop the job's move before its freeze (`cluster migrate --cancel`); it runs on where
         /// it is (``Control/Response/job(_:)``). On the wire: `migrate` with `cancel: true`.
         case cancelMove(job: String)
@@ -128,7 +128,7 @@ extension Control {
 
 extension Control.Request: Codable {
     private enum Field: String, CodingKey {
-        case command, run, job, offsets, node, local, noPrecopy, postcopy, cancel, stay, enabled, selector
+        case command, run, job, offsets, node, local, precopy, noPrecopy, postcopy, cancel, stay, enabled, selector
     }
 
     public init(from decoder: any Decoder) throws {
@@ -161,10 +161,13 @@ extension Control.Request: Codable {
             guard let node = try fields.decodeIfPresent(String.self, forKey: .node), !node.isEmpty else {
                 throw Malformed(description: "migrate: no destination node given")
             }
+            let precopy = try fields.decodeIfPresent(Bool.self, forKey: .precopy) ?? false
             let noPrecopy = try fields.decodeIfPresent(Bool.self, forKey: .noPrecopy) ?? false
             let postcopy = try fields.decodeIfPresent(Bool.self, forKey: .postcopy) ?? false
-            guard !(noPrecopy && postcopy) else { throw Malformed(description: "migrate: noPrecopy and postcopy do not go together") }
-            self = .migrate(job: id, to: node, method: postcopy ? .postcopy : noPrecopy ? .stopAndCopy : .precopy)
+            guard [precopy, noPrecopy, postcopy].filter({ $0 }).count <= 1 else {
+                throw Malformed(description: "migrate: precopy, noPrecopy and postcopy do not go together")
+            }
+            self = .migrate(job: id, to: node, method: postcopy ? .postcopy : noPrecopy ? .stopAndCopy : precopy ? .precopy : .automatic)
         case .stay: self = .stay(job: try job(), pinned: try fields.decodeIfPresent(Bool.self, forKey: .stay) ?? true)
         case .drain: self = .drain(node: try fields.decodeIfPresent(String.self, forKey: .node))
         case .balance: self = .balance(enabled: try fields.decodeIfPresent(Bool.self, forKey: .enabled))
@@ -192,6 +195,7 @@ extension Control.Request: Codable {
         case .migrate(let job, let node, let method):
             try fields.encode(job, forKey: .job)
             try fields.encode(node, forKey: .node)
+            if method == .precopy { try fields.encode(true, forKey: .precopy) }
             if method == .stopAndCopy { try fields.encode(true, forKey: .noPrecopy) }
             if method == .postcopy { try fields.encode(true, forKey: .postcopy) }
         case .cancelMove(let job):

@@ -33,6 +33,11 @@ extension Migration {
             /// above this the move is given up before the freeze and the job runs on here
             /// (``Step/giveUp(reason:)``). A user's `cluster migrate` has no limit.
             public var maximumFinalBytes: UInt64?
+            /// Likewise as a freeze, seconds: the limit in bytes is this at the rate the move's
+            /// own rounds measured (``roundSent(bytes:sendingSeconds:)``), whatever the rate
+            /// assumed before (a fresh node's balancer assumed 100 MB/s where the link carried
+            /// 26, and let a job that rewrote 200 MB all the time freeze for 22 s).
+            public var maximumFinalSeconds: Double?
             /// Post-copy: no pre-copy rounds; the final dump leaves the job's memory here, the
             /// destination runs the job at once and pulls its pages from this node's frozen
             /// copy, which stays until the last page has arrived (Docs/migration.md, "Post-copy").
@@ -131,11 +136,17 @@ extension Migration {
             return policy.postcopy ? finalStep(round: 1) : next(round: 1)
         }
 
-        /// Pre-copy round `round` dumped `bytes` and they were sent: the next step.
-        public mutating func roundSent(bytes: UInt64) -> Step {
+        /// The link's rate as this move's rounds measured it, bytes per second.
+        public private(set) var measuredRate: Double?
+
+        /// Pre-copy round `round` dumped `bytes` and they were sent in `sendingSeconds`: the
+        /// next step.
+        public mutating func roundSent(bytes: UInt64, sendingSeconds: Double? = nil) -> Step {
             guard case .precopy(let round) = phase else { preconditionFailure("roundSent in \(phase)") }
             let last = rounds.last
             rounds.append(bytes)
+            // Too little to time says nothing about the link.
+            if let sendingSeconds, bytes >= 1 << 20, sendingSeconds >= 0.05 { measuredRate = Double(bytes) / sendingSeconds }
             // Converged: the round was small, or no longer shrinking (the job dirties memory as
             // fast as it is copied; more rounds only delay the freeze).
             if bytes < policy.smallRound { return finalStep(round: round + 1) }
@@ -147,9 +158,12 @@ extension Migration {
         /// The final dump would copy about `expected` bytes (the job dirtied that much during
         /// the last round, and will again): within ``Policy/maximumFinalBytes`` it goes ahead.
         private mutating func finalOrGiveUp(round: Int, expected: UInt64) -> Step {
-            if let limit = policy.maximumFinalBytes, expected > limit {
+            var limits = policy.maximumFinalBytes.map { [$0] } ?? []
+            if let seconds = policy.maximumFinalSeconds, let rate = measuredRate { limits.append(UInt64(seconds * rate)) }
+            if let limit = limits.min(), expected > limit {
                 phase = .resumed
-                return .giveUp(reason: "job \(job) writes its memory faster than the link to \(destination) drains it: pre-copy round \(round - 1) still copied \(expected >> 20) MiB, and the final dump would keep it frozen for that (the limit for automatic moves is \(limit >> 20) MiB)")
+                let frozen = measuredRate.map { " (\(Double(Int(Double(expected) / $0 * 10)) / 10) s at the \(Int($0 / 1e6)) MB/s this move measured)" } ?? ""
+                return .giveUp(reason: "job \(job) writes its memory faster than the link to \(destination) drains it: pre-copy round \(round - 1) still copied \(expected >> 20) MiB, and the final dump would keep it frozen for that\(frozen); the limit for automatic moves is \(limit >> 20) MiB")
             }
             return finalStep(round: round)
         }

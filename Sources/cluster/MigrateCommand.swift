@@ -9,6 +9,9 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var options: ControlOptions
 
+    @Flag(help: "Pre-copy even for a job that writes its memory faster than the link carries it (by default such a job moves by post-copy).")
+    var precopy = false
+
     @Flag(help: "Skip the pre-copy rounds: one dump, the job frozen for all of it.")
     var noPrecopy = false
 
@@ -27,9 +30,9 @@ struct MigrateCommand: ParsableCommand {
     func validate() throws {
         if cancel {
             guard node == nil else { throw ValidationError("--cancel stops the job's current move: give only the job id, not a node") }
-            guard !noPrecopy && !postcopy else { throw ValidationError("--cancel stops a move: --no-precopy and --postcopy do not go with it") }
-        } else if noPrecopy && postcopy {
-            throw ValidationError("--no-precopy and --postcopy are two ways to move: choose one")
+            guard !precopy && !noPrecopy && !postcopy else { throw ValidationError("--cancel stops a move: --precopy, --no-precopy and --postcopy do not go with it") }
+        } else if [precopy, noPrecopy, postcopy].filter({ $0 }).count > 1 {
+            throw ValidationError("--precopy, --no-precopy and --postcopy are ways to move: choose one (or none, and the agent chooses)")
         } else if node == nil {
             throw ValidationError("give the destination node after the job id (a host name, a node id, or `home`), or --cancel")
         }
@@ -48,7 +51,7 @@ struct MigrateCommand: ParsableCommand {
             return
         }
         guard let node else { return }
-        let request = Control.Request.migrate(job: job, to: node, method: postcopy ? .postcopy : noPrecopy ? .stopAndCopy : .precopy)
+        let request = Control.Request.migrate(job: job, to: node, method: postcopy ? .postcopy : noPrecopy ? .stopAndCopy : precopy ? .precopy : .automatic)
         let response = try Request.send(request, socket: options.socket)
         guard case .migration(let report) = response else { throw Request.unexpected(response, to: request) }
         if options.json {
@@ -61,6 +64,7 @@ struct MigrateCommand: ParsableCommand {
             + (rounds.isEmpty ? "" : ", pre-copy rounds \(rounds)")
             + (report.postcopy == true
                 ? ", memory followed in \(Output.fixed(report.pullSeconds ?? 0, decimals: 2)) s (post-copy)"
-                : (report.pullSeconds ?? 0) >= 0.01 ? ", memory filled in \(Output.fixed(report.pullSeconds ?? 0, decimals: 2)) s while it ran" : ""))
+                : (report.pullSeconds ?? 0) >= 0.01 ? ", memory filled in \(Output.fixed(report.pullSeconds ?? 0, decimals: 2)) s while it ran" : "")
+            + (report.choice.map { "\n  \($0)" } ?? ""))
     }
 }

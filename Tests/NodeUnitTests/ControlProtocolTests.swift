@@ -19,7 +19,8 @@ import Testing
         (#"{"command":"kill","job":"4c4201-7"}"#, .kill(job: "4c4201-7")),
         (#"{"command":"logs","job":"4c4201-7"}"#, .logs(job: "4c4201-7")),
         (#"{"command":"logs","job":"4c4201-7","offsets":{"stdout":5,"stderr":6}}"#, .logs(job: "4c4201-7", from: .init(stdout: 5, stderr: 6))),
-        (#"{"command":"migrate","job":"4c4201-7","node":"home"}"#, .migrate(job: "4c4201-7", to: "home")),
+        (#"{"command":"migrate","job":"4c4201-7","node":"home"}"#, .migrate(job: "4c4201-7", to: "home", method: .automatic)),
+        (#"{"command":"migrate","job":"4c4201-7","node":"n2","precopy":true}"#, .migrate(job: "4c4201-7", to: "n2", method: .precopy)),
         (#"{"command":"migrate","job":"4c4201-7","node":"n2","noPrecopy":true}"#, .migrate(job: "4c4201-7", to: "n2", method: .stopAndCopy)),
         (#"{"command":"migrate","job":"4c4201-7","node":"n2","postcopy":true}"#, .migrate(job: "4c4201-7", to: "n2", method: .postcopy)),
         (#"{"cancel":true,"command":"migrate","job":"4c4201-7"}"#, .cancelMove(job: "4c4201-7")),
@@ -47,6 +48,7 @@ import Testing
         (#"{"command":"kill"}"#, "kill: no job id given"),
         (#"{"command":"logs","job":""}"#, "logs: no job id given"),
         (#"{"command":"migrate","job":"4c4201-7"}"#, "migrate: no destination node given"),
+        (#"{"command":"migrate","job":"4c4201-7","node":"n2","precopy":true,"postcopy":true}"#, "migrate: precopy, noPrecopy and postcopy do not go together"),
         (#"{"command":"run"}"#, "run: no command given"),
     ])
     func aRequestThatLacksWhatItNeedsSaysWhat(json: String, message: String) {

@@ -93,6 +93,33 @@ import Testing
         #expect(Balancer.decide(local: short, jobs: [writer], peers: [idle], migrationInProgress: false, settings: settings)?.reason == .memory)
     }
 
+    /// The limit as a freeze, at the rate the move itself measured: an assumed 100 MB/s made
+    /// 200 MB look like 2 s, where the link (26 MB/s under TCG) froze the job for 22 s.
+    @Test func theFreezeLimitUsesTheRateTheMoveMeasured() {
+        var policy = Migration.Source.Policy()
+        policy.maximumFinalBytes = 500 << 20
+        policy.maximumFinalSeconds = 5
+        var slow = Migration.Source(job: "0a0b0c-1", destination: "n2", policy: policy)
+        _ = slow.accepted()
+        #expect(slow.roundSent(bytes: 200 << 20, sendingSeconds: 8) == .preDump(round: 2, parent: 1))
+        #expect(slow.measuredRate.map { Int($0 / 1e6) } == 26)
+        guard case .giveUp(let reason) = slow.roundSent(bytes: 199 << 20, sendingSeconds: 8) else {
+            Issue.record("8 s of final dump at the measured rate is above the 5 s limit")
+            return
+        }
+        #expect(reason.contains("26 MB/s"), "\(reason)")
+        // The same job on a fast link goes ahead.
+        var fast = Migration.Source(job: "0a0b0c-1", destination: "n2", policy: policy)
+        _ = fast.accepted()
+        _ = fast.roundSent(bytes: 200 << 20, sendingSeconds: 0.2)
+        #expect(fast.roundSent(bytes: 199 << 20, sendingSeconds: 0.2) == .finalDump(round: 3, parent: 2))
+        // A round too small to time leaves the rate unknown: only the byte limit counts.
+        var tiny = Migration.Source(job: "0a0b0c-1", destination: "n2", policy: policy)
+        _ = tiny.accepted()
+        _ = tiny.roundSent(bytes: 100 << 20, sendingSeconds: 0.01)
+        #expect(tiny.measuredRate == nil)
+    }
+
     @Test func anAutomaticMoveGivesUpBeforeTheFreezeWhenPrecopyDoesNotShrink() {
         var policy = Migration.Source.Policy()
         policy.maximumFinalBytes = 64 << 20

@@ -149,7 +149,7 @@ extension ClusterTests {
         _ = try await Guest.shell(cluster, "node3", "mkdir -p /run/clusterd/faults && touch /run/clusterd/faults/destination-receiving")
         // The guest agent serves one command at a time: this one holds node1's until it ends,
         // and the test watches node3 meanwhile.
-        let first = Task { try await cluster.exec("node1", command: "cluster migrate \(id) \(uefi)", timeout: .seconds(300)) }
+        let first = Task { try await cluster.exec("node1", command: "cluster migrate --precopy \(id) \(uefi)", timeout: .seconds(300)) }
         try await Guest.waitUntil("node3 receives pre-copy pages", deadline: .seconds(120)) {
             try await Guest.shell(cluster, "node3", "ls /run/clusterd/faults").contains("destination-receiving.reached")
         }
@@ -222,7 +222,7 @@ extension ClusterTests {
         _ = try await Guest.shell(cluster, "node2", "touch /run/clusterd/faults/source-after-restored")
         // In the background on the node: the guest agent serves one command at a time, and the
         // test must ask node2 whether it reached the fault point meanwhile.
-        _ = try await Guest.shell(cluster, "node2", "setsid -f sh -c 'cluster migrate \(id) \(head) > /tmp/migrate.out 2>&1' < /dev/null > /dev/null 2>&1")
+        _ = try await Guest.shell(cluster, "node2", "setsid -f sh -c 'cluster migrate --precopy \(id) \(head) > /tmp/migrate.out 2>&1' < /dev/null > /dev/null 2>&1")
         try await Guest.waitUntil("the head has restored the job", deadline: .seconds(300)) {
             try await Guest.shell(cluster, "node2", "ls /run/clusterd/faults").contains("source-after-restored.reached")
         }
