@@ -113,7 +113,7 @@ bench: deps agent
 # Commit a crash under Tests/Fuzz/Crashes/TARGET/ once it is fixed: FuzzRegressionTests replays it.
 # Replay without libFuzzer: `swift run livebuild-fuzz TARGET FILE...`.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= datagram stream control migration http admission criu-images page-fetch
+FUZZ_TARGETS ?= datagram stream control migration http admission criu-images
 FUZZ_BUILD := $(SWIFT) build --product livebuild-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 fuzz: swift
 	$(FUZZ_BUILD)

@@ -126,8 +126,6 @@ extension Agent.Migrator {
                 if !lazyPages.hasEnded { _ = kill(lazyPages.pid, SIGKILL) }
                 lazyPages.socket.release()
             }
-            // Its server thread stops waiting for pages (nothing changes once all are here).
-            pageSlot?.pulled.fail("the move of job \(id) ended")
             PageSlot.unregister(id)
         }
         await prestartRestore(round: 1)
@@ -173,29 +171,15 @@ extension Agent.Migrator {
                     let asked = ContinuousClock.now
                     if lazy {
                         let daemon: PageServing
-                        let pulled: PulledPages
                         do {
-                            guard let version = await Agent.CRIUCheck.shared.version(criu: criu, work: work) else {
-                                throw Agent.Failure("criu's version is unknown here")
-                            }
-                            pulled = try PulledPages(
-                                directory: work + "/\(round)", storePath: work + "/pulled.pages",
-                                requestSize: Migration.Images.PageRequest.size(criu: version))
                             daemon = try await lazyPagesDaemon(round: round)
-                            let duplicate = fcntl(daemon.socket.ours, F_DUPFD_CLOEXEC, 10)
-                            guard duplicate >= 0 else {
-                                _ = kill(daemon.pid, SIGKILL)
-                                daemon.socket.release()
-                                throw Agent.Failure("cannot duplicate the lazy-pages daemon's socket")
-                            }
-                            pulled.serve(socket: duplicate)
                         } catch {
                             machine.restoreFailed()
                             Migration.remove(jobs.layout.directory(id))
                             try await send(.failed("\(error)"), on: stream)
                             continue
                         }
-                        let slot = PageSlot(pulled: pulled, peer: peer)
+                        let slot = PageSlot(socket: daemon.socket, peer: peer)
                         slot.register(id)
                         (lazyPages, pageSlot, lazyRound) = (daemon, slot, round)
                         // A page stream that fails during the restore: the daemon goes, so the
@@ -278,7 +262,6 @@ extension Agent.Migrator {
                     if let pages = lazyPages, let slot = pageSlot {
                         await jobs.setPulling(id, true)
                         await jobs.continueRestored(id, pid: pid)
-                        slot.pulled.fetchAhead()
                         try await pull(id, pid: pid, pages: pages, slot: slot, directory: work + "/\(lazyRound)", machine: &machine, on: stream)
                         lazyPages = nil
                         await jobs.setPulling(id, false)

@@ -346,8 +346,6 @@ extension Agent.Migrator {
         }
         let exit = await pages.exited()
         pages.socket.release()
-        logger.info("job \(id): \(slot.pulled.summary)")
-        slot.pulled.discardStore()
         let alive = !Jobs.Usage.processes(sharingNamespaceOf: pid).isEmpty
         if exit == .exited(0) || !alive {
             // Every page is here, or the job ended here meanwhile (killed, or done): either
@@ -378,13 +376,12 @@ extension Agent.Migrator {
 }
 
 extension Agent.Migrator {
-    /// A post-copy on the destination, waiting for or running its page stream: the pages it
-    /// fetches and serves to the lazy-pages daemon, the source they may come from, and how the
-    /// fetch ended. The migration stream's task registers it before the restore (which may
-    /// already need pages); the page stream's task (``Migration/Message/pages(job:)``) claims
-    /// it and fetches.
+    /// A post-copy on the destination, waiting for or running its page stream: the
+    /// lazy-pages daemon's socket, the source it may come from, and how the relay ended. The
+    /// migration stream's task registers it before the restore (which may already need pages);
+    /// the page stream's task (``Migration/Message/pages(job:)``) claims it and relays.
     final class PageSlot: Sendable {
-        let pulled: PulledPages
+        let socket: PageSocket
         let peer: Wire.NodeID
         private struct State {
             var claimed = false
@@ -397,8 +394,8 @@ extension Agent.Migrator {
         static let claimLimit: Duration = .seconds(30)
         private let made = ContinuousClock.now
 
-        init(pulled: PulledPages, peer: Wire.NodeID) {
-            self.pulled = pulled
+        init(socket: PageSocket, peer: Wire.NodeID) {
+            self.socket = socket
             self.peer = peer
         }
 
@@ -432,28 +429,23 @@ extension Agent.Migrator {
             }
         }
 
-        /// Why the job's missing pages will not come: the page stream failed or never came
-        /// (within ``claimLimit``), or serving the daemon failed; nil while they come, and
-        /// once every page is here.
+        /// Why the page stream failed, or never came (within ``claimLimit``), or nil while it
+        /// runs or after it ended well.
         var failure: String? {
             let made = self.made
-            if let failure = pulled.failure { return failure }
-            let failure = state.withLock { state -> String? in
-                if let failure = state.failure, !pulled.isComplete { return failure }
+            return state.withLock { state in
+                if let failure = state.failure { return failure }
                 if !state.claimed && ContinuousClock.now - made > Self.claimLimit {
                     return "the source opened no page stream within \(Self.claimLimit)"
                 }
                 return nil
             }
-            // The daemon's server stops waiting for pages that will not come.
-            if let failure { pulled.fail(failure) }
-            return failure
         }
     }
 
-    /// The destination's side of a page stream: fetches the pages of the post-copy it belongs
-    /// to over it (``PulledPages``). A stream for no post-copy in progress, or from another
-    /// node than the migration's, is refused.
+    /// The destination's side of a page stream: relays it into the lazy-pages daemon of the
+    /// post-copy it belongs to. A stream for no post-copy in progress, or from another node
+    /// than the migration's, is refused.
     func receivePages(_ stream: Agent.SecureStream, job id: String, from peer: Wire.NodeID) async throws {
         guard Jobs.Layout.isJobID(id), let slot = await PageSlot.claim(id, peer: peer) else {
             throw Agent.Failure("a page stream from \(peer) for no post-copy of \(Migration.Intake.shown(id)) in progress here")
@@ -461,7 +453,7 @@ extension Agent.Migrator {
         stream.maxPayload = Wire.Stream.maxPayload
         if let deadline = stream.frameDeadline { stream.frameDeadline = (deadline.channel, .seconds(120)) }
         do {
-            try await slot.pulled.fetch(over: stream)
+            _ = try await Self.relay(stream, socket: slot.socket)
             slot.finish(failure: nil)
         } catch {
             slot.finish(failure: "\(error)")

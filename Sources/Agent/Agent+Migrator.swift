@@ -105,7 +105,7 @@ extension Agent {
                 if method == .automatic { (method, choice) = await choose(for: id) }
                 var outcome = try await move(id, to: member, method: method, maximumFinalBytes: maximumFinalBytes, maximumFinalSeconds: maximumFinalSeconds)
                 outcome.choice = choice
-                if !outcome.postcopy, outcome.bytesSent >= 1 << 20, outcome.sendingSeconds >= 0.05 {
+                if !outcome.postcopy, outcome.bytesSent >= Self.linkSample, outcome.sendingSeconds >= 0.05 {
                     Self.linkRate.withLock { $0 = Double(outcome.bytesSent) / outcome.sendingSeconds }
                 }
                 return outcome
@@ -137,17 +137,27 @@ extension Agent {
             guard started, let rate = await jobs.sampleDirtyRate(id, now: clock.now) else {
                 return (.precopy, "pre-copy: how fast the job writes could not be measured")
             }
-            let window = Double(Self.choiceWindow.components.attoseconds) / 1e18 + Double(Self.choiceWindow.components.seconds)
-            let written = rate * window
-            let measured = Self.linkRate.withLock { $0 }
-            let link = measured ?? Self.assumedLinkRate
+            let window = Self.choiceWindow.seconds
+            return Self.method(written: rate * window, in: window, linkRate: Self.linkRate.withLock { $0 })
+        }
+
+        /// ``choose(for:)``'s rule: `written` bytes in `window` seconds, at `linkRate` (nil:
+        /// none measured yet, ``assumedLinkRate``).
+        static func method(written: Double, in window: Double, linkRate: Double?) -> (Control.MoveMethod, String) {
+            let link = linkRate ?? Self.assumedLinkRate
             let frozen = written / link
-            let what = "it wrote \(Int(written) >> 20) MiB in \(Self.milliseconds(window)) ms, \(Double(Int(frozen * 10)) / 10) s to send at \(Int(link / 1e6)) MB/s (\(measured == nil ? "assumed" : "measured"))"
-            if frozen > Self.postcopyAbove && written >= Double(8 << 20) {
+            let what = "it wrote \(Int(written) >> 20) MiB in \(Self.milliseconds(window)) ms, \(Double(Int(frozen * 10)) / 10) s to send at \(Int(link / 1e6)) MB/s (\(linkRate == nil ? "assumed" : "measured"))"
+            if frozen > Self.postcopyAbove && written >= Double(Self.postcopyAtLeast) {
                 return (.postcopy, "post-copy: \(what); pre-copy would keep it frozen at least that long")
             }
             return (.precopy, "pre-copy: \(what)")
         }
+
+        /// Below this a job moves by pre-copy however fast it writes: its final dump is short.
+        static let postcopyAtLeast = 8 << 20
+        /// A move measures the link only when it sent at least this much (a small move's time
+        /// is mostly latency: one of a few MiB measured 3 MB/s on a 26 MB/s link).
+        static let linkSample = 16 << 20
 
         private func move(
             _ id: String, to member: Wire.MemberUpdate, method: Control.MoveMethod, maximumFinalBytes: UInt64?, maximumFinalSeconds: Double?

@@ -125,17 +125,6 @@ extension FuzzTargets {
         ]).dropFirst(8)
         add("criu-images", "pagemap-and-mm", [UInt8(pagemap.count & 0xff), UInt8(pagemap.count >> 8)] + pagemap + mm)
         add("criu-images", "pstree", [3, 0, 0, 0, 1 << 3, 0xa7, 0x0d, 5, 0, 0, 0, 1 << 3, 0xa8, 0x0d, 2 << 3, 0xa7, 0x0d])
-        // Post-copy's fetch: a lazy range of 4 pages, then the source's answers to the first
-        // request (4 pages at 0x7f00_0001_0000 of image 1) and to a second (8 pages).
-        let lazyMap = Images.Pagemap(pagesID: 1, entries: [
-            .init(vaddr: 0x7f00_0001_0000, pages: 4, flags: Images.lazy),
-            .init(vaddr: 0x7f00_0002_0000, pages: 8, flags: Images.lazy),
-        ]).bytes.dropFirst(8)
-        let firstAnswer = Images.PageRequest(command: Images.PageRequest.get, pages: 4, vaddr: 0x7f00_0001_0000, image: 1).answer(pages: 4, size: 24)
-        var askTwice = Images.PageRequest(command: Images.PageRequest.get, pages: 8, vaddr: 0x7f00_0002_0000, image: 1).answer(pages: 3, size: 24)
-        askTwice[4] = 8
-        askTwice[5] = 2
-        add("page-fetch", "answers", [UInt8(lazyMap.count & 0xff), UInt8(lazyMap.count >> 8)] + lazyMap + firstAnswer.enumerated().map { $0.offset == 5 ? 1 : $0.element } + askTwice)
         add("criu-images", "page-request", [7, 0, 0, 0, 3, 0, 0, 0] + [0, 0x10, 0, 0, 0, 0, 0, 0] + [0xa7, 6, 0, 0, 0, 0, 0, 0])
 
         // HTTP: what iPXE, GRUB and the live init's fetch= send, and a few that must be refused.

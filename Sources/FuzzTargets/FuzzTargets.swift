@@ -22,7 +22,6 @@ public enum FuzzTargets {
         Target(name: "http", run: http),
         Target(name: "admission", run: admission),
         Target(name: "criu-images", run: criuImages),
-        Target(name: "page-fetch", run: pageFetch),
     ]
 
     /// The target called `name`.

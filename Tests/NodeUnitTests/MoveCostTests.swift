@@ -1,3 +1,4 @@
+@testable import Agent
 import Balancer
 import Glibc
 import Jobs
@@ -91,6 +92,19 @@ import Testing
         // Short of memory, the writer leaves anyway: a long freeze beats running out.
         let short = Balancer.Node(id: 1, cpus: 1, cpuMHz: 2000, load: 1, runningJobs: 1, memoryTotalKiB: 8 << 20, memoryFreeKiB: 100 << 10, acceptsJobs: true)
         #expect(Balancer.decide(local: short, jobs: [writer], peers: [idle], migrationInProgress: false, settings: settings)?.reason == .memory)
+    }
+
+    /// `cluster migrate` without a method: post-copy when what the job wrote in the window
+    /// would take more than a second to send at the link's rate, and is at least 8 MiB.
+    @Test func theAgentChoosesPostcopyForAJobThatWritesFasterThanTheLink() {
+        typealias Migrator = Agent.Migrator
+        let writer = Migrator.method(written: 182 * Self.mib, in: 0.5, linkRate: 26e6)
+        #expect(writer.0 == .postcopy && writer.1.contains("182 MiB") && writer.1.contains("26 MB/s (measured)"), "\(writer.1)")
+        #expect(Migrator.method(written: 182 * Self.mib, in: 0.5, linkRate: nil).0 == .postcopy, "1.9 s at the assumed 100 MB/s")
+        #expect(Migrator.method(written: 182 * Self.mib, in: 0.5, linkRate: 1e9).0 == .precopy, "0.2 s on a gigabyte link")
+        #expect(Migrator.method(written: 40e3, in: 0.5, linkRate: 26e6).0 == .precopy, "a page every 0.1 s")
+        #expect(Migrator.method(written: 7 * Self.mib, in: 0.5, linkRate: 1e6).0 == .precopy, "below 8 MiB the final dump is short anyway")
+        #expect(Migrator.method(written: 32 * Self.mib, in: 0.5, linkRate: 26e6).0 == .postcopy)
     }
 
     /// The limit as a freeze, at the rate the move itself measured: an assumed 100 MB/s made

@@ -103,6 +103,9 @@ extension ClusterTests {
         let id = try await startStateJob(on: "node1", cluster)
         let there = try await Guest.json(Control.MigrationReport.self, cluster, "node1", "cluster migrate --json \(id) \(bios)")
         print("migration: 200 MB job \(head) → diskless \(bios) (SeaBIOS): total \(there.totalSeconds) s, frozen \(there.frozenSeconds) s, final dump \(there.dumpSeconds) s, pre-copy rounds \(there.precopyRounds), memory filled in \(there.pullSeconds ?? -1) s while it ran")
+        // The agent chose pre-copy: the job writes almost nothing (Docs/migration.md, "Choosing
+        // the method").
+        #expect(there.choice?.hasPrefix("pre-copy: it wrote") == true, "\(there.choice ?? "no choice reported")")
         // Restored lazily from the images node2 holds (Docs/migration.md), and intact.
         let lazily = try await Guest.shell(cluster, "node2", "journalctl -u clusterd --no-pager | grep -c 'job \(id): restoring with' || true")
         #expect(lazily.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "node2 restored the job lazily from its images: \(lazily)")
