@@ -26,7 +26,9 @@ import Testing
         }
 
         try cluster.start(0, kernelCommandLine: "cluster.role=head")
-        try await Self.wait("the head answers") { cluster.nodes(0) != nil }
+        // Startup only (not what this test measures): under CI's parallel tiers it once took
+        // longer than 20 s (session 20).
+        try await Self.wait("the head answers", deadline: .seconds(60)) { cluster.nodes(0) != nil }
         let admissionServer = "127.0.0.1:\(cluster.port(0) + 1)"
         let keys = [2: directory + "/agent2.key", 3: directory + "/agent3.key"]
         for index in [2, 3] {
