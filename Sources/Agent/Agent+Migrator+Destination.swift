@@ -407,7 +407,11 @@ extension Agent.Migrator {
         // job started here would not have. Root's jobs (only where the profile allows them) may.
         let own = uid == 0 ? nil : Jobs.Limits.own()
         if uid != 0 && own == nil { return "cannot read this agent's own resource limits to compare" }
-        for member in members {
+        // A zombie runs nothing again and holds no file, memory or namespace: CRIU restores one
+        // (a child that had just exited when the job froze) only so its parent can reap it, as
+        // criu's own helper, with criu's credentials and limits, and with no namespace links left
+        // to read. The tree is stopped, so none becomes one or stops being one while this looks.
+        for member in members where !Jobs.Limits.isZombie(pid: member) {
             // Files CRIU reopened as root: only what the user could open (not for root's jobs).
             if uid != 0, let problem = Jobs.OpenFiles.problem(pid: member, uid: uid, gid: gid, groups: allowedGroups, jobFiles: jobFiles) {
                 return problem

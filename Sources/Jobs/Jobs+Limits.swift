@@ -50,6 +50,11 @@ extension Jobs {
             return state == "Z" || state == "X"
         }
 
+        /// Whether process `pid` is a zombie (false when it cannot be read).
+        public static func isZombie(pid: Int32, procRoot: String = "/proc") -> Bool {
+            ProcFiles.read("\(procRoot)/\(pid)/stat").map(isZombie(stat:)) ?? false
+        }
+
         /// Why process `pid` (with its `threads`) holds more than a job started here may, or nil.
         /// `ceilings` are the agent's own hard limits and `ownOOMAdjust` its OOM adjustment.
         ///
@@ -59,7 +64,7 @@ extension Jobs {
         public static func problem(
             pid: Int32, threads: [Int32], ceilings: [String: UInt64?], ownOOMAdjust: Int, procRoot: String = "/proc"
         ) -> String? {
-            if let stat = ProcFiles.read("\(procRoot)/\(pid)/stat"), isZombie(stat: stat) { return nil }
+            if isZombie(pid: pid, procRoot: procRoot) { return nil }
             for thread in threads {
                 guard let stat = ProcFiles.read("\(procRoot)/\(pid)/task/\(thread)/stat"),
                       let scheduling = scheduling(stat: stat) else {
