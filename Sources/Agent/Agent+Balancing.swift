@@ -139,7 +139,7 @@ extension Agent {
             do {
                 let outcome = try await Migrator(core: core, jobs: jobs, logger: logger)
                     .migrate(move.job, to: move.target, maximumFinalBytes: move.maximumFinalBytes, maximumFinalSeconds: move.maximumFinalSeconds)
-                await finished(bytes: outcome.bytesSent, seconds: outcome.sendingSeconds, restoreSeconds: outcome.restoreSeconds)
+                await finished(restoreSeconds: outcome.restoreSeconds)
             } catch {
                 logger.warning("balancer: job \(move.job) stays: \(error)")
                 await failed(target: move.target.node.rawValue, memoryKiB: move.memoryKiB)
@@ -149,21 +149,17 @@ extension Agent {
         /// A move failed: the job stayed, so the target does not have it.
         private func failed(target: UInt64, memoryKiB: UInt64) {
             arrivals.withdraw(target: target, memoryKiB: memoryKiB)
-            finished(bytes: 0, seconds: 0, restoreSeconds: 0)
+            finished(restoreSeconds: 0)
         }
 
-        /// A move ended; a successful one measures the transfer rate future estimates use: bytes
-        /// over the time spent sending them. (Bytes over the whole move, criu runs included, made
-        /// a 10 MB job look 7–20 s long to move under TCG, and the run-time rule then kept a
-        /// second job from moving until the other node was idle again.)
-        /// Likewise the restore's duration (restore request → `restored`).
-        private func finished(bytes: UInt64, seconds: Double, restoreSeconds: Double) {
+        /// A move ended; a successful one measures the restore's duration (restore request →
+        /// `restored`), which future estimates use. The link's rate is the migrator's one
+        /// estimate (``Migrator/linkRate``), which ``step(load:me:core:jobs:)`` reads: a move
+        /// too small to time the link (a few MiB measured 3 MB/s on a 26 MB/s link) does not
+        /// set it.
+        private func finished(restoreSeconds: Double) {
             migrating = false
             settledAt = clock.now + settle
-            // Too little to time (a few small files queue at once) says nothing about the link.
-            if bytes >= 1 << 20 && seconds >= 0.05 {
-                settings.transferRate = Double(bytes) / seconds
-            }
             if restoreSeconds > 0 {
                 settings.restoreSeconds = restoreSeconds
             }

@@ -130,11 +130,14 @@ extension Agent {
         /// (Docs/migration.md, "Choosing the method").
         func choose(for id: String) async -> (Control.MoveMethod, String) {
             let clock = ContinuousClock()
-            // A measurement under way (the balancer's) ends with the first call; ours starts then.
-            var started = await jobs.sampleDirtyRate(id, now: clock.now) == nil
-            if !started { started = await jobs.sampleDirtyRate(id, now: clock.now) == nil }
+            let started = await jobs.startDirtyRateMeasurement(id, now: clock.now)
             try? await Task.sleep(for: Self.choiceWindow)
-            guard started, let rate = await jobs.sampleDirtyRate(id, now: clock.now) else {
+            // The balancer's own sample may have ended this measurement meanwhile: the rate it
+            // stored then covers part of this window.
+            let sampled = await jobs.sampleDirtyRate(id, now: clock.now)
+            let rate: Double?
+            if let sampled { rate = sampled } else { rate = await jobs.dirtyRate(id) }
+            guard started, let rate else {
                 return (.precopy, "pre-copy: how fast the job writes could not be measured")
             }
             let window = Self.choiceWindow.seconds

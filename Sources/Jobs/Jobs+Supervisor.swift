@@ -346,6 +346,24 @@ extension Jobs {
             return job.dirtyRate
         }
 
+        /// Starts a fresh measurement of job `id`'s dirty rate, dropping one under way (the
+        /// balancer's): clears its soft-dirty bits now, for the next ``sampleDirtyRate(_:now:)``
+        /// to read. False if the job cannot be measured (see there).
+        public func startDirtyRateMeasurement(_ id: String, now: ContinuousClock.Instant) -> Bool {
+            guard DirtyPages.isSupported, var job = jobs[id], !job.isMigrating, case .running(let pid?) = job.phase else { return false }
+            for process in Usage.processes(sharingNamespaceOf: pid) {
+                _ = DirtyPages.sample(pid: process)
+            }
+            job.dirtyClearedAt = now
+            jobs[id] = job
+            return true
+        }
+
+        /// Job `id`'s dirty rate as last measured, nil if never.
+        public func dirtyRate(_ id: String) -> Double? {
+            jobs[id]?.dirtyRate
+        }
+
         /// What a move's pre-copy rounds measured of job `id`'s dirty rate.
         public func noteDirtyRate(_ id: String, _ rate: Double) {
             jobs[id]?.dirtyRate = rate
