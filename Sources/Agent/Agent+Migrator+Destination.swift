@@ -118,7 +118,13 @@ extension Agent.Migrator {
                 criu.restore(directory: directory, pidFile: work + "/restored.pid", mounts: mounts, lazy: true), directory: directory, log: "restore.log",
                 fifo: work + "/restore-\(round).log.fifo"))
         }
+        // A pre-dump round's page server, from `servePages` until the source's next message.
+        var serving: (round: Int, run: PageServing, slot: PageSlot)?
         defer {
+            if let serving {
+                if !serving.run.hasEnded { _ = kill(serving.run.pid, SIGKILL) }
+                serving.run.socket.release()
+            }
             prestarted?.run.abandon()
             early?.starting.abandon()
             if let lazyPages {
@@ -134,6 +140,13 @@ extension Agent.Migrator {
                 let message = try await receive(on: stream)
                 let action: Migration.Destination.Action
                 do {
+                    // The source sends on once its page stream has ended: the round's pages
+                    // are here, or were removed if its page server failed.
+                    if let (round, run, slot) = serving {
+                        serving = nil
+                        PageSlot.unregister(id)
+                        try machine.pagesServed(round: round, bytes: await endPageServer(run, slot: slot, directory: work + "/\(round)", job: id))
+                    }
                     action = try machine.received(message)
                 } catch {
                     logger.notice("job \(id) from \(peer): \(error)")
@@ -280,6 +293,22 @@ extension Agent.Migrator {
                 case .discard(let pid):
                     if let pid { await jobs.discardRestored(id, pid: pid) }
                     Migration.remove(jobs.layout.directory(id))
+                case .servePages(let round, let parent, let budget):
+                    let directory = work + "/\(round)"
+                    do {
+                        guard Migration.makeDirectories(directory) else { throw Agent.Failure("cannot create \(directory)") }
+                        Self.removePageImages(in: directory)
+                        let run = try PageServing(criu.pageServer(directory: directory, previous: parent.map { "../\($0)" }), socket: PageSocket(), directory: directory)
+                        let slot = PageSlot(socket: run.socket, peer: peer, limit: budget)
+                        slot.register(id)
+                        serving = (round, run, slot)
+                    } catch {
+                        logger.notice("job \(id): no page server for round \(round): \(error)")
+                        try? machine.pagesServed(round: round, bytes: 0)
+                        try await send(.refuse("cannot start CRIU's page server on \(core.settings.hostname): \(error)"), on: stream)
+                        continue
+                    }
+                    try await send(.accept, on: stream)
                 }
             }
         } catch {
@@ -305,6 +334,30 @@ extension Agent.Migrator {
             }
             await jobs.setPulling(id, false)
             throw error
+        }
+    }
+
+    /// A pre-dump round's page server, once the source has sent on (its page stream ended
+    /// first): the bytes its stream carried if it and the stream ended well. Otherwise it is
+    /// ended, the round's page images are removed (the source may try the round again, or its
+    /// restore fails for want of them), and the answer is 0.
+    func endPageServer(_ run: PageServing, slot: PageSlot, directory: String, job id: String) async -> UInt64 {
+        let (well, received) = slot.endedWell
+        // criu ends by itself once the dump has flushed and closed its end, which the stream
+        // relayed before it ended; a stream that did not end well leaves it nothing to wait for.
+        let exit = await run.end(within: well ? .seconds(30) : .zero)
+        if well, exit == .exited(0) { return received }
+        let log = (try? String(contentsOfFile: directory + "/page-server.log", encoding: .utf8)) ?? ""
+        logger.notice("job \(id): the page server of \(directory) ended with \(exit.map { "\($0)" } ?? "no exit (killed)"), its stream \(slot.failure ?? (well ? "ended well" : "still open")): \(Migration.CRIU.Failure(step: "page-server", exit: "", log: log).excerpt)")
+        Self.removePageImages(in: directory)
+        return 0
+    }
+
+    /// Removes the page maps and pages a page server wrote into `directory`.
+    static func removePageImages(in directory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where (name.hasPrefix("pagemap-") || name.hasPrefix("pages-")) && name.hasSuffix(".img") {
+            unlink(directory + "/" + name)
         }
     }
 

@@ -43,7 +43,18 @@ extension Agent.Migrator {
                 throw Agent.Failure("cannot move CRIU's page socket: \(String(cString: strerror(errno)))")
             }
             (criuEnd, ours) = (moved[0], moved[1])
+            // Pages cross in criu's transfers of up to 4 MiB: with the default buffers (208 KiB)
+            // criu and the relay took turns every few dozen pages, each turn a pair of context
+            // switches, which TCG makes dear. Root may set more than net.core.*mem_max.
+            var size: Int32 = Self.bufferBytes
+            for descriptor in [criuEnd, ours] {
+                _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+                _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
         }
+
+        /// Each direction's socket buffers.
+        static let bufferBytes: Int32 = 4 << 20
 
         /// After criu has started with its end.
         func closeCRIUEnd() { _ = close(criuEnd) }
@@ -72,8 +83,9 @@ extension Agent.Migrator {
     /// The stream is used by two tasks here, one sending and one receiving: the only use of
     /// a ``Agent/SecureStream`` from two tasks, which its separate sending and receiving state
     /// allows. `beforeSending` runs before each piece leaves (a test's fault point).
+    /// `receiveLimit`: the most the peer may send (a page server's budget on the destination).
     static func relay(
-        _ stream: Agent.SecureStream, socket: PageSocket, beforeSending: (@Sendable () async -> Void)? = nil
+        _ stream: Agent.SecureStream, socket: PageSocket, receiveLimit: UInt64? = nil, beforeSending: (@Sendable () async -> Void)? = nil
     ) async throws -> RelayCount {
         let descriptor = dup(socket.ours)
         guard descriptor >= 0 else { throw Agent.Failure("cannot duplicate CRIU's page socket: \(String(cString: strerror(errno)))") }
@@ -96,6 +108,12 @@ extension Agent.Migrator {
             throw Agent.Failure("cannot relay CRIU's page socket: \(error)")
         }
         let shared = Shared(stream)
+        // The async writer returns once a write is queued, and the shutdown below acts on the
+        // descriptor at once: it waits for an empty write on the channel itself, written after
+        // every queued one (the event loop runs them in order). Without it, what was still
+        // queued was cut off: the page server's last answer, 4 bytes, was lost so ("The page
+        // server doesn't answer").
+        let socketChannel = channel.channel
         return try await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: RelayCount.self) { group in
                 group.addTask {
@@ -122,11 +140,14 @@ extension Agent.Migrator {
                         }
                         if payload.readableBytes == 0 { break }
                         count.received += UInt64(payload.readableBytes)
+                        if let receiveLimit, count.received > receiveLimit {
+                            throw Agent.Failure("the other node sent more than the \(receiveLimit) bytes of pages this node can take")
+                        }
                         try await outbound.write(payload)
                     }
                     // The peer's criu ended its direction: so does ours, once what was written
                     // has left (criu may have closed its end altogether by now).
-                    try? await outbound.write(ByteBuffer())
+                    try? await socketChannel.writeAndFlush(ByteBuffer())
                     _ = shutdown(socket.ours, Int32(SHUT_WR))
                     return count
                 }
@@ -380,13 +401,19 @@ extension Agent.Migrator {
     /// lazy-pages daemon's socket, the source it may come from, and how the relay ended. The
     /// migration stream's task registers it before the restore (which may already need pages);
     /// the page stream's task (``Migration/Message/pages(job:)``) claims it and relays.
+    ///
+    /// A pre-dump round's page server (``Migration/Message/pageServer(round:parent:)``) takes a
+    /// slot the same way, with the most its stream may carry.
     final class PageSlot: Sendable {
         let socket: PageSocket
         let peer: Wire.NodeID
+        /// The most the source may send on the page stream (nil: no limit of the slot's own).
+        let limit: UInt64?
         private struct State {
             var claimed = false
             var ended = false
             var failure: String?
+            var received: UInt64 = 0
         }
         private let state = Mutex(State())
         private static let open = Mutex<[String: PageSlot]>([:])
@@ -394,9 +421,10 @@ extension Agent.Migrator {
         static let claimLimit: Duration = .seconds(30)
         private let made = ContinuousClock.now
 
-        init(socket: PageSocket, peer: Wire.NodeID) {
+        init(socket: PageSocket, peer: Wire.NodeID, limit: UInt64? = nil) {
             self.socket = socket
             self.peer = peer
+            self.limit = limit
         }
 
         func register(_ id: String) { Self.open.withLock { $0[id] = self } }
@@ -421,12 +449,19 @@ extension Agent.Migrator {
             return nil
         }
 
-        /// The relay ended: well (nil) or with `failure`.
-        func finish(failure: String?) {
+        /// The relay ended: well (nil) or with `failure`, having carried `received` bytes from
+        /// the source.
+        func finish(failure: String?, received: UInt64 = 0) {
             state.withLock {
                 $0.ended = true
                 $0.failure = failure
+                $0.received = received
             }
+        }
+
+        /// Whether the relay ended well, and the bytes it carried from the source.
+        var endedWell: (Bool, received: UInt64) {
+            state.withLock { ($0.ended && $0.failure == nil, $0.received) }
         }
 
         /// Why the page stream failed, or never came (within ``claimLimit``), or nil while it
@@ -444,17 +479,17 @@ extension Agent.Migrator {
     }
 
     /// The destination's side of a page stream: relays it into the lazy-pages daemon of the
-    /// post-copy it belongs to. A stream for no post-copy in progress, or from another node
-    /// than the migration's, is refused.
+    /// post-copy it belongs to, or into a pre-dump round's page server. A stream for neither in
+    /// progress, or from another node than the migration's, is refused.
     func receivePages(_ stream: Agent.SecureStream, job id: String, from peer: Wire.NodeID) async throws {
         guard Jobs.Layout.isJobID(id), let slot = await PageSlot.claim(id, peer: peer) else {
-            throw Agent.Failure("a page stream from \(peer) for no post-copy of \(Migration.Intake.shown(id)) in progress here")
+            throw Agent.Failure("a page stream from \(peer) for no move of \(Migration.Intake.shown(id)) waiting for one here")
         }
         stream.maxPayload = Wire.Stream.maxPayload
         if let deadline = stream.frameDeadline { stream.frameDeadline = (deadline.channel, .seconds(120)) }
         do {
-            _ = try await Self.relay(stream, socket: slot.socket)
-            slot.finish(failure: nil)
+            let count = try await Self.relay(stream, socket: slot.socket, receiveLimit: slot.limit)
+            slot.finish(failure: nil, received: count.received)
         } catch {
             slot.finish(failure: "\(error)")
             throw error

@@ -31,27 +31,44 @@ extension Agent.Migrator {
         /// fill, in the migration's own directory.
         let fifo: String
 
+        /// The socket of a dump whose memory goes to the destination's page server (criu's end
+        /// is its descriptor 3), released when the run is cancelled.
+        let pageSocket: PageSocket?
+
         /// Starts `arguments` (whose `--log-file` is `log`, relative to `directory`) with its
-        /// log redirected into the FIFO `fifo` it waits on.
-        init(_ arguments: [String], directory: String, log: String, fifo: String) throws {
+        /// log redirected into the FIFO `fifo` it waits on; `pageSocket`'s criu end becomes its
+        /// descriptor 3.
+        init(_ arguments: [String], directory: String, log: String, fifo: String, pageSocket: PageSocket? = nil) throws {
             self.directory = directory
             self.log = log
             self.fifo = fifo
+            self.pageSocket = pageSocket
             step = arguments.count > 1 ? arguments[1] : ""
             unlink(fifo)
-            guard mkfifo(fifo, 0o600) == 0 else { throw Agent.Failure("cannot make \(fifo): \(String(cString: strerror(errno)))") }
+            guard mkfifo(fifo, 0o600) == 0 else {
+                pageSocket?.closeCRIUEnd()
+                pageSocket?.release()
+                throw Agent.Failure("cannot make \(fifo): \(String(cString: strerror(errno)))")
+            }
             var arguments = arguments
             guard let at = arguments.firstIndex(of: "--log-file"), at + 1 < arguments.count, arguments[at + 1] == log else {
                 unlink(fifo)
+                pageSocket?.closeCRIUEnd()
+                pageSocket?.release()
                 throw Agent.Failure("criu's arguments do not name the log file \(log)")
             }
             arguments[at + 1] = fifo
             do {
-                pid = try Processes.spawn(arguments, descriptors: Processes.output(to: directory + "/criu-output.log"), directory: directory)
+                pid = try Processes.spawn(
+                    arguments, descriptors: Processes.output(to: directory + "/criu-output.log") + (pageSocket.map { [.copy(of: $0.criuEnd)] } ?? []),
+                    directory: directory)
             } catch {
                 unlink(fifo)
+                pageSocket?.closeCRIUEnd()
+                pageSocket?.release()
                 throw Agent.Failure(error.description)
             }
+            pageSocket?.closeCRIUEnd()
             let (pid, ended) = (pid, ended)
             exit = Task {
                 let exit = await Processes.Reaper.shared.exit(of: pid)
@@ -89,6 +106,7 @@ extension Agent.Migrator {
         /// Kills a run that will not be used, without waiting (the reaper collects it).
         func abandon() {
             if !ended.isSet { _ = kill(pid, SIGKILL) }
+            pageSocket?.release()
         }
 
         /// Copies what criu writes into `fifo` to `target` until criu has ended and nothing is

@@ -56,6 +56,8 @@ extension Agent {
             var postcopy = false
             /// Why the method was chosen, when the agent chose it (``Control/MoveMethod/automatic``).
             var choice: String?
+            /// The most page bytes one round held on this node's tmpfs (``Control/MigrationReport/stagedBytes``).
+            var stagedBytes: UInt64 = 0
 
             /// What `cluster migrate` and `cluster drain` print.
             func report(job: String, from: String, to: String) -> Control.MigrationReport {
@@ -63,7 +65,7 @@ extension Agent {
                     job: job, from: from, to: to, precopyRounds: rounds, frozenSeconds: frozenSeconds,
                     dumpSeconds: dumpSeconds, totalSeconds: totalSeconds, bytes: bytesSent,
                     sendingSeconds: sendingSeconds, restoreSeconds: restoreSeconds, postcopy: postcopy, pullSeconds: pullSeconds,
-                    choice: choice)
+                    choice: choice, stagedBytes: stagedBytes)
             }
         }
 
@@ -217,6 +219,9 @@ extension Agent {
                     let mounts = Jobs.MountNamespace.dumpArguments(jobMountinfo: Agent.HostFacts.text("/proc/\(pid)/mountinfo") ?? "")
                     // Pre-copy rounds while the job runs.
                     var lastRoundSeconds: Double?
+                    // Whether the last round's memory went to the destination's page server:
+                    // the final dump's then does too (its parent's page maps are there only).
+                    var pageServed = false
                     while case .preDump(let round, let parent) = step {
                         if let stop = await jobs.moveStop(id) { throw stop }
                         let roundStarted = clock.now
@@ -224,12 +229,23 @@ extension Agent {
                         // Not the final dump after all: the criu started for it goes.
                         await prestarted?.cancel()
                         prestarted = nil
-                        try await dumping(into: directory, machine) {
-                            _ = try await runCRIU(
-                                criu.preDump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
-                                in: directory, log: "pre-dump.log")
+                        // The round's memory goes straight to the destination (its page
+                        // server) as CRIU dumps it; only if it runs none is it staged here.
+                        let served = try await preDumpToPageServer(
+                            id, pid: pid, round: round, parent: parent, mounts: mounts, into: directory, machine, member: member, on: stream)
+                        if served == nil {
+                            try await dumping(into: directory, machine) {
+                                _ = try await runCRIU(
+                                    criu.preDump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
+                                    in: directory, log: "pre-dump.log")
+                            }
                         }
-                        let bytes = Migration.pageBytes(in: directory)
+                        let bytes = served?.bytes ?? Migration.pageBytes(in: directory)
+                        if served == nil { outcome.stagedBytes = max(outcome.stagedBytes, bytes) }
+                        if let served {
+                            outcome.bytesSent += served.bytes
+                            outcome.sendingSeconds += served.seconds
+                        }
                         // This round may be the last: the final dump's criu starts now and
                         // waits, ready to freeze the job as soon as the round has arrived.
                         if !policy.postcopy {
@@ -237,25 +253,36 @@ extension Agent {
                             let next = work + "/\(round + 1)"
                             Migration.remove(next)
                             _ = Migration.makeDirectories(next)
+                            // Its memory goes where the round's went: the page server's criu
+                            // end is its descriptor 3.
+                            let socket = served == nil ? nil : try? PageSocket()
                             prestarted = try? PrestartedCRIU(
-                                criu.dump(pid: pid, directory: next, previous: "../\(round)", mounts: mounts), directory: next, log: "dump.log",
-                                fifo: work + "/dump-\(round + 1).log.fifo")
+                                criu.dump(pid: pid, directory: next, previous: "../\(round)", mounts: mounts, pageServer: socket != nil),
+                                directory: next, log: "dump.log", fifo: work + "/dump-\(round + 1).log.fifo", pageSocket: socket)
                         }
                         let sendStart = clock.now
                         outcome.bytesSent += try await sendDirectory(directory, round: round, on: stream, stoppable: id)
-                        let roundSending = (clock.now - sendStart).seconds
-                        outcome.sendingSeconds += roundSending
+                        let roundSending = (clock.now - sendStart).seconds + (served?.seconds ?? 0)
+                        outcome.sendingSeconds += (clock.now - sendStart).seconds
                         // What this round copied, the job wrote while the last one ran.
                         if let previous = lastRoundSeconds, previous > 0 {
                             outcome.dirtyRate = max(outcome.dirtyRate ?? 0, Double(bytes) / previous)
                         }
                         lastRoundSeconds = (clock.now - roundStarted).seconds
                         step = machine.roundSent(bytes: bytes, sendingSeconds: roundSending)
+                        pageServed = served != nil
                     }
                     if case .giveUp(let reason) = step { throw Failure(reason) }
                     guard case .finalDump(let round, let parent) = step else { return }
                     // Freeze: the final dump leaves the tree stopped.
                     let directory = work + "/\(round)"
+                    // The final dump's page server, asked for while the job still runs.
+                    var finalServer = false
+                    var finalPagesSeconds = 0.0
+                    if pageServed, !policy.postcopy {
+                        if let stop = await jobs.moveStop(id) { throw stop }
+                        finalServer = try await askPageServer(id, round: round, parent: parent, member: member, on: stream)
+                    }
                     // A cancel or kill that came during pre-copy stops the move here, unfrozen.
                     try await jobs.beginFreeze(id)
                     freeze = clock.now
@@ -283,13 +310,50 @@ extension Agent {
                                 await started.cancel()
                             }
                         }
-                        try await dumping(into: directory, machine, first: early.map { started in { try await started.run() } }) {
-                            _ = try await runCRIU(
-                                criu.dump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
-                                in: directory, log: "dump.log")
+                        if finalServer {
+                            // Its memory goes to the page server: its parent's page maps are
+                            // there. A dump that found a process gone asks for the round again.
+                            var attempt = 1
+                            while true {
+                                if attempt > 1 || early == nil || early?.pageSocket == nil {
+                                    await early?.cancel()
+                                    early = nil
+                                    Migration.remove(directory)
+                                    _ = Migration.makeDirectories(directory)
+                                }
+                                if attempt > 1, !(try await askPageServer(id, round: round, parent: parent, member: member, on: stream)) {
+                                    throw Failure("\(destination) runs no page server for the final dump of job \(id)")
+                                }
+                                do {
+                                    let sent = try await relayDump(
+                                        id, arguments: criu.dump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts, pageServer: true),
+                                        log: "dump.log", directory: directory, member: member, prestarted: early)
+                                    early = nil
+                                    outcome.bytesSent += sent.bytes
+                                    finalPagesSeconds = sent.seconds
+                                    break
+                                } catch let failure as Migration.CRIU.Failure where machine.retriesDump(after: failure, attempt: attempt) {
+                                    early = nil
+                                    attempt += 1
+                                    try await Task.sleep(for: .milliseconds(100))
+                                }
+                            }
+                        } else {
+                            // One started for a page server that now runs none would wait for it.
+                            if early?.pageSocket != nil {
+                                await early?.cancel()
+                                early = nil
+                            }
+                            try await dumping(into: directory, machine, first: early.map { started in { try await started.run() } }) {
+                                _ = try await runCRIU(
+                                    criu.dump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts),
+                                    in: directory, log: "dump.log")
+                            }
                         }
                     }
                     outcome.dumpSeconds = (clock.now - freeze).seconds
+                    outcome.sendingSeconds += finalPagesSeconds
+                    outcome.stagedBytes = max(outcome.stagedBytes, Migration.pageBytes(in: directory))
                     // Regular files the job holds open outside its directory travel too (the
                     // destination restores them at the same path), unless on NFS, which the
                     // destination sees itself; then the final round, then the job's own
@@ -404,6 +468,102 @@ extension Agent {
             outcome.totalSeconds = (clock.now - started).seconds
             logger.info("job \(id) moved to \(destination): \(outcome.rounds.count) pre-copy rounds, frozen \(outcome.frozenSeconds) s, total \(outcome.totalSeconds) s")
             return outcome
+        }
+
+        /// Pre-dump round `round` of job `id` (init `pid`) with its memory sent as CRIU dumps it,
+        /// to a page server the destination runs for the round (``Migration/Message/pageServer(round:parent:)``)
+        /// over a page stream: nothing of the memory is staged on this node, and the stream's
+        /// back-pressure paces criu. `directory` gets the round's other images. Returns the bytes
+        /// the stream carried and the seconds the round took, or nil if the destination runs no
+        /// page server (the round is then dumped here). A dump that found a process gone is
+        /// tried again, as ``dumping(into:_:first:_:)`` does.
+        func preDumpToPageServer(
+            _ id: String, pid: Int32, round: Int, parent: Int?, mounts: [String], into directory: String, _ machine: Migration.Source,
+            member: Wire.MemberUpdate, on stream: Agent.SecureStream
+        ) async throws -> (bytes: UInt64, seconds: Double)? {
+            var attempt = 1
+            while true {
+                if let stop = await jobs.moveStop(id) { throw stop }
+                guard try await askPageServer(id, round: round, parent: parent, member: member, on: stream) else { return nil }
+                Migration.remove(directory)
+                _ = Migration.makeDirectories(directory)
+                do {
+                    return try await relayDump(
+                        id, arguments: criu.preDump(pid: pid, directory: directory, previous: parent.map { "../\($0)" }, mounts: mounts, pageServer: true),
+                        log: "pre-dump.log", directory: directory, member: member)
+                } catch let failure as Migration.CRIU.Failure where machine.retriesDump(after: failure, attempt: attempt) {
+                    attempt += 1
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+
+        /// Asks the destination for a page server for round `round` on top of round `parent`:
+        /// whether it runs one now.
+        func askPageServer(_ id: String, round: Int, parent: Int?, member: Wire.MemberUpdate, on stream: Agent.SecureStream) async throws -> Bool {
+            try await send(.pageServer(round: round, parent: parent), on: stream)
+            switch try await receive(on: stream) {
+            case .accept:
+                return true
+            case .refuse(let reason):
+                logger.notice("job \(id): round \(round) is staged here: \(reason)")
+                return false
+            default:
+                throw Failure("\(member.load.hostname) answered the page server request out of turn")
+            }
+        }
+
+        /// Runs one dump whose memory goes to the destination's page server, which was asked for
+        /// and waits: `prestarted` if it holds a page socket (``PrestartedCRIU``), else a new
+        /// criu run of `arguments` (whose log is `log` in `directory`), its pages relayed over a
+        /// new page stream. Returns the bytes the stream carried and the seconds it took; throws
+        /// criu's failure (the round may be asked for and tried again) or the stream's.
+        func relayDump(
+            _ id: String, arguments: [String], log: String, directory: String, member: Wire.MemberUpdate, prestarted: PrestartedCRIU? = nil
+        ) async throws -> (bytes: UInt64, seconds: Double) {
+            let started = ContinuousClock.now
+            let socket: PageSocket
+            let criuEnded: @Sendable () async throws -> Void
+            if let prestarted, let held = prestarted.pageSocket {
+                socket = held
+                criuEnded = { try await prestarted.run() }
+            } else {
+                await prestarted?.cancel()
+                socket = try PageSocket()
+                let run = try PageServing(arguments, socket: socket, directory: directory)
+                let step = arguments.count > 1 ? arguments[1] : "dump"
+                criuEnded = {
+                    let exit = await run.exited()
+                    guard exit == .exited(0) else {
+                        let text = (try? String(contentsOfFile: directory + "/" + log, encoding: .utf8)) ?? ""
+                        throw Migration.CRIU.Failure(step: step, exit: "\(exit)", log: text)
+                    }
+                }
+            }
+            let relay = Task {
+                try await withStream(to: member) { pages in
+                    try await send(.pages(job: id), on: pages)
+                    return try await Self.relay(pages, socket: socket)
+                }
+            }
+            // A stream that fails first ends criu's connection, so that criu fails too rather
+            // than wait for a reader.
+            let watcher = Task {
+                if case .failure = await relay.result { socket.release() }
+            }
+            var failure: (any Error)?
+            do { try await criuEnded() } catch { failure = error }
+            // criu closed its end; the stream ends once the page server has ended its own.
+            let count = await Self.value(of: relay, within: .seconds(60))
+            socket.release()
+            relay.cancel()
+            watcher.cancel()
+            if let failure { throw failure }
+            guard let count else {
+                let reason = if case .failure(let error) = await relay.result { "\(error)" } else { "it did not end within 60 s of the dump" }
+                throw Failure("the page stream to \(member.load.hostname) failed: \(reason)")
+            }
+            return (count.sent, (ContinuousClock.now - started).seconds)
         }
 
         /// Carries out a kill that was asked for while job `id` was handed over to `member`,

@@ -144,13 +144,18 @@ extension Control {
         public var pullSeconds: Double?
         /// Why the agent chose the method, for a move it chose (`automatic`).
         public var choice: String?
+        /// The most memory-page bytes a round held on the source's disk (tmpfs) at once: 0 when
+        /// every pre-copy round went to the destination's page server, the final dump's delta
+        /// when it did not; absent from agents before session 21.
+        public var stagedBytes: UInt64?
 
         public init(
             job: String, from: String, to: String, precopyRounds: [UInt64], frozenSeconds: Double, dumpSeconds: Double,
             totalSeconds: Double, bytes: UInt64, sendingSeconds: Double? = nil, restoreSeconds: Double? = nil,
-            postcopy: Bool? = nil, pullSeconds: Double? = nil, choice: String? = nil
+            postcopy: Bool? = nil, pullSeconds: Double? = nil, choice: String? = nil, stagedBytes: UInt64? = nil
         ) {
             self.choice = choice
+            self.stagedBytes = stagedBytes
             self.postcopy = postcopy
             self.pullSeconds = pullSeconds
             self.sendingSeconds = sendingSeconds

@@ -31,7 +31,7 @@ extension FuzzTargets {
                 for entry in entries.prefix(256) {
                     admit(&intake, round: round, path: entry.path, size: entry.size, link: entry.link)
                 }
-            case .accept, .refuse, .restored, .failed, .commit, .abort, .done, .state:
+            case .accept, .refuse, .restored, .failed, .commit, .abort, .done, .state, .pageServer:
                 continue
             }
         }

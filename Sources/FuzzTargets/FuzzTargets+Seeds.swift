@@ -73,6 +73,7 @@ extension FuzzTargets {
             .offer(job: "0a1b2c-17", record: recordData, memoryKiB: 2048, cpuinfo: Data([1, 2, 3])),
             .files(round: 0, entries: [.init(path: "job.json", size: 300, mode: 0o644)]),
             .files(round: 1, entries: [.init(path: "inventory.img", size: 40, mode: 0o600), .init(path: "pages-1.img", size: 4096, mode: 0o600)]),
+            .pageServer(round: 2, parent: 1),
             .files(round: 2, entries: [.init(path: "parent", size: 0, mode: 0o777, link: "../1")]),
             .files(round: -1, entries: [.init(path: "/home/user/out.txt", size: 12, mode: 0o644)]),
             .restore(round: 2, record: recordData),

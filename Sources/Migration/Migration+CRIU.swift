@@ -15,17 +15,35 @@ extension Migration {
         /// Copies the job's memory into `directory` while it keeps running, tracking what it
         /// dirties from now on; `previous` is the last round's directory (relative to this one).
         /// `mounts`: the job's kept mounts as externals (``Jobs/MountNamespace/dumpArguments(jobMountinfo:)``).
-        public func preDump(pid: Int32, directory: String, previous: String?, mounts: [String] = []) -> [String] {
+        /// `pageServer`: the memory goes to CRIU's page server over descriptor 3 (a socket the
+        /// agent relays to the destination's ``pageServer(directory:previous:)``) instead of into
+        /// `directory`, which then holds only the small images.
+        public func preDump(pid: Int32, directory: String, previous: String?, mounts: [String] = [], pageServer: Bool = false) -> [String] {
             [program, "pre-dump", "--tree", String(pid), "--images-dir", directory, "--track-mem",
              "--log-file", "pre-dump.log"] + Self.dumpOptions + mounts + (previous.map { ["--prev-images-dir", $0] } ?? [])
+                + (pageServer ? ["--page-server", "--ps-socket", "3"] : [])
+        }
+
+        /// The destination's page server for one pre-dump round: writes the memory that
+        /// `criu pre-dump --page-server` sends over descriptor 3 (a socket the agent relays) into
+        /// `directory` as that round's page map and pages, `previous` (relative to it) being the
+        /// round before, whose pages a page the job has not written since stays in. It ends when
+        /// the dump has flushed and closed its end.
+        public func pageServer(directory: String, previous: String?) -> [String] {
+            [program, "page-server", "--images-dir", directory, "--ps-socket", "3", "--log-file", "page-server.log", "-v2"]
+                + (previous.map { ["--prev-images-dir", $0] } ?? [])
         }
 
         /// The final dump: freezes the job, writes what changed since `previous`, and leaves
         /// the tree stopped (not killed), so a failed migration can resume it with SIGCONT.
-        public func dump(pid: Int32, directory: String, previous: String?, mounts: [String] = []) -> [String] {
+        /// `pageServer`: the memory goes to the destination's page server over descriptor 3, as
+        /// the pre-dump rounds' did (``preDump(pid:directory:previous:mounts:pageServer:)``):
+        /// only there are the page maps of `previous` that tell which pages it holds.
+        public func dump(pid: Int32, directory: String, previous: String?, mounts: [String] = [], pageServer: Bool = false) -> [String] {
             [program, "dump", "--tree", String(pid), "--images-dir", directory, "--leave-stopped",
              "--log-file", "dump.log"] + Self.dumpOptions + mounts
                 + (previous.map { ["--prev-images-dir", $0, "--track-mem"] } ?? [])
+                + (pageServer ? ["--page-server", "--ps-socket", "3"] : [])
         }
 
         /// Post-copy's dump: freezes the job and writes everything but its anonymous memory,

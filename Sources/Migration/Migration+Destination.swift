@@ -63,6 +63,12 @@ extension Migration {
             case run(pid: Int32)
             /// The source gave up: kill the restored `pid` if any, remove the job's files, end.
             case discard(pid: Int32?)
+            /// Start CRIU's page server for pre-dump round `round` (on top of round `parent`),
+            /// with no page images of an earlier try of that round left, and answer `accept`
+            /// once it waits (`refuse` if it cannot start). Its page stream may carry at most
+            /// `budget` bytes. Report what it wrote with ``pagesServed(round:bytes:)`` before
+            /// the next message is given here.
+            case servePages(round: Int, parent: Int?, budget: UInt64)
         }
 
         /// One admitted file of a ``Message/files(round:entries:)``.
@@ -94,6 +100,11 @@ extension Migration {
         /// source keeps its frozen copy until `done`.
         public private(set) var fromImages = false
         private var intake: Intake
+        /// Pre-dump rounds whose files came: their pages are complete, and no page server
+        /// writes into them again.
+        private var roundsWithFiles: Set<Int> = []
+        /// The round a page server was started for, until ``pagesServed(round:bytes:)``.
+        public private(set) var servingRound: Int?
 
         /// Takes an offer, or says why not. `localGroups` looks up the groups this node gives a
         /// uid; `runsHere`: whether a job with this id already runs on this node. The CRIU and
@@ -159,6 +170,8 @@ extension Migration {
         public mutating func received(_ message: Message) throws(Violation) -> Action {
             switch (phase, message) {
             case (.receiving, .files(let round, let entries)):
+                guard servingRound == nil else { throw violation("files of round \(round) before the page server's round was reported") }
+                if round >= 1 { roundsWithFiles.insert(round) }
                 var incoming: [Incoming] = []
                 for entry in entries {
                     do {
@@ -168,7 +181,16 @@ extension Migration {
                     }
                 }
                 return .write(incoming)
+            case (.receiving, .pageServer(let round, let parent)):
+                guard servingRound == nil else { throw violation("a page server for round \(round) while round \(servingRound ?? 0)'s still runs") }
+                guard (1...Intake.maxRound).contains(round), parent.map({ (1..<round).contains($0) }) ?? true else {
+                    throw violation("a page server for round \(round) on top of round \(parent.map(String.init) ?? "none")")
+                }
+                guard !roundsWithFiles.contains(round) else { throw violation("a page server for round \(round), whose files came already") }
+                servingRound = round
+                return .servePages(round: round, parent: parent, budget: intake.budget)
             case (.receiving, .restore(let round, let data)), (.receiving, .restoreLazily(let round, let data)):
+                guard servingRound == nil else { throw violation("restore before the page server's round was reported") }
                 guard (1...Intake.maxRound).contains(round) else { throw violation("restore from round \(round)") }
                 // The record that runs is the one the offer was checked with.
                 guard let sent = try? JSONDecoder().decode(Jobs.Record.self, from: data),
@@ -189,6 +211,18 @@ extension Migration {
                 return .discard(pid: pid)
             default:
                 throw violation("unexpected \(Self.name(of: message)) \(Self.name(of: phase)) of job \(record.id)")
+            }
+        }
+
+        /// The page server of round `round` (``Action/servePages(round:parent:budget:)``) ended:
+        /// it wrote `bytes` (0 if it failed and its images were removed), charged to the budget.
+        public mutating func pagesServed(round: Int, bytes: UInt64) throws(Violation) {
+            guard servingRound == round else { preconditionFailure("pagesServed(round: \(round)) while serving \(String(describing: servingRound))") }
+            servingRound = nil
+            do {
+                try intake.charge(bytes, for: "the pages of round \(round)")
+            } catch {
+                throw violation("refused the pages of job \(record.id): \(error)")
             }
         }
 
@@ -281,6 +315,7 @@ extension Migration {
             case .done: "done"
             case .query: "query"
             case .pages: "pages"
+            case .pageServer: "pageServer"
             case .state: "state"
             }
         }

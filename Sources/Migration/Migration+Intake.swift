@@ -73,6 +73,15 @@ extension Migration {
             return placement
         }
 
+        /// Charges `bytes` that arrived another way (a pre-dump round's page server) to the
+        /// budget.
+        public mutating func charge(_ bytes: UInt64, for what: String) throws(Refusal) {
+            guard bytes <= budget else {
+                throw Refusal(description: "\(what): \(bytes) bytes would exceed the \(budget) bytes this node can still take")
+            }
+            budget -= bytes
+        }
+
         /// A CRIU image file name: letters, digits, `.`, `_`, `-`, not starting with a dot.
         public static func isImageName(_ name: String) -> Bool {
             let bytes = Array(name.utf8)

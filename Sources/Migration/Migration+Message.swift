@@ -20,6 +20,14 @@ extension Migration {
         /// order, a frame holding the end of one file and the start of the next: a round of
         /// CRIU's small images travels in one frame.
         case files(round: Int, entries: [FileEntry])
+        /// Source → destination, for a pre-dump round: its memory comes from `criu pre-dump
+        /// --page-server` on a page stream (``pages(job:)``) into a page server the destination
+        /// runs for round `round`, on top of round `parent`; the round's other images follow as
+        /// ``files(round:entries:)`` once the page stream has ended. The destination answers
+        /// ``accept`` when its page server waits, or ``refuse(_:)`` (the source then dumps the
+        /// round to its own disk and sends it as files). A round may be asked for again after a
+        /// dump that failed, until its files came.
+        case pageServer(round: Int, parent: Int?)
         /// Source → destination: every file of the final round and the job directory was sent;
         /// restore from round `round`.
         case restore(round: Int, record: Data)
@@ -38,10 +46,11 @@ extension Migration {
         case abort
         /// Destination → source: running here now (after post-copy: with every page here).
         case done
-        /// Source → destination, the first message of a second stream for post-copy: from now
-        /// on this stream relays CRIU's page-server protocol for `job` both ways (the lazy-pages
-        /// daemon's requests and the source's pages), beside the migration stream, which the
-        /// restore and `commit` still use meanwhile.
+        /// Source → destination, the first message of a second stream: from now on this stream
+        /// relays CRIU's page-server protocol for `job` both ways, beside the migration stream.
+        /// For post-copy, the lazy-pages daemon's requests and the source's pages (the restore
+        /// and `commit` still use the migration stream meanwhile); for a pre-dump round
+        /// (``pageServer(round:parent:)``), the source's pages and the page server's answers.
         case pages(job: String)
         /// Source → destination, on a new stream after losing the old one: what became of `job`?
         case query(job: String)

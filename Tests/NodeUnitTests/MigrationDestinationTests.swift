@@ -312,4 +312,46 @@ import Testing
         var early = try Self.accepted()
         #expect(throws: Migration.Destination.Violation.self) { try early.received(.commit) }
     }
+
+    // MARK: A pre-dump round's page server
+
+    @Test func aPageServerRoundIsServedWithTheBudgetAndChargedWhenItEnds() throws {
+        var machine = try Self.accepted()
+        let budget = (1 << 30) - (64 << 20)
+        #expect(try machine.received(.pageServer(round: 1, parent: nil)) == .servePages(round: 1, parent: nil, budget: UInt64(budget)))
+        #expect(machine.servingRound == 1)
+        try machine.pagesServed(round: 1, bytes: 100 << 20)
+        #expect(machine.servingRound == nil)
+        _ = try machine.received(.files(round: 1, entries: [.init(path: "pstree.img", size: 10, mode: 0o600)]))
+        #expect(try machine.received(.pageServer(round: 2, parent: 1)) == .servePages(round: 2, parent: 1, budget: UInt64(budget - (100 << 20) - 10)))
+    }
+
+    @Test func aPageServerRoundMayBeAskedForAgainUntilItsFilesCame() throws {
+        var machine = try Self.accepted()
+        _ = try machine.received(.pageServer(round: 1, parent: nil))
+        try machine.pagesServed(round: 1, bytes: 0)
+        _ = try machine.received(.pageServer(round: 1, parent: nil))
+        try machine.pagesServed(round: 1, bytes: 4096)
+        _ = try machine.received(.files(round: 1, entries: [.init(path: "pstree.img", size: 10, mode: 0o600)]))
+        #expect(throws: Migration.Destination.Violation.self) { try machine.received(.pageServer(round: 1, parent: nil)) }
+    }
+
+    @Test(arguments: [(0, nil), (33, nil), (2, 2), (2, 3), (3, 0)] as [(Int, Int?)])
+    func aPageServerForARoundOutOfRangeOrOnTopOfALaterOneIsAViolation(round: Int, parent: Int?) throws {
+        var machine = try Self.accepted()
+        #expect(throws: Migration.Destination.Violation.self) { try machine.received(.pageServer(round: round, parent: parent)) }
+        #expect(machine.sourceLost() == .nothing)
+    }
+
+    @Test func nothingButTheReportFollowsAPageServerAndItsPagesCountAgainstTheBudget() throws {
+        var machine = try Self.accepted()
+        _ = try machine.received(.pageServer(round: 1, parent: nil))
+        #expect(throws: Migration.Destination.Violation.self) { try machine.received(.pageServer(round: 2, parent: 1)) }
+        var restoring = try Self.accepted()
+        _ = try restoring.received(.pageServer(round: 1, parent: nil))
+        #expect(throws: Migration.Destination.Violation.self) { try restoring.received(.restore(round: 1, record: Self.data(Self.record()))) }
+        var over = try Self.accepted()
+        _ = try over.received(.pageServer(round: 1, parent: nil))
+        #expect(throws: Migration.Destination.Violation.self) { try over.pagesServed(round: 1, bytes: 2 << 30) }
+    }
 }
