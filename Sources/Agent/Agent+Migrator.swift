@@ -231,7 +231,7 @@ extension Agent {
                         prestarted = nil
                         // The round's memory goes straight to the destination (its page
                         // server) as CRIU dumps it; only if it runs none is it staged here.
-                        let served = try await preDumpToPageServer(
+                        let served = usage.memoryKiB << 10 < Self.streamPagesAtLeast ? nil : try await preDumpToPageServer(
                             id, pid: pid, round: round, parent: parent, mounts: mounts, into: directory, machine, member: member, on: stream)
                         if served == nil {
                             try await dumping(into: directory, machine) {
@@ -497,6 +497,11 @@ extension Agent {
                 }
             }
         }
+
+        /// A job smaller than this is staged on the source round by round, as before the page
+        /// server: it costs less memory than the bound beside the job (64 MiB), and a page server
+        /// and a page stream per round cost a small move a few hundred milliseconds under TCG.
+        static let streamPagesAtLeast: UInt64 = 16 << 20
 
         /// Asks the destination for a page server for round `round` on top of round `parent`:
         /// whether it runs one now.
