@@ -337,26 +337,37 @@ extension Agent.Migrator {
         }
     }
 
-    /// A pre-dump round's page server, once the source has sent on (its page stream ended
-    /// first): the bytes its stream carried if it and the stream ended well. Otherwise it is
-    /// ended, the round's page images are removed (the source may try the round again, or its
-    /// restore fails for want of them), and the answer is 0.
+    /// A pre-dump round's page server, once the source has sent on: the bytes of the page
+    /// images it wrote if it ended well, that is, after the dump's final `close` and its own
+    /// answer, which the source waited for. Otherwise it is ended, the round's page images are
+    /// removed (the source may try the round again, or its restore fails for want of them), and
+    /// the answer is 0.
+    ///
+    /// The page stream's own end is not waited for: the source sends on as soon as its side of
+    /// the stream has ended, and this side's relay may still be closing then. Taking that for a
+    /// failure removed a good round's pages in a 1 GiB move, and the final dump's page server
+    /// then found holes its parent did not have.
     func endPageServer(_ run: PageServing, slot: PageSlot, directory: String, job id: String) async -> UInt64 {
-        let (well, received) = slot.endedWell
-        // criu ends by itself once the dump has flushed and closed its end, which the stream
-        // relayed before it ended; a stream that did not end well leaves it nothing to wait for.
-        let exit = await run.end(within: well ? .seconds(30) : .zero)
-        if well, exit == .exited(0) { return received }
+        let exit = await run.end(within: slot.failure == nil ? .seconds(30) : .zero)
+        if exit == .exited(0) { return Self.pageImageBytes(in: directory) }
         let log = (try? String(contentsOfFile: directory + "/page-server.log", encoding: .utf8)) ?? ""
-        logger.notice("job \(id): the page server of \(directory) ended with \(exit.map { "\($0)" } ?? "no exit (killed)"), its stream \(slot.failure ?? (well ? "ended well" : "still open")): \(Migration.CRIU.Failure(step: "page-server", exit: "", log: log).excerpt)")
+        logger.notice("job \(id): the page server of \(directory) ended with \(exit.map { "\($0)" } ?? "no exit (killed)"), its stream \(slot.failure ?? "open or ended well"): \(Migration.CRIU.Failure(step: "page-server", exit: "", log: log).excerpt)")
         Self.removePageImages(in: directory)
         return 0
     }
 
+    /// What the page maps and pages in `directory` hold, in bytes.
+    static func pageImageBytes(in directory: String) -> UInt64 {
+        Migration.entries(of: directory).filter { Self.isPageImage($0.path) }.reduce(0) { $0 + $1.size }
+    }
+
+    static func isPageImage(_ name: String) -> Bool {
+        (name.hasPrefix("pagemap-") || name.hasPrefix("pages-")) && name.hasSuffix(".img")
+    }
+
     /// Removes the page maps and pages a page server wrote into `directory`.
     static func removePageImages(in directory: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        where (name.hasPrefix("pagemap-") || name.hasPrefix("pages-")) && name.hasSuffix(".img") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where isPageImage(name) {
             unlink(directory + "/" + name)
         }
     }

@@ -413,7 +413,6 @@ extension Agent.Migrator {
             var claimed = false
             var ended = false
             var failure: String?
-            var received: UInt64 = 0
         }
         private let state = Mutex(State())
         private static let open = Mutex<[String: PageSlot]>([:])
@@ -449,20 +448,14 @@ extension Agent.Migrator {
             return nil
         }
 
-        /// The relay ended: well (nil) or with `failure`, having carried `received` bytes from
-        /// the source.
-        func finish(failure: String?, received: UInt64 = 0) {
+        /// The relay ended: well (nil) or with `failure`.
+        func finish(failure: String?) {
             state.withLock {
                 $0.ended = true
                 $0.failure = failure
-                $0.received = received
             }
         }
 
-        /// Whether the relay ended well, and the bytes it carried from the source.
-        var endedWell: (Bool, received: UInt64) {
-            state.withLock { ($0.ended && $0.failure == nil, $0.received) }
-        }
 
         /// Why the page stream failed, or never came (within ``claimLimit``), or nil while it
         /// runs or after it ended well.
@@ -488,8 +481,8 @@ extension Agent.Migrator {
         stream.maxPayload = Wire.Stream.maxPayload
         if let deadline = stream.frameDeadline { stream.frameDeadline = (deadline.channel, .seconds(120)) }
         do {
-            let count = try await Self.relay(stream, socket: slot.socket, receiveLimit: slot.limit)
-            slot.finish(failure: nil, received: count.received)
+            _ = try await Self.relay(stream, socket: slot.socket, receiveLimit: slot.limit)
+            slot.finish(failure: nil)
         } catch {
             slot.finish(failure: "\(error)")
             throw error
