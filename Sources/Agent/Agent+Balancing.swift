@@ -165,6 +165,41 @@ extension Agent {
             }
         }
 
+        /// Where a new job should start.
+        enum PlacementChoice: Sendable {
+            case here(Balancer.Placement)
+            case there(Wire.MemberUpdate, Balancer.Placement)
+        }
+
+        /// Starts chosen here that the supervisor does not count yet.
+        private var pendingHere = 0
+
+        /// Where a new job starts (``Balancer/place(demand:memoryKiB:local:peers:settings:)``):
+        /// `local` (nil: the job may not run here) against `members` that may take it. A
+        /// placement elsewhere goes into the ledger the balancer's moves use (``Balancer/Arrivals``),
+        /// and one here counts until ``startedHere()``, so a burst of starts spreads. Synchronous
+        /// from reading the ledger to writing it: concurrent `cluster run`s see each other.
+        func place(local: Balancer.Node?, members: [Wire.MemberUpdate]) -> PlacementChoice? {
+            let elapsed = clock.now - origin
+            var local = local
+            local?.runningJobs += pendingHere
+            let peers = arrivals.adjust(members.map { Self.node($0.node, $0.load) }, at: elapsed)
+            guard let placement = Balancer.place(local: local, peers: peers, settings: settings) else { return nil }
+            if placement.node == local?.id {
+                pendingHere += 1
+                return .here(placement)
+            }
+            guard let member = members.first(where: { $0.node.rawValue == placement.node }) else { return nil }
+            arrivals.record(target: placement.node, gossipedJobs: Int(member.load.runningJobs), memoryKiB: 0, at: elapsed)
+            return .there(member, placement)
+        }
+
+        /// A start ``place(local:members:)`` chose here has returned (started or not).
+        func startedHere() { pendingHere = max(0, pendingHere - 1) }
+
+        /// A start placed on `target` did not happen there.
+        func placementFailed(target: UInt64) { arrivals.withdraw(target: target, memoryKiB: 0) }
+
         /// A node as the policy sees it. Its load is its running jobs (the policy takes the
         /// larger of `load` and `runningJobs`): the one-minute load average lags by a minute,
         /// and a node that had just sent jobs away still looked loaded, so it sent all four of
@@ -173,7 +208,7 @@ extension Agent {
             Balancer.Node(
                 id: id.rawValue, cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz), load: 0,
                 runningJobs: Int(load.runningJobs), memoryTotalKiB: load.memoryTotalKiB, memoryFreeKiB: load.freeMemoryKiB,
-                acceptsJobs: load.acceptsJobs)
+                acceptsJobs: load.acceptsJobs, startsJobs: load.startsJobs)
         }
     }
 }

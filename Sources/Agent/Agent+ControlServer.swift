@@ -130,7 +130,7 @@ extension Agent {
                 return .status(await core.status(now: now()))
             case .run, .ps, .kill, .logs, .migrate, .cancelMove, .stay, .drain:
                 do {
-                    return try await JobRouter(core: core, jobs: jobs, uid: caller?.uid, gid: caller?.gid, logger: logger).respond(to: request)
+                    return try await JobRouter(core: core, jobs: jobs, uid: caller?.uid, gid: caller?.gid, logger: logger, balancing: balancing).respond(to: request)
                 } catch let failure as NodeError {
                     return .error(failure.description)
                 } catch {

@@ -149,6 +149,9 @@ extension Agent {
         }
 
         /// Every live member but this node.
+        /// This node as it gossips itself: its last load sample.
+        public func selfUpdate() -> Wire.MemberUpdate { state.selfUpdate }
+
         public func liveMembers() -> [Wire.MemberUpdate] {
             state.view.map(\.update).filter { $0.status != .dead }
         }
@@ -212,7 +215,7 @@ extension Agent {
                 freeMemoryKiB: load.freeMemoryKiB, jobs: Int(load.runningJobs),
                 uptimeSeconds: load.bootTime > 0 && wallClock >= load.bootTime ? Int(wallClock - load.bootTime) : nil,
                 agentVersion: load.agentVersion, stateChangedSecondsAgo: seconds(now - changed),
-                sharesDirectory: load.sharesDirectory)
+                sharesDirectory: load.sharesDirectory, labels: load.labels.isEmpty ? nil : load.labels)
         }
 
         /// `cluster status`.

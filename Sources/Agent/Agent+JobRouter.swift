@@ -21,15 +21,20 @@ extension Agent {
         /// A request another agent forwarded: answered here, never forwarded again.
         var forwarded = false
         var logger: Logger
+        /// This node's balancing, which places new jobs; nil for a forwarded request.
+        var balancing: Balancing? = nil
 
         var local: JobRequests {
-            JobRequests(jobs: jobs, uid: uid, gid: gid, viaPeer: forwarded, trust: core.settings.trust)
+            JobRequests(
+                jobs: jobs, uid: uid, gid: gid, viaPeer: forwarded, trust: core.settings.trust,
+                labels: core.settings.labels, sharedDirectory: { [settings = core.settings] in SharedStorage.directory(settings: settings) })
         }
         var client: PeerClient { PeerClient(keys: core.keys, me: core.settings.nodeID) }
 
         func respond(to request: Control.Request) async throws -> Control.Response {
             switch request {
-            case .run(_, let node):
+            case .run(let spec, let node):
+                if !forwarded && node == nil { return try await place(spec) }
                 guard !forwarded, let node, !isMe(node) else { return try await local.respond(to: request) }
                 guard let member = await core.member(named: node) else {
                     throw Failure(.notFound, "no node \(node) in the cluster; `cluster nodes` lists them")
@@ -55,7 +60,7 @@ extension Agent {
                     }
                 }
                 return .jobs(jobs, warnings: warnings)
-            case .kill(let job), .logs(let job, _), .stay(let job, _), .cancelMove(let job):
+            case .kill(let job), .logs(let job, _, _), .stay(let job, _), .cancelMove(let job):
                 let id = try JobRequests.jobID(job, request)
                 if await jobs.location(id) == .here || forwarded {
                     return try await local.respond(to: request)
@@ -75,6 +80,104 @@ extension Agent {
             case .nodes, .status, .balance, .pending, .admit, .deny:
                 throw Failure("not a job command")
             }
+        }
+
+        /// Starts a job where it adds least to the cluster's cost (``Balancing/place(local:members:)``),
+        /// among the nodes with the labels it asks for. It starts here when it cannot run
+        /// elsewhere: pinned (`--stay`), balancing off here, its directory not on shared storage,
+        /// its program not found, or a user other nodes do not run jobs for. A node that refuses
+        /// a placed job, or cannot be reached, leaves it to start here; one that got the request
+        /// but did not answer leaves an error, not a second copy.
+        func place(_ spec: Control.RunSpec) async throws -> Control.Response {
+            let labels = spec.labels ?? [:]
+            if let problem = Wire.NodeLoad.Labels.problem(labels) { throw Failure(.input, "--label: \(problem)") }
+            let settings = core.settings
+            let here = settings.hostname
+            let labelled = labels.isEmpty ? "" : " with \(Wire.NodeLoad.Labels.encode(labels))"
+            let fitsHere = labels.allSatisfy { settings.labels[$0.key] == $0.value }
+            var staysBecause: String?
+            if spec.stay {
+                staysBecause = "--stay"
+            } else if let balancing, !(await balancing.enabled) {
+                staysBecause = "balancing is off here"
+            } else if balancing == nil {
+                staysBecause = "no placement here"
+            } else if let uid, let gid, let refusal = settings.trust.refusal(uid: uid, gid: gid, localGroups: Jobs.Trust.localGroups(of: uid)) {
+                staysBecause = "other nodes would refuse it (\(refusal))"
+            } else if let shared = SharedStorage.directory(settings: settings) {
+                if !SharedStorage.contains(spec.workingDirectory, in: shared) {
+                    staysBecause = "\(spec.workingDirectory) is not on shared storage (\(shared))"
+                } else if spec.program.map(SharedStorage.isPlainAbsolute) != true {
+                    staysBecause = "\(spec.arguments.first ?? "its program") was not found in PATH"
+                }
+            } else {
+                staysBecause = "no shared storage here"
+            }
+            if let staysBecause {
+                guard fitsHere else {
+                    throw Failure(.conflict, "\(here) lacks the labels\(labelled), and the job cannot start elsewhere: \(staysBecause)")
+                }
+                return try await startHere(spec, placement: "here: \(staysBecause)")
+            }
+            guard let balancing else { return try await startHere(spec, placement: nil) }
+            let me = await core.selfUpdate()
+            var local = Balancing.node(me.node, me.load)
+            local.runningJobs = await jobs.runningCount()
+            let members = await core.liveMembers().filter { member in
+                member.status == .alive && member.node != me.node && labels.allSatisfy { member.load.labels[$0.key] == $0.value }
+            }
+            logger.debug("placement: local \(local), peers \(members.map { Balancing.node($0.node, $0.load) })")
+            switch await balancing.place(local: fitsHere ? local : nil, members: members) {
+            case nil:
+                throw Failure(.notFound, "no live node\(labelled) takes jobs; `cluster nodes` lists the nodes and their labels")
+            case .here(let placement):
+                do {
+                    let response = try await startHere(spec, placement: "here: least cost (\(Self.figure(placement.cost)))")
+                    await balancing.startedHere()
+                    return response
+                } catch {
+                    await balancing.startedHere()
+                    throw error
+                }
+            case .there(let member, let placement):
+                let why = placement.reason == .onlyThere
+                    ? "placed from \(here): the only node\(labelled) (cost \(Self.figure(placement.cost)))"
+                    : "placed from \(here): cost \(Self.figure(placement.cost)) there, \(Self.figure(placement.costHere ?? 0)) here"
+                var placed = spec
+                placed.placement = why
+                guard let uid, let gid else { throw Failure(.permission, "cannot tell who is asking (no peer credentials on the control socket)") }
+                let delivery = PeerClient.Delivery()
+                let refusal: String
+                do {
+                    let response = try await client.ask(
+                        member, PeerRequest(request: .run(placed, node: member.load.hostname), uid: uid, gid: gid), delivery: delivery)
+                    if case .job = response { return response }
+                    refusal = response.error ?? "it answered \(response.kind)"
+                } catch {
+                    guard !delivery.wasSent else {
+                        await balancing.placementFailed(target: member.node.rawValue)
+                        throw Failure(.unreachable, "the job was placed on \(member.load.hostname), which did not answer whether it started it (\(error)); `cluster ps` shows whether it runs")
+                    }
+                    refusal = "\(error)"
+                }
+                await balancing.placementFailed(target: member.node.rawValue)
+                guard fitsHere else { throw Failure(.conflict, "\(member.load.hostname) did not take the job: \(refusal)") }
+                logger.info("placement: \(member.load.hostname) did not take a job (\(refusal)); it starts here")
+                return try await startHere(spec, placement: "here: \(member.load.hostname) did not take it (\(refusal.prefix(120)))")
+            }
+        }
+
+        /// Starts `spec` on this node, saying where it was placed and why.
+        func startHere(_ spec: Control.RunSpec, placement: String?) async throws -> Control.Response {
+            var spec = spec
+            spec.placement = placement
+            return try await local.respond(to: .run(spec, node: nil), placedHere: true)
+        }
+
+        /// A cost for a sentence: two decimals.
+        static func figure(_ cost: Double) -> String {
+            let hundredths = Int((cost * 100).rounded())
+            return "\(hundredths / 100).\(String(hundredths % 100).count == 1 ? "0" : "")\(hundredths % 100)"
         }
 
         /// Moves a job from this node, or asks the node that runs it to.

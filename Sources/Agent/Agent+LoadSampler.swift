@@ -12,15 +12,18 @@ extension Agent {
         /// Prefix for /proc paths (tests point it at a fake tree).
         public var root: String
         public var hostname: String
+        /// The node's labels, published with every sample.
+        public var labels: [String: String]
 
-        public init(root: String = "", hostname: String) {
+        public init(root: String = "", hostname: String, labels: [String: String] = [:]) {
             self.root = root
             self.hostname = hostname
+            self.labels = labels
         }
 
         /// One sample; fields that cannot be read stay zero. The node shares the cluster's
         /// directory while `clusterd configure` says it exports it (the head).
-        public func sample(runningJobs: UInt32 = 0, acceptsJobs: Bool = false) -> Wire.NodeLoad {
+        public func sample(runningJobs: UInt32 = 0, acceptsJobs: Bool = false, startsJobs: Bool = false) -> Wire.NodeLoad {
             let sharesDirectory = HostFacts.text(root + Configurator.shareFile)?.hasPrefix("export ") ?? false
             let cpuinfo = HostFacts.text(root + "/proc/cpuinfo") ?? ""
             let processors = cpuinfo.split(separator: "\n").filter { $0.hasPrefix("processor") }.count
@@ -37,7 +40,7 @@ extension Agent {
                 cpus: UInt16(clamping: max(processors, 1)), cpuMHz: mhz, loadMilli: loadMilli,
                 freeMemoryKiB: available, runningJobs: runningJobs, agentVersion: Agent.version,
                 hostname: hostname, bootTime: bootTime, memoryTotalKiB: total, acceptsJobs: acceptsJobs,
-                sharesDirectory: sharesDirectory)
+                sharesDirectory: sharesDirectory, labels: labels, startsJobs: startsJobs)
         }
 
         /// The value after `name` and the colon on the first line that starts with `name`.
@@ -56,7 +59,8 @@ extension Agent {
             if new.cpus != old.cpus || new.cpuMHz != old.cpuMHz || new.runningJobs != old.runningJobs
                 || new.agentVersion != old.agentVersion || new.hostname != old.hostname || new.bootTime != old.bootTime
                 || new.memoryTotalKiB != old.memoryTotalKiB || new.acceptsJobs != old.acceptsJobs
-                || new.sharesDirectory != old.sharesDirectory {
+                || new.sharesDirectory != old.sharesDirectory || new.labels != old.labels
+                || new.startsJobs != old.startsJobs {
                 return true
             }
             let loadDelta = new.loadMilli > old.loadMilli ? new.loadMilli - old.loadMilli : old.loadMilli - new.loadMilli

@@ -6,6 +6,7 @@ import Foundation
 import ClusterControl
 import ClusterWire
 import NIOCore
+import Synchronization
 
 extension Agent {
     /// Asks another member's agent one request over a secure stream.
@@ -17,7 +18,15 @@ extension Agent {
         /// (``Control/Request/forwardingTimeout``: a migration or a drain answers when it is done).
         var timeout: Duration?
 
-        func ask(_ member: Wire.MemberUpdate, _ forwarded: PeerRequest) async throws -> Control.Response {
+        /// Whether a request left: a caller that must not repeat a request's effect (a job
+        /// started twice) can tell a member that never got it from one that did not answer.
+        final class Delivery: Sendable {
+            let sent = Mutex(false)
+            init() {}
+            var wasSent: Bool { sent.withLock { $0 } }
+        }
+
+        func ask(_ member: Wire.MemberUpdate, _ forwarded: PeerRequest, delivery: Delivery? = nil) async throws -> Control.Response {
             let timeout = timeout ?? forwarded.request.forwardingTimeout
             let address = member.address
             let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -39,7 +48,9 @@ extension Agent {
                     guard peer == member.node else {
                         throw Failure(.unreachable, "\(address) answered as node \(peer), not \(member.node)")
                     }
-                    try await stream.send(Array(try JSONEncoder().encode(PeerFrame.request(forwarded))))
+                    let frame = Array(try JSONEncoder().encode(PeerFrame.request(forwarded)))
+                    delivery?.sent.withLock { $0 = true }
+                    try await stream.send(frame)
                     guard let payload = try await stream.receive() else {
                         throw Failure(.unreachable, "\(member.load.hostname) closed the stream without answering")
                     }

@@ -67,10 +67,10 @@ extension Agent {
                     return
                 }
                 let address = Wire.Address(host: host, port: settings.port)
-                let sampler = LoadSampler(hostname: settings.hostname)
+                let sampler = LoadSampler(hostname: settings.hostname, labels: settings.labels)
                 var random = SystemRandomNumberGenerator()
                 let core = try Core(
-                    settings: settings, address: address, load: sampler.sample(), now: now(),
+                    settings: settings, address: address, load: sampler.sample(startsJobs: await balancing.enabled), now: now(),
                     seed: random.next(), logger: logger)
                 let udp = try await bindDatagramSocket(device: device)
                 let peers = try await PeerServer.bind(host: settings.listenHost, port: settings.port, logger: logger)
@@ -140,7 +140,9 @@ extension Agent {
                             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                                 try? await Task.sleep(for: sampleInterval)
                                 let running = UInt32(await jobs.runningCount())
-                                let load = sampler.sample(runningJobs: running, acceptsJobs: await balancing.acceptsJobs(criuWorks: criuWorks))
+                                let load = sampler.sample(
+                                    runningJobs: running, acceptsJobs: await balancing.acceptsJobs(criuWorks: criuWorks),
+                                    startsJobs: await balancing.enabled)
                                 await sender.send(await core.sampled(load, now: now()))
                                 if let move = await balancing.step(load: load, me: settings.nodeID, core: core, jobs: jobs) {
                                     moves.addTask { await balancing.move(move, core: core, jobs: jobs) }

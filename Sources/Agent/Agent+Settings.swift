@@ -38,6 +38,12 @@ extension Agent {
         public var trust = Jobs.Trust()
         /// Who this node, as the head, admits without a person (`cluster.admission`).
         public var admission = Admission.Policy.manual
+        /// This node's labels (`cluster.labels`), gossiped so `cluster run --label` can select it.
+        public var labels: [String: String] = [:]
+        /// A directory this node sees as the same storage as every other node, taken on trust
+        /// (`clusterd run --shared-directory`); nil: the shared directory `clusterd configure`
+        /// set up, once it is exported or mounted (``SharedStorage``).
+        public var sharedDirectory: String?
 
         public init(
             nodeID: Wire.NodeID, hostname: String, clusterName: String, role: NodeConfig.Role,

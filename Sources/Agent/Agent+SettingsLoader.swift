@@ -25,9 +25,13 @@ extension Agent {
             public var multicast: Bool?
             public var controlSocket: String?
             public var controlGroup: String?
+            /// ``Settings/sharedDirectory``.
+            public var sharedDirectory: String?
 
             public init(nodeID: UInt64? = nil, hostname: String? = nil, listen: Wire.Address? = nil, advertise: String? = nil,
-                        peers: [String]? = nil, multicast: Bool? = nil, controlSocket: String? = nil, controlGroup: String? = nil) {
+                        peers: [String]? = nil, multicast: Bool? = nil, controlSocket: String? = nil, controlGroup: String? = nil,
+                        sharedDirectory: String? = nil) {
+                self.sharedDirectory = sharedDirectory
                 self.nodeID = nodeID
                 self.hostname = hostname
                 self.listen = listen
@@ -73,6 +77,9 @@ extension Agent {
             record("role", node.role.value.rawValue, node.role.source.description)
             record("address", node.address.value ?? "dhcp", node.address.source.description)
             if let gateway = node.gateway.value { record("gateway", gateway, node.gateway.source.description) }
+            if let problem = Wire.NodeLoad.Labels.problem(node.labels.value) {
+                throw Failure("cluster.labels (\(node.labels.source.description)): \(problem)")
+            }
             if !node.labels.value.isEmpty {
                 let labels = node.labels.value.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
                 record("labels", labels, node.labels.source.description)
@@ -139,6 +146,16 @@ extension Agent {
                 controlGroup: overrides.controlGroup ?? Control.groupName,
                 membership: membership, report: report)
             settings.trust = trust
+            settings.labels = node.labels.value
+            if let named = overrides.sharedDirectory {
+                // `/tmp//x/` is `/tmp/x`: job directories come from getcwd, which has no doubled slash.
+                let shared = named.hasPrefix("/") ? "/" + named.split(separator: "/").joined(separator: "/") : named
+                guard SharedStorage.isPlainAbsolute(shared) else {
+                    throw Failure("--shared-directory \(named): expected an absolute path with no . or .. component")
+                }
+                settings.sharedDirectory = shared
+                settings.report.append(Control.Setting(name: "shared-directory", value: shared, source: "command line"))
+            }
             switch section.admission?.policy ?? "manual" {
             case "open": settings.admission = .open
             case "listed": settings.admission = .listed(Set((section.admission?.macs ?? []).map(NodeConfig.Rules.normalizedMAC)))

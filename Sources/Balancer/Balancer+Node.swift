@@ -21,6 +21,9 @@ extension Balancer {
         /// Whether the node takes migrated jobs: its receive switch is on and its CRIU check
         /// passed. Nodes that do not are never chosen as targets.
         public var acceptsJobs: Bool
+        /// Whether the node starts new jobs placed there (its balancing is on; CRIU need not
+        /// work): ``Balancer/place(demand:memoryKiB:local:peers:settings:)`` chooses only such peers.
+        public var startsJobs: Bool
         /// How old this information is (nil for the local node, whose figures are current).
         public var informationAge: Duration?
 
@@ -28,8 +31,9 @@ extension Balancer {
         public init(
             id: UInt64, cpus: Int, cpuMHz: Int, load: Double, runningJobs: Int = 0,
             memoryTotalKiB: UInt64, memoryFreeKiB: UInt64, acceptsJobs: Bool = true,
-            informationAge: Duration? = nil
+            informationAge: Duration? = nil, startsJobs: Bool? = nil
         ) {
+            self.startsJobs = startsJobs ?? acceptsJobs
             self.id = id
             self.cpus = cpus
             self.cpuMHz = cpuMHz

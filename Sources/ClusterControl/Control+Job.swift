@@ -39,12 +39,18 @@ extension Control {
         /// sampled while balancing is on, or a move's pre-copy rounds); absent until measured.
         /// What decides whether a move would freeze it too long (Docs/balancing.md).
         public var dirtyBytesPerSecond: Double?
+        /// Where the job was placed when it started, and why (`placed on node-2 from node-1:
+        /// least cost`, `here: /tmp is not shared storage`); absent for a job started with
+        /// `--node` or before placement existed.
+        public var placement: String?
 
         public init(
             id: String, arguments: [String], owner: String, uid: UInt32, homeNode: String, currentNode: String,
             state: State, exitCode: Int32?, cpuSeconds: Double, memoryKiB: UInt64, migrations: Int,
-            stay: Bool, startedAt: UInt64, endedAt: UInt64? = nil, namespacePID: Int32, dirtyBytesPerSecond: Double? = nil
+            stay: Bool, startedAt: UInt64, endedAt: UInt64? = nil, namespacePID: Int32, dirtyBytesPerSecond: Double? = nil,
+            placement: String? = nil
         ) {
+            self.placement = placement
             self.endedAt = endedAt
             self.dirtyBytesPerSecond = dirtyBytesPerSecond
             self.id = id

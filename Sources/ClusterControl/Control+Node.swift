@@ -26,12 +26,16 @@ extension Control {
         public var stateChangedSecondsAgo: Double
         /// Whether it exports the cluster's shared directory (the head); nil from older agents.
         public var sharesDirectory: Bool?
+        /// Its labels (`cluster.labels`), which `cluster run --label` selects by; nil: none.
+        public var labels: [String: String]?
 
         public init(
             id: String, hostname: String, address: String, state: State, isSelf: Bool, incarnation: UInt64,
             cpus: Int, cpuMHz: Int, load: Double, freeMemoryKiB: UInt64, jobs: Int, uptimeSeconds: Int?,
-            agentVersion: String, stateChangedSecondsAgo: Double, sharesDirectory: Bool? = nil
+            agentVersion: String, stateChangedSecondsAgo: Double, sharesDirectory: Bool? = nil,
+            labels: [String: String]? = nil
         ) {
+            self.labels = labels
             self.id = id
             self.hostname = hostname
             self.address = address

@@ -18,8 +18,10 @@ extension Control {
         case ps(localOnly: Bool = false)
         /// Kill the job (SIGKILL to its whole PID namespace).
         case kill(job: String)
-        /// The job's output from `from` on (``Control/Response/logs(_:)``).
-        case logs(job: String, from: LogOffsets = LogOffsets())
+        /// The job's output from `from` on (``Control/Response/logs(_:)``). With `wait`, the
+        /// agent answers when there is new output or the job has ended, or after
+        /// ``logsWaitLimit`` with nothing: a follower needs no polling of its own.
+        case logs(job: String, from: LogOffsets = LogOffsets(), wait: Bool = false)
         /// Move the job to `node` (`home`: its home node) with its state, by `method`
         /// (``Control/Response/migration(_:)``).
         case migrate(job: String, to: String, method: MoveMethod = .automatic)
@@ -68,7 +70,7 @@ extension Control {
         /// The job a request names, if it names one.
         public var job: String? {
             switch self {
-            case .kill(let job), .logs(let job, _), .migrate(let job, _, _), .cancelMove(let job), .stay(let job, _): job
+            case .kill(let job), .logs(let job, _, _), .migrate(let job, _, _), .cancelMove(let job), .stay(let job, _): job
             default: nil
             }
         }
@@ -83,6 +85,10 @@ extension Control {
             default: .seconds(5)
             }
         }
+
+        /// The longest a `logs` request with `wait` is held: below ``forwardingTimeout``, so a
+        /// forwarded one is answered before the forwarding node gives up.
+        public static let logsWaitLimit: Duration = .seconds(2)
 
         /// A request that does not say what its command needs; `description` says what.
         public struct Malformed: Error, Sendable, Equatable, CustomStringConvertible {
@@ -103,14 +109,30 @@ extension Control {
         public var workingDirectory: String
         /// `NAME=value` pairs the job gets (the caller's environment).
         public var environment: [String]
-        /// Pin the job to the node it runs on: the balancer never moves it.
+        /// Pin the job to the node it runs on: the balancer never moves it, and it starts here
+        /// (unless `node` names another).
         public var stay: Bool
+        /// Start the job only on a node with these labels (`cluster run --label KEY=VALUE`).
+        public var labels: [String: String]?
+        /// The program as the caller's `PATH` found it: a node the job is placed on must have
+        /// it at this path.
+        public var program: String?
+        /// Set by the node that placed the job elsewhere: why it went there. The target checks
+        /// that it can run the job (its directory on storage both see, the program at the same
+        /// path) and refuses it otherwise, so the placing node starts it itself.
+        public var placement: String?
 
-        public init(arguments: [String], workingDirectory: String, environment: [String], stay: Bool = false) {
+        public init(
+            arguments: [String], workingDirectory: String, environment: [String], stay: Bool = false,
+            labels: [String: String]? = nil, program: String? = nil, placement: String? = nil
+        ) {
             self.arguments = arguments
             self.workingDirectory = workingDirectory
             self.environment = environment
             self.stay = stay
+            self.labels = labels
+            self.program = program
+            self.placement = placement
         }
     }
 
@@ -128,7 +150,7 @@ extension Control {
 
 extension Control.Request: Codable {
     private enum Field: String, CodingKey {
-        case command, run, job, offsets, node, local, precopy, noPrecopy, postcopy, cancel, stay, enabled, selector
+        case command, run, job, offsets, wait, node, local, precopy, noPrecopy, postcopy, cancel, stay, enabled, selector
     }
 
     public init(from decoder: any Decoder) throws {
@@ -151,7 +173,10 @@ extension Control.Request: Codable {
             self = .run(spec, node: try fields.decodeIfPresent(String.self, forKey: .node))
         case .ps: self = .ps(localOnly: try fields.decodeIfPresent(Bool.self, forKey: .local) ?? false)
         case .kill: self = .kill(job: try job())
-        case .logs: self = .logs(job: try job(), from: try fields.decodeIfPresent(Control.LogOffsets.self, forKey: .offsets) ?? .init())
+        case .logs:
+            self = .logs(
+                job: try job(), from: try fields.decodeIfPresent(Control.LogOffsets.self, forKey: .offsets) ?? .init(),
+                wait: try fields.decodeIfPresent(Bool.self, forKey: .wait) ?? false)
         case .migrate:
             let id = try job()
             if try fields.decodeIfPresent(Bool.self, forKey: .cancel) ?? false {
@@ -189,9 +214,10 @@ extension Control.Request: Codable {
             if localOnly { try fields.encode(true, forKey: .local) }
         case .kill(let job):
             try fields.encode(job, forKey: .job)
-        case .logs(let job, let offsets):
+        case .logs(let job, let offsets, let wait):
             try fields.encode(job, forKey: .job)
             try fields.encode(offsets, forKey: .offsets)
+            if wait { try fields.encode(true, forKey: .wait) }
         case .migrate(let job, let node, let method):
             try fields.encode(job, forKey: .job)
             try fields.encode(node, forKey: .node)

@@ -10,7 +10,7 @@ extension Wire {
         case unknownType(UInt8)
         /// A member status byte outside alive/suspect/dead.
         case unknownStatus(UInt8)
-        /// A text field is not valid UTF-8.
+        /// A text field is not valid UTF-8, or breaks its field's rules (labels).
         case invalidText(field: String)
         /// Bytes remain after a complete message.
         case trailingBytes(count: Int)

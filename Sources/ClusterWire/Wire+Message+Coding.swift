@@ -12,8 +12,10 @@ extension Wire.Message {
     ///
     /// An address is `host:text port:u16`; an update is `node:u64 incarnation:u64 status:u8
     /// address cpus:u16 cpuMHz:u32 loadMilli:u32 freeMemoryKiB:u64 runningJobs:u32
-    /// agentVersion:text hostname:text bootTime:u64 memoryTotalKiB:u64 flags:u8`, flags bit 0
-    /// acceptsJobs, bit 1 sharesDirectory (other bits zero, ignored when read).
+    /// agentVersion:text hostname:text bootTime:u64 memoryTotalKiB:u64 flags:u8 [labels:text]`,
+    /// flags bit 0 acceptsJobs, bit 1 sharesDirectory, bit 2 labels follow, bit 3 startsJobs (other bits zero,
+    /// ignored when read); labels as ``Wire/NodeLoad/Labels`` encodes them, refused when they
+    /// break its rules.
     public func encoded() -> [UInt8] {
         var writer = Wire.ByteWriter()
         writer.write(Wire.version)
@@ -91,7 +93,19 @@ extension Wire.Message {
         writer.write(text: update.load.hostname)
         writer.write(update.load.bootTime)
         writer.write(update.load.memoryTotalKiB)
-        writer.write(UInt8(update.load.acceptsJobs ? 1 : 0) | UInt8(update.load.sharesDirectory ? 2 : 0))
+        let labels = update.load.labels.isEmpty ? nil : Wire.NodeLoad.Labels.encode(update.load.labels)
+        writer.write(UInt8(update.load.acceptsJobs ? 1 : 0) | UInt8(update.load.sharesDirectory ? 2 : 0) | UInt8(labels == nil ? 0 : 4)
+            | UInt8(update.load.startsJobs ? 8 : 0))
+        if let labels { writer.write(text: labels) }
+    }
+
+    /// The bytes ``encoded()`` spends on `update`: what a sender counts against its datagram.
+    public static func encodedSize(of update: Wire.MemberUpdate) -> Int {
+        // node, incarnation, status, port, cpus, MHz, load, free, jobs, boot, total, flags; 2 per text.
+        let fixed = 8 + 8 + 1 + 2 + 2 + 4 + 4 + 8 + 4 + 8 + 8 + 1
+        let labels = update.load.labels.isEmpty ? 0 : 2 + Wire.NodeLoad.Labels.encode(update.load.labels).utf8.count
+        return fixed + 2 + update.address.host.utf8.count + 2 + update.load.agentVersion.utf8.count
+            + 2 + update.load.hostname.utf8.count + labels
     }
 
     private static func readAddress(_ reader: inout Wire.ByteReader) throws(Wire.DecodingError) -> Wire.Address {
@@ -130,6 +144,12 @@ extension Wire.Message {
         let flags = try reader.read(UInt8.self, field: "load.flags")
         load.acceptsJobs = flags & 1 != 0
         load.sharesDirectory = flags & 2 != 0
+        load.startsJobs = flags & 8 != 0
+        if flags & 4 != 0 {
+            let text = try reader.readText(field: "load.labels")
+            guard let labels = Wire.NodeLoad.Labels.decode(text) else { throw .invalidText(field: "load.labels") }
+            load.labels = labels
+        }
         return Wire.MemberUpdate(node: node, incarnation: incarnation, status: status, address: address, load: load)
     }
 }

@@ -34,6 +34,10 @@ extension FuzzTargets {
             add("datagram", "sealed-join", join)
         }
         add("datagram", "gossip-plaintext", Wire.Message.gossip(updates: [update, update]).encoded())
+        var labelled = update
+        labelled.load.labels = ["gpu": "yes", "rack": "a-1"]
+        labelled.load.startsJobs = true
+        add("datagram", "gossip-labels-plaintext", Wire.Message.gossip(updates: [labelled]).encoded())
         add("datagram", "pingreq-plaintext",
             Wire.Message.pingReq(probe: 9, target: datagramRecipient, address: update.address, updates: []).encoded())
 
@@ -59,6 +63,11 @@ extension FuzzTargets {
         let run = Control.Request.run(Control.RunSpec(arguments: ["/bin/sleep", "60"], workingDirectory: "/home/user", environment: ["PATH=/usr/bin"]), node: "node2")
         add("control", "run", json(run) + [UInt8(ascii: "\n")])
         add("control", "logs", json(Control.Request.logs(job: "0a1b2c-17", from: Control.LogOffsets(stdout: 10, stderr: 0))) + [UInt8(ascii: "\n")])
+        add("control", "logs-wait", json(Control.Request.logs(job: "0a1b2c-17", from: Control.LogOffsets(), wait: true)) + [UInt8(ascii: "\n")])
+        let placed = Control.Request.run(Control.RunSpec(
+            arguments: ["/bin/sh", "-c", "make"], workingDirectory: "/home/user", environment: ["PATH=/usr/bin"],
+            labels: ["gpu": "yes"], program: "/bin/sh", placement: "placed from node1: cost 1.00 there, 2.00 here"), node: "node2")
+        add("control", "peer-request-placed", json(PeerFrame(request: .init(request: placed, uid: 1000, gid: 1000))))
         add("control", "ps", Array(#"{"command":"ps","local":true}"# .utf8) + [UInt8(ascii: "\n")])
         add("control", "migrate-cancel", json(Control.Request.cancelMove(job: "0a1b2c-17")) + [UInt8(ascii: "\n")])
         add("control", "peer-request", json(PeerFrame(request: .init(request: run, uid: 1000, gid: 1000))))

@@ -75,6 +75,8 @@ extension Jobs {
         /// The supplementary groups the job runs with when it was started at another node's
         /// request (``Trust/peerGroups(_:gid:)``); nil: the user's own, from this node.
         public var supplementaryGroups: [UInt32]?
+        /// Where the job was placed when it started, and why (``Control/RunSpec/placement``).
+        public var placement: String?
 
         public init(
             id: String, arguments: [String], workingDirectory: String, environment: [String], uid: UInt32,

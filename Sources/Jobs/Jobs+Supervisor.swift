@@ -105,7 +105,7 @@ extension Jobs {
         /// Starts a job for `uid`:`gid`.
         public func start(
             arguments: [String], workingDirectory: String, environment: [String], uid: UInt32, gid: UInt32, stay: Bool,
-            supplementaryGroups: [UInt32]? = nil
+            supplementaryGroups: [UInt32]? = nil, placement: String? = nil
         ) async throws(Failure) -> Record {
             guard !arguments.isEmpty else { throw Failure(.input, "no command given: cluster run -- COMMAND [ARGUMENTS]") }
             let id = Layout.jobID(node: nodeID, counter: nextCounter)
@@ -115,6 +115,7 @@ extension Jobs {
                 id: id, arguments: arguments, workingDirectory: workingDirectory, environment: environment,
                 uid: uid, gid: gid, owner: owner, homeNode: hostname, stay: stay, startedAt: UInt64(time(nil)))
             record.supplementaryGroups = supplementaryGroups
+            record.placement = placement
             guard mkdir(layout.directory(id), 0o700) == 0 else {
                 throw Failure(.system, "cannot create \(layout.directory(id)): \(String(cString: strerror(errno)))")
             }

@@ -34,6 +34,10 @@ extension Membership {
         /// Most updates piggybacked on one datagram: 8 updates of ~70–130 bytes keep datagrams
         /// below a 1400-byte MTU.
         public var maxPiggyback: Int = 8
+        /// Most bytes of updates piggybacked on one datagram (at least one update always goes):
+        /// updates carrying labels (up to 514 bytes more each) would otherwise push 8 of them
+        /// past a 1400-byte MTU, into IP fragments.
+        public var piggybackBytes: Int = 1200
         /// How often a node that knows no live member re-sends its join to the seeds.
         public var joinRetryInterval: Duration = .seconds(1)
         /// How often a node sends a join to one member it believes dead, so both sides of a healed

@@ -174,7 +174,11 @@ extension Membership.State {
             if chosen.count > configuration.maxPiggyback { chosen.removeLast() }
         }
         var updates: [Wire.MemberUpdate] = []
+        var bytes = 0
         for var broadcast in chosen {
+            // Labels make updates larger: a datagram stops below the MTU (the rest wait for the next).
+            bytes += Wire.Message.encodedSize(of: broadcast.update)
+            if !updates.isEmpty && bytes > configuration.piggybackBytes { break }
             updates.append(broadcast.update)
             broadcast.transmits += 1
             broadcasts[broadcast.update.node] = broadcast.transmits >= limit ? nil : broadcast

@@ -24,7 +24,7 @@ struct LogsCommand: ParsableCommand {
     static func follow(_ id: String, socket: String, follow: Bool) throws -> Control.Job {
         var offsets = Control.LogOffsets()
         while true {
-            let request = Control.Request.logs(job: id, from: offsets)
+            let request = Control.Request.logs(job: id, from: offsets, wait: follow)
             let response = try Request.send(request, socket: socket)
             guard case .logs(let chunk) = response else { throw Request.unexpected(response, to: request) }
             write(chunk.stdout, to: 1)
@@ -32,7 +32,6 @@ struct LogsCommand: ParsableCommand {
             offsets = chunk.next
             let drained = chunk.stdout.isEmpty && chunk.stderr.isEmpty
             if drained && (!follow || chunk.job.hasEnded) { return chunk.job }
-            if drained { usleep(100_000) }
         }
     }
 

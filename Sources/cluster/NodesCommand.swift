@@ -15,14 +15,17 @@ struct NodesCommand: ParsableCommand {
             try Output.printJSON(nodes)
             return
         }
-        var rows = [["NODE", "ID", "ADDRESS", "STATE", "CPUS", "LOAD", "FREE MEM", "JOBS", "UPTIME"]]
+        // Labels only when some node has them.
+        let labelled = nodes.contains { !($0.labels ?? [:]).isEmpty }
+        var rows = [["NODE", "ID", "ADDRESS", "STATE", "CPUS", "LOAD", "FREE MEM", "JOBS", "UPTIME"] + (labelled ? ["LABELS"] : [])]
         for node in nodes {
+            let labels = (node.labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             rows.append([
                 node.hostname + (node.isSelf ? " *" : ""), node.id, node.address, node.state.rawValue,
                 node.cpus > 0 ? "\(node.cpus)×\(node.cpuMHz)MHz" : "-",
                 Output.fixed(node.load, decimals: 2), Output.kibibytes(node.freeMemoryKiB), String(node.jobs),
                 node.uptimeSeconds.map(Output.duration) ?? "-",
-            ])
+            ] + (labelled ? [labels.isEmpty ? "-" : labels] : []))
         }
         print(Output.table(rows), terminator: "")
     }

@@ -55,6 +55,11 @@ enum Output {
     }
 
     /// A line on stderr that does not stop the command.
+    /// A line on stderr.
+    static func error(_ line: String) {
+        LogsCommand.write(Array((line + "\n").utf8), to: 2)
+    }
+
     static func warn(_ message: String) {
         LogsCommand.write(Array("warning: \(message)\n".utf8), to: 2)
     }

@@ -4,7 +4,7 @@ import ClusterControl
 /// `cluster ps`: the jobs this node runs or ran.
 struct PsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ps", abstract: "List jobs: owner, home and current node, state, CPU time, memory, migrations.")
+        commandName: "ps", abstract: "List jobs: owner, home and current node, state, CPU time, memory, migrations, and where each was placed and why.")
 
     @OptionGroup var options: ControlOptions
 
@@ -22,7 +22,9 @@ struct PsCommand: ParsableCommand {
             try Output.printJSON(jobs)
             return
         }
-        var rows = [["JOB", "OWNER", "HOME", "NODE", "STATE", "CPU", "MEM", "WRITES", "MIGR", "COMMAND"]]
+        // Where each job was placed and why, when one was.
+        let placed = jobs.contains { $0.placement != nil }
+        var rows = [["JOB", "OWNER", "HOME", "NODE", "STATE", "CPU", "MEM", "WRITES", "MIGR", "COMMAND"] + (placed ? ["PLACED"] : [])]
         for job in jobs {
             let state = job.exitCode.map { "\(job.state.rawValue) \($0)" } ?? job.state.rawValue
             rows.append([
@@ -31,7 +33,7 @@ struct PsCommand: ParsableCommand {
                 // How fast it writes its memory: what a move's freeze depends on.
                 job.dirtyBytesPerSecond.map { Output.bytes(UInt64(max(0, $0))) + "/s" } ?? "-",
                 String(job.migrations), job.arguments.joined(separator: " ").replacing("\n", with: "⏎"),
-            ])
+            ] + (placed ? [job.placement ?? "-"] : []))
         }
         print(Output.table(rows), terminator: "")
     }

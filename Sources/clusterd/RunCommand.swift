@@ -33,6 +33,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The group allowed to use the control socket besides root.")
     var controlGroup: String?
 
+    @Option(help: "A directory every node sees as the same storage (a cluster filesystem the image did not set up): jobs started there may be placed on other nodes. Default: the shared directory the node exports or has mounted.")
+    var sharedDirectory: String?
+
     @Option(help: "Where jobs keep their directories.")
     var jobsDirectory = "/var/lib/clusterd/jobs"
 
@@ -70,7 +73,7 @@ struct RunCommand: AsyncParsableCommand {
             listen: try listen.map { try Agent.PeerAddress.parse($0, defaultPort: Agent.defaultPort) },
             peers: peers.map { $0.split(separator: ",").map(String.init) },
             multicast: noMulticast ? false : nil,
-            controlSocket: controlSocket, controlGroup: controlGroup)
+            controlSocket: controlSocket, controlGroup: controlGroup, sharedDirectory: sharedDirectory)
         let key: [UInt8]
         if let existing = try node.clusterKeyIfPresent() {
             key = existing

@@ -39,6 +39,23 @@ import Testing
         #expect(state.piggyback().prefix(2).map(\.node).contains(Wire.NodeID(100)))
     }
 
+    /// Updates that carry labels are larger: a datagram's updates stop at the byte budget (the
+    /// rest go in the next), so eight of them do not push it past the MTU.
+    @Test func piggybackedUpdatesStayUnderTheByteBudget() {
+        var state = node()
+        _ = state.piggyback()
+        let labels = Dictionary(uniqueKeysWithValues: (0..<8).map { ("label-key-\($0)", String(repeating: "v", count: 50)) })
+        for node in 2...9 {
+            var update = Self.update(UInt64(node), 0, .alive)
+            update.load.labels = labels
+            _ = state.handle(.received(.gossip(updates: [update]), from: Wire.NodeID(UInt64(node)), address: Self.peer), now: .zero)
+        }
+        let sent = state.piggyback()
+        let bytes = sent.map(Wire.Message.encodedSize(of:)).reduce(0, +)
+        #expect(sent.count >= 1 && sent.count < 8 && bytes <= state.configuration.piggybackBytes, "\(sent.count) updates, \(bytes) bytes")
+        #expect(Set(state.piggyback().map(\.node)).subtracting(sent.map(\.node)).count > 0, "the rest go in the next datagram")
+    }
+
     @Test func nextDeadlineIsThePeriodTheProbeTimeoutOrASuspicion() {
         var state = node()
         #expect(state.nextDeadline == nil, "never ticked: tick now")

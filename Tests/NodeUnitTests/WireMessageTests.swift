@@ -31,7 +31,29 @@ import Testing
                                 load: Wire.NodeLoad(hostname: "head", sharesDirectory: true))),
         .gossip(updates: [Wire.MemberUpdate(node: Wire.NodeID(4), incarnation: 1, status: .alive, address: address,
                                             load: Wire.NodeLoad(acceptsJobs: true, sharesDirectory: true))]),
+        // Labels and the placement switch.
+        .gossip(updates: [Wire.MemberUpdate(node: Wire.NodeID(5), incarnation: 1, status: .alive, address: address,
+                                            load: Wire.NodeLoad(labels: ["gpu": "yes", "rack": "a-1", "empty": ""], startsJobs: true))]),
     ]
+
+    /// Labels that break the rules are refused where they are configured and where they arrive.
+    @Test func labelsAreBoundedAndChecked() throws {
+        #expect(Wire.NodeLoad.Labels.problem(["gpu": "yes"]) == nil)
+        #expect(Wire.NodeLoad.Labels.problem(["": "x"]) != nil)
+        #expect(Wire.NodeLoad.Labels.problem(["a b": "x"]) != nil)
+        #expect(Wire.NodeLoad.Labels.problem(["a": "x,y=z"]) != nil)
+        #expect(Wire.NodeLoad.Labels.problem(Dictionary(uniqueKeysWithValues: (0..<17).map { ("k\($0)", "") })) != nil)
+        #expect(Wire.NodeLoad.Labels.decode("a=1,a=2") == nil, "a key twice")
+        #expect(Wire.NodeLoad.Labels.decode("a") == nil)
+        #expect(Wire.NodeLoad.Labels.decode("a=1,b=") == ["a": "1", "b": ""])
+        var bytes = Wire.Message.gossip(updates: [Wire.MemberUpdate(
+            node: Wire.NodeID(5), incarnation: 1, status: .alive, address: Self.address, load: Wire.NodeLoad(labels: ["gpu": "yes"]))]).encoded()
+        // Turn "gpu=yes" into "gpu yes": no longer a label list.
+        let at = try #require(bytes.indices.dropLast(6).first { Array(bytes[$0..<$0 + 7]) == Array("gpu=yes".utf8) })
+        bytes[at + 3] = UInt8(ascii: " ")
+        #expect(throws: Wire.DecodingError.invalidText(field: "load.labels")) { try Wire.Message.decode(bytes) }
+        #expect(Wire.Message.encodedSize(of: Self.update) == Wire.Message.join(Self.update).encoded().count - 2)
+    }
 
     @Test(arguments: messages)
     func roundTrip(message: Wire.Message) throws {

@@ -54,6 +54,8 @@ public struct NodeRuntime: Sendable {
         return [
             .init(path: "usr/sbin/clusterd", content: try load(binaries.clusterd), permissions: 0o755),
             .init(path: "usr/bin/cluster", content: try load(binaries.cluster), permissions: 0o755),
+            // `make SHELL=cluster-sh`, `xargs cluster-sh -c`: `cluster sh` under the one name they take.
+            .init(symlink: "usr/bin/cluster-sh", target: "cluster"),
             .init(path: "usr/lib/systemd/system/clusterd.service", content: Array(Self.agentUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-config.service", content: Array(Self.configUnit.utf8), permissions: 0o644),
             .init(path: "usr/lib/systemd/system/clusterd-head.service", content: Array(Self.headUnit.utf8), permissions: 0o644),
