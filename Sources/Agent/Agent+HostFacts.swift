@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Jobs
 import NodeConfig
 
 extension Agent {
@@ -32,10 +33,12 @@ extension Agent {
         }
 
         /// A small file's text without surrounding whitespace; nil when unreadable (DMI files
-        /// are root-only, VMs may lack them).
+        /// are root-only, VMs may lack them). Read to its end with plain reads: /proc files
+        /// report size 0, and FileManager returned only their first 4,096 bytes, which cut
+        /// /proc/self/mountinfo (a node's NFS /home was on line 35) and would cut /proc/cpuinfo
+        /// of a machine with more than a few CPUs.
         public static func text(_ path: String) -> String? {
-            guard let data = FileManager.default.contents(atPath: path) else { return nil }
-            let value = String(decoding: data, as: UTF8.self)
+            guard let value = Jobs.ProcFiles.read(path) else { return nil }
             let trimmed = value.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()
             return String(trimmed)
         }

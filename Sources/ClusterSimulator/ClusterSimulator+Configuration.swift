@@ -18,6 +18,9 @@ extension ClusterSimulator {
         public var seed: UInt64 = 1
         /// Whether nodes run the balancer at all; off: every node's send switch is off.
         public var balancing = true
+        /// Whether each job starts where `Balancer.place` puts it (as `cluster run` does) rather
+        /// than on the node it arrives at.
+        public var placement = false
         /// The policy's parameters, the same for every node.
         public var settings = Balancer.Settings()
         /// The membership protocol's parameters.

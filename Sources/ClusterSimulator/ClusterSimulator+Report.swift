@@ -6,6 +6,10 @@ extension ClusterSimulator {
         public var seconds: Double
         public var seed: UInt64
         public var balancing: Bool
+        /// Whether jobs were placed at start (``Configuration/placement``), and how many started
+        /// elsewhere than where they arrived.
+        public var placement: Bool
+        public var placements: Int
         public var stabilityMargin: Double
         public var minimumRunFactor: Double
         public var lowMemoryFraction: Double

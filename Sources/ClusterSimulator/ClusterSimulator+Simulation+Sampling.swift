@@ -60,7 +60,8 @@ extension ClusterSimulator.Simulation {
         let allDone = finished.count == arrivals.count
         return ClusterSimulator.Report(
             nodes: configuration.nodes, seconds: Balancer.seconds(configuration.duration), seed: configuration.seed,
-            balancing: configuration.balancing, stabilityMargin: configuration.settings.stabilityMargin,
+            balancing: configuration.balancing, placement: configuration.placement, placements: placements,
+            stabilityMargin: configuration.settings.stabilityMargin,
             minimumRunFactor: configuration.settings.minimumRunFactor,
             lowMemoryFraction: configuration.settings.lowMemoryFraction,
             samples: samples, jobs: arrivals.count, completed: finished.count,

@@ -37,6 +37,8 @@ extension ClusterSimulator {
         var datagrams = 0
         var migrationCount = 0
         var memoryMigrations = 0
+        /// Jobs that started on another node than the one they arrived at.
+        var placements = 0
         var migrationsAtLastSample = 0
         var nextSample: Membership.Instant
         var samples: [Sample] = []
@@ -129,9 +131,10 @@ extension ClusterSimulator {
             finishMigrations()
             while nextArrival < arrivals.count && arrivals[nextArrival].at <= now {
                 let arrival = arrivals[nextArrival]
-                jobs.append(Job(index: jobs.count, remaining: arrival.work, memoryKiB: arrival.memoryKiB, arrival: arrival.at, node: arrival.node))
-                nodes[arrival.node].jobs.append(jobs.count - 1)
-                nodes[arrival.node].jobMemoryKiB += arrival.memoryKiB
+                let node = configuration.placement ? place(arrival) : arrival.node
+                jobs.append(Job(index: jobs.count, remaining: arrival.work, memoryKiB: arrival.memoryKiB, arrival: arrival.at, node: node))
+                nodes[node].jobs.append(jobs.count - 1)
+                nodes[node].jobMemoryKiB += arrival.memoryKiB
                 nextArrival += 1
             }
             // Each agent samples once a second, at its own phase.
@@ -159,20 +162,8 @@ extension ClusterSimulator {
                 nodes[index].publications.append((nodes[index].membership.incarnation, now))
             }
             guard configuration.balancing, !nodes[index].jobs.isEmpty, !nodes[index].migrating else { return }
-            var peers: [Balancer.Node] = []
-            peers.reserveCapacity(nodes[index].membership.members.count)
-            for member in nodes[index].membership.members.values where member.status == .alive {
-                let peer = Int(member.id.rawValue) - 1
-                guard hardware.indices.contains(peer) else { continue }
-                let load = member.load
-                peers.append(Balancer.Node(
-                    id: member.id.rawValue, cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz),
-                    load: Double(load.loadMilli) / 1000, runningJobs: Int(load.runningJobs),
-                    memoryTotalKiB: hardware[peer].memoryTotalKiB, memoryFreeKiB: load.freeMemoryKiB,
-                    acceptsJobs: hardware[peer].acceptsJobs, informationAge: now - member.since))
-            }
             let elapsed = now - .zero
-            peers = nodes[index].arrivals.adjust(peers, at: elapsed)
+            let peers = peerView(index, at: elapsed)
             let local = nodes[index].jobs.map { job in
                 Balancer.Job(
                     id: jobs[job].id, demand: 1, memoryKiB: jobs[job].memoryKiB, runTime: now - jobs[job].arrival,
@@ -187,6 +178,41 @@ extension ClusterSimulator {
             nodes[index].arrivals.record(
                 target: decision.target, gossipedJobs: Int(gossiped), memoryKiB: local[position].memoryKiB, at: elapsed)
             startMigration(of: nodes[index].jobs[position], from: index, to: Int(decision.target) - 1, reason: decision.reason)
+        }
+
+        /// The node a job typed on `arrival.node` starts on (`Balancer.place`, as `cluster run`
+        /// places it): that node's view of its live peers, with its ledger of jobs sent there
+        /// that gossip does not show yet. The start is counted in the ledger like a move; it
+        /// takes no time (a start is a request, not a copy of memory).
+        func place(_ arrival: Arrival) -> Int {
+            let index = arrival.node
+            let elapsed = now - .zero
+            guard let placement = Balancer.place(
+                memoryKiB: arrival.memoryKiB, local: nodes[index].balancerNode, peers: peerView(index, at: elapsed),
+                settings: configuration.settings), placement.node != nodes[index].id.rawValue,
+                  hardware.indices.contains(Int(placement.node) - 1)
+            else { return index }
+            let gossiped = nodes[index].membership.members[Wire.NodeID(placement.node)]?.load.runningJobs ?? 0
+            nodes[index].arrivals.record(target: placement.node, gossipedJobs: Int(gossiped), memoryKiB: arrival.memoryKiB, at: elapsed)
+            placements += 1
+            return Int(placement.node) - 1
+        }
+
+        /// Node `index`'s view of its live peers, adjusted by its ledger.
+        func peerView(_ index: Int, at elapsed: Duration) -> [Balancer.Node] {
+            var peers: [Balancer.Node] = []
+            peers.reserveCapacity(nodes[index].membership.members.count)
+            for member in nodes[index].membership.members.values where member.status == .alive {
+                let peer = Int(member.id.rawValue) - 1
+                guard hardware.indices.contains(peer) else { continue }
+                let load = member.load
+                peers.append(Balancer.Node(
+                    id: member.id.rawValue, cpus: Int(load.cpus), cpuMHz: Int(load.cpuMHz),
+                    load: Double(load.loadMilli) / 1000, runningJobs: Int(load.runningJobs),
+                    memoryTotalKiB: hardware[peer].memoryTotalKiB, memoryFreeKiB: load.freeMemoryKiB,
+                    acceptsJobs: hardware[peer].acceptsJobs, informationAge: now - member.since))
+            }
+            return nodes[index].arrivals.adjust(peers, at: elapsed)
         }
 
         func startMigration(of job: Int, from source: Int, to target: Int, reason: Balancer.Decision.Reason) {

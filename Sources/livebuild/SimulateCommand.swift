@@ -53,6 +53,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Turn balancing off (every node's send switch).")
     var noBalancing = false
 
+    @Flag(help: "Start each job where `cluster run` would place it, not on the node it arrives at.")
+    var placement = false
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -78,6 +81,7 @@ struct SimulateCommand: ParsableCommand {
         configuration.warmUp = .seconds(warmUp)
         configuration.seed = seed
         configuration.balancing = !noBalancing
+        configuration.placement = placement
         configuration.lossRate = loss
         configuration.settings.stabilityMargin = margin
         configuration.settings.minimumRunFactor = runFactor
@@ -90,7 +94,7 @@ struct SimulateCommand: ParsableCommand {
 
         let f = { (value: Double) in BenchCommand.fixed(value, places: 2) }
         if !json {
-            print("simulate: \(nodes) nodes, \(seconds) s after \(warmUp) s warm-up, seed \(seed), margin \(f(margin)), run factor \(f(runFactor)), low memory \(f(lowMemory)), balancing \(noBalancing ? "off" : "on")")
+            print("simulate: \(nodes) nodes, \(seconds) s after \(warmUp) s warm-up, seed \(seed), margin \(f(margin)), run factor \(f(runFactor)), low memory \(f(lowMemory)), balancing \(noBalancing ? "off" : "on"), placement \(placement ? "on" : "off")")
             print("  time  spread  stddev  idle%   jobs   done  migr  migr/s  bounce   age50  age99  stale50  stale99  stale%")
         }
         let clock = ContinuousClock()
@@ -115,7 +119,7 @@ struct SimulateCommand: ParsableCommand {
             return
         }
         let makespan = { (value: Double?) in value.map { f($0) + " s" } ?? "not all finished" }
-        print("jobs \(report.jobs), finished \(report.completed); migrations \(report.migrations) (\(report.memoryMigrations) for memory), jobs moved > 2 times \(report.bouncingJobs), most moves \(report.maximumMoves)")
+        print("jobs \(report.jobs), finished \(report.completed), placed elsewhere at start \(report.placements); migrations \(report.migrations) (\(BenchCommand.fixed(Double(report.migrations) / Double(max(1, report.jobs)), places: 2)) per job) (\(report.memoryMigrations) for memory), jobs moved > 2 times \(report.bouncingJobs), most moves \(report.maximumMoves)")
         print("makespan \(makespan(report.makespan)) with balancing, \(makespan(report.makespanWithoutBalancing)) without; mean completion \(f(report.meanCompletion)) s with, \(f(report.meanCompletionWithoutBalancing)) s without")
         print("information age median \(f(report.informationAgeMedian)) s, p99 \(f(report.informationAgeP99)) s; out of date median \(f(report.stalenessMedian)) s, p99 \(f(report.stalenessP99)) s")
         print("datagrams \(report.datagrams); wall time \(f(wall)) s")

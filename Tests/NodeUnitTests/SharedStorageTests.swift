@@ -21,6 +21,13 @@ import Testing
         #expect(Agent.SharedStorage.contains(path, in: directory) == expected)
     }
 
+    /// /proc files report size 0; FileManager read only their first 4,096 bytes, which cut a
+    /// node's mountinfo before its NFS /home (found on the virtual cluster).
+    @Test func procFilesAreReadToTheirEnd() throws {
+        let maps = try #require(Agent.HostFacts.text("/proc/self/maps"))
+        #expect(maps.utf8.count > 4096 && maps.hasSuffix("[vsyscall]"), "\(maps.utf8.count) bytes, ending \(maps.suffix(40))")
+    }
+
     @Test func aNodeCountsItsShareOnlyOnceItsNFSMountIsThere() throws {
         let root = NSTemporaryDirectory() + "/livebuild-shared-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: root) }

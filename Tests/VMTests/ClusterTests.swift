@@ -67,6 +67,7 @@ struct ClusterTests {
             ("membership", { try await Self.checkMembership(cluster) }),
             ("shared /home", { try await Self.checkSharedHome(cluster) }),
             ("SSH host keys", { try await Self.checkSSHHostKeys(cluster) }),
+            ("placement", { try await Self.checkPlacement(cluster) }),
             ("migration", { try await Self.checkMigration(cluster) }),
             ("balancing", { try await Self.checkBalancing(cluster) }),
             ("write-heavy job", { try await Self.checkWriteHeavyJob(cluster) }),
