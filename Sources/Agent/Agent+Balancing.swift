@@ -173,6 +173,10 @@ extension Agent {
 
         /// Starts chosen here that the supervisor does not count yet.
         private var pendingHere = 0
+        /// Per target: placed starts not answered yet, and the incarnation after which its
+        /// gossip counts every answered one (``Control/Job/countedAfterIncarnation``).
+        private var placing: [UInt64: Int] = [:]
+        private var countedAfter: [UInt64: UInt64] = [:]
 
         /// Where a new job starts (``Balancer/place(demand:memoryKiB:local:peers:settings:)``):
         /// `local` (nil: the job may not run here) against `members` that may take it. A
@@ -191,14 +195,37 @@ extension Agent {
             }
             guard let member = members.first(where: { $0.node.rawValue == placement.node }) else { return nil }
             arrivals.record(target: placement.node, gossipedJobs: Int(member.load.runningJobs), memoryKiB: 0, at: elapsed)
+            placing[placement.node, default: 0] += 1
             return .there(member, placement)
         }
 
         /// A start ``place(local:members:)`` chose here has returned (started or not).
         func startedHere() { pendingHere = max(0, pendingHere - 1) }
 
+        /// A start placed on `target` happened; its gossip after `incarnation` counts it.
+        func placed(target: UInt64, countedAfter incarnation: UInt64?) {
+            placing[target] = max(0, (placing[target] ?? 1) - 1)
+            if let incarnation { countedAfter[target] = max(countedAfter[target] ?? 0, incarnation) }
+        }
+
         /// A start placed on `target` did not happen there.
-        func placementFailed(target: UInt64) { arrivals.withdraw(target: target, memoryKiB: 0) }
+        func placementFailed(target: UInt64) {
+            placing[target] = max(0, (placing[target] ?? 1) - 1)
+            arrivals.withdraw(target: target, memoryKiB: 0)
+        }
+
+        /// Drops the ledger's count for each target with no start in flight whose gossip now
+        /// counts every start placed there: short jobs that ended before gossip showed them
+        /// would otherwise make it look busy for the ledger's whole hold (a sweep of 24 short
+        /// tasks ran 17 of them on the placing node).
+        func confirmPlacements(_ members: [Wire.MemberUpdate]) {
+            for member in members {
+                let id = member.node.rawValue
+                guard let after = countedAfter[id], (placing[id] ?? 0) == 0, member.incarnation > after else { continue }
+                arrivals.confirm(target: id)
+                countedAfter[id] = nil
+            }
+        }
 
         /// A node as the policy sees it. Its load is its running jobs (the policy takes the
         /// larger of `load` and `runningJobs`): the one-minute load average lags by a minute,

@@ -35,7 +35,14 @@ extension Agent {
             switch request {
             case .run(let spec, let node):
                 if !forwarded && node == nil { return try await place(spec) }
-                guard !forwarded, let node, !isMe(node) else { return try await local.respond(to: request) }
+                guard !forwarded, let node, !isMe(node) else {
+                    guard forwarded, spec.placement != nil, case .job(var job) = try await local.respond(to: request) else {
+                        return try await local.respond(to: request)
+                    }
+                    // The job is counted in the running jobs this node publishes next.
+                    job.countedAfterIncarnation = await core.selfUpdate().incarnation
+                    return .job(job)
+                }
                 guard let member = await core.member(named: node) else {
                     throw Failure(.notFound, "no node \(node) in the cluster; `cluster nodes` lists them")
                 }
@@ -68,7 +75,11 @@ extension Agent {
                 if case .movedTo(let node) = await jobs.location(id), let member = await core.member(named: node) {
                     return try await forward(request, to: member)
                 }
-                // Not ours: whichever live member knows the job answers.
+                // Not ours: first the node the id names (where a job starts, and where a placed
+                // one runs), unless it says the job moved on; then whichever live member knows it.
+                if let home = await core.liveMembers().first(where: { Jobs.Layout.counter(in: id, node: $0.node.rawValue) != nil }) {
+                    if let answer = try? await forward(request, to: home), answer.error == nil, !Self.movedAway(answer) { return answer }
+                }
                 for (_, answer) in await ask(await core.liveMembers(), request) {
                     if case .success(let theirs) = answer, theirs.error == nil { return theirs }
                 }
@@ -79,6 +90,15 @@ extension Agent {
                 return try await drain(node, request)
             case .nodes, .status, .balance, .pending, .admit, .deny:
                 throw Failure("not a job command")
+            }
+        }
+
+        /// Whether an answer shows the job as moved to another node (its home still lists it).
+        static func movedAway(_ answer: Control.Response) -> Bool {
+            switch answer {
+            case .logs(let chunk): chunk.job.state == .moved
+            case .job(let job): job.state == .moved
+            default: false
             }
         }
 
@@ -123,6 +143,7 @@ extension Agent {
             let me = await core.selfUpdate()
             var local = Balancing.node(me.node, me.load)
             local.runningJobs = await jobs.runningCount()
+            await balancing.confirmPlacements(await core.liveMembers())
             let members = await core.liveMembers().filter { member in
                 member.status == .alive && member.node != me.node && labels.allSatisfy { member.load.labels[$0.key] == $0.value }
             }
@@ -151,7 +172,10 @@ extension Agent {
                 do {
                     let response = try await client.ask(
                         member, PeerRequest(request: .run(placed, node: member.load.hostname), uid: uid, gid: gid), delivery: delivery)
-                    if case .job = response { return response }
+                    if case .job(let job) = response {
+                        await balancing.placed(target: member.node.rawValue, countedAfter: job.countedAfterIncarnation)
+                        return response
+                    }
                     refusal = response.error ?? "it answered \(response.kind)"
                 } catch {
                     guard !delivery.wasSent else {

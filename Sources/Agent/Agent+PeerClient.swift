@@ -26,7 +26,19 @@ extension Agent {
             var wasSent: Bool { sent.withLock { $0 } }
         }
 
+        /// Streams to one member at a time, at most: half the 16 a member takes from one source
+        /// before authentication (Docs/security.md), so a burst of `cluster-sh` placements and
+        /// their held `logs` requests queue here instead of being cut off there.
+        static let streamsPerMember = 8
+        static let slots = StreamSlots(limit: streamsPerMember)
+
         func ask(_ member: Wire.MemberUpdate, _ forwarded: PeerRequest, delivery: Delivery? = nil) async throws -> Control.Response {
+            await Self.slots.acquire(member.node)
+            defer { Task { await Self.slots.release(member.node) } }
+            return try await askNow(member, forwarded, delivery: delivery)
+        }
+
+        private func askNow(_ member: Wire.MemberUpdate, _ forwarded: PeerRequest, delivery: Delivery?) async throws -> Control.Response {
             let timeout = timeout ?? forwarded.request.forwardingTimeout
             let address = member.address
             let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -61,6 +73,39 @@ extension Agent {
             } catch {
                 throw Failure(.unreachable, "\(member.load.hostname) at \(address) did not answer: \(error)")
             }
+        }
+    }
+}
+
+extension Agent {
+    /// Counts the streams open to each member and queues the rest, first come first served.
+    actor StreamSlots {
+        let limit: Int
+        private var open: [Wire.NodeID: Int] = [:]
+        private var waiting: [Wire.NodeID: [CheckedContinuation<Void, Never>]] = [:]
+
+        init(limit: Int) {
+            self.limit = limit
+        }
+
+        func acquire(_ member: Wire.NodeID) async {
+            if open[member, default: 0] < limit {
+                open[member, default: 0] += 1
+                return
+            }
+            await withCheckedContinuation { waiting[member, default: []].append($0) }
+        }
+
+        /// Hands the slot to the next waiter, or frees it.
+        func release(_ member: Wire.NodeID) {
+            if var queue = waiting[member], !queue.isEmpty {
+                let next = queue.removeFirst()
+                waiting[member] = queue.isEmpty ? nil : queue
+                next.resume()
+                return
+            }
+            open[member, default: 1] -= 1
+            if open[member] == 0 { open[member] = nil }
         }
     }
 }

@@ -52,6 +52,14 @@ extension Balancer {
             expected[target] = expectation
         }
 
+        /// Gossip from `target` now counts every job recorded for it (the placing node saw a
+        /// publication made after each start): its own count stands, whatever it is. A job that
+        /// ended before that publication would otherwise keep the target looking busier than it
+        /// is until ``hold`` passes.
+        public mutating func confirm(target: UInt64) {
+            expected[target] = nil
+        }
+
         /// The peers as the policy should see them: each target's job count raised to what the
         /// moves recorded say it must be at least, and its free memory less what they brought.
         /// Expectations that lapsed, or that the gossiped count has reached, are dropped.

@@ -43,6 +43,10 @@ extension Control {
         /// least cost`, `here: /tmp is not shared storage`); absent for a job started with
         /// `--node` or before placement existed.
         public var placement: String?
+        /// Set in the answer to a placed start by the node that started it: its member update's
+        /// incarnation then. Every later publication of its load counts the job, so the placing
+        /// node can stop counting it itself once gossip shows a higher one.
+        public var countedAfterIncarnation: UInt64?
 
         public init(
             id: String, arguments: [String], owner: String, uid: UInt32, homeNode: String, currentNode: String,

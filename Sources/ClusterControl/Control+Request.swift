@@ -77,11 +77,14 @@ extension Control {
 
         /// How long another agent may take to answer this request when it is forwarded: a
         /// migration answers when the job has moved (minutes for a big job), a drain when
-        /// every job has; the rest at once.
+        /// every job has, a start when the job runs; the rest at once.
         public var forwardingTimeout: Duration {
             switch self {
             case .migrate: .seconds(900)
             case .drain: .seconds(4 * 3600)
+            // A start waits for the job's namespace init; a one-vCPU node under TCG starting
+            // eight placed jobs at once took more than 5 s for the last.
+            case .run: .seconds(30)
             default: .seconds(5)
             }
         }

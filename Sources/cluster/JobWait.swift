@@ -19,9 +19,21 @@ enum JobWait {
     static func follow(_ id: String, socket: String) throws -> Int32 {
         killOnSignal(id, socket: socket)
         var offsets = Control.LogOffsets()
+        var failures = 0
         while true {
             let request = Control.Request.logs(job: id, from: offsets, wait: true)
-            let response = try Request.send(request, socket: socket)
+            let response: Control.Response
+            do {
+                response = try Request.send(request, socket: socket)
+                failures = 0
+            } catch {
+                // A job on another node is followed through this node's agent: a busy peer may
+                // miss one answer. Twenty misses in a row (about 10 s) end the wait.
+                failures += 1
+                guard failures < 20 else { throw error }
+                usleep(500_000)
+                continue
+            }
             guard case .logs(let chunk) = response else { throw Request.unexpected(response, to: request) }
             LogsCommand.write(chunk.stdout, to: 1)
             LogsCommand.write(chunk.stderr, to: 2)

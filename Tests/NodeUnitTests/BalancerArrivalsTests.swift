@@ -40,6 +40,18 @@ import Testing
         #expect(Self.spread(usingLedger: true) == [1: 2, 2: 1, 3: 1])
     }
 
+    /// Short jobs placed on a peer end before its gossip ever shows them: once the placing node
+    /// sees a publication made after the starts, it confirms, and the peer's own count (0) stands
+    /// at once instead of the expectation's 3 for the whole hold.
+    @Test func aConfirmedTargetCountsAsItsGossipSays() {
+        var ledger = Balancer.Arrivals()
+        for _ in 0..<3 { ledger.record(target: 2, gossipedJobs: 0, memoryKiB: 0, at: .zero) }
+        #expect(ledger.adjust([Fixture.node(2)], at: .seconds(1)).first?.runningJobs == 3)
+        ledger.confirm(target: 2)
+        #expect(ledger.adjust([Fixture.node(2)], at: .seconds(1)).first?.runningJobs == 0)
+        #expect(ledger.targets.isEmpty)
+    }
+
     @Test func anExpectationRaisesCountAndLowersMemoryUntilGossipConfirms() {
         var ledger = Balancer.Arrivals(hold: .seconds(15))
         ledger.record(target: 2, gossipedJobs: 0, memoryKiB: 1 << 20, at: .seconds(0))

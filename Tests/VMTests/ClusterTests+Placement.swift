@@ -5,11 +5,14 @@ import VirtualCluster
 
 extension ClusterTests {
     /// Parallel work typed on the head spreads from the start (issue 20): a sweep of 24 tasks
-    /// of mixed lengths through `xargs -P 24 cluster-sh -c`, then 24 recipes through
-    /// `make -j24 SHELL=cluster-sh`, both as uid 1000 from the shared /home. Every task's output
+    /// of mixed lengths through `xargs -P 8 cluster-sh -c`, then 24 recipes through
+    /// `make -j8 SHELL=cluster-sh`, both as uid 1000 from the shared /home. Every task's output
     /// and status is checked, the tasks must have run on more than one node, and the makespans
     /// are printed. Each shell-loop unit is CPU-bound (~0.5 s under TCG); a quarter of the
-    /// tasks do three units.
+    /// tasks do three units. Eight at a time, not 24: on one-vCPU TCG nodes 24 concurrent
+    /// starts (each ~1 s of CPU, Docs/parallel-work.md) starved a target's agent past its 5 s
+    /// handshake bound, and a start it never read was reported as unanswered (Docs/benchmarks.md,
+    /// "Placement").
     static func checkPlacement(_ cluster: VirtualCluster.Controller) async throws {
         let user = #"setpriv --reuid=1000 --regid=1000 --groups="$(getent group cluster | cut -d: -f3)""#
         let work = "/home/u1000/placement"
@@ -19,13 +22,13 @@ extension ClusterTests {
 
         let sweep = try await Guest.shell(cluster, "node1", """
             cd \(work) && rm -f out.* && start=$(date +%s%N) && \
-            seq 1 24 | \(user) xargs -P 24 -I{} cluster-sh -c '\(task)' task {}; status=$?; \
+            seq 1 24 | \(user) xargs -P 8 -I{} cluster-sh -c '\(task)' task {}; status=$?; \
             echo "status $status ms $(( ($(date +%s%N) - start) / 1000000 ))"; cat out.*
             """, timeout: .seconds(600))
         let sweepLines = sweep.split(separator: "\n")
         #expect(sweepLines.first?.hasPrefix("status 0 ") == true, "every task exited 0: \(sweep)")
         let sweepHosts = try Self.taskHosts(sweepLines.dropFirst(), count: 24, what: "sweep")
-        print("placement: sweep of 24 tasks (a quarter 3×) via xargs -P 24 cluster-sh: \(sweepLines.first ?? "") on \(sweepHosts)")
+        print("placement: sweep of 24 tasks (a quarter 3×) via xargs -P 8 cluster-sh: \(sweepLines.first ?? "") on \(sweepHosts)")
         #expect(sweepHosts.count >= 2, "the sweep spread over the cluster: \(sweepHosts)")
 
         // The placed jobs say where they went and why.
@@ -44,13 +47,13 @@ extension ClusterTests {
         }
         let make = try await Guest.shell(cluster, "node1", """
             cd \(work) && rm -f out.* t* && printf '%s' '\(makefile.replacing("'", with: "'\\''"))' > Makefile && chown 1000:1000 Makefile && \
-            start=$(date +%s%N) && \(user) make -s -j24 SHELL=/usr/bin/cluster-sh; status=$?; \
+            start=$(date +%s%N) && \(user) make -s -j8 SHELL=/usr/bin/cluster-sh; status=$?; \
             echo "status $status ms $(( ($(date +%s%N) - start) / 1000000 ))"; cat t*
             """, timeout: .seconds(600))
         let makeLines = make.split(separator: "\n")
         #expect(makeLines.first?.hasPrefix("status 0 ") == true, "make succeeded: \(make)")
         let makeHosts = try Self.taskHosts(makeLines.dropFirst(), count: 24, what: "make")
-        print("placement: make -j24 SHELL=cluster-sh, 24 recipes: \(makeLines.first ?? "") on \(makeHosts)")
+        print("placement: make -j8 SHELL=cluster-sh, 24 recipes: \(makeLines.first ?? "") on \(makeHosts)")
         #expect(makeHosts.count >= 2, "make's recipes spread over the cluster: \(makeHosts)")
 
         // A failing recipe's status reaches make, and the shell's own status is the job's.
