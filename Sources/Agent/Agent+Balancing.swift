@@ -221,7 +221,9 @@ extension Agent {
         func confirmPlacements(_ members: [Wire.MemberUpdate]) {
             for member in members {
                 let id = member.node.rawValue
-                guard let after = countedAfter[id], (placing[id] ?? 0) == 0, member.incarnation > after else { continue }
+                // Two publications later, not one: the target's sampler may have read its count
+                // just before the start and published it just after the answer's incarnation.
+                guard let after = countedAfter[id], (placing[id] ?? 0) == 0, member.incarnation > after + 1 else { continue }
                 arrivals.confirm(target: id)
                 countedAfter[id] = nil
             }
