@@ -171,12 +171,20 @@ extension Agent {
             case there(Wire.MemberUpdate, Balancer.Placement)
         }
 
-        /// Starts chosen here that the supervisor does not count yet.
+        /// Starts chosen here and not returned yet, and the count this node should have once
+        /// they are all in: the supervisor counts a start before it returns, so adding the two
+        /// counted it twice (a loopback burst went 5 here, 7 on a peer).
         private var pendingHere = 0
+        private var expectedHere: Int?
         /// Per target: placed starts not answered yet, and the incarnation after which its
         /// gossip counts every answered one (``Control/Job/countedAfterIncarnation``).
         private var placing: [UInt64: Int] = [:]
-        private var countedAfter: [UInt64: UInt64] = [:]
+        private var countedAfter: [UInt64: (incarnation: UInt64, answered: ContinuousClock.Instant)] = [:]
+        /// How long after a placed start's answer its target's gossip may stand for it. Two
+        /// publications after the answer's incarnation are not enough alone: a refutation
+        /// republishes the last sampled load, which may predate the start (a loopback burst
+        /// went 5/6/6/6/7 under CI's load); the sampler runs every second.
+        let confirmAfter: Duration = .seconds(3)
 
         /// Where a new job starts (``Balancer/place(demand:memoryKiB:local:peers:settings:)``):
         /// `local` (nil: the job may not run here) against `members` that may take it. A
@@ -186,11 +194,12 @@ extension Agent {
         func place(local: Balancer.Node?, members: [Wire.MemberUpdate]) -> PlacementChoice? {
             let elapsed = clock.now - origin
             var local = local
-            local?.runningJobs += pendingHere
+            if let expectedHere, let counted = local?.runningJobs { local?.runningJobs = max(counted, expectedHere) }
             let peers = arrivals.adjust(members.map { Self.node($0.node, $0.load) }, at: elapsed)
             guard let placement = Balancer.place(local: local, peers: peers, settings: settings) else { return nil }
             if placement.node == local?.id {
                 pendingHere += 1
+                expectedHere = (local?.runningJobs ?? 0) + 1
                 return .here(placement)
             }
             guard let member = members.first(where: { $0.node.rawValue == placement.node }) else { return nil }
@@ -200,12 +209,17 @@ extension Agent {
         }
 
         /// A start ``place(local:members:)`` chose here has returned (started or not).
-        func startedHere() { pendingHere = max(0, pendingHere - 1) }
+        func startedHere() {
+            pendingHere = max(0, pendingHere - 1)
+            if pendingHere == 0 { expectedHere = nil }
+        }
 
         /// A start placed on `target` happened; its gossip after `incarnation` counts it.
         func placed(target: UInt64, countedAfter incarnation: UInt64?) {
             placing[target] = max(0, (placing[target] ?? 1) - 1)
-            if let incarnation { countedAfter[target] = max(countedAfter[target] ?? 0, incarnation) }
+            if let incarnation {
+                countedAfter[target] = (max(countedAfter[target]?.incarnation ?? 0, incarnation), clock.now)
+            }
         }
 
         /// A start placed on `target` did not happen there.
@@ -223,7 +237,8 @@ extension Agent {
                 let id = member.node.rawValue
                 // Two publications later, not one: the target's sampler may have read its count
                 // just before the start and published it just after the answer's incarnation.
-                guard let after = countedAfter[id], (placing[id] ?? 0) == 0, member.incarnation > after + 1 else { continue }
+                guard let after = countedAfter[id], (placing[id] ?? 0) == 0, member.incarnation > after.incarnation + 1,
+                      clock.now - after.answered >= confirmAfter else { continue }
                 arrivals.confirm(target: id)
                 countedAfter[id] = nil
             }

@@ -36,9 +36,8 @@ extension Agent {
             case .run(let spec, let node):
                 if !forwarded && node == nil { return try await place(spec) }
                 guard !forwarded, let node, !isMe(node) else {
-                    guard forwarded, spec.placement != nil, case .job(var job) = try await local.respond(to: request) else {
-                        return try await local.respond(to: request)
-                    }
+                    let response = try await local.respond(to: request)
+                    guard forwarded, spec.placement != nil, case .job(var job) = response else { return response }
                     // The job is counted in the running jobs this node publishes next.
                     job.countedAfterIncarnation = await core.selfUpdate().incarnation
                     return .job(job)

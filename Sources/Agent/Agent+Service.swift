@@ -73,7 +73,19 @@ extension Agent {
                     settings: settings, address: address, load: sampler.sample(startsJobs: await balancing.enabled), now: now(),
                     seed: random.next(), logger: logger)
                 let udp = try await bindDatagramSocket(device: device)
-                let peers = try await PeerServer.bind(host: settings.listenHost, port: settings.port, logger: logger)
+                let peers: PeerServer
+                let admission: AdmissionServer?
+                do {
+                    peers = try await PeerServer.bind(host: settings.listenHost, port: settings.port, logger: logger)
+                    admission = desk == nil ? nil : try await AdmissionServer.bind(
+                        host: settings.listenHost, port: settings.port &+ Admission.portOffset, logger: logger)
+                } catch {
+                    // A TCP port taken: say so and stop. The UDP channel is closed first: NIO
+                    // traps on a channel's writer dropped unfinished (an agent died of it when a
+                    // loopback test's port was taken between the check and the bind).
+                    try? await udp.executeThenClose { _, _ in }
+                    throw error
+                }
                 group.addTask {
                     do {
                         try await peers.serve(core: core, jobs: jobs)
@@ -81,9 +93,7 @@ extension Agent {
                         // Shutting down.
                     }
                 }
-                if let desk {
-                    let admission = try await AdmissionServer.bind(
-                        host: settings.listenHost, port: settings.port &+ Admission.portOffset, logger: logger)
+                if let desk, let admission {
                     group.addTask {
                         do {
                             try await admission.serve(desk: desk, core: core)
@@ -211,6 +221,8 @@ extension Agent {
                         try await provider.setIPMulticastIF(v4.address.sin_addr).get()
                     }
                 } catch {
+                    // Closed before it is dropped: NIO traps on an unfinished channel writer.
+                    try? await channel.executeThenClose { _, _ in }
                     throw Failure("cannot join multicast group \(group) on \(device?.name ?? "the default interface"): \(error); set \"multicast\": false and list cluster.peers if this network has no multicast")
                 }
             }

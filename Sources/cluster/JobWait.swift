@@ -4,13 +4,15 @@ import Synchronization
 
 /// Following a job to its end as if it ran in the foreground (`cluster run --wait`,
 /// `cluster-sh`): its output streams to this process's stdout and stderr as it comes, SIGINT,
-/// SIGTERM, SIGHUP and SIGQUIT kill it, and the exit status is the job's.
+/// SIGTERM, SIGHUP and SIGQUIT kill it, and so does a reader that went away (`cluster-sh -c yes
+/// | head -1`: the job would otherwise run on for ever), and the exit status is the job's.
 enum JobWait {
     /// The signal that arrived, 0 if none.
     static let caught = Atomic<Int32>(0)
 
-    /// The signals that kill the job.
-    static let signals = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+    /// The signals that kill the job. SIGPIPE is blocked too, so a write to a reader that went
+    /// away fails with EPIPE (and kills the job) instead of ending this process alone.
+    static let signals = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE]
 
     /// Follows job `id` until it ended and its output was printed; returns the status a shell
     /// would give: its exit code, or 128 + the signal that ended it. Each `logs` request is
@@ -35,8 +37,12 @@ enum JobWait {
                 continue
             }
             guard case .logs(let chunk) = response else { throw Request.unexpected(response, to: request) }
-            LogsCommand.write(chunk.stdout, to: 1)
-            LogsCommand.write(chunk.stderr, to: 2)
+            let written = LogsCommand.write(chunk.stdout, to: 1) && LogsCommand.write(chunk.stderr, to: 2)
+            if !written && errno == EPIPE && caught.load(ordering: .relaxed) == 0 {
+                // As a shell pipeline's writer would die of SIGPIPE: the job ends, status 141.
+                caught.store(SIGPIPE, ordering: .relaxed)
+                _ = try? Request.send(.kill(job: id), socket: socket)
+            }
             offsets = chunk.next
             if chunk.stdout.isEmpty && chunk.stderr.isEmpty && chunk.job.hasEnded {
                 return status(chunk.job, interrupted: caught.load(ordering: .relaxed))

@@ -35,12 +35,17 @@ struct LogsCommand: ParsableCommand {
         }
     }
 
-    static func write(_ bytes: some Collection<UInt8>, to descriptor: Int32) {
+    /// Writes all of `bytes`; false if the descriptor would take no more (errno says why:
+    /// EPIPE when the reader went away).
+    @discardableResult
+    static func write(_ bytes: some Collection<UInt8>, to descriptor: Int32) -> Bool {
         var pending = Array(bytes)
         while !pending.isEmpty {
             let written = pending.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            guard written > 0 else { return }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return false }
             pending.removeFirst(written)
         }
+        return true
     }
 }

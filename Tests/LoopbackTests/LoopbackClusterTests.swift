@@ -46,6 +46,27 @@ import Testing
         }
     }
 
+    /// An agent whose TCP port is taken says so and exits: it must not die of NIO's trap on the
+    /// UDP channel it had already bound (seen when a test's port was taken between check and bind).
+    @Test func aTakenPortIsAnErrorNotACrash() async throws {
+        let cluster = try LoopbackCluster(clusterd: try Products.path("clusterd"), count: 1, directory: Self.directory("taken-port"))
+        defer { cluster.stopAll() }
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = cluster.port(0).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(listener, 1) == 0)
+        try cluster.start(0)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while cluster.isRunning(0), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let log = cluster.logTail(0, lines: 40)
+        #expect(!cluster.isRunning(0), "the agent exits")
+        #expect(!log.contains("Fatal error") && log.lowercased().contains("address already in use"), "\(log)")
+    }
+
     @Test func restartedAgentRejoins() async throws {
         let cluster = try LoopbackCluster(clusterd: try Products.path("clusterd"), count: 4, directory: Self.directory("rejoin"))
         defer { cluster.stopAll() }

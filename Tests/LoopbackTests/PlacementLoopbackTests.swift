@@ -92,6 +92,13 @@ import Testing
         let plain = try user("CLUSTER_SOCKET=\(socket) \(link) -c 'exit 0' && echo 'echo script' | \(link)")
         #expect(plain.text == "script\n", "without -c it is /bin/sh here: \(plain.text)")
 
+        // A reader that goes away ends the job, as SIGPIPE ends a pipeline's writer.
+        let piped = try user("cd \(shared) && CLUSTER_SOCKET=\(socket) \(cli) sh -c 'while :; do echo y; done' | head -n 1")
+        #expect(piped.text == "y\n", "\(piped.text.prefix(20)) \(piped.stderr)")
+        try await Task.sleep(for: .seconds(1))
+        let yes = try jobs().filter { $0.arguments == ["/bin/sh", "-c", "while :; do echo y; done"] }
+        #expect(yes.count == 1 && yes.first?.state == .killed, "\(yes.map { "\($0.id) \($0.state)" })")
+
         // Ctrl-C on a waiting `cluster run` kills the job and exits 130.
         let waiting = Process()
         waiting.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")

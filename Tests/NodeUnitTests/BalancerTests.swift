@@ -39,11 +39,20 @@ import Testing
         var testDescription: String { name }
     }
 
+    /// Ties to the lowest id, and peers older than 30 s ignored: settings the tables share.
+    static var lowestID: Balancer.Settings {
+        var settings = Balancer.Settings()
+        settings.tieBreak = .lowestID
+        return settings
+    }
+    static var freshOnly: Balancer.Settings {
+        var settings = Balancer.Settings()
+        settings.maximumInformationAge = .seconds(30)
+        return settings
+    }
+
     static let cases: [Case] = {
-        var lowest = Balancer.Settings()
-        lowest.tieBreak = .lowestID
-        var freshOnly = Balancer.Settings()
-        freshOnly.maximumInformationAge = .seconds(30)
+        let lowest = lowestID
         var sendOff = Balancer.Settings()
         sendOff.sendsJobs = false
         return [

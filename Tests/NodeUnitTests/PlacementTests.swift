@@ -23,10 +23,8 @@ import Testing
     }
 
     static let cases: [Case] = {
-        var lowest = Balancer.Settings()
-        lowest.tieBreak = .lowestID
-        var freshOnly = Balancer.Settings()
-        freshOnly.maximumInformationAge = .seconds(30)
+        let lowest = BalancerTests.lowestID
+        let freshOnly = BalancerTests.freshOnly
         var noCRIU = node(2, accepts: false)
         noCRIU.startsJobs = true
         var stale = node(2)
