@@ -13,7 +13,17 @@ extension ClusterTests {
     /// starts (each ~1 s of CPU, Docs/parallel-work.md) starved a target's agent past its 5 s
     /// handshake bound, and a start it never read was reported as unanswered (Docs/benchmarks.md,
     /// "Placement").
+    /// It runs after the balancing step, on the two nodes left (node3 died in the migration
+    /// step), with balancing on for its duration: a node with balancing off keeps new jobs.
     static func checkPlacement(_ cluster: VirtualCluster.Controller) async throws {
+        for node in ["node1", "node2"] { _ = try await Guest.shell(cluster, node, "cluster balance on") }
+        // The switch travels with the next load sample's gossip (1 s), give or take TCG.
+        try await Task.sleep(for: .seconds(5))
+        try await placeWork(cluster)
+        for node in ["node1", "node2"] { _ = try await Guest.shell(cluster, node, "cluster balance off") }
+    }
+
+    static func placeWork(_ cluster: VirtualCluster.Controller) async throws {
         let user = #"setpriv --reuid=1000 --regid=1000 --groups="$(getent group cluster | cut -d: -f3)""#
         let work = "/home/u1000/placement"
         _ = try await Guest.shell(cluster, "node1", "install -d -o 1000 -g 1000 \(work)")

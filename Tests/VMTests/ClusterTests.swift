@@ -67,9 +67,11 @@ struct ClusterTests {
             ("membership", { try await Self.checkMembership(cluster) }),
             ("shared /home", { try await Self.checkSharedHome(cluster) }),
             ("SSH host keys", { try await Self.checkSSHHostKeys(cluster) }),
-            ("placement", { try await Self.checkPlacement(cluster) }),
             ("migration", { try await Self.checkMigration(cluster) }),
             ("balancing", { try await Self.checkBalancing(cluster) }),
+            // After balancing: its speedup figure is noisy (1.37–2.20 over six runs), and its
+            // polls list every job the sweep and make left.
+            ("placement", { try await Self.checkPlacement(cluster) }),
             ("write-heavy job", { try await Self.checkWriteHeavyJob(cluster) }),
             ("source dies", { try await Self.checkSourceDying(cluster) }),
             ("down after a crash", { try await Self.checkDownAfterACrash(cluster, linksBefore: linksBefore) }),
