@@ -142,8 +142,9 @@ extension Agent {
             let me = await core.selfUpdate()
             var local = Balancing.node(me.node, me.load)
             local.runningJobs = await jobs.runningCount()
-            await balancing.confirmPlacements(await core.liveMembers())
-            let members = await core.liveMembers().filter { member in
+            let live = await core.liveMembers()
+            await balancing.confirmPlacements(live)
+            let members = live.filter { member in
                 member.status == .alive && member.node != me.node && labels.allSatisfy { member.load.labels[$0.key] == $0.value }
             }
             logger.debug("placement: local \(local), peers \(members.map { Balancing.node($0.node, $0.load) })")
